@@ -1,13 +1,14 @@
 """The shared-weight (LUT) kernels on the Cortex-M stand-ins: executed instructions and weight
 bytes next to the int8 kernels on the same layer (firmware/kernels/lut/LUT.md).
 
-    .venv/bin/python benchmarks/lut_kernels.py [--boards f746zg] [--bits 4 3 2] [--json out.json]
+    .venv/bin/python benchmarks/lut_kernels.py [--boards f746zg n6570] [--bits 4 3 2] [--json out.json]
 
 Each row is one layer shape of the MLPerf KWS and IC models; each is run with tinygen's
 portable LUT kernel at each width (one table per tensor and one per output channel), the
 portable int8 kernel (the whole models against their int8 DSP builds: docs/models.md). The outputs must
 equal the numpy twin's (the int8 kernel's on the decoded weights), byte for byte, or the script
-stops. Instructions on the stand-in (QEMU -icount), not cycles.
+stops. Instructions on the stand-in (QEMU -icount), not cycles. On the n6570 (Cortex-M55) each
+row is the Helium kernel decoding the layer into scratch against the int8 MVE kernel it runs.
 
 Importing this module adds the LUT kernels' calling conventions to benchmarks/kernel_calls.py's
 KERNELS (the stand-in kernel tests, tests/kernels/test_kernels_lut_standin.py, use them).
@@ -209,6 +210,44 @@ def measure(board: str, bits_list, work: Path) -> list[dict]:
     return out
 
 
+MVE_BOARDS = ("n6570", "stm32n6570-dk")
+
+
+def measure_mve(board: str, bits_list, work: Path) -> list[dict]:
+    """The Cortex-M55's rows: each layer's Helium kernel decoding into scratch at each width and
+    tables, against the int8 MVE kernel it runs (on int8 weights of the same shape)."""
+    out = []
+    for k, (label, (op, p)) in enumerate(ROWS.items()):
+        name, int8 = mve_pair(op, p)
+        w8 = np.clip(np.rint(np.random.default_rng(2).normal(0, 40, OPS[op][0](p))), -127, 127).astype(np.int8)
+        calls = [Call(int8, p, mve_args(op, p, 4, "tensor", 1, w8=w8)[1], label)]
+        cases = []
+        for bits in bits_list:
+            for axis in ("tensor", "channel"):
+                args, _ = lut_case(op, p, bits, axis, bits)
+                cases.append((bits, axis, len(calls), KERNELS[OPS[op][2].replace("_s8", "_lut_s8")].twin(p, *args),
+                              int(args[1].nbytes)))
+                calls.append(Call(name, p, mve_args(op, p, bits, axis, bits)[0], f"{label} lut:{bits}:{axis}"))
+        run_calls(board, calls, work / f"row{k}")
+        for bits, axis, i, want, lut_bytes in cases:
+            if not np.array_equal(want.reshape(-1).astype(np.int8), calls[i].result.view(np.int8)):
+                raise SystemExit(f"{name} {label} lut:{bits}:{axis}: output differs from the twin")
+            out.append({"layer": label, "bits": bits, "tables": axis, "kernel": name, "int8_kernel": int8,
+                        "decode_mve_instructions": calls[i].instructions,
+                        "int8_mve_instructions": calls[0].instructions, "int8_bytes": int(w8.size),
+                        "lut_bytes": lut_bytes})
+    return out
+
+
+def _print_mve(board: str, rows: list[dict]) -> None:
+    print(f"{board}: instructions of the Helium kernel decoding into scratch against the int8 MVE kernel, "
+          "weight bytes (LUT / int8)")
+    for r in rows:
+        print(f"  {r['layer']:<30} lut:{r['bits']}:{r['tables']:<8} {r['decode_mve_instructions']:>10,} "
+              f"{r['int8_mve_instructions']:>10,}  x{r['decode_mve_instructions'] / r['int8_mve_instructions']:.3f}"
+              f"   {r['lut_bytes']:>6} / {r['int8_bytes']:>6} B")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", nargs="+", default=["f746zg"])
@@ -218,6 +257,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     results = {}
     for board in args.boards:
+        if board in MVE_BOARDS:
+            results[board] = measure_mve(board, args.bits, args.work / board)
+            _print_mve(board, results[board])
+            continue
         results[board] = rows = measure(board, args.bits, args.work / board)
         print(f"{board}: instructions (LUT / int8, portable kernels), weight bytes (LUT / int8), and the DSP "
               "kernel decoding into scratch against the int8 DSP kernel")

@@ -52,36 +52,43 @@ static inline tg_lut_mve_t tg_lut_mve(int32_t bits, int32_t b0)
     return g;
 }
 
-/* The weights of n indices (n >= 1) starting at bit `bit` of `row`, looked up in `table`,
-   written 16 to a step: step s's 16 bytes at out + s * stride, zeros past n in the last. */
-static inline void tg_lut_mve_run(const uint32_t *row, int32_t bit, int32_t n, int32_t bits, const int8_t *table,
-                                  int8_t *out, int32_t stride)
+/* The weights of n indices (n >= 1) from src (g: their geometry from its first byte), looked up
+   in `table`, written 16 to a step: step s's 16 bytes at out + s * stride, zeros past n in the
+   last. */
+static inline void tg_lut_mve_steps(const tg_lut_mve_t *g, const uint8_t *src, int32_t n, const int8_t *table,
+                                    int8_t *out, int32_t stride)
 {
-    const tg_lut_mve_t g = tg_lut_mve(bits, bit & 7);
-    const uint8_t *src = (const uint8_t *)(const void *)row + (bit >> 3);
-    int32_t left = n;
+    int32_t full = n >> 4;
+    const int32_t left = n & 15;
 
-    if (g.straddle == 0) {       /* 1, 2, 4 or 8 bits from a byte boundary: one byte per field */
-        for (; left >= 16; left -= 16, src += g.group_bytes, out += stride) {
-            const uint8x16_t lo = vldrbq_gather_offset_u8(src, g.offset);
-            const uint8x16_t idx = vandq_u8(vshlq_u8(lo, g.right), g.mask);
-            vstrbq_s8(out, vldrbq_gather_offset_s8(table, idx));
+    if (g->straddle == 0) {      /* 1, 2, 4 or 8 bits from a byte boundary: one byte per field */
+        for (; full > 0; full--, src += g->group_bytes, out += stride) {
+            const uint8x16_t lo = vldrbq_gather_offset_u8(src, g->offset);
+            vstrbq_s8(out, vldrbq_gather_offset_s8(table, vandq_u8(vshlq_u8(lo, g->right), g->mask)));
         }
     } else {
-        for (; left >= 16; left -= 16, src += g.group_bytes, out += stride) {
-            const uint8x16_t lo = vldrbq_gather_offset_u8(src, g.offset);
-            const uint8x16_t hi = vldrbq_gather_offset_z_u8(src + 1, g.offset, g.straddle);
-            const uint8x16_t idx = vandq_u8(vorrq_u8(vshlq_u8(lo, g.right), vshlq_u8(hi, g.left)), g.mask);
+        for (; full > 0; full--, src += g->group_bytes, out += stride) {
+            const uint8x16_t lo = vldrbq_gather_offset_u8(src, g->offset);
+            const uint8x16_t hi = vldrbq_gather_offset_z_u8(src + 1, g->offset, g->straddle);
+            const uint8x16_t idx = vandq_u8(vorrq_u8(vshlq_u8(lo, g->right), vshlq_u8(hi, g->left)), g->mask);
             vstrbq_s8(out, vldrbq_gather_offset_s8(table, idx));
         }
     }
     if (left > 0) {
         const mve_pred16_t live = vctp8q((uint32_t)left);
-        const uint8x16_t lo = vldrbq_gather_offset_z_u8(src, g.offset, live);
-        const uint8x16_t hi = vldrbq_gather_offset_z_u8(src + 1, g.offset, live & g.straddle);
-        const uint8x16_t idx = vandq_u8(vorrq_u8(vshlq_u8(lo, g.right), vshlq_u8(hi, g.left)), g.mask);
+        const uint8x16_t lo = vldrbq_gather_offset_z_u8(src, g->offset, live);
+        const uint8x16_t hi = vldrbq_gather_offset_z_u8(src + 1, g->offset, live & g->straddle);
+        const uint8x16_t idx = vandq_u8(vorrq_u8(vshlq_u8(lo, g->right), vshlq_u8(hi, g->left)), g->mask);
         vstrbq_s8(out, vldrbq_gather_offset_z_s8(table, idx, live));
     }
+}
+
+/* tg_lut_mve_steps for the n indices from bit `bit` of `row`. */
+static inline void tg_lut_mve_run(const uint32_t *row, int32_t bit, int32_t n, int32_t bits, const int8_t *table,
+                                  int8_t *out, int32_t stride)
+{
+    const tg_lut_mve_t g = tg_lut_mve(bits, bit & 7);
+    tg_lut_mve_steps(&g, (const uint8_t *)(const void *)row + (bit >> 3), n, table, out, stride);
 }
 
 /* 16-byte steps of zeros: a block's channels past out_c. */
@@ -113,17 +120,22 @@ static inline const int32_t *tg_lut_mve_mat_mult(const tg_lut_t *lut, const int3
     rec[1] = steps;
     req += 2;
     rec += 2;
+    const tg_lut_mve_t g = tg_lut_mve(lut->bits, 0);    /* every row starts on a word */
+    const int32_t table_step = lut->per_channel ? 1 << lut->bits : 0;
+    const uint8_t *row = (const uint8_t *)(const void *)lut->rows;
+    const int8_t *table = lut->tables;
     for (int32_t o = 0; o < rows; o += 4, req += 16, rec += 16 + 16 * steps) {
-        for (int32_t i = 0; i < 16; i += 4) {
-            vstrwq_s32(&rec[i], vldrwq_s32(&req[i]));
-        }
+        vstrwq_s32(&rec[0], vldrwq_s32(&req[0]));
+        vstrwq_s32(&rec[4], vldrwq_s32(&req[4]));
+        vstrwq_s32(&rec[8], vldrwq_s32(&req[8]));
+        vstrwq_s32(&rec[12], vldrwq_s32(&req[12]));
         int8_t *w = (int8_t *)(void *)&rec[16];
-        for (int32_t c = 0; c < 4; c++, w += 16) {
-            if (o + c < rows) {
-                tg_lut_mve_run(tg_lut_row(lut, o + c), 0, depth, lut->bits, tg_lut_table(lut, o + c), w, stride);
-            } else {
-                tg_lut_mve_zeros(w, steps, stride);
-            }
+        const int32_t live = rows - o < 4 ? rows - o : 4;
+        for (int32_t c = 0; c < live; c++, w += 16, row += 4 * lut->row_words, table += table_step) {
+            tg_lut_mve_steps(&g, row, depth, table, w, stride);
+        }
+        for (int32_t c = live; c < 4; c++, w += 16) {
+            tg_lut_mve_zeros(w, steps, stride);
         }
     }
     return (const int32_t *)(const void *)out;
