@@ -83,6 +83,52 @@ static inline void tg_lut_mve_steps(const tg_lut_mve_t *g, const uint8_t *src, i
     }
 }
 
+/* One step of 16 indices at src: their weights from `table` (g: no field straddles a byte). */
+static inline int8x16_t tg_lut_mve_step1(const tg_lut_mve_t *g, const uint8_t *src, const int8_t *table)
+{
+    const uint8x16_t lo = vldrbq_gather_offset_u8(src, g->offset);
+    return vldrbq_gather_offset_s8(table, vandq_u8(vshlq_u8(lo, g->right), g->mask));
+}
+
+/* One step of 16 indices at src, fields straddling bytes where g says. */
+static inline int8x16_t tg_lut_mve_step2(const tg_lut_mve_t *g, const uint8_t *src, const int8_t *table)
+{
+    const uint8x16_t lo = vldrbq_gather_offset_u8(src, g->offset);
+    const uint8x16_t hi = vldrbq_gather_offset_z_u8(src + 1, g->offset, g->straddle);
+    return vldrbq_gather_offset_s8(table, vandq_u8(vorrq_u8(vshlq_u8(lo, g->right), vshlq_u8(hi, g->left)), g->mask));
+}
+
+/* A whole block of 4 rows (row c at src + c * row_bytes, from a byte boundary, its table at
+   table + c * table_step) decoded into tg_mat_mult_s8_mve.h's block weights at out: step by
+   step, each step's 4 channels of 16 weights, the last step's past the depth 0. */
+static inline void tg_lut_mve_block(const tg_lut_mve_t *g, const uint8_t *src, int32_t row_bytes, int32_t depth,
+                                    const int8_t *table, int32_t table_step, int8_t *out)
+{
+    const int8_t *t1 = table + table_step, *t2 = t1 + table_step, *t3 = t2 + table_step;
+    int32_t full = depth >> 4;
+
+    if (g->straddle == 0) {
+        for (; full > 0; full--, src += g->group_bytes, out += 64) {
+            vstrbq_s8(out, tg_lut_mve_step1(g, src, table));
+            vstrbq_s8(out + 16, tg_lut_mve_step1(g, src + row_bytes, t1));
+            vstrbq_s8(out + 32, tg_lut_mve_step1(g, src + 2 * row_bytes, t2));
+            vstrbq_s8(out + 48, tg_lut_mve_step1(g, src + 3 * row_bytes, t3));
+        }
+    } else {
+        for (; full > 0; full--, src += g->group_bytes, out += 64) {
+            vstrbq_s8(out, tg_lut_mve_step2(g, src, table));
+            vstrbq_s8(out + 16, tg_lut_mve_step2(g, src + row_bytes, t1));
+            vstrbq_s8(out + 32, tg_lut_mve_step2(g, src + 2 * row_bytes, t2));
+            vstrbq_s8(out + 48, tg_lut_mve_step2(g, src + 3 * row_bytes, t3));
+        }
+    }
+    if ((depth & 15) != 0) {
+        for (int32_t c = 0; c < 4; c++, src += row_bytes, table += table_step, out += 16) {
+            tg_lut_mve_steps(g, src, depth & 15, table, out, 64);
+        }
+    }
+}
+
 /* tg_lut_mve_steps for the n indices from bit `bit` of `row`. */
 static inline void tg_lut_mve_run(const uint32_t *row, int32_t bit, int32_t n, int32_t bits, const int8_t *table,
                                   int8_t *out, int32_t stride)
@@ -131,6 +177,12 @@ static inline const int32_t *tg_lut_mve_mat_mult(const tg_lut_t *lut, const int3
         vstrwq_s32(&rec[12], vldrwq_s32(&req[12]));
         int8_t *w = (int8_t *)(void *)&rec[16];
         const int32_t live = rows - o < 4 ? rows - o : 4;
+        if (live == 4) {
+            tg_lut_mve_block(&g, row, 4 * lut->row_words, depth, table, table_step, w);
+            row += 16 * lut->row_words;
+            table += 4 * table_step;
+            continue;
+        }
         for (int32_t c = 0; c < live; c++, w += 16, row += 4 * lut->row_words, table += table_step) {
             tg_lut_mve_steps(&g, row, depth, table, w, stride);
         }
