@@ -31,7 +31,7 @@ def stored_weight_bytes(graph: Graph, node) -> int:
     """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
     word-aligned rows included) for a LUT kernel, the codes, tables and block offsets for a
     huffman one, the int8 weights otherwise."""
-    if reads_lut(node) and node.kernel.endswith("_mve"):
+    if reads_lut(node) and node.kernel.endswith(("_mve", "_rv32")):
         return _lut_bytes(graph, node)
     if reads_lut(node) or _coded(node):
         return int(graph.tensor(node.param("packed")).data.nbytes)
@@ -39,8 +39,9 @@ def stored_weight_bytes(graph: Graph, node) -> int:
 
 
 def _lut_bytes(graph: Graph, node) -> int:
-    """The bytes of LUT.md's constant at the start of a Helium LUT kernel's packed constant (the
-    int8 MVE kernel's requantization records and tables follow it, as in the int8 build's):
+    """The bytes of LUT.md's constant at the start of a Helium or RV32 LUT kernel's packed constant
+    (the int8 kernel's requantization records and tables, or folded biases, follow it, as in the
+    int8 build's):
     its header, tables and rows, one per output channel (one for a depthwise layer)."""
     bits, tables, words = (int(v) for v in graph.tensor(node.param("packed")).data[:3])
     rows = 1 if node.op == "depthwise_conv2d" else graph.tensor(node.param("weight")).shape[0]
@@ -86,7 +87,7 @@ def weights_lines(graph: Graph) -> list[str]:
             lines.append(f"  {what}: {', '.join(record[key])}")
     decoding = [n for n in nodes if "decode" in n.kernel]
     if decoding:
-        isa = "MVE" if all(n.kernel.endswith("_mve") for n in decoding) else "DSP"
+        isa = " or ".join(sorted({n.kernel.rsplit("_", 1)[-1].upper() for n in decoding}))
         lines.append(f"  decoded once into scratch for the int8 {isa} kernel (faster; the arena has room: "
                      f"{max(n.scratch_bytes for n in decoding):,} B at most): {', '.join(n.name for n in decoding)}")
     inner = [n.name for n in nodes if "decode" not in n.kernel]
