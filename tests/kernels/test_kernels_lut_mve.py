@@ -42,7 +42,8 @@ from tinygen.ref.interpreter import quantize_input
 from tinygen.report.weights import stored_weight_bytes
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from lut_kernels import KERNELS, OPS, ROWS, lut_case, lut_parts, mve_args, mve_pair  # noqa: E402
+from lut_kernels import (KERNELS, OPS, ROWS, decoding_args, decoding_pair, lut_case, lut_parts,  # noqa: E402
+                         mve_args, mve_pair)
 from standin_calls import Call, run_calls  # noqa: E402
 
 BOARD = "stm32n6570-dk"
@@ -84,21 +85,24 @@ def test_mve_packed_constant_is_lut_rows_then_records_less_weights(label, bits):
     assert KERNELS_BY_NAME[name].scratch(p) == -(-records.nbytes // 16) * 16 + own
 
 
-def _check_standin(cases, work) -> None:
-    """Every case through the decoding MVE kernel and the int8 MVE kernel on the decoded weights,
-    in one firmware on the Cortex-M55 stand-in, against the portable LUT kernel's twin."""
+def check_decoding_standin(isa: str, board: str, cases, work) -> None:
+    """Every case through the kernel decoding into scratch and the int8 kernel it runs on the
+    decoded weights (isa "mve" or "rv32"), in one firmware on the board's stand-in, against the
+    portable LUT kernel's twin."""
     calls, want = [], []
     for op, p, bits, axis, seed in cases:
         args, _ = lut_case(op, p, bits, axis, seed)
         expected = KERNELS[OPS[op][2].replace("_s8", "_lut_s8")].twin(p, *args).reshape(-1)
-        lut_args, int8_args = mve_args(op, p, bits, axis, seed)
-        name, int8 = mve_pair(op, p)
-        for kernel, arrays in ((name, lut_args), (int8, int8_args)):
+        for kernel, arrays in zip(decoding_pair(isa, op, p), decoding_args(isa, op, p, bits, axis, seed)):
             calls.append(Call(kernel, p, arrays, f"lut:{bits}:{axis}"))
             want.append(expected)
-    run_calls("n6570", calls, work)
+    run_calls(board, calls, work)
     for c, w in zip(calls, want):
-        assert_same(w, c.result.view(np.int8), f"{c.name} {c.label} on the n6570 stand-in, p={c.p}")
+        assert_same(w, c.result.view(np.int8), f"{c.name} {c.label} on the {board} stand-in, p={c.p}")
+
+
+def _check_standin(cases, work) -> None:
+    check_decoding_standin("mve", "n6570", cases, work)
 
 
 @needs_qemu

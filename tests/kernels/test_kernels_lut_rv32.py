@@ -19,9 +19,9 @@ import sys
 
 import numpy as np
 import pytest
-from kernel_lib import KERNEL_INCLUDES, assert_same
+from kernel_lib import KERNEL_INCLUDES
 from standin_lib import STRICT, needs_qemu
-from test_kernels_lut_mve import _compiled, _drawn, _shared
+from test_kernels_lut_mve import _compiled, _drawn, _shared, check_decoding_standin
 
 from e2e import ROOT, assert_device_equals_reference
 from tinygen.board import get_board
@@ -35,8 +35,7 @@ from tinygen.quant.pack_lut import pack_lut
 from tinygen.resources import kernel_paths
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from lut_kernels import KERNELS, OPS, ROWS, conv_p, decoding_args, decoding_pair, lut_case, lut_parts  # noqa: E402
-from standin_calls import Call, run_calls  # noqa: E402
+from lut_kernels import OPS, ROWS, conv_p, decoding_args, decoding_pair, lut_parts  # noqa: E402
 
 BOARD = "esp32-c3"
 RV32_NAMES = frozenset(s.name for s in LUT_KERNELS if s.name.endswith("_rv32"))
@@ -78,18 +77,7 @@ def test_rv32_packed_constant_is_lut_rows_then_folded_biases(label, bits):
 
 
 def _check_standin(cases, work) -> None:
-    calls, want = [], []
-    for op, p, bits, axis, seed in cases:
-        args, _ = lut_case(op, p, bits, axis, seed)
-        expected = KERNELS[OPS[op][2].replace("_s8", "_lut_s8")].twin(p, *args).reshape(-1)
-        lut_args, int8_args = decoding_args("rv32", op, p, bits, axis, seed)
-        name, int8 = decoding_pair("rv32", op, p)
-        for kernel, arrays in ((name, lut_args), (int8, int8_args)):
-            calls.append(Call(kernel, p, arrays, f"lut:{bits}:{axis}"))
-            want.append(expected)
-    run_calls(BOARD, calls, work)
-    for c, w in zip(calls, want):
-        assert_same(w, c.result.view(np.int8), f"{c.name} {c.label} on the esp32-c3 stand-in, p={c.p}")
+    check_decoding_standin("rv32", BOARD, cases, work)
 
 
 @needs_qemu
