@@ -126,8 +126,9 @@ for _specs, _header, _int8_header, _rest in _ISA.values():
         KERNELS[_spec.name] = replace(_lut, header=_header, args=("int8_t", "uint32_t", *_rest), twin=_no_twin,
                                       scratch=_spec.scratch, portable_scratch=True,
                                       extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
-        KERNELS[_int8.name] = replace(_lut, header=_int8_header, args=("int8_t", "int32_t", *_rest), twin=_no_twin,
-                                      scratch=_int8.scratch)
+        # (benchmarks/rv32_kernels.py's entries, where imported, have the same arguments and a twin)
+        KERNELS.setdefault(_int8.name, replace(_lut, header=_int8_header, args=("int8_t", "int32_t", *_rest),
+                                               twin=_no_twin, scratch=_int8.scratch))
 
 
 def decoding_pair(isa: str, op: str, p: dict) -> tuple[str, str]:

@@ -1,6 +1,7 @@
-"""The shared-weight (LUT) kernels for RV32IM (firmware/kernels/lut/tg_*_lut_decode_s8_rv32.c:
-the layer's indices decoded once into the scratch as the int8 RV32 kernel's constant, then that
-kernel) on the ESP32-C3's stand-in (QEMU RISC-V virt):
+"""The shared-weight (LUT) kernels for RV32IM (firmware/kernels/lut/: tg_conv2d_lut_decode_s8_rv32,
+tg_conv2d_add_lut_decode_s8_rv32, tg_fully_connected_lut_decode_s8_rv32,
+tg_depthwise_conv2d_lut_decode_s8_rv32: the layer's indices decoded once into the scratch as the
+int8 RV32 kernel's constant, then that kernel) on the ESP32-C3's stand-in (QEMU RISC-V virt):
 
 - their packed constants hold LUT.md's rows and the int8 RV32 kernel's folded biases
   (tinygen/kernels/lut_rv32_pack.py), and the scratch is that kernel's constant;
