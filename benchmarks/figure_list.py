@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import figure_capabilities
+import figure_compression
 import figure_dynamic
 import figure_onnx
 import figure_perf
@@ -220,6 +221,8 @@ FIGURES.append(Figure("mlperf-new-cores", "the MLPerf Tiny models on the Cortex-
 FIGURES += figure_onnx.FIGURES
 # -- recurrent models (docs/models.md) --
 FIGURES += figure_recurrent.FIGURES
+# -- compressed weights (docs/performance.md, docs/memory.md) --
+FIGURES += figure_compression.FIGURES
 
 
 # ---------------------------------------------------------------------------------------- what each figure depends on
@@ -289,6 +292,9 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "pt2e-agreement": (("cpu",), "seeded torch models calibrated on noise (the QAT one trained a few steps) by "
                        "torch; PyTorch's converted program is torch's float32 arithmetic on the host"),
     "figure-dependences": ((), "this table (DEPENDS in benchmarks/figure_list.py)"),
+    "compression": (("cpu", *ARM, *SPEECH), "int8 .tflite models, clustered in integer arithmetic (the KWS model "
+                    "weighed on corpus clips synthesized by espeak-ng and sox, their float features computed by "
+                    f"numpy; the IC model on seeded random inputs); {STANDIN}"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "
                       f"{STANDIN}"),

@@ -71,8 +71,9 @@ for _op, (_, _, _int8) in OPS.items():
                                                       _unpacked(_op), _no_case)
 
 
-# the DSP kernels decoding into scratch first, and the int8 DSP kernels they call
-for _spec in (s for s in LUT_KERNELS if s.name.endswith("_decode_s8_dsp")):
+# the DSP kernels decoding into scratch first, and the int8 DSP kernels they call (not the narrow
+# depthwise one: its packed constant holds the requantization, tests/kernels/test_kernels_lut_specialized.py)
+for _spec in (s for s in LUT_KERNELS if s.name.endswith("_decode_s8_dsp") and "narrow" not in s.name):
     _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
     _lut = KERNELS[_spec.name.replace("_decode_s8_dsp", "_s8").replace("_1x1", "").replace("_rows3", "")]
     KERNELS[_spec.name] = replace(_lut, scratch=_spec.scratch,

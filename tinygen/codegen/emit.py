@@ -19,6 +19,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
+from tinygen.codegen.lut_decode import decode_call
 from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.codegen.weights_ram import MACRO as WEIGHTS_RAM_MACRO
 from tinygen.codegen.weights_ram import SECTION as WEIGHTS_RAM_SECTION
@@ -133,6 +134,11 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     if inline is None:
         layer.body.append(f"{spec.name}({', '.join(args)});")
         return
+    if inline.decodes:
+        # shared weights: decoded into the arena, then the int8 kernel's body on them (codegen/lut_decode.py)
+        call, args = decode_call(node, args, packed_at=1 + max(len(node.inputs), pad_inputs), scratch_at=-2 - len(after))
+        layer.body.append(f"/* {node.name}: shared weights (LUT.md) decoded into the arena for {inline.decodes} */")
+        layer.body.append(call)
     # specialized: the kernel's inline body with this layer's constants (tinygen.kernels.specialize)
     consts = {role: graph.tensor(node.param(role)).data if node.param(role) else None
               for role in ("bias", "multiplier", "shift")}
@@ -143,7 +149,7 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     pos = ", no sign's ADD (act_min >= the output zero point)" if mode & specialize.POS else ""
     if mode & specialize.ONCE:
         pos = ", rounded once (single-rounding pairs: SMMLAR onto the output zero point)"
-    layer.body.append(f"/* {spec.name}, specialized: {what} requantization{pos} */")
+    layer.body.append(f"/* {inline.decodes or spec.name}, specialized: {what} requantization{pos} */")
     args.insert(1, str(mode))
     layer.body.append(f"{inline.function}({', '.join(args)});")
     layer.specialized = True

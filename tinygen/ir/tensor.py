@@ -130,6 +130,18 @@ class Codebook:
         return (self.indices.size * self.bits + 7) // 8 + self.table_bytes
 
 
+# The packed constant the shared-weight kernels read (firmware/kernels/lut/LUT.md, written by
+# tinygen.quant.pack_lut): 3 header words (bits, tables, words per row), the tables, the rows.
+LUT_HEADER_WORDS = 3
+
+
+def lut_words(packed: np.ndarray, rows: int) -> int:
+    """Words of the LUT constant at the start of `packed`, of `rows` rows, from its header (a
+    kernel may keep other words after it: tinygen.kernels.depthwise_narrow_lut)."""
+    bits, groups, words = (int(v) for v in np.asarray(packed[:LUT_HEADER_WORDS], np.uint32))
+    return LUT_HEADER_WORDS + ((groups << bits) + 3) // 4 + rows * words
+
+
 @dataclass
 class Tensor:
     name: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tinygen.kernels.depthwise_narrow_lut import narrow_lut_pack, narrow_lut_scratch
 from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
-                                       DEPTHWISE_WIDEN_DSP, FC_DSP)
+                                       DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP)
 from tinygen.ir import WEIGHT_OUT_AXIS
 from tinygen.kernels.lut_mve_pack import (conv2d_add_lut_mve, depthwise_lut_mve, depthwise_records_bytes,
                                           mat_mult_lut_mve, mat_mult_records_bytes)
@@ -19,20 +20,24 @@ from tinygen.kernels.lut_rv32_pack import blocks_bytes, blocks_lut_rv32, depthwi
 from tinygen.kernels.mve_table import mve_kernels
 from tinygen.kernels.rv32 import rv32_kernels
 from tinygen.kernels.spec import _REQUANT, KernelSpec
+from tinygen.kernels.specialize import LUT_DECODES
 from tinygen.quant.pack_lut import pack_lut
 
 OUT_AXIS = WEIGHT_OUT_AXIS         # where a MAC op's weight tensor has its output channels (tinygen.ir)
 # the axis of LUT.md's rows (one per output channel); None: the tensor is one row (depthwise)
 ROW_AXIS = {"conv2d": 0, "conv2d_add": 0, "fully_connected": 0, "depthwise_conv2d": None}
 _HEADERS = ("kernels/tg_kernels_lut.h",)
+# the decode a specialized decoding layer calls before its int8 kernel's body (tinygen/codegen/lut_decode.py)
+DECODER = "kernels/tg_lut_decode_weights.c"
 
 
 def shares_weights(graph, node) -> bool:
     """Whether the node's weights carry a codebook the LUT kernels read: tables for the
-    tensor or per output channel, on a plain int8 layer (not a low-bit format)."""
+    tensor or per output channel, on a plain int8 layer (not a low-bit format; a tinygen.nn
+    layer's weight_format "int8" is plain int8 weights)."""
     name = node.params[0].get("weight") if node.params else None
     cb = graph.tensor(name).codebook if name is not None else None
-    return (cb is not None and node.op in OUT_AXIS and "weight_format" not in node.attrs
+    return (cb is not None and node.op in OUT_AXIS and node.attrs.get("weight_format", "int8") == "int8"
             and cb.axis in (None, OUT_AXIS[node.op]) and 1 <= cb.bits <= 8)
 
 
@@ -53,10 +58,16 @@ def decoded_bytes(n: int) -> int:
     return (n + 7) // 8 * 8
 
 
-def _weights(op: str, p: dict) -> int:
+def decode_rows(op: str, p: dict) -> tuple[int, int]:
+    """(rows, weights per row) of a conv's or fully connected layer's decoded weights (its kparams)."""
     if op == "fully_connected":
-        return p["out_features"] * p["in_features"]
-    return p["out_c"] * p["kernel_h"] * p["kernel_w"] * (1 if op == "depthwise_conv2d" else p["in_c"])
+        return p["out_features"], p["in_features"]
+    return p["out_c"], p["kernel_h"] * p["kernel_w"] * (1 if op == "depthwise_conv2d" else p["in_c"])
+
+
+def _weights(op: str, p: dict) -> int:
+    rows, count = decode_rows(op, p)
+    return rows * count
 
 
 def _several_rows(graph, node) -> bool:
@@ -80,7 +91,8 @@ def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec
 
     return replace(int8, name=name, const_roles=("packed",) + _REQUANT[1:], source=f"kernels/{name}.c",
                    twin=int8.ref_name, headers=int8.headers + _HEADERS, scratch=scratch, pack=_pack(int8.op),
-                   ref_roles=_REQUANT, accepts=serves, calls=(int8.source,) + int8.calls, leaner=())
+                   ref_roles=_REQUANT, accepts=serves, leaner=(),
+                   calls=(int8.source,) + int8.calls + ((DECODER,) if name in LUT_DECODES else ()))
 
 
 # the int8 kernels of Helium (the Cortex-M55) and RV32IM (the ESP32-C3), by name
@@ -128,6 +140,27 @@ LUT_MVE_KERNELS: tuple[KernelSpec, ...] = (
          depthwise_records_bytes),
 )
 
+
+def _narrow(graph, node) -> bool:
+    return shares_weights(graph, node) and DEPTHWISE_3X3_NARROW_DSP.accepts(graph, node)
+
+
+# tg_depthwise_conv2d_3x3_narrow_s8_dsp's records completed in the scratch (tinygen.kernels.depthwise_narrow_lut)
+DEPTHWISE_NARROW_DECODE = replace(
+    DEPTHWISE_3X3_NARROW_DSP, name="tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp",
+    source="kernels/tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp.c", twin=DEPTHWISE_3X3_NARROW_DSP.ref_name,
+    headers=DEPTHWISE_3X3_NARROW_DSP.headers + _HEADERS, scratch=narrow_lut_scratch, pack=narrow_lut_pack,
+    accepts=_narrow, calls=(DEPTHWISE_3X3_NARROW_DSP.source, DECODER), leaner=())
+# the decoding kernels and the int8 kernel each runs, preferred first (the 3-row / 3-pixel block
+# kernels first, where they serve: --kernels auto measures them all)
+_DECODING = (
+    (CONV2D_1X1_ROWS3_DSP, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp", shares_weights),
+    (CONV2D_ROWS3_DSP, "tg_conv2d_rows3_lut_decode_s8_dsp", shares_weights),
+    (CONV2D_1X1_DSP, "tg_conv2d_1x1_lut_decode_s8_dsp", shares_weights),
+    (CONV2D_DSP, "tg_conv2d_lut_decode_s8_dsp", shares_weights),
+    (DEPTHWISE_WIDEN_DSP, "tg_depthwise_conv2d_lut_decode_s8_dsp", shares_weights),
+    (FC_DSP, "tg_fully_connected_lut_decode_s8_dsp", _several_rows),
+)
 LUT_KERNELS: tuple[KernelSpec, ...] = (
     # RV32IM (the ESP32-C3): any pointwise layer too (its weights in RAM, not only tg_conv2d_1x1_s8_rv32's)
     _rv32("tg_conv2d_s8_rv32", "tg_conv2d_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
@@ -136,13 +169,8 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
     _rv32("tg_depthwise_conv2d_s8_rv32", "tg_depthwise_conv2d_lut_decode_s8_rv32", depthwise_lut_rv32,
           depthwise_bytes),
     # the ARMv7E-M DSP extension (Cortex-M4/M7, M33, M55)
-    # the 3-row / 3-pixel block kernels first, where they serve: --kernels auto measures them all
-    _decoding(CONV2D_1X1_ROWS3_DSP, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp"),
-    _decoding(CONV2D_ROWS3_DSP, "tg_conv2d_rows3_lut_decode_s8_dsp"),
-    _decoding(CONV2D_1X1_DSP, "tg_conv2d_1x1_lut_decode_s8_dsp"),
-    _decoding(CONV2D_DSP, "tg_conv2d_lut_decode_s8_dsp"),
-    _decoding(DEPTHWISE_WIDEN_DSP, "tg_depthwise_conv2d_lut_decode_s8_dsp"),
-    _decoding(FC_DSP, "tg_fully_connected_lut_decode_s8_dsp", _several_rows),
+    DEPTHWISE_NARROW_DECODE,
+    *(_decoding(int8, name, accepts) for int8, name, accepts in _DECODING),
     _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
     _spec("tg_conv2d_add_lut_s8", "conv2d_add", "tg_conv2d_add_params_t", "conv2d_add_s8"),
     _spec("tg_depthwise_conv2d_lut_s8", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8"),
@@ -150,4 +178,5 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 )
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decoded_bytes", "shares_weights"]
+__all__ = ["DECODER", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decode_rows",
+           "decoded_bytes", "shares_weights"]

@@ -11,7 +11,7 @@ off call them). On by default; graph.meta["specialize"] = False turns it off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,9 @@ class Inline:
     pos: bool = False    # its outputs take the POS flag (the sign's ADD left out: sign_add_needed)
     pos_of: str = ""     # the prefix of the kparams whose act_min / output_offset decide it ("add_": the add's)
     once: bool = False   # its folded outputs take the ONCE flag (a single-rounding pair: requant_once)
+    # a shared-weight kernel decoding the layer's weights into the arena first (tinygen.kernels.lut_table):
+    # the int8 kernel whose body then runs on them (tinygen/codegen/lut_decode.py emits the decode)
+    decodes: str = ""
 
 
 INLINE: dict[str, Inline] = {
@@ -85,6 +88,18 @@ INLINE: dict[str, Inline] = {
        for op, depth in (("conv2d", "kernel_h*kernel_w*in_c"), ("conv2d_add", "kernel_h*kernel_w*in_c"),
                          ("fully_connected", "in_features"), ("depthwise_conv2d", "kernel_h*kernel_w"))},
 }
+
+# The shared-weight (LUT) kernels that decode a layer's weights into the arena and then run an int8
+# DSP kernel on them (tinygen.kernels.lut_table): specialized, the decode is a call of its own and
+# the int8 kernel's inline body follows with this layer's constants, as in the int8 build.
+LUT_DECODES = {
+    "tg_conv2d_1x1_rows3_lut_decode_s8_dsp": "tg_conv2d_1x1_rows3_s8_dsp",
+    "tg_conv2d_rows3_lut_decode_s8_dsp": "tg_conv2d_rows3_s8_dsp",
+    "tg_conv2d_1x1_lut_decode_s8_dsp": "tg_conv2d_1x1_s8_dsp",
+    "tg_conv2d_lut_decode_s8_dsp": "tg_conv2d_s8_dsp",
+    "tg_fully_connected_lut_decode_s8_dsp": "tg_fully_connected_s8_dsp",
+}
+INLINE.update({lut: replace(INLINE[int8], decodes=int8) for lut, int8 in LUT_DECODES.items()})
 
 
 def enabled(graph, node=None) -> bool:
@@ -179,5 +194,5 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "ONCE", "POS", "enabled", "depth", "folded_serves",
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "LUT_DECODES", "ONCE", "POS", "enabled", "depth", "folded_serves",
            "requant_bounded", "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]

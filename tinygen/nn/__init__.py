@@ -86,10 +86,16 @@ Weight sharing (tinygen/nn/shared.py, Deep Compression's trained quantization):
 trainable centroids per output channel; fine-tuning trains the centroids, and the op config
 gains {"shared": {"bits": b, "axis": "channel"}}: the build stores each layer's indices and
 its per-channel tables of integer codes (the weight tensor's Codebook, source "nn").
+
+Pruning (tinygen/nn/prune.py, Deep Compression's first step): `prune_weights(model, 0.7)`
+zeros the 70% of each int8 QConv2d / QLinear's weights smallest in magnitude behind a fixed
+mask, so fine-tuning keeps them zero; share_weights after it fixes centroid 0 at zero for
+the pruned weights and clusters the kept ones into the other 2**bits - 1.
 """
 
 from tinygen.nn.layers import QConv2d, QLinear
 from tinygen.nn.quantizers import ActQuant, fake_quant_weight
+from tinygen.nn.prune import prune_weights
 from tinygen.nn.shared import share_weights
 from tinygen.nn.switchable import (FLOAT, PerSwitch, SwitchableBatchNorm1d, SwitchableBatchNorm2d,
                                    SwitchableQConv2d, SwitchableQLinear, current_switch, set_switch, switches)
@@ -98,4 +104,4 @@ from tinygen.quant.lowbit import WeightQuant
 
 __all__ = ["FLOAT", "ActQuant", "PerSwitch", "QConv2d", "QLinear", "SwitchableBatchNorm1d", "SwitchableBatchNorm2d",
            "SwitchableQConv2d", "SwitchableQLinear", "WeightQuant", "current_switch", "fake_quant_weight",
-           "set_switch", "share_weights", "switches", "train_switchable"]
+           "prune_weights", "set_switch", "share_weights", "switches", "train_switchable"]

@@ -19,6 +19,12 @@ centroids trained here.
 Only int8 weights are shared (the other quantizers already fix the values a weight can
 take), one table per output channel (a table per tensor would need one scale for the
 whole tensor; the int8 quantizer's scales are per channel).
+
+A layer pruned by tinygen.nn.prune_weights (Deep Compression's order: prune, then share)
+keeps its pruned weights exactly zero: centroid 0 of every channel is fixed at 0.0 (not
+trained: its gradient is 0), every pruned weight is assigned to it, and only the kept weights
+are clustered into the other 2**bits - 1 centroids. The mask is taken off (the zeros live in
+the assignment), so the saved model holds no mask.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from torch.nn.utils import parametrize
 
 from tinygen.errors import ModelError
 from tinygen.nn.layers import QConv2d, QLinear
+from tinygen.nn.prune import pruned_mask
 
 BITS = range(2, 7)
 ITERATIONS = 30
@@ -64,16 +71,22 @@ class SharedWeight(nn.Module):
     """The parametrization: weight[o, ...] = centroids[o, assign[o, ...]]. The assignment is a
     uint8 buffer in the weight's shape; the float weight it replaces is not kept (the
     parametrization's `original` is an empty tensor), so a saved model holds the centroids
-    and one byte per weight."""
+    and one byte per weight. zero=True (a pruned layer): centroid 0 of every channel is
+    multiplied by 0 (the buffer `keep`, not saved), so it is 0.0 and gets no gradient."""
 
-    def __init__(self, centroids: torch.Tensor, assign: torch.Tensor):
+    def __init__(self, centroids: torch.Tensor, assign: torch.Tensor, zero: bool = False):
         super().__init__()
         self.centroids = nn.Parameter(centroids)
         self.register_buffer("assign", assign.to(torch.uint8))
+        self.zero = zero
+        keep = torch.ones(1, centroids.shape[1], device=centroids.device)
+        keep[0, 0] = 0.0 if zero else 1.0
+        self.register_buffer("keep", keep, persistent=False)
 
     def forward(self, original: torch.Tensor) -> torch.Tensor:
         flat = self.assign.reshape(self.assign.shape[0], -1).long()
-        return torch.gather(self.centroids, 1, flat).reshape(self.assign.shape)
+        table = self.centroids * self.keep if self.zero else self.centroids
+        return torch.gather(table, 1, flat).reshape(self.assign.shape)
 
 
 def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = None) -> list[str]:
@@ -83,7 +96,9 @@ def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = No
     weights that the table would not be smaller than them (k (1 - bits / 8) <= 2**bits, e.g. a
     3x3 conv on one input channel) are left int8. Call it on the trained (or pre-trained) int8
     model, then fine-tune; to load a saved shared model, build the network, call
-    share_weights with the same arguments, then load_state_dict."""
+    share_weights with the same arguments, then load_state_dict. A layer pruned by
+    prune_weights keeps its zeros (centroid 0 fixed at 0.0; the module docstring); to load a
+    saved pruned and shared model, call prune_weights first as it was called."""
     if bits not in BITS:
         raise ModelError(f"share_weights(bits={bits}): 2 to 6 bits", hint="e.g. bits=4 (16 centroids per channel)")
     named = dict(model.named_modules())
@@ -108,7 +123,7 @@ def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = No
         per_channel = layer.weight[0].numel()
         if layers is None and per_channel * bits // 8 + (1 << bits) >= per_channel:
             continue                    # the table alone is as large as the channel's int8 weights
-        if parametrize.is_parametrized(layer, "weight"):
+        if parametrize.is_parametrized(layer, "weight") and pruned_mask(layer) is None:
             raise ModelError(f"share_weights: {name} shares its weights already", hint="call it once per layer")
         _share(layer, bits)
         changed.append(name)
@@ -121,17 +136,29 @@ def _layers(named: dict) -> list[str]:
 
 @torch.no_grad()
 def _share(layer: nn.Module, bits: int) -> None:
-    w = layer.weight.detach().double().cpu().numpy()
+    mask = pruned_mask(layer)
+    w = layer.weight.detach().double().cpu().numpy()        # pruned: 0.0 where the mask is False
     k = 1 << bits
     rows = w.reshape(w.shape[0], -1)
     centroids = np.zeros((rows.shape[0], k))
     assign = np.zeros(rows.shape, np.int64)
-    for o, row in enumerate(rows):
-        centroids[o], assign[o] = kmeans_1d(row, k)
+    if mask is None:
+        for o, row in enumerate(rows):
+            centroids[o], assign[o] = kmeans_1d(row, k)
+    else:                               # centroid 0 is the pruned weights' 0.0; the kept share the rest
+        kept = mask.cpu().numpy().reshape(rows.shape)
+        for o, row in enumerate(rows):
+            c, a = kmeans_1d(row[kept[o]], k - 1)
+            centroids[o, 1:] = c
+            assign[o, kept[o]] = a + 1
     dev = layer.weight.device
-    parametrize.register_parametrization(layer, "weight", SharedWeight(
-        torch.from_numpy(centroids).float().to(dev), torch.from_numpy(assign.reshape(w.shape)).to(dev)),
-        unsafe=True)
+    shared = SharedWeight(torch.from_numpy(centroids).float().to(dev),
+                          torch.from_numpy(assign.reshape(w.shape)).to(dev), zero=mask is not None)
+    if mask is None:
+        parametrize.register_parametrization(layer, "weight", shared, unsafe=True)
+    else:       # the mask goes (the zeros live in the assignment); replaced in place, as removing
+        layer.parametrizations.weight[0] = shared   # the parametrization would edit a class copies share
+        layer.parametrizations.weight.unsafe = True
     layer.parametrizations.weight.original = nn.Parameter(torch.empty(0, device=dev), requires_grad=False)
     cfg = json.loads(layer.config)
     cfg["shared"] = {"bits": bits, "axis": "channel"}

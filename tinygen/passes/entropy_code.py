@@ -2,7 +2,8 @@
 the huffman kernels store coded (tinygen/kernels/huffman_table.py), after compact (a pruned
 layer's zeros are what the codes shrink) and lower_bits, before the kernels are chosen.
 
-A conv2d (groups 1) or fully connected layer with int8 weights is coded where its coded
+A conv2d (groups 1) or fully connected layer with int8 weights (a tinygen.nn layer's too:
+its weight_format "int8" is plain int8) is coded where its coded
 constant (tinygen.quant.huffman: tables, block offsets and stream) takes fewer bytes than the
 weights as stored otherwise (int8, or a shared-weight layer's packed indices and tables); the
 others stay as they are. A shared-weight layer (Tensor.codebook, one table per tensor or per
@@ -25,7 +26,8 @@ def entropy_code(graph: Graph) -> Graph:
     report = {}
     for node in graph.nodes:
         wname = node.param("weight")
-        if node.op not in CODED_OPS or wname is None or node.attrs.get("weight_format") or len(node.params) != 1:
+        if node.op not in CODED_OPS or wname is None or node.attrs.get("weight_format", "int8") != "int8" \
+                or len(node.params) != 1:
             continue
         weight = graph.tensor(wname)
         if weight.dtype != "int8" or weight.bits not in (None, 8) or weight.data is None:

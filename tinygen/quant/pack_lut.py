@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.ir import Codebook
-
-HEADER_WORDS = 3
+from tinygen.ir import LUT_HEADER_WORDS as HEADER_WORDS
+from tinygen.ir import Codebook, lut_words
 
 
 def row_words(count: int, bits: int) -> int:
@@ -63,7 +62,7 @@ def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
     table_words = (groups * k + 3) // 4
     tables = packed[HEADER_WORDS:HEADER_WORDS + table_words].view(np.int8)[:groups * k].reshape(groups, k)
     n, count = _rows(np.zeros(shape, np.int8), row_axis).shape
-    rows = packed[HEADER_WORDS + table_words:].reshape(n, words)
+    rows = packed[HEADER_WORDS + table_words:lut_words(packed, n)].reshape(n, words)
     bitplane = np.unpackbits(rows.view(np.uint8).reshape(n, words * 4), axis=-1, bitorder="little")
     fields = bitplane[:, :count * bits].reshape(n, count, bits).astype(np.int64)
     idx = (fields << np.arange(bits)).sum(axis=-1)
@@ -75,4 +74,4 @@ def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
     return Codebook(bits, tables, idx, table_axis if groups > 1 else None).decode()
 
 
-__all__ = ["HEADER_WORDS", "pack_lut", "row_words", "unpack_lut"]
+__all__ = ["HEADER_WORDS", "lut_words", "pack_lut", "row_words", "unpack_lut"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from tinygen.ir import WEIGHT_OUT_AXIS as OUT_AXIS
-from tinygen.ir import Graph
+from tinygen.ir import Graph, lut_words
 from tinygen.report import table
 
 
@@ -31,21 +31,13 @@ def stored_weight_bytes(graph: Graph, node) -> int:
     """Flash bytes of a MAC layer's weights as built: the packed indices and tables (header and
     word-aligned rows included) for a LUT kernel, the codes, tables and block offsets for a
     huffman one, the int8 weights otherwise."""
-    if reads_lut(node) and node.kernel.endswith(("_mve", "_rv32")):
-        return _lut_bytes(graph, node)
-    if reads_lut(node) or _coded(node):
-        return int(graph.tensor(node.param("packed")).data.nbytes)
+    packed = graph.tensor(node.param("packed")).data if reads_lut(node) or _coded(node) else None
+    if reads_lut(node):     # the LUT constant: some kernels keep their requantization words after it
+        rows = 1 if node.op == "depthwise_conv2d" else graph.tensor(node.param("weight")).shape[OUT_AXIS[node.op]]
+        return 4 * lut_words(packed, rows)
+    if packed is not None:
+        return int(packed.nbytes)
     return int(graph.tensor(node.param("weight")).nbytes)
-
-
-def _lut_bytes(graph: Graph, node) -> int:
-    """The bytes of LUT.md's constant at the start of a Helium or RV32 LUT kernel's packed constant
-    (the int8 kernel's requantization records and tables, or folded biases, follow it, as in the
-    int8 build's):
-    its header, tables and rows, one per output channel (one for a depthwise layer)."""
-    bits, tables, words = (int(v) for v in graph.tensor(node.param("packed")).data[:3])
-    rows = 1 if node.op == "depthwise_conv2d" else graph.tensor(node.param("weight")).shape[0]
-    return 4 * (3 + math.ceil((tables << bits) / 4) + rows * words)
 
 
 def huffman_lines(graph: Graph) -> list[str]:

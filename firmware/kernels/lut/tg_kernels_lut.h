@@ -72,6 +72,21 @@ void tg_conv2d_rows3_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t
                                        const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
                                        int8_t *scratch, int8_t *output);
 
+/*
+ * tg_depthwise_conv2d_3x3_narrow_s8_dsp's layers with shared weights: the packed constant is the
+ * LUT constant then the records' other words (tinygen/kernels/depthwise_narrow_lut.py); the
+ * scratch holds the completed records (rounded up to 8 bytes), then the narrow kernel's.
+ */
+void tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                                      const uint32_t *packed, int8_t *scratch, int8_t *output);
+
+/*
+ * A convolution's or fully connected layer's packed weights decoded into out, int8 [rows][count]
+ * (the int8 layout): what a specialized layer with shared weights runs before the int8 kernel's
+ * inline body (tinygen/codegen/lut_decode.py).
+ */
+void tg_lut_decode_weights(const uint32_t *packed, int32_t rows, int32_t count, int8_t *out);
+
 #ifdef __cplusplus
 }
 #endif

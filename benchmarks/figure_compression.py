@@ -1,0 +1,79 @@
+"""The figure of compressed weights (issue 73), on docs/performance.md and docs/memory.md: the MLPerf
+KWS and IC models with shared weights (benchmarks/lut_models.py: weight flash, accuracy on the
+synthesized keyword corpus or top-1 agreement with int8, instructions on the f746zg stand-in) and
+the entropy-coded ones (benchmarks/huffman.py), each against the int8 build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from figure_engine import Figure, python
+
+LUT_SPECS = ("lut:4:tensor", "lut:4:channel", "lut:3:channel", "lut:2:channel")
+NAMES = {"kws": "MLPerf KWS (DS-CNN)", "ic": "MLPerf IC (ResNet-8)", "ad": "MLPerf AD (autoencoder)",
+         "kws70": "MLPerf KWS, 70% pruned", "ad70": "MLPerf AD, 70% pruned"}
+
+
+def measure(work: Path, quick: bool) -> dict:
+    """Shared weights at 4, 3 and 2 bits on KWS (the corpus's accuracy) and IC; huffman and
+    lut:4,huffman on KWS and AD as shipped and 70% pruned (quick: KWS at 4 bits per tensor; KWS
+    huffman)."""
+    lut = ["benchmarks/lut_models.py", "--standin", "--kws-corpus", "--json", work / "lut.json",
+           "--work", work / "lut"]
+    if quick:
+        lut += ["--models", "kws", "--bits", "4", "--tables", "tensor"]
+    python(*lut)
+    huffman = ["benchmarks/huffman.py", "--json", work / "huffman.json"]
+    if quick:
+        huffman += ["--models", "kws70", "--weights", "lut:4,huffman"]
+    python(*huffman)
+    rows = json.loads((work / "lut.json").read_text())
+    if not quick:
+        rows = [r for r in rows if r["spec"] in LUT_SPECS]
+    coded = []
+    for r in json.loads((work / "huffman.json").read_text()):
+        base = r["int8"]
+        for spec, v in r.items():
+            if not isinstance(v, dict) or spec == "int8":
+                continue
+            c8 = sum(base["layers"][n] for n in v["coded"])
+            coded.append({"model": r["model"], "spec": spec, "bytes": v["weights"], "int8_bytes": base["weights"],
+                          "instructions": v["instructions"], "int8_instructions": base["instructions"],
+                          "coded_layers": len(v["coded"]),
+                          "coded_instructions": sum(v["layers"][n] for n in v["coded"]), "coded_int8_instructions": c8})
+    return {"lut": rows, "huffman": coded}
+
+
+def _x(a: int, b: int) -> str:
+    return f"`{a / b:.2f}x`"
+
+
+def render(r: dict) -> str:
+    lines = ["Shared weights (`--weights lut:BITS`), f746zg stand-in (Cortex-M7, DSP kernels; instructions, "
+             "not cycles), each against the int8 build:", "",
+             "| model | `--weights` | weight bytes (vs int8) | accuracy (int8) | instructions (vs int8) |",
+             "|---|---|---:|---|---:|"]
+    for row in r["lut"]:
+        if "accuracy" in row:
+            acc = f"`{row['accuracy']:.2%}` top-1 (`{row['int8_accuracy']:.2%}`), corpus clips"
+        else:
+            acc = f"`{row['agreement']:.1%}` same top-1 as int8, random inputs (no test set)"
+        lines.append(f"| {NAMES[row['model']]} | `{row['spec']}` | `{row['bytes']:,}` ({_x(row['bytes'], row['int8_bytes'])}) "
+                     f"| {acc} | `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) |")
+    lines += ["", "Entropy-coded weights (`--weights huffman`), the same stand-in (pruned: the smallest 70% of "
+              "each layer's weights zeroed, not retrained):", "",
+              "| model | `--weights` | weight bytes (vs int8) | instructions (vs int8) | coded layers: instructions "
+              "(vs int8) |", "|---|---|---:|---:|---:|"]
+    for row in r["huffman"]:
+        coded = (f"{row['coded_layers']}: `{row['coded_instructions']:,}` "
+                 f"({_x(row['coded_instructions'], row['coded_int8_instructions'])})" if row["coded_layers"]
+                 else "none coded smaller")
+        lines.append(f"| {NAMES[row['model']]} | `{row['spec']}` | `{row['bytes']:,}` ({_x(row['bytes'], row['int8_bytes'])}) "
+                     f"| `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) | {coded} |")
+    return "\n".join(lines)
+
+
+FIGURES = [Figure("compression", "compressed weights on the MLPerf models (benchmarks/lut_models.py, "
+                  "benchmarks/huffman.py)", measure, render, minutes=20, quick_minutes=5,
+                  rows=("model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb"))]

@@ -1,0 +1,94 @@
+"""examples/deepcomp (issue 73, Deep Compression's whole pipeline on the digits CNN): the shipped
+models are pruned (70% of each layer's int8 weights exactly 0) and shared (every pruned weight
+on the table's 0); built with --weights huffman, the shared layers' indices are coded, the
+weights as built shrink at each step (int8 > shared > shared + huffman), top-1 on the test set
+(the reference interpreter) stays within 1 point of the int8 model, and the C equals the
+reference byte for byte on the host and (slow) on the f746zg stand-in."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from e2e import assert_bit_exact, assert_device_equals_reference, build_host
+from tinygen.frontend.torch_loader import to_ir_layout
+from tinygen.ref.interpreter import quantize_input, run
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deepcomp"
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
+
+
+@pytest.fixture(scope="module")
+def deepcomp():
+    sys.path.insert(0, str(EXAMPLE))
+    import _deepcomp
+    yield _deepcomp
+    sys.path.remove(str(EXAMPLE))
+
+
+def _mac(graph):
+    return [n for n in graph.nodes if n.kernel and n.param("weight")]
+
+
+def _test_set(graph, deepcomp):
+    _, (x, y) = deepcomp._digits.dataset()
+    return [quantize_input(graph, xi[None]) for xi in to_ir_layout(x)], y
+
+
+def _accuracy(graph, inputs, labels) -> float:
+    out = graph.outputs[0]
+    return float(np.mean([int(np.argmax(run(graph, q)[out])) == int(t) for q, t in zip(inputs, labels)]))
+
+
+@pytest.mark.parametrize("bits", [None, 4])
+def test_shipped_models_are_pruned_and_keep_their_zeros(bits, deepcomp):
+    _, graph = deepcomp.compile_for(deepcomp.model_file(bits), None, "host")
+    for node in _mac(graph):
+        w = graph.tensor(node.param("weight"))
+        assert np.sum(w.data == 0) >= round(deepcomp.SPARSITY * w.size)  # pruned, plus weights rounding to 0
+        if w.codebook is not None:
+            assert w.codebook.bits == bits
+            idx = w.codebook.indices.reshape(w.shape[0], -1)
+            zero = w.data.reshape(w.shape[0], -1) == 0
+            for o, row in enumerate(w.codebook.values):             # the zero is in every table
+                assert np.all(row[idx[o][zero[o]]] == 0)
+    assert sum(graph.tensor(n.param("weight")).codebook is not None for n in _mac(graph)) == (3 if bits else 0)
+
+
+def test_huffman_build_shrinks_keeps_accuracy_and_equals_reference(deepcomp, tmp_path):
+    file = deepcomp.model_file(4)
+    _, int8 = deepcomp.compile_for(deepcomp.INT8_MODEL, None, "host")
+    _, shared = deepcomp.compile_for(file, None, "host")
+    source, coded = deepcomp.compile_for(file, "huffman", "host")
+    plain, int8_bytes = deepcomp.graph_weight_bytes(int8)
+    assert plain == int8_bytes == sum(int8.tensor(n.param("weight")).size for n in _mac(int8))
+    shared_bytes = deepcomp.graph_weight_bytes(shared)[1]
+    coded_bytes = deepcomp.graph_weight_bytes(coded)[1]
+    assert coded_bytes < shared_bytes < int8_bytes
+    huffman = [n for n in coded.nodes if n.attrs.get("weight_coding") == "huffman"]
+    assert len(huffman) == 3 and all(coded.tensor(n.param("weight")).codebook is not None for n in huffman)
+    inputs, labels = _test_set(coded, deepcomp)
+    assert _accuracy(coded, inputs, labels) >= _accuracy(int8, *_test_set(int8, deepcomp)) - 0.01
+    assert_bit_exact(coded, build_host(source, coded, tmp_path / "h"), inputs[:4])
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_huffman_build_on_standin_equals_reference(deepcomp, tmp_path):
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    source, graph = deepcomp.compile_for(deepcomp.model_file(4), "huffman", "f746zg")
+    assert {n.kernel for n in graph.nodes if n.attrs.get("weight_coding")} <= {
+        "tg_conv2d_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    inputs, _ = _test_set(graph, deepcomp)
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs[:2]):
+            assert_device_equals_reference(dev, graph, x, f"deepcomp4 test image {i}")
