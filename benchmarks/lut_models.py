@@ -177,7 +177,6 @@ def main(argv=None) -> int:
                 if args.standin:
                     row["instructions"] = instructions(source, lut, board, args.work / name / spec)
                     row["int8_instructions"] = base["instructions"]
-                    row["board"] = board.name
                 if "estimate" in base:
                     est = estimate(source, lut, board, args.work / name / spec)
                     row.update(cycles=est["cycles"], int8_cycles=base["estimate"]["cycles"], cycle_model=est["model"],
