@@ -1,13 +1,15 @@
 """The shared-weight (LUT) kernels on the Cortex-M stand-ins: executed instructions and weight
 bytes next to the int8 kernels on the same layer (firmware/kernels/lut/LUT.md).
 
-    .venv/bin/python benchmarks/lut_kernels.py [--boards f746zg] [--bits 4 3 2] [--json out.json]
+    .venv/bin/python benchmarks/lut_kernels.py [--boards f746zg n6570 esp32-c3] [--bits 4 3 2] [--json out.json]
 
 Each row is one layer shape of the MLPerf KWS and IC models; each is run with tinygen's
 portable LUT kernel at each width (one table per tensor and one per output channel), the
 portable int8 kernel (the whole models against their int8 DSP builds: docs/models.md). The outputs must
 equal the numpy twin's (the int8 kernel's on the decoded weights), byte for byte, or the script
-stops. Instructions on the stand-in (QEMU -icount), not cycles.
+stops. Instructions on the stand-in (QEMU -icount), not cycles. On the n6570 (Cortex-M55) and the
+esp32-c3 each row is the Helium (RV32IM) kernel decoding the layer into scratch against the int8
+MVE (RV32) kernel it runs.
 
 Importing this module adds the LUT kernels' calling conventions to benchmarks/kernel_calls.py's
 KERNELS (the stand-in kernel tests, tests/kernels/test_kernels_lut_standin.py, use them).
@@ -29,7 +31,7 @@ from dataclasses import replace  # noqa: E402
 from kernel_calls import _REQUANT_ARGS, KERNELS, Kernel, _out_px  # noqa: E402
 from standin_calls import Call, run_calls  # noqa: E402
 
-from tinygen.kernels.lut_table import LUT_KERNELS, ROW_AXIS  # noqa: E402
+from tinygen.kernels.lut_table import LUT_KERNELS, LUT_MVE_KERNELS, ROW_AXIS  # noqa: E402
 from tinygen.kernels.table import KERNELS_BY_NAME  # noqa: E402
 from tinygen.quant.pack_lut import pack_lut, unpack_lut  # noqa: E402
 from tinygen.quant.share import share  # noqa: E402
@@ -71,7 +73,7 @@ for _op, (_, _, _int8) in OPS.items():
 
 # the DSP kernels decoding into scratch first, and the int8 DSP kernels they call (not the narrow
 # depthwise one: its packed constant holds the requantization, tests/kernels/test_kernels_lut_specialized.py)
-for _spec in (s for s in LUT_KERNELS if "decode" in s.name and "narrow" not in s.name):
+for _spec in (s for s in LUT_KERNELS if s.name.endswith("_decode_s8_dsp") and "narrow" not in s.name):
     _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
     _lut = KERNELS[_spec.name.replace("_decode_s8_dsp", "_s8").replace("_1x1", "").replace("_rows3", "")]
     KERNELS[_spec.name] = replace(_lut, scratch=_spec.scratch,
@@ -85,6 +87,12 @@ def lut_case(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = Tru
     """(input, packed constant, bias, multiplier, shift) and the decoded int8 weights: normal
     weights clustered (tinygen.quant.share, uniform importance) into 2**bits values per
     tensor or per output channel."""
+    x, cb, b, m, s = lut_parts(op, p, bits, axis, seed, bias)
+    return (x, pack_lut(cb, ROW_AXIS[op]), b, m, s), cb.decode()
+
+
+def lut_parts(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True):
+    """lut_case's input, Codebook, bias, multiplier and shift."""
     rng = np.random.default_rng(seed)
     shape, out_axis, _ = OPS[op]
     w = np.clip(np.rint(rng.normal(0, 40, shape(p))), -127, 127).astype(np.int8)
@@ -95,7 +103,61 @@ def lut_case(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = Tru
     b = rng.integers(-20000, 20000, n).astype(np.int32) if bias else None
     m = rng.integers(1 << 30, (1 << 31) - 1, n).astype(np.int32)
     s = rng.integers(-12, -6, n).astype(np.int32)
-    return (x, pack_lut(cb, ROW_AXIS[op]), b, m, s), cb.decode()
+    return x, cb, b, m, s
+
+
+# Helium and RV32IM: the kernels decoding into scratch (input, packed: LUT.md's constant then the
+# int8 kernel's constant less the weights; RV32: then bias, multiplier, shift) and the int8 kernels
+# they run (input, their constant, ...); their numpy twins are the portable LUT kernels' on
+# lut_case's arguments (decoding_args builds theirs from the same case)
+_ISA = {"mve": (LUT_MVE_KERNELS, "tg_kernels_lut_mve.h", "tg_kernels_mve.h", ()),
+        "rv32": (tuple(s for s in LUT_KERNELS if s.name.endswith("_rv32")), "tg_kernels_lut_rv32.h", "tg_kernels.h",
+                 _REQUANT_ARGS)}
+BOARD_ISA = {"n6570": "mve", "stm32n6570-dk": "mve", "esp32-c3": "rv32"}
+
+
+def _no_twin(p, *arrays):
+    raise NotImplementedError("a decoding kernel's twin is its portable LUT kernel's on lut_case's arguments")
+
+
+for _specs, _header, _int8_header, _rest in _ISA.values():
+    for _spec in (s for s in _specs if s.op in OPS):
+        _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
+        _lut = KERNELS[OPS[_spec.op][2].replace("_s8", "_lut_s8")]
+        KERNELS[_spec.name] = replace(_lut, header=_header, args=("int8_t", "uint32_t", *_rest), twin=_no_twin,
+                                      scratch=_spec.scratch, portable_scratch=True,
+                                      extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
+        # (benchmarks/rv32_kernels.py's entries, where imported, have the same arguments and a twin)
+        KERNELS.setdefault(_int8.name, replace(_lut, header=_int8_header, args=("int8_t", "int32_t", *_rest),
+                                               twin=_no_twin, scratch=_int8.scratch))
+
+
+def decoding_pair(isa: str, op: str, p: dict) -> tuple[str, str]:
+    """(the kernel decoding into scratch, the int8 kernel it runs) of `isa` ("mve", "rv32") for a layer."""
+    name = dsp_pair(op, p)[0].replace("_dsp", "_" + isa)
+    if isa == "rv32":
+        name = name.replace("_1x1", "")
+    return name, KERNELS_BY_NAME[name].calls[0].removeprefix("kernels/").removesuffix(".c")
+
+
+def decoding_args(isa: str, op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True,
+                  w8: np.ndarray | None = None) -> tuple[tuple, tuple]:
+    """lut_case's case as (the decoding kernel's arguments, the int8 kernel's on the decoded
+    weights, or on w8 where given)."""
+    x, cb, b, m, s = lut_parts(op, p, bits, axis, seed, bias)
+    name, int8 = decoding_pair(isa, op, p)
+    consts = {"weight": cb.decode() if w8 is None else w8, "bias": b, "multiplier": m, "shift": s, "codebook": cb}
+    rest = (b, m, s) if isa == "rv32" else ()
+    return (x, KERNELS_BY_NAME[name].pack(p, consts), *rest), (x, KERNELS_BY_NAME[int8].pack(p, consts), *rest)
+
+
+def mve_pair(op: str, p: dict) -> tuple[str, str]:
+    return decoding_pair("mve", op, p)
+
+
+def mve_args(op: str, p: dict, bits: int, axis: str, seed: int, bias: bool = True,
+             w8: np.ndarray | None = None) -> tuple[tuple, tuple]:
+    return decoding_args("mve", op, p, bits, axis, seed, bias, w8)
 
 
 def conv_p(h, w, c, out_c, k, stride=1, pad=None, depthwise=False, input_offset=128, output_offset=-128) -> dict:
@@ -167,6 +229,44 @@ def measure(board: str, bits_list, work: Path) -> list[dict]:
     return out
 
 
+def measure_decoding(board: str, bits_list, work: Path) -> list[dict]:
+    """The Cortex-M55's and the ESP32-C3's rows: each layer's kernel decoding into scratch (Helium,
+    RV32IM) at each width and tables, against the int8 kernel it runs (on int8 weights of the same
+    shape), called as the generic kernels (a model's layers call them specialized where the int8
+    ones are: tinygen.kernels.specialize)."""
+    isa = BOARD_ISA[board]
+    out = []
+    for k, (label, (op, p)) in enumerate(ROWS.items()):
+        name, int8 = decoding_pair(isa, op, p)
+        w8 = np.clip(np.rint(np.random.default_rng(2).normal(0, 40, OPS[op][0](p))), -127, 127).astype(np.int8)
+        calls = [Call(int8, p, decoding_args(isa, op, p, 4, "tensor", 1, w8=w8)[1], label)]
+        cases = []
+        for bits in bits_list:
+            for axis in ("tensor", "channel"):
+                args, _ = lut_case(op, p, bits, axis, bits)
+                cases.append((bits, axis, len(calls), KERNELS[OPS[op][2].replace("_s8", "_lut_s8")].twin(p, *args),
+                              int(args[1].nbytes)))
+                calls.append(Call(name, p, decoding_args(isa, op, p, bits, axis, bits)[0], f"{label} lut:{bits}:{axis}"))
+        run_calls(board, calls, work / f"row{k}")
+        for bits, axis, i, want, lut_bytes in cases:
+            if not np.array_equal(want.reshape(-1).astype(np.int8), calls[i].result.view(np.int8)):
+                raise SystemExit(f"{name} {label} lut:{bits}:{axis}: output differs from the twin")
+            out.append({"layer": label, "bits": bits, "tables": axis, "kernel": name, "int8_kernel": int8,
+                        "decode_instructions": calls[i].instructions,
+                        "int8_isa_instructions": calls[0].instructions, "int8_bytes": int(w8.size),
+                        "lut_bytes": lut_bytes})
+    return out
+
+
+def _print_decoding(board: str, rows: list[dict]) -> None:
+    print(f"{board}: instructions of the {BOARD_ISA[board].upper()} kernel decoding into scratch against the int8 "
+          "kernel it runs (generic entry points), weight bytes (LUT / int8)")
+    for r in rows:
+        print(f"  {r['layer']:<30} lut:{r['bits']}:{r['tables']:<8} {r['decode_instructions']:>10,} "
+              f"{r['int8_isa_instructions']:>10,}  x{r['decode_instructions'] / r['int8_isa_instructions']:.3f}"
+              f"   {r['lut_bytes']:>6} / {r['int8_bytes']:>6} B")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", nargs="+", default=["f746zg"])
@@ -176,6 +276,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     results = {}
     for board in args.boards:
+        if board in BOARD_ISA:
+            results[board] = measure_decoding(board, args.bits, args.work.resolve() / board)
+            _print_decoding(board, results[board])
+            continue
         results[board] = rows = measure(board, args.bits, args.work / board)
         print(f"{board}: instructions (LUT / int8, portable kernels), weight bytes (LUT / int8), and the DSP "
               "kernel decoding into scratch against the int8 DSP kernel")

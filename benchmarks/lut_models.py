@@ -1,9 +1,10 @@
 """--weights lut on the MLPerf KWS and IC models: weight flash against int8, how often the
 shared-weight model's top-1 class agrees with int8's (and by how many LSB the outputs differ),
-and executed instructions on the f746zg stand-in against the int8 build.
+and executed instructions on a board's stand-in against the int8 build.
 
     .venv/bin/python benchmarks/lut_models.py [--models kws ic] [--bits 4 3 2] [--tables tensor channel]
-                                              [--samples 64] [--standin] [--kws-corpus] [--json out.json]
+                                              [--samples 64] [--standin [--board n6570] [--estimate]]
+                                              [--kws-corpus] [--json out.json]
 
 The models come quantized (.tflite) and the repository holds none of their data sets, so the
 clustering is weighed on random int8 inputs (passes/share_weights.py) and the agreement is
@@ -12,7 +13,10 @@ top-1 accuracy on the test set. Weight bytes: the MAC layers' weights as built (
 tables, header and word-aligned rows; int8 where a layer stays int8). --standin builds each for
 the f746zg (Cortex-M7 DSP kernels for int8; the portable LUT kernels for the shared layers) and
 counts one inference's instructions on its QEMU stand-in (after a warm-up), checking the output
-against the reference.
+against the reference. --board picks the board (f746zg by default; n6570: the Cortex-M55, whose
+shared layers run the Helium kernels decoding into scratch; esp32-c3). --estimate adds, per layer
+and in total, the core's cycle model's estimate (tinygen.cycles; uncalibrated for the M55) next to
+the exact per-layer instructions, and each shared layer's ratio to the same layer of int8.
 
 --kws-corpus: the KWS model on the project's synthesized keyword corpus (tinygen.audio.corpus,
 its test split, synthesized once into build/kws-corpus): the first half of the clips (their
@@ -95,6 +99,37 @@ def instructions(source, graph, board, work: Path) -> int:
     return int(count)
 
 
+def estimate(source, graph, board, work: Path) -> dict:
+    """The cycle model's estimate of one inference (tinygen.cycles.estimate_standin: exact
+    instructions and estimated cycles per layer) of the build instructions() made in `work`."""
+    from tinygen.cycles import estimate_standin
+
+    x = np.random.default_rng(1).integers(-128, 128, graph.tensor(graph.inputs[0]).shape).astype(np.int8)
+    est = estimate_standin(board, work, x.tobytes())
+    kernels = {n.name: n.kernel for n in graph.nodes}
+    return {"cycles": est["total"]["cycles"], "model": est["model"],
+            "layers": [{"name": r["name"], "kernel": kernels.get(r["name"]), "instructions": r["instructions"],
+                        "cycles": r["cycles"]} for r in est["layers"]]}
+
+
+def per_layer(lut: dict, int8: dict) -> list[dict]:
+    """Per layer of both builds (by name): the shared build's instructions and estimated cycles
+    against int8's."""
+    base = {r["name"]: r for r in int8["layers"]}
+    return [{"name": r["name"], "kernel": r["kernel"], "int8_kernel": base[r["name"]]["kernel"],
+             "instructions": r["instructions"], "int8_instructions": base[r["name"]]["instructions"],
+             "cycles": r["cycles"], "int8_cycles": base[r["name"]]["cycles"]}
+            for r in lut["layers"] if r["name"] in base]
+
+
+def _print_layers(rows: list[dict]) -> None:
+    for r in rows:
+        if r["kernel"] != r["int8_kernel"]:
+            print(f"      {r['name']:<22} {r['kernel']:<40} instructions {r['instructions']:>9,} / "
+                  f"{r['int8_instructions']:>9,} x{r['instructions'] / r['int8_instructions']:.3f}   est. cycles "
+                  f"x{r['cycles'] / r['int8_cycles']:.3f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -102,11 +137,14 @@ def main(argv=None) -> int:
     ap.add_argument("--tables", nargs="+", default=["tensor", "channel"], choices=["tensor", "channel"])
     ap.add_argument("--samples", type=int, default=64)
     ap.add_argument("--standin", action="store_true")
+    ap.add_argument("--board", default="f746zg", help="the board built for with --standin (f746zg, n6570, esp32-c3)")
+    ap.add_argument("--estimate", action="store_true",
+                    help="with --standin: per-layer instructions and the core's estimated cycles (tinygen.cycles)")
     ap.add_argument("--kws-corpus", action="store_true")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--work", type=Path, default=Path("build/lut_models"))
     args = ap.parse_args(argv)
-    board = get_board("f746zg")
+    board = get_board(args.board)
     features = board.isa_features if args.standin else frozenset()
     rows = []
     for name in args.models:
@@ -121,8 +159,11 @@ def main(argv=None) -> int:
             print(f"{name}: int8 top-1 {base['accuracy']:.2%} on {len(evaluation[1])} corpus clips")
         if args.standin:
             base["instructions"] = instructions(source, int8, board, args.work / name / "int8")
+            if args.estimate:
+                base["estimate"] = estimate(source, int8, board, args.work / name / "int8")
         print(f"{name}: int8 weights {base['bytes']:,} B" + (f", {base['instructions']:,} instructions"
-                                                              if args.standin else ""))
+                                                              if args.standin else "")
+              + (f", {base['estimate']['cycles']:,.0f} est. cycles" if "estimate" in base else ""))
         for bits in args.bits:
             for tables in args.tables:
                 spec = f"lut:{bits}:{tables}"
@@ -136,14 +177,22 @@ def main(argv=None) -> int:
                 if args.standin:
                     row["instructions"] = instructions(source, lut, board, args.work / name / spec)
                     row["int8_instructions"] = base["instructions"]
+                if "estimate" in base:
+                    est = estimate(source, lut, board, args.work / name / spec)
+                    row.update(cycles=est["cycles"], int8_cycles=base["estimate"]["cycles"], cycle_model=est["model"],
+                               layers=per_layer(est, base["estimate"]))
                 rows.append(row)
                 print(f"  {spec:<16} weights {row['bytes']:>7,} B ({row['bytes'] / base['bytes']:.2f}x int8)  "
                       f"top-1 agreement {row['agreement']:.1%}  output diff mean {row['mean_abs_lsb']:.2f} LSB, "
                       f"max {row['max_abs_lsb']}"
                       + (f"  corpus: top-1 {row['accuracy']:.2%} (int8 {base['accuracy']:.2%}), same class as int8 "
                          f"{row['corpus_agreement']:.1%}" if evaluation else "")
-                      + (f"  instructions {row['instructions']:,} ({row['instructions'] / base['instructions']:.2f}x)"
-                         if args.standin else ""))
+                      + (f"  instructions {row['instructions']:,} ({row['instructions'] / base['instructions']:.3f}x)"
+                         if args.standin else "")
+                      + (f"  est. cycles {row['cycles']:,.0f} ({row['cycles'] / row['int8_cycles']:.3f}x)"
+                         if "cycles" in row else ""))
+                if "layers" in row:
+                    _print_layers(row["layers"])
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

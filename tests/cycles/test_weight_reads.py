@@ -120,3 +120,13 @@ def test_layers_without_weights_are_left_out():
 def test_mlperf_boards_state_their_data_cache(name):
     timing = get_board(name).raw["timing"]
     assert timing["data_cache_bytes"] > 0 and timing["data_line_bytes"] in (16, 32)
+
+
+def test_helium_lut_kernels_read_their_constant_once():
+    """The Helium LUT kernels decode their packed constant into RAM once per inference; the int8
+    MVE kernel of the same layer rereads its records per group of 4 pixels."""
+    kp = {"out_h": 16, "out_w": 16}
+    lut, g = layer("conv2d", "tg_conv2d_lut_decode_s8_mve", kp, weight=9216, packed=5200)
+    int8, g8 = layer("conv2d", "tg_conv2d_s8_mve", kp, weight=9216, packed=10000)
+    assert (layer_weight_reads(lut, g, F446).pattern, layer_weight_reads(lut, g, F446).passes) == ("once", 1)
+    assert layer_weight_reads(int8, g8, F446).passes == 64

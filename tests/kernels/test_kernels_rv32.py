@@ -266,7 +266,9 @@ def test_every_rv32_kernel_in_the_harness():
     from tinygen.kernels.table import KERNELS_BY_NAME
 
     own_tests = {"tg_lstm_s8_rv32": "test_kernels_recurrent_rv32.py", "tg_gru_s8_rv32": "test_kernels_recurrent_rv32.py",
-                 "tg_batch_matmul_s8_rv32": "test_kernels_attention_standin.py"}
+                 "tg_batch_matmul_s8_rv32": "test_kernels_attention_standin.py",
+                 **{f"tg_{op}_lut_decode_s8_rv32": "test_kernels_lut_rv32.py"
+                    for op in ("conv2d", "conv2d_add", "fully_connected", "depthwise_conv2d")}}
     for name, test in own_tests.items():
         assert name in (Path(__file__).parent / test).read_text(), f"{test} does not run {name}"
     files = {p.stem for p in kernel_paths("*_rv32.c")}

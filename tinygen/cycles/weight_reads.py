@@ -75,6 +75,9 @@ CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keep
 PATTERNS = ("im2col", "per_pixel", "once")
 RV32_DW_SEGMENT = 8        # TG_RV32_DW_SEGMENT (tg_depthwise_conv2d_s8_rv32.h): output pixels per read of the taps
 ONCE_PER_LAYER = ("tg_conv2d_1x1_s8_rv32",)     # channel blocks outermost: each block's weights read once
+# the Helium LUT kernels (firmware/kernels/lut/tg_*_lut_decode_s8_mve.c) read their packed constant once, decoding
+# it into RAM
+DECODE_ONCE = "_lut_decode_s8_mve"
 # built on tg_conv2d_s8_rv32.h: every channel block's weights read once per group of RV32_PIXELS pixels (rows)
 RV32_GROUPED = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
 RV32_DEPTHWISE = "tg_depthwise_conv2d_s8_rv32"
@@ -110,7 +113,7 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     record (0: none)."""
     out_h, out_w = int(kparams.get("out_h", 1)), int(kparams.get("out_w", 1))
     pixels = out_h * out_w
-    if kernel in ONCE_PER_LAYER:
+    if kernel in ONCE_PER_LAYER or kernel.endswith(DECODE_ONCE):
         return "once", 1
     if kernel == RV32_DEPTHWISE:                    # segments of a row per read of each channel's taps
         return "im2col", out_h * math.ceil(out_w / RV32_DW_SEGMENT)
@@ -182,7 +185,7 @@ def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = 
     return out
 
 
-__all__ = ["CACHE_SHARE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
+__all__ = ["CACHE_SHARE", "DECODE_ONCE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
            "RV32_PIXELS", "WeightReads",
            "access_pattern", "cache_room", "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",
            "pixels_per_pass", "stream_bytes"]

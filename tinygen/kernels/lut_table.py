@@ -14,6 +14,11 @@ from tinygen.kernels.depthwise_narrow_lut import narrow_lut_pack, narrow_lut_scr
 from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
                                        DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP)
 from tinygen.ir import WEIGHT_OUT_AXIS
+from tinygen.kernels.lut_mve_pack import (conv2d_add_lut_mve, depthwise_lut_mve, depthwise_records_bytes,
+                                          mat_mult_lut_mve, mat_mult_records_bytes)
+from tinygen.kernels.lut_rv32_pack import blocks_bytes, blocks_lut_rv32, depthwise_bytes, depthwise_lut_rv32
+from tinygen.kernels.mve_table import mve_kernels
+from tinygen.kernels.rv32 import rv32_kernels
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.kernels.specialize import LUT_DECODES
 from tinygen.quant.pack_lut import pack_lut
@@ -90,6 +95,52 @@ def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec
                    calls=(int8.source,) + int8.calls + ((DECODER,) if name in LUT_DECODES else ()))
 
 
+# the int8 kernels of Helium (the Cortex-M55) and RV32IM (the ESP32-C3), by name
+_INT8 = {spec.name: spec for spec in mve_kernels(KernelSpec) + rv32_kernels(KernelSpec)}
+_MVE_HEADERS = ("kernels/tg_kernels_lut_mve.h",)
+_RV32_HEADERS = ("kernels/tg_kernels_lut_rv32.h", "kernels/tg_lut_rv32.h")
+
+
+def _decoding_into(int8: str, name: str, pack, records, headers: tuple[str, ...]) -> KernelSpec:
+    """The kernel decoding the layer's weights once into its scratch as the constant the int8
+    kernel `int8` reads, then running it on that, its own scratch after it (records(p): the
+    decoded constant's bytes): Helium (tg_lut_mve.h: vector unpacking and table lookup; the int8
+    MVE kernel's records) and RV32IM (tg_lut_rv32.h; the int8 RV32 kernel's blocks). Its packed
+    constant: LUT.md's, then the int8 constant less its weights (tinygen/kernels/lut_mve_pack.py,
+    lut_rv32_pack.py); its other constants the int8 kernel's. It serves the layers with shared
+    weights the int8 kernel serves."""
+    spec = _INT8[int8]
+
+    def scratch(p: dict) -> int:
+        return records(p) + (spec.scratch(p) if spec.scratch else 0)
+
+    def serves(graph, node) -> bool:
+        return shares_weights(graph, node) and (spec.accepts is None or spec.accepts(graph, node))
+
+    return replace(spec, name=name, source=f"kernels/{name}.c", twin=spec.ref_name, headers=spec.headers + headers,
+                   scratch=scratch, pack=pack, accepts=serves, calls=(spec.source,) + spec.calls, leaner=())
+
+
+def _mve(int8: str, name: str, pack, records) -> KernelSpec:
+    return _decoding_into(int8, name, pack, records, _MVE_HEADERS)
+
+
+def _rv32(int8: str, name: str, pack, records) -> KernelSpec:
+    return _decoding_into(int8, name, pack, records, _RV32_HEADERS)
+
+
+# Helium: tinygen.kernels.table puts them first, with the other MVE kernels, before the DSP
+# kernels the core also runs
+LUT_MVE_KERNELS: tuple[KernelSpec, ...] = (
+    _mve("tg_conv2d_1x1_s8_mve", "tg_conv2d_1x1_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
+    _mve("tg_conv2d_s8_mve", "tg_conv2d_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
+    _mve("tg_fully_connected_s8_mve", "tg_fully_connected_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
+    _mve("tg_conv2d_add_s8_mve", "tg_conv2d_add_lut_decode_s8_mve", conv2d_add_lut_mve, mat_mult_records_bytes),
+    _mve("tg_depthwise_conv2d_s8_mve", "tg_depthwise_conv2d_lut_decode_s8_mve", depthwise_lut_mve,
+         depthwise_records_bytes),
+)
+
+
 def _narrow(graph, node) -> bool:
     return shares_weights(graph, node) and DEPTHWISE_3X3_NARROW_DSP.accepts(graph, node)
 
@@ -111,6 +162,13 @@ _DECODING = (
     (FC_DSP, "tg_fully_connected_lut_decode_s8_dsp", _several_rows),
 )
 LUT_KERNELS: tuple[KernelSpec, ...] = (
+    # RV32IM (the ESP32-C3): any pointwise layer too (its weights in RAM, not only tg_conv2d_1x1_s8_rv32's)
+    _rv32("tg_conv2d_s8_rv32", "tg_conv2d_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
+    _rv32("tg_conv2d_add_s8_rv32", "tg_conv2d_add_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
+    _rv32("tg_fully_connected_s8_rv32", "tg_fully_connected_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
+    _rv32("tg_depthwise_conv2d_s8_rv32", "tg_depthwise_conv2d_lut_decode_s8_rv32", depthwise_lut_rv32,
+          depthwise_bytes),
+    # the ARMv7E-M DSP extension (Cortex-M4/M7, M33, M55)
     DEPTHWISE_NARROW_DECODE,
     *(_decoding(int8, name, accepts) for int8, name, accepts in _DECODING),
     _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
@@ -118,6 +176,7 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
     _spec("tg_depthwise_conv2d_lut_s8", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8"),
     _spec("tg_fully_connected_lut_s8", "fully_connected", "tg_fully_connected_params_t", "fully_connected_s8"),
 )
-LUT_NAMES = frozenset(spec.name for spec in LUT_KERNELS)
+LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["DECODER", "LUT_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decode_rows", "decoded_bytes", "shares_weights"]
+__all__ = ["DECODER", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decode_rows",
+           "decoded_bytes", "shares_weights"]

@@ -50,7 +50,8 @@ def mve_kernels(KernelSpec) -> tuple:
         KernelSpec("tg_conv2d_add_s8_mve", "conv2d_add", weight_dtype="int8", weight_bits=8, requires=MVE,
                    struct="tg_conv2d_add_params_t", const_roles=("packed",), source="kernels/tg_conv2d_add_s8_mve.c",
                    twin="conv2d_add_s8",
-                   headers=_MAT_MULT_H + ("kernels/tg_conv2d_s8_mve.h", "kernels/tg_add_s8_mve.h"),
+                   headers=_MAT_MULT_H + ("kernels/tg_conv2d_s8_mve.h", "kernels/tg_add_s8_mve.h",
+                                         "kernels/tg_conv2d_add_s8_mve.h"),
                    scratch=conv2d_add_mve_scratch, pack=conv2d_add_mve_records, ref_roles=_REQUANT),
         # same-shape add (a broadcasting add keeps tg_add_broadcast_s8): the operands' scaled values tabulated
         KernelSpec("tg_add_s8_mve", "add", requires=MVE, struct="tg_add_params_t", const_roles=("operand", "packed"),

@@ -83,6 +83,10 @@ INLINE: dict[str, Inline] = {
                                          "in_features"),
     "tg_depthwise_conv2d_s8_rv32": Inline("tg_depthwise_conv2d_s8_rv32_inline",
                                           "kernels/tg_depthwise_conv2d_s8_rv32.h", "kernel_h*kernel_w"),
+    # their shared-weight kernels (firmware/kernels/lut/tg_lut_rv32.h): the weights decoded, then the body above
+    **{f"tg_{op}_lut_decode_s8_rv32": Inline(f"tg_{op}_lut_decode_s8_rv32_inline", "kernels/tg_lut_rv32.h", depth)
+       for op, depth in (("conv2d", "kernel_h*kernel_w*in_c"), ("conv2d_add", "kernel_h*kernel_w*in_c"),
+                         ("fully_connected", "in_features"), ("depthwise_conv2d", "kernel_h*kernel_w"))},
 }
 
 # The shared-weight (LUT) kernels that decode a layer's weights into the arena and then run an int8

@@ -263,9 +263,10 @@ from tinygen.kernels.cmsis_nn_s16 import cmsis_nn_s16_kernels  # noqa: E402
 KERNELS = KERNELS + cmsis_nn_s16_kernels(KernelSpec)
 
 # the shared-weight kernels, reading a codebook's packed indices (tinygen/kernels/lut_table.py)
-from tinygen.kernels.lut_table import LUT_KERNELS  # noqa: E402
+from tinygen.kernels.lut_table import LUT_KERNELS, LUT_MVE_KERNELS  # noqa: E402
 
-KERNELS = KERNELS + LUT_KERNELS
+# (those for Helium first, with the other MVE kernels: before the DSP ones, which the Cortex-M55 also runs)
+KERNELS = LUT_MVE_KERNELS + KERNELS + LUT_KERNELS
 
 # entropy-coded weights (--weights huffman): only for the nodes passes/entropy_code.py marks
 from tinygen.kernels.huffman_table import huffman_kernels  # noqa: E402

@@ -216,8 +216,10 @@ def compile_graph(graph: Graph, calib_data: np.ndarray | None, options: CompileO
     if fuse is None:        # not for --kernels cmsis-nn / esp-nn: the conv is the library's, the add a separate call
         # nor with shared weights on a DSP core: the fused DSP kernel reads widened int16 weights, while
         # a plain conv decodes its shared weights into scratch for the int8 DSP kernel (the portable
-        # fused kernel, tg_conv2d_add_lut_s8, runs about 5x its instructions)
-        fuse = options.kernels not in ("cmsis-nn", "esp-nn") and not (shared and "dsp" in features)
+        # fused kernel, tg_conv2d_add_lut_s8, runs about 5x its instructions); with Helium, the fused
+        # MVE kernel decodes them as the plain conv's does (tg_conv2d_add_lut_decode_s8_mve)
+        fuse = options.kernels not in ("cmsis-nn", "esp-nn") and not (shared and "dsp" in features
+                                                                       and "mve" not in features)
     if fuse and not in_float:
         # on the quantized graph (it needs each tensor's grid), before the kernels are chosen
         steps.append(("fuse_residual", lambda g: fuse_residual(g, frozenset(options.unfused))))

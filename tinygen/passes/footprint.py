@@ -104,6 +104,16 @@ PER_MAC.update({
     "tg_conv2d_1x1_s8_mve": 0.18, "tg_conv2d_s8_mve": 0.25, "tg_conv2d_add_s8_mve": 0.3,
     "tg_fully_connected_s8_mve": 0.2, "tg_depthwise_conv2d_s8_mve": 1.5,
 })
+# the shared-weight kernels decoding into scratch for the Helium and RV32IM int8 kernels: the int8 kernel's,
+# times the ratio measured on the MLPerf layers (benchmarks/results/lut-models-n6570.json,
+# lut-models-esp32-c3.json: convolutions 1.003..1.068x, the one-row fully connected layers 2.8x and 3.7x)
+PER_MAC.update({
+    "tg_conv2d_1x1_lut_decode_s8_mve": 0.19, "tg_conv2d_lut_decode_s8_mve": 0.26,
+    "tg_conv2d_add_lut_decode_s8_mve": 0.31, "tg_fully_connected_lut_decode_s8_mve": 0.56,
+    "tg_depthwise_conv2d_lut_decode_s8_mve": 1.55, "tg_conv2d_lut_decode_s8_rv32": 3.3,
+    "tg_conv2d_add_lut_decode_s8_rv32": 3.2, "tg_depthwise_conv2d_lut_decode_s8_rv32": 7.2,
+    "tg_fully_connected_lut_decode_s8_rv32": 13.7,
+})
 # CMSIS-NN's Helium paths through its adapters (tinygen/kernels/cmsis_nn_mve.py), same stand-in and
 # models: convs 0.4 (KWS pointwise 64 -> 64, IC 3x3), depthwise 3x3 2.3 (KWS), fully connected 0.56 (AD)
 PER_MAC.update({

@@ -79,7 +79,8 @@ def weights_lines(graph: Graph) -> list[str]:
             lines.append(f"  {what}: {', '.join(record[key])}")
     decoding = [n for n in nodes if "decode" in n.kernel]
     if decoding:
-        lines.append(f"  decoded once into scratch for the int8 DSP kernel (faster; the arena has room: "
+        isa = " or ".join(sorted({n.kernel.rsplit("_", 1)[-1].upper() for n in decoding}))
+        lines.append(f"  decoded once into scratch for the int8 {isa} kernel (faster; the arena has room: "
                      f"{max(n.scratch_bytes for n in decoding):,} B at most): {', '.join(n.name for n in decoding)}")
     inner = [n.name for n in nodes if "decode" not in n.kernel]
     if decoding and inner:

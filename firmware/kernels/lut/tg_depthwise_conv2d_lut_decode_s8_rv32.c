@@ -1,0 +1,16 @@
+/*
+ * tg_depthwise_conv2d_lut_decode_s8_rv32: a depthwise convolution (depth multiplier 1) with
+ * shared weights (LUT.md), for RV32IM (ESP32-C3): the layer's weights decoded once into the
+ * scratch as tg_depthwise_conv2d_s8_rv32's constant (tg_lut_rv32.h), then
+ * tg_depthwise_conv2d_s8_rv32 on it. numpy twin: depthwise_conv2d_s8 on the decoded weights.
+ */
+#include "tg_kernels_lut_rv32.h"
+#include "tg_lut_rv32.h"
+
+void tg_depthwise_conv2d_lut_decode_s8_rv32(const tg_conv2d_params_t *p, const int8_t *input,
+                                            const uint32_t *packed, const int32_t *bias,
+                                            const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+                                            int8_t *output)
+{
+    tg_depthwise_conv2d_lut_decode_s8_rv32_inline(p, 0, input, packed, bias, multiplier, shift, scratch, output);
+}

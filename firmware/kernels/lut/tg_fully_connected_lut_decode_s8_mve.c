@@ -1,0 +1,15 @@
+/*
+ * tg_fully_connected_lut_decode_s8_mve: a fully connected layer with shared weights (LUT.md),
+ * for Helium (Cortex-M55): the layer's weights decoded once into the scratch as
+ * tg_fully_connected_s8_mve's records (tg_lut_mve.h), then tg_fully_connected_s8_mve on them.
+ * numpy twin: fully_connected_s8 on the decoded weights.
+ */
+#include "tg_kernels_lut_mve.h"
+#include "tg_kernels_mve.h"
+#include "tg_lut_mve.h"
+
+void tg_fully_connected_lut_decode_s8_mve(const tg_fully_connected_params_t *p, const int8_t *input,
+                                          const uint32_t *packed, int8_t *scratch, int8_t *output)
+{
+    tg_fully_connected_s8_mve(p, input, tg_lut_mve_decode(packed, p->out_features, p->in_features, scratch), output);
+}
