@@ -11,14 +11,16 @@ from pathlib import Path
 from figure_engine import Figure, python
 
 LUT_SPECS = ("lut:4:tensor", "lut:4:channel", "lut:3:channel", "lut:2:channel")
+OTHER_BOARDS = {"n6570": "Cortex-M55, Helium kernels", "esp32-c3": "ESP32-C3, RV32IMC kernels"}
 NAMES = {"kws": "MLPerf KWS (DS-CNN)", "ic": "MLPerf IC (ResNet-8)", "ad": "MLPerf AD (autoencoder)",
          "kws70": "MLPerf KWS, 70% pruned", "ad70": "MLPerf AD, 70% pruned"}
 
 
 def measure(work: Path, quick: bool) -> dict:
-    """Shared weights at 4, 3 and 2 bits on KWS (the corpus's accuracy) and IC; huffman and
-    lut:4,huffman on KWS and AD as shipped and 70% pruned (quick: KWS at 4 bits per tensor; KWS
-    huffman)."""
+    """Shared weights at 4, 3 and 2 bits on KWS (the corpus's accuracy) and IC on the f746zg, at 4
+    and 2 bits on the Cortex-M55 and ESP32-C3 stand-ins; huffman and lut:4,huffman on KWS and AD
+    as shipped and 70% pruned (quick: KWS at 4 bits per tensor on each board; KWS pruned
+    lut:4,huffman)."""
     lut = ["benchmarks/lut_models.py", "--standin", "--kws-corpus", "--json", work / "lut.json",
            "--work", work / "lut"]
     if quick:
@@ -28,9 +30,16 @@ def measure(work: Path, quick: bool) -> dict:
     if quick:
         huffman += ["--models", "kws70", "--weights", "lut:4,huffman"]
     python(*huffman)
-    rows = json.loads((work / "lut.json").read_text())
-    if not quick:
-        rows = [r for r in rows if r["spec"] in LUT_SPECS]
+    rows = [{"board": "f746zg", **r} for r in json.loads((work / "lut.json").read_text())
+            if quick or r["spec"] in LUT_SPECS]
+    cores = []
+    for board in OTHER_BOARDS:
+        other = ["benchmarks/lut_models.py", "--standin", "--estimate", "--board", board, "--samples", "8",
+                 "--json", work / f"{board}.json", "--work", work / board, "--tables", "tensor"]
+        other += ["--models", "kws", "--bits", "4"] if quick else ["--bits", "4", "2"]
+        python(*other)
+        cores += [{"board": board, **{k: v for k, v in r.items() if k != "layers"}}
+                  for r in json.loads((work / f"{board}.json").read_text())]
     coded = []
     for r in json.loads((work / "huffman.json").read_text()):
         base = r["int8"]
@@ -38,11 +47,11 @@ def measure(work: Path, quick: bool) -> dict:
             if not isinstance(v, dict) or spec == "int8":
                 continue
             c8 = sum(base["layers"][n] for n in v["coded"])
-            coded.append({"model": r["model"], "spec": spec, "bytes": v["weights"], "int8_bytes": base["weights"],
+            coded.append({"board": "f746zg", "model": r["model"], "spec": spec, "bytes": v["weights"], "int8_bytes": base["weights"],
                           "instructions": v["instructions"], "int8_instructions": base["instructions"],
                           "coded_layers": len(v["coded"]),
                           "coded_instructions": sum(v["layers"][n] for n in v["coded"]), "coded_int8_instructions": c8})
-    return {"lut": rows, "huffman": coded}
+    return {"lut": rows, "cores": cores, "huffman": coded}
 
 
 def _x(a: int, b: int) -> str:
@@ -61,7 +70,14 @@ def render(r: dict) -> str:
             acc = f"`{row['agreement']:.1%}` same top-1 as int8, random inputs (no test set)"
         lines.append(f"| {NAMES[row['model']]} | `{row['spec']}` | `{row['bytes']:,}` ({_x(row['bytes'], row['int8_bytes'])}) "
                      f"| {acc} | `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) |")
-    lines += ["", "Entropy-coded weights (`--weights huffman`), the same stand-in (pruned: the smallest 70% of "
+    lines += ["", "The same on the Cortex-M55 (n6570) and ESP32-C3 stand-ins, one table per tensor (est. cycles: "
+              "`tinygen.cycles`' timing models, uncalibrated):", "",
+              "| board | model | `--weights` | instructions (vs int8) | est. cycles vs int8 |", "|---|---|---|---:|---:|"]
+    for row in r["cores"]:
+        lines.append(f"| `{row['board']}` ({OTHER_BOARDS[row['board']]}) | {NAMES[row['model']]} | `{row['spec']}` "
+                     f"| `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) "
+                     f"| {_x(row['cycles'], row['int8_cycles'])} |")
+    lines += ["", "Entropy-coded weights (`--weights huffman`), the f746zg stand-in (pruned: the smallest 70% of "
               "each layer's weights zeroed, not retrained):", "",
               "| model | `--weights` | weight bytes (vs int8) | instructions (vs int8) | coded layers: instructions "
               "(vs int8) |", "|---|---|---:|---:|---:|"]
@@ -108,6 +124,6 @@ def render_deep(rows: list) -> str:
 
 FIGURES = [Figure("compression", "compressed weights on the MLPerf models (benchmarks/lut_models.py, "
                   "benchmarks/huffman.py)", measure, render, minutes=20, quick_minutes=5,
-                  rows=("model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb")),
+                  rows=("board", "model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb")),
            Figure("deep-compression", "Deep Compression's pipeline on the digits CNN (benchmarks/deep_compression.py)",
                   measure_deep, render_deep, minutes=5, quick_minutes=2, rows=("stage",))]

@@ -276,7 +276,9 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "sweep-digits": (("cpu", *ARM), f"the float weights ship (examples/lowbit/float_digits.pt); {CALIBRATED}; the "
                      f"accuracies of the pruned variants run torch; {STANDIN}"),
     "mlperf-new-cores": (ARM, f"int8 .tflite models on the Cortex-M55 and M33 stand-ins; {STANDIN}"),
-    "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width"),
+    "onnx-agreement": (("cpu",), "onnxruntime's kernels on the host pick their code by the CPU's vector width; "
+                       "the double-rounding columns (TFLite's multipliers) fall on onnxruntime's float ties, which "
+                       "move with the CPU's summation order: shown, never compared"),
     "onnx-digits": (("cpu", *ARM), "the CNN's weights ship (examples/digits_demo.npz); onnxruntime quantizes it on "
                     f"the host, calibrating with its float kernels; {STANDIN}"),
     "onnx-parity": (ARM, "int8 .tflite models, and the same integers and scales written out as QDQ ONNX; "
