@@ -24,7 +24,7 @@ from tinygen.compiler import compile_source, load_source
 from tinygen.ir import Codebook
 from tinygen.kernels.depthwise_narrow_lut import OTHER, narrow_lut_pack, narrow_lut_scratch
 from tinygen.kernels.depthwise_narrow_dsp import RECORD_WORDS
-from tinygen.kernels.lut_table import DECODER
+from tinygen.kernels.lut_table import DECODER, FC_BLOCK_DECODE, fc_block_rows
 from tinygen.passes import CompileOptions
 from tinygen.quant.pack_lut import lut_words, pack_lut, unpack_lut
 from tinygen.quant.share import share
@@ -33,10 +33,11 @@ from tinygen.ref import kernels as ref_s8
 from tinygen.report.weights import stored_weight_bytes
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from lut_kernels import KERNELS, conv_p  # noqa: E402
+from lut_kernels import KERNELS, conv_p, fc_p, lut_case  # noqa: E402
 from standin_calls import Call, run_calls  # noqa: E402
 
 NARROW = "tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp"
+BLOCK = "tg_fully_connected_lut_block_s8_dsp"
 KWS = ROOT / "examples" / "mlperf-tiny" / "kws_dscnn_int8.tflite"
 
 
@@ -108,6 +109,28 @@ def test_narrow_lut_decode_equals_twin_on_f746zg_standin(tmp_path):
     run_calls("f746zg", calls, tmp_path)
     for c in calls:
         assert_same(_narrow_twin(c.p, *c.arrays).reshape(-1), c.result.view(np.int8), f"{c.label} p={c.p}")
+
+
+KERNELS[BLOCK] = replace(KERNELS["tg_fully_connected_lut_s8"], scratch=FC_BLOCK_DECODE.scratch,
+                         extra_sources=tuple(c.removeprefix("kernels/") for c in FC_BLOCK_DECODE.calls))
+
+
+@needs_qemu
+def test_fc_block_decode_equals_twin_on_f746zg_standin(tmp_path):
+    """One-row fully connected layers decoded a block of features at a time: the MLPerf AD's first
+    layer (640 -> 128: blocks of 6 and a last of 2), KWS's (64 -> 12, one block), odd depths and
+    a depth beyond the block (one feature a block), 2..6 bits, tables per tensor and per channel."""
+    shapes = [fc_p(1, 640, 128), fc_p(1, 64, 12), fc_p(1, 37, 9), fc_p(1, 4100, 3)]
+    assert [fc_block_rows(p) for p in shapes] == [6, 12, 9, 1]
+    calls = []
+    for k, p in enumerate(shapes):
+        for bits in range(2, 7):
+            axis = ("tensor", "channel")[(bits + k) % 2]
+            args, _ = lut_case("fully_connected", p, bits, axis, 7 * k + bits, bias=bits != 3)
+            calls.append(Call(BLOCK, p, args, f"lut:{bits}:{axis}"))
+    run_calls("f746zg", calls, tmp_path)
+    for c in calls:
+        assert_same(KERNELS[BLOCK].twin(c.p, *c.arrays).reshape(-1), c.result.view(np.int8), f"{c.label} p={c.p}")
 
 
 def test_narrow_records_are_the_int8_records():

@@ -77,6 +77,20 @@ def _several_rows(graph, node) -> bool:
     return shares_weights(graph, node) and x.size // x.shape[-1] > 1
 
 
+FC_BLOCK_BYTES = 4096       # TG_LUT_FC_BLOCK_BYTES (tg_lut.h)
+
+
+def fc_block_rows(p: dict) -> int:
+    """tg_lut_fc_block_rows: output features per block of tg_fully_connected_lut_block_s8_dsp."""
+    return min(max(FC_BLOCK_BYTES // p["in_features"], 1), p["out_features"])
+
+
+def _one_row(graph, node) -> bool:
+    """A fully connected layer of one row (batch 1): each weight used once, decoded a block at a time."""
+    x = graph.tensor(node.inputs[0])
+    return shares_weights(graph, node) and x.size // x.shape[-1] == 1
+
+
 def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec:
     """The DSP kernel decoding the layer's weights into its scratch, then running `int8` (an
     int8 DSP kernel taking the weights and a scratch) on them: faster than decoding in the
@@ -161,6 +175,12 @@ _DECODING = (
     (DEPTHWISE_WIDEN_DSP, "tg_depthwise_conv2d_lut_decode_s8_dsp", shares_weights),
     (FC_DSP, "tg_fully_connected_lut_decode_s8_dsp", _several_rows),
 )
+# a fully connected layer of one row: a block of features decoded at a time for tg_fully_connected_s8_dsp
+FC_BLOCK_DECODE = replace(
+    _decoding(FC_DSP, "tg_fully_connected_lut_block_s8_dsp", _one_row),
+    scratch=lambda p: decoded_bytes(fc_block_rows(p) * p["in_features"]),
+    calls=(FC_DSP.source, *FC_DSP.calls, DECODER))
+
 LUT_KERNELS: tuple[KernelSpec, ...] = (
     # RV32IM (the ESP32-C3): any pointwise layer too (its weights in RAM, not only tg_conv2d_1x1_s8_rv32's)
     _rv32("tg_conv2d_s8_rv32", "tg_conv2d_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
@@ -170,6 +190,7 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
           depthwise_bytes),
     # the ARMv7E-M DSP extension (Cortex-M4/M7, M33, M55)
     DEPTHWISE_NARROW_DECODE,
+    FC_BLOCK_DECODE,
     *(_decoding(int8, name, accepts) for int8, name, accepts in _DECODING),
     _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
     _spec("tg_conv2d_add_lut_s8", "conv2d_add", "tg_conv2d_add_params_t", "conv2d_add_s8"),
@@ -178,5 +199,5 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 )
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["DECODER", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS", "decode_rows",
-           "decoded_bytes", "shares_weights"]
+__all__ = ["DECODER", "FC_BLOCK_BYTES", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS",
+           "decode_rows", "decoded_bytes", "fc_block_rows", "shares_weights"]

@@ -82,8 +82,12 @@ def weights_lines(graph: Graph) -> list[str]:
         isa = " or ".join(sorted({n.kernel.rsplit("_", 1)[-1].upper() for n in decoding}))
         lines.append(f"  decoded once into scratch for the int8 {isa} kernel (faster; the arena has room: "
                      f"{max(n.scratch_bytes for n in decoding):,} B at most): {', '.join(n.name for n in decoding)}")
-    inner = [n.name for n in nodes if "decode" not in n.kernel]
-    if decoding and inner:
+    blocks = [n for n in nodes if "_lut_block_" in n.kernel]
+    if blocks:
+        lines.append(f"  decoded a block of output features at a time into scratch for the int8 kernel (one row: "
+                     f"{max(n.scratch_bytes for n in blocks):,} B at most): {', '.join(n.name for n in blocks)}")
+    inner = [n.name for n in nodes if "decode" not in n.kernel and "_lut_block_" not in n.kernel]
+    if (decoding or blocks) and inner:
         lines.append(f"  decoded in the kernel's inner loop (no RAM copy): {', '.join(inner)}")
     unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and not reads_lut(n) and not _coded(n)
               and n.params

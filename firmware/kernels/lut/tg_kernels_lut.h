@@ -87,6 +87,19 @@ void tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp(const tg_conv2d_params_t *
  */
 void tg_lut_decode_weights(const uint32_t *packed, int32_t rows, int32_t count, int8_t *out);
 
+/* Rows first .. first + rows - 1 only, into out (int8 [rows][count]). */
+void tg_lut_decode_rows(const uint32_t *packed, int32_t first, int32_t rows, int32_t count, int8_t *out);
+
+/*
+ * A fully connected layer of one row (batch 1) with shared weights on the ARMv7E-M DSP extension:
+ * its weights decoded a block of output features at a time (tg_lut_fc_block_rows) into the
+ * scratch, each block computed by tg_fully_connected_s8_dsp. Scratch: one block of decoded
+ * weights (rounded up to 8 bytes).
+ */
+void tg_fully_connected_lut_block_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                         const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                         const int8_t *shift, int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,17 @@
 /* the decoding kernels' scratch: the decoded weights, rounded up to 8 bytes, then the int8 kernel's */
 #define TG_LUT_DECODED_BYTES(n) ((((n) + 7) / 8) * 8)
 
+/* tg_fully_connected_lut_block_s8_dsp's block: as many output features as TG_LUT_FC_BLOCK_BYTES
+   of decoded weights hold, at least one (tinygen.kernels.lut_table.fc_block_rows) */
+#define TG_LUT_FC_BLOCK_BYTES 4096
+
+static inline int32_t tg_lut_fc_block_rows(int32_t in_features, int32_t out_features)
+{
+    int32_t rows = TG_LUT_FC_BLOCK_BYTES / in_features;
+    rows = rows < 1 ? 1 : rows;
+    return rows > out_features ? out_features : rows;
+}
+
 /* A packed constant's header, its tables and its first row. */
 typedef struct {
     int32_t bits;               /* bits per index, 2..6 */

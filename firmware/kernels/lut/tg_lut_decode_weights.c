@@ -3,7 +3,8 @@
  * decoded into out, int8 [rows][count] (the int8 layout), for a specialized int8 kernel to run
  * on (tinygen/codegen/lut_decode.py emits the call before the kernel's inline body). Indices of
  * 2, 4 or 8 bits, which never straddle a word, are read a word at a time, each field with a
- * constant shift (4 bits: the values assembled into words); other widths through tg_lut_decode. numpy twin: tinygen.quant.pack_lut.unpack_lut.
+ * constant shift (4 bits: the values assembled into words); other widths through the reader.
+ * tg_lut_decode_rows decodes some rows only (a block of a fully connected layer). numpy twin: tinygen.quant.pack_lut.unpack_lut.
  */
 #include <string.h>
 
@@ -61,24 +62,32 @@ static inline void tg_lut_decode_words(const uint32_t *row, int32_t count, const
     }
 }
 
-void tg_lut_decode_weights(const uint32_t *packed, int32_t rows, int32_t count, int8_t *out)
+void tg_lut_decode_rows(const uint32_t *packed, int32_t first, int32_t rows, int32_t count, int8_t *out)
 {
     const tg_lut_t lut = tg_lut_open(packed);
     int32_t o;
 
-    if (lut.bits != 2 && lut.bits != 4 && lut.bits != 8) {
-        tg_lut_decode(&lut, rows, count, out);
-        return;
-    }
     for (o = 0; o < rows; ++o) {
-        const uint32_t *row = tg_lut_row(&lut, o);
-        const int8_t *table = tg_lut_table(&lut, o);
+        const uint32_t *row = tg_lut_row(&lut, first + o);
+        const int8_t *table = tg_lut_table(&lut, first + o);
+        int8_t *dst = &out[o * count];
         if (lut.bits == 4) {
-            tg_lut_decode_nibbles(row, count, table, &out[o * count]);
+            tg_lut_decode_nibbles(row, count, table, dst);
         } else if (lut.bits == 2) {
-            tg_lut_decode_words(row, count, table, &out[o * count], 2);
+            tg_lut_decode_words(row, count, table, dst, 2);
+        } else if (lut.bits == 8) {
+            tg_lut_decode_words(row, count, table, dst, 8);
         } else {
-            tg_lut_decode_words(row, count, table, &out[o * count], 8);
+            tg_lut_reader_t r = tg_lut_reader(row, 0, lut.bits);
+            int32_t i;
+            for (i = 0; i < count; ++i) {
+                dst[i] = table[tg_lut_read(&r)];
+            }
         }
     }
+}
+
+void tg_lut_decode_weights(const uint32_t *packed, int32_t rows, int32_t count, int8_t *out)
+{
+    tg_lut_decode_rows(packed, 0, rows, count, out);
 }
