@@ -133,11 +133,13 @@ def test_build_bad_weights_refused(model_file, tmp_path, spec, expected):
 
 @pytest.mark.slow
 @needs_qemu
-def test_lut_kws_equals_reference_on_f746zg_standin(tmp_path):
+@pytest.mark.parametrize("spec", ["lut:4:tensor", "lut:3:channel"])
+def test_lut_kws_equals_reference_on_f746zg_standin(spec, tmp_path):
     """The MLPerf KWS model (.tflite: no calibration data, so random int8 inputs weigh the
-    clustering) at 4 bits, one table per tensor, on the Cortex-M7 stand-in."""
+    clustering) at 4 bits, one table per tensor, and at 3 bits, tables per channel (the decode's
+    byte-group path), on the Cortex-M7 stand-in."""
     board = get_board("f746zg")
-    source, graph = _compile(KWS, "lut:4:tensor", board.isa_features)
+    source, graph = _compile(KWS, spec, board.isa_features)
     assert sum(n.kernel in LUT_NAMES for n in graph.nodes) == 10
     assert graph.meta["share_weights"]["inputs"] == "random int8 inputs"
     result = build(source, graph, board, tmp_path / "fw")

@@ -3,8 +3,10 @@
  * decoded into out, int8 [rows][count] (the int8 layout), for a specialized int8 kernel to run
  * on (tinygen/codegen/lut_decode.py emits the call before the kernel's inline body). Indices of
  * 2, 4 or 8 bits, which never straddle a word, are read a word at a time, each field with a
- * constant shift (4 bits: the values assembled into words); other widths through the reader.
- * tg_lut_decode_rows decodes some rows only (a block of a fully connected layer). numpy twin: tinygen.quant.pack_lut.unpack_lut.
+ * constant shift (4 bits: the values assembled into words); 3, 5 and 6 bits 8 indices at a time
+ * from the bytes that hold them; 1 and 7 bits likewise with the width a variable.
+ * tg_lut_decode_rows decodes some rows only (a block of a fully connected layer).
+ * numpy twin: tinygen.quant.pack_lut.unpack_lut.
  */
 #include <string.h>
 
@@ -62,6 +64,36 @@ static inline void tg_lut_decode_words(const uint32_t *row, int32_t count, const
     }
 }
 
+/* `count` indices of `bits` bits (3, 5, 6 or 7, which straddle words) from row: on a little-endian
+   core, 8 at a time from the `bits` bytes that hold them, each field with a constant shift; the
+   last few through the reader. */
+static inline void tg_lut_decode_octets(const uint32_t *row, int32_t count, const int8_t *table, int8_t *out,
+                                        const int32_t bits)
+{
+    const uint32_t mask = (1u << bits) - 1u;
+    int32_t i = 0;
+    int32_t j;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint8_t *bytes = (const uint8_t *)(const void *)row;
+    for (; i + 8 <= count; i += 8) {
+        uint64_t v = 0u;
+        for (j = 0; j < bits; ++j) {
+            v |= (uint64_t)bytes[j] << (8 * j);
+        }
+        bytes += bits;
+        for (j = 0; j < 8; ++j) {
+            out[i + j] = table[(uint32_t)(v >> (j * bits)) & mask];
+        }
+    }
+#endif
+    if (i < count) {
+        tg_lut_reader_t r = tg_lut_reader(row, i, bits);
+        for (; i < count; ++i) {
+            out[i] = table[tg_lut_read(&r)];
+        }
+    }
+}
+
 void tg_lut_decode_rows(const uint32_t *packed, int32_t first, int32_t rows, int32_t count, int8_t *out)
 {
     const tg_lut_t lut = tg_lut_open(packed);
@@ -77,12 +109,14 @@ void tg_lut_decode_rows(const uint32_t *packed, int32_t first, int32_t rows, int
             tg_lut_decode_words(row, count, table, dst, 2);
         } else if (lut.bits == 8) {
             tg_lut_decode_words(row, count, table, dst, 8);
+        } else if (lut.bits == 3) {
+            tg_lut_decode_octets(row, count, table, dst, 3);
+        } else if (lut.bits == 5) {
+            tg_lut_decode_octets(row, count, table, dst, 5);
+        } else if (lut.bits == 6) {
+            tg_lut_decode_octets(row, count, table, dst, 6);
         } else {
-            tg_lut_reader_t r = tg_lut_reader(row, 0, lut.bits);
-            int32_t i;
-            for (i = 0; i < count; ++i) {
-                dst[i] = table[tg_lut_read(&r)];
-            }
+            tg_lut_decode_octets(row, count, table, dst, lut.bits);
         }
     }
 }
