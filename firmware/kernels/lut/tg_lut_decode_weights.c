@@ -3,8 +3,8 @@
  * decoded into out, int8 [rows][count] (the int8 layout), for a specialized int8 kernel to run
  * on (tinygen/codegen/lut_decode.py emits the call before the kernel's inline body). Indices of
  * 2, 4 or 8 bits, which never straddle a word, are read a word at a time, each field with a
- * constant shift (4 bits: the values assembled into words); 3, 5 and 6 bits 8 indices at a time
- * from the bytes that hold them; 1 and 7 bits likewise with the width a variable.
+ * constant shift (4 bits: the values assembled into words); 1 and 3 bits 8 indices at a time from
+ * the bytes that hold them; 5, 6 and 7 bits one at a time through the reader.
  * tg_lut_decode_rows decodes some rows only (a block of a fully connected layer).
  * numpy twin: tinygen.quant.pack_lut.unpack_lut.
  */
@@ -64,9 +64,9 @@ static inline void tg_lut_decode_words(const uint32_t *row, int32_t count, const
     }
 }
 
-/* `count` indices of `bits` bits (3, 5, 6 or 7, which straddle words) from row: on a little-endian
-   core, 8 at a time from the `bits` bytes that hold them, each field with a constant shift; the
-   last few through the reader. */
+/* `count` indices of `bits` bits (1 or 3: 8 of them fill whole bytes, and a 32-bit register) from
+   row: on a little-endian core, 8 at a time from the `bits` bytes that hold them; the last few
+   through the reader. */
 static inline void tg_lut_decode_octets(const uint32_t *row, int32_t count, const int8_t *table, int8_t *out,
                                         const int32_t bits)
 {
@@ -76,13 +76,13 @@ static inline void tg_lut_decode_octets(const uint32_t *row, int32_t count, cons
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint8_t *bytes = (const uint8_t *)(const void *)row;
     for (; i + 8 <= count; i += 8) {
-        uint64_t v = 0u;
+        uint32_t v = 0u;
         for (j = 0; j < bits; ++j) {
-            v |= (uint64_t)bytes[j] << (8 * j);
+            v |= (uint32_t)bytes[j] << (8 * j);
         }
         bytes += bits;
         for (j = 0; j < 8; ++j) {
-            out[i + j] = table[(uint32_t)(v >> (j * bits)) & mask];
+            out[i + j] = table[(v >> (j * bits)) & mask];
         }
     }
 #endif
@@ -111,12 +111,14 @@ void tg_lut_decode_rows(const uint32_t *packed, int32_t first, int32_t rows, int
             tg_lut_decode_words(row, count, table, dst, 8);
         } else if (lut.bits == 3) {
             tg_lut_decode_octets(row, count, table, dst, 3);
-        } else if (lut.bits == 5) {
-            tg_lut_decode_octets(row, count, table, dst, 5);
-        } else if (lut.bits == 6) {
-            tg_lut_decode_octets(row, count, table, dst, 6);
+        } else if (lut.bits == 1) {
+            tg_lut_decode_octets(row, count, table, dst, 1);
         } else {
-            tg_lut_decode_octets(row, count, table, dst, lut.bits);
+            tg_lut_reader_t r = tg_lut_reader(row, 0, lut.bits);
+            int32_t i;
+            for (i = 0; i < count; ++i) {
+                dst[i] = table[tg_lut_read(&r)];
+            }
         }
     }
 }
