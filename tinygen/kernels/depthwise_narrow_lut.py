@@ -11,13 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.kernels.depthwise_narrow_dsp import RECORD_WORDS, narrow_records, narrow_scratch
-from tinygen.quant.pack_lut import pack_lut
+from tinygen.quant.pack_lut import decoded_bytes, pack_lut
 
 OTHER = (0, 7, 8, 9)     # the words of a record that are not weights
-
-
-def _round8(n: int) -> int:
-    return (n + 7) // 8 * 8
 
 
 def narrow_lut_pack(p: dict, consts: dict) -> np.ndarray:
@@ -33,7 +29,7 @@ def narrow_lut_pack(p: dict, consts: dict) -> np.ndarray:
 def narrow_lut_scratch(p: dict) -> int:
     """The completed records (the channel count and RECORD_WORDS words a channel, rounded up to
     8 bytes), then the narrow kernel's scratch (which holds the decoded taps until it runs)."""
-    records = _round8(4 * (1 + RECORD_WORDS * p["out_c"]))
+    records = decoded_bytes(4 * (1 + RECORD_WORDS * p["out_c"]))
     return records + max(narrow_scratch(p), 9 * p["out_c"])
 
 

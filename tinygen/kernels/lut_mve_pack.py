@@ -14,7 +14,7 @@ import numpy as np
 from tinygen.ir import Codebook
 from tinygen.kernels.mve_pack import (BLOCK, DW_RECORD_WORDS, HEADER_WORDS, STEP, conv2d_add_mve_records,
                                       depthwise_mve_records, mat_mult_mve_records, mat_mult_steps)
-from tinygen.quant.pack_lut import pack_lut
+from tinygen.quant.pack_lut import layer_rows, pack_lut
 
 REQUANT_WORDS = 16                   # TG_MVE_REQUANT_WORDS: a block's requantization words
 DW_REQUANT_WORDS = 4                 # a depthwise channel's record: 4 requantization words, then 16 taps
@@ -23,12 +23,6 @@ ADD_TABLE_WORDS = 2 * 256            # tg_conv2d_add_s8_mve's two tables before 
 
 def _words(a) -> np.ndarray:
     return np.ascontiguousarray(a, np.int32).view(np.uint32)
-
-
-def _rows_depth(p: dict) -> tuple[int, int]:
-    if "out_features" in p:
-        return p["out_features"], p["in_features"]
-    return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
 
 
 def _requant(records: np.ndarray, rows: int, depth: int) -> np.ndarray:
@@ -42,7 +36,7 @@ def mat_mult_lut_mve(p: dict, consts: dict) -> np.ndarray:
     """tg_conv2d_lut_decode_s8_mve's, tg_conv2d_1x1_lut_decode_s8_mve's and
     tg_fully_connected_lut_decode_s8_mve's packed constant: the rows (one per output channel),
     then the product's records without the weights."""
-    rows, depth = _rows_depth(p)
+    rows, depth = layer_rows(p)
     return np.concatenate([pack_lut(consts["codebook"], 0),
                            _words(_requant(mat_mult_mve_records(p, consts), rows, depth))])
 
@@ -50,7 +44,7 @@ def mat_mult_lut_mve(p: dict, consts: dict) -> np.ndarray:
 def conv2d_add_lut_mve(p: dict, consts: dict) -> np.ndarray:
     """tg_conv2d_add_lut_decode_s8_mve's packed constant: the rows, the add's two tables, then
     the product's records without the weights."""
-    rows, depth = _rows_depth(p)
+    rows, depth = layer_rows(p)
     records = conv2d_add_mve_records(p, consts)
     return np.concatenate([pack_lut(consts["codebook"], 0), _words(records[:ADD_TABLE_WORDS]),
                            _words(_requant(records[ADD_TABLE_WORDS:], rows, depth))])
@@ -74,7 +68,7 @@ def _round16(n: int) -> int:
 
 def mat_mult_records_bytes(p: dict) -> int:
     """TG_LUT_MVE_RECORDS_BYTES(tg_lut_mve_mat_mult_bytes): the decoded records' share of the scratch."""
-    rows, depth = _rows_depth(p)
+    rows, depth = layer_rows(p)
     return _round16(4 * (HEADER_WORDS + -(-rows // BLOCK) * (REQUANT_WORDS + STEP * mat_mult_steps(depth))))
 
 

@@ -9,13 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.kernels.rv32 import BLOCK, conv2d_rv32_weights, depthwise_rv32_records, packed_bytes
-from tinygen.quant.pack_lut import pack_lut
-
-
-def _rows_depth(p: dict) -> tuple[int, int]:
-    if "out_features" in p:
-        return p["out_features"], p["in_features"]
-    return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
+from tinygen.quant.pack_lut import layer_rows, pack_lut
 
 
 def _words(a) -> np.ndarray:
@@ -26,7 +20,7 @@ def blocks_lut_rv32(p: dict, consts: dict) -> np.ndarray:
     """tg_conv2d_lut_decode_s8_rv32's, tg_conv2d_add_lut_decode_s8_rv32's and
     tg_fully_connected_lut_decode_s8_rv32's packed constant: the rows (one per output channel),
     then each block's 4 folded biases (conv2d_rv32_weights')."""
-    rows, depth = _rows_depth(p)
+    rows, depth = layer_rows(p)
     records = conv2d_rv32_weights(p, consts).reshape(-(-rows // BLOCK), BLOCK + depth)
     return np.concatenate([pack_lut(consts["codebook"], 0), _words(records[:, :BLOCK].ravel())])
 
@@ -40,7 +34,7 @@ def depthwise_lut_rv32(p: dict, consts: dict) -> np.ndarray:
 
 def blocks_bytes(p: dict) -> int:
     """tg_lut_rv32_bytes: the decoded constant's bytes, the kernel's scratch."""
-    return packed_bytes(*_rows_depth(p))
+    return packed_bytes(*layer_rows(p))
 
 
 def depthwise_bytes(p: dict) -> int:

@@ -21,7 +21,7 @@ from tinygen.kernels.mve_table import mve_kernels
 from tinygen.kernels.rv32 import rv32_kernels
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.kernels.specialize import LUT_DECODES
-from tinygen.quant.pack_lut import pack_lut
+from tinygen.quant.pack_lut import decoded_bytes, layer_rows, pack_lut
 
 OUT_AXIS = WEIGHT_OUT_AXIS         # where a MAC op's weight tensor has its output channels (tinygen.ir)
 # the axis of LUT.md's rows (one per output channel); None: the tensor is one row (depthwise)
@@ -53,16 +53,12 @@ def _spec(name: str, op: str, struct: str, twin: str) -> KernelSpec:
                       headers=_HEADERS, pack=_pack(op), ref_roles=_REQUANT, accepts=shares_weights)
 
 
-def decoded_bytes(n: int) -> int:
-    """TG_LUT_DECODED_BYTES: the decoded weights' share of a decoding kernel's scratch."""
-    return (n + 7) // 8 * 8
-
-
 def decode_rows(op: str, p: dict) -> tuple[int, int]:
-    """(rows, weights per row) of a conv's or fully connected layer's decoded weights (its kparams)."""
-    if op == "fully_connected":
-        return p["out_features"], p["in_features"]
-    return p["out_c"], p["kernel_h"] * p["kernel_w"] * (1 if op == "depthwise_conv2d" else p["in_c"])
+    """(rows, weights per row) of a layer's decoded weights (its kparams): a depthwise layer's
+    out_c channels of kernel_h * kernel_w taps, else pack_lut.layer_rows."""
+    if op == "depthwise_conv2d":
+        return p["out_c"], p["kernel_h"] * p["kernel_w"]
+    return layer_rows(p)
 
 
 def _weights(op: str, p: dict) -> int:

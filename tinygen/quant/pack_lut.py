@@ -23,6 +23,20 @@ from tinygen.ir import LUT_HEADER_WORDS as HEADER_WORDS
 from tinygen.ir import Codebook, lut_words
 
 
+def layer_rows(p: dict) -> tuple[int, int]:
+    """(rows, indices per row) of a conv's or fully connected layer's constant, from its kparams:
+    one row per output channel, its kernel_h * kernel_w * in_c (in_features) weights."""
+    if "out_features" in p:
+        return p["out_features"], p["in_features"]
+    return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
+def decoded_bytes(n: int) -> int:
+    """TG_LUT_DECODED_BYTES (tg_lut.h): n decoded int8 weights' share of a kernel's scratch,
+    rounded up to 8 bytes."""
+    return (n + 7) // 8 * 8
+
+
 def row_words(count: int, bits: int) -> int:
     """Words of one row of `count` indices."""
     return (count * bits + 31) // 32
@@ -74,4 +88,4 @@ def unpack_lut(packed: np.ndarray, shape: tuple[int, ...], row_axis: int | None,
     return Codebook(bits, tables, idx, table_axis if groups > 1 else None).decode()
 
 
-__all__ = ["HEADER_WORDS", "lut_words", "pack_lut", "row_words", "unpack_lut"]
+__all__ = ["HEADER_WORDS", "decoded_bytes", "layer_rows", "lut_words", "pack_lut", "row_words", "unpack_lut"]
