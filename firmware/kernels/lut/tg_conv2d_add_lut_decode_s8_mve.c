@@ -14,7 +14,7 @@ void tg_conv2d_add_lut_decode_s8_mve(const tg_conv2d_add_params_t *p, const int8
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
     const tg_lut_t lut = tg_lut_open(packed);
-    const int32_t *tables = tg_lut_mve_after(&lut, p->out_c);
+    const int32_t *tables = tg_lut_after(&lut, p->out_c);
     const int32_t *records = tg_lut_mve_mat_mult(&lut, tables + 2 * TG_ADD_MVE_TABLE_WORDS, p->out_c, depth, scratch);
     tg_conv2d_add_mve_run(p, input, skip, tables, records, tg_lut_mve_rest(scratch, p->out_c, depth), output);
 }

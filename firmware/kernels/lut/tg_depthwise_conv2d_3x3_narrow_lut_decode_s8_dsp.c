@@ -25,8 +25,8 @@ void tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp(const tg_conv2d_params_t *
                                                       const uint32_t *packed, int8_t *scratch, int8_t *output)
 {
     const tg_lut_t lut = tg_lut_open(packed);
-    const uint32_t *other = &lut.rows[lut.row_words];       /* the channel count, then 4 words a channel */
-    const int32_t channels = (int32_t)other[0];
+    const int32_t *other = tg_lut_after(&lut, 1);           /* the channel count, then 4 words a channel */
+    const int32_t channels = other[0];
     const int32_t record_bytes = TG_LUT_DECODED_BYTES(4 * (1 + TG_DW3N_LUT_RECORD_WORDS * channels));
     uint32_t *records = (uint32_t *)(void *)scratch;
     int8_t *taps = &scratch[record_bytes];                  /* the kernel's scratch, free until it runs */
@@ -40,8 +40,8 @@ void tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp(const tg_conv2d_params_t *
     records[0] = (uint32_t)channels;
     for (c = 0; c < channels; ++c) {
         uint32_t *r = &records[1 + c * TG_DW3N_LUT_RECORD_WORDS];
-        const uint32_t *o = &other[1 + c * TG_DW3N_LUT_OTHER_WORDS];
-        r[0] = o[0];
+        const int32_t *o = &other[1 + c * TG_DW3N_LUT_OTHER_WORDS];
+        r[0] = (uint32_t)o[0];
         for (k = 0; k < 3; ++k) {
             const int32_t w0 = 2 * taps[(3 * k + 0) * channels + c];
             const int32_t w1 = 2 * taps[(3 * k + 1) * channels + c];
@@ -49,9 +49,9 @@ void tg_depthwise_conv2d_3x3_narrow_lut_decode_s8_dsp(const tg_conv2d_params_t *
             r[1 + 2 * k] = tg_dw3n_lut_halves(w0, w1);
             r[2 + 2 * k] = tg_dw3n_lut_halves(w1, w2);
         }
-        r[7] = o[1];
-        r[8] = o[2];
-        r[9] = o[3];
+        r[7] = (uint32_t)o[1];
+        r[8] = (uint32_t)o[2];
+        r[9] = (uint32_t)o[3];
     }
     tg_depthwise_conv2d_3x3_narrow_s8_dsp(p, input, (const int32_t *)(const void *)records, taps, output);
 }

@@ -56,6 +56,13 @@ static inline const uint32_t *tg_lut_row(const tg_lut_t *lut, int32_t oc)
     return &lut->rows[oc * lut->row_words];
 }
 
+/* The word after a packed constant's `rows` rows: where a decoding kernel keeps its other
+   constants (the int8 kernel's records less the weights, folded biases). */
+static inline const int32_t *tg_lut_after(const tg_lut_t *lut, int32_t rows)
+{
+    return (const int32_t *)(const void *)&lut->rows[rows * lut->row_words];
+}
+
 /* Index k of a row. */
 static inline uint32_t tg_lut_index(const uint32_t *row, int32_t k, int32_t bits)
 {

@@ -145,13 +145,6 @@ static inline void tg_lut_mve_zeros(int8_t *out, int32_t steps, int32_t stride)
     }
 }
 
-/* The word after a packed constant's `rows` rows: where the decoding kernels' other
-   constants follow it in flash (tinygen/kernels/lut_mve_pack.py). */
-static inline const int32_t *tg_lut_mve_after(const tg_lut_t *lut, int32_t rows)
-{
-    return (const int32_t *)(const void *)&lut->rows[rows * lut->row_words];
-}
-
 /* tg_mat_mult_s8_mve.h's records of a [rows][depth] layer written into out: req holds them
    without the weights (the header, then per block of 4 channels its 16 requantization words),
    the weights are decoded from lut's rows (one per output channel). out: the bytes of
@@ -204,7 +197,7 @@ static inline int32_t tg_lut_mve_mat_mult_bytes(int32_t rows, int32_t depth)
 static inline const int32_t *tg_lut_mve_decode(const uint32_t *packed, int32_t rows, int32_t depth, int8_t *scratch)
 {
     const tg_lut_t lut = tg_lut_open(packed);
-    return tg_lut_mve_mat_mult(&lut, tg_lut_mve_after(&lut, rows), rows, depth, scratch);
+    return tg_lut_mve_mat_mult(&lut, tg_lut_after(&lut, rows), rows, depth, scratch);
 }
 
 /* The scratch after a [rows][depth] layer's decoded records: the int8 kernel's own. */
@@ -221,7 +214,7 @@ static inline int8_t *tg_lut_mve_rest(int8_t *scratch, int32_t rows, int32_t dep
 static inline const int32_t *tg_lut_mve_depthwise(const uint32_t *packed, int32_t channels, int32_t taps, int8_t *out)
 {
     const tg_lut_t lut = tg_lut_open(packed);
-    const int32_t *req = tg_lut_mve_after(&lut, 1);
+    const int32_t *req = tg_lut_after(&lut, 1);
     int32_t *rec = (int32_t *)(void *)out;
     *rec++ = *req++;
     for (int32_t c = 0; c < channels; c++, req += 4, rec += 8) {

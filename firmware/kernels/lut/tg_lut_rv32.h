@@ -20,12 +20,6 @@
 
 #define TG_LUT_RV32_BLOCK 4     /* TG_RV32_BLOCK: output channels per block */
 
-/* The word after a packed constant's `rows` rows. */
-static inline const int32_t *tg_lut_rv32_after(const tg_lut_t *lut, int32_t rows)
-{
-    return (const int32_t *)(const void *)&lut->rows[rows * lut->row_words];
-}
-
 /* conv2d_rv32_weights' constant of a [rows][depth] layer written into out (word aligned,
    tg_lut_rv32_bytes): per block of 4 channels its 4 folded biases (from the flash after the
    rows), then the depth values' weights, the block's 4 channels for each value (0 for the
@@ -33,7 +27,7 @@ static inline const int32_t *tg_lut_rv32_after(const tg_lut_t *lut, int32_t rows
 static inline const int32_t *tg_lut_rv32_blocks(const uint32_t *packed, int32_t rows, int32_t depth, int8_t *out)
 {
     const tg_lut_t lut = tg_lut_open(packed);
-    const int32_t *folded = tg_lut_rv32_after(&lut, rows);
+    const int32_t *folded = tg_lut_after(&lut, rows);
     int32_t *rec = (int32_t *)(void *)out;
     for (int32_t o = 0; o < rows; o += TG_LUT_RV32_BLOCK, rec += TG_LUT_RV32_BLOCK + depth) {
         int8_t *w = (int8_t *)(void *)&rec[TG_LUT_RV32_BLOCK];
@@ -69,7 +63,7 @@ static inline const int32_t *tg_lut_rv32_depthwise(const uint32_t *packed, int32
                                                    int8_t *out)
 {
     const tg_lut_t lut = tg_lut_open(packed);
-    const int32_t *folded = tg_lut_rv32_after(&lut, 1);
+    const int32_t *folded = tg_lut_after(&lut, 1);
     const int32_t words = 1 + (taps + 3) / 4;
     int32_t *rec = (int32_t *)(void *)out;
     tg_lut_reader_t r = tg_lut_reader(lut.rows, 0, lut.bits);
