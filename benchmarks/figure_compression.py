@@ -124,6 +124,9 @@ def render_deep(rows: list) -> str:
 
 FIGURES = [Figure("compression", "compressed weights on the MLPerf models (benchmarks/lut_models.py, "
                   "benchmarks/huffman.py)", measure, render, minutes=20, quick_minutes=5,
-                  rows=("board", "model", "spec"), tolerant=("accuracy", "agreement", "mean_abs_lsb")),
+                  rows=("board", "model", "spec"),
+                  # est. cycles: in 2 of 5 checks the C3's estimates moved, by up to 0.02% (IC at lut:2:
+                  # 45,831,441 against 45,823,114 stored) with the instructions the same: within rel_tol
+                  tolerant=("accuracy", "agreement", "mean_abs_lsb", "cycles")),
            Figure("deep-compression", "Deep Compression's pipeline on the digits CNN (benchmarks/deep_compression.py)",
                   measure_deep, render_deep, minutes=5, quick_minutes=2, rows=("stage",))]
