@@ -210,7 +210,7 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
     return error, note + aside
 
 
-def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "flash") -> dict:
+def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto") -> dict:
     """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
     constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them)."""
     from tinygen.compiler import build, compile_source, load_source
@@ -297,8 +297,9 @@ def main(argv=None) -> int:
                     help="the models to estimate (none: only --point)")
     ap.add_argument("--kernels", choices=("tinygen", "portable", "auto", "cmsis-nn", "esp-nn"),
                     help="default: the board's default build (auto on Cortex-M boards, tinygen otherwise)")
-    ap.add_argument("--weights-in", default="flash", choices=("auto", "flash", "ram"),
-                    help="where the build's constants go (tinygen build --weights-in; default flash, the build's)")
+    ap.add_argument("--weights-in", default="auto", choices=("auto", "flash", "ram"),
+                    help="where the build's constants go (tinygen build --weights-in; default auto, a firmware "
+                         "build's default)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "

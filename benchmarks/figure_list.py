@@ -14,6 +14,7 @@ from pathlib import Path
 
 import figure_capabilities
 import figure_compression
+import figure_cores
 import figure_dynamic
 import figure_onnx
 import figure_perf
@@ -223,6 +224,7 @@ FIGURES += figure_onnx.FIGURES
 FIGURES += figure_recurrent.FIGURES
 # -- compressed weights (docs/performance.md, docs/memory.md) --
 FIGURES += figure_compression.FIGURES
+FIGURES += figure_cores.FIGURES
 
 
 # ---------------------------------------------------------------------------------------- what each figure depends on
@@ -272,6 +274,8 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "kws-stream": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the streams are synthesized by "
                    f"espeak-ng and sox; {STANDIN}"),
     "cycle-estimates": (ARM, "int8 .tflite models; the estimate prices the instruction mix of arm-none-eabi-gcc's "
+                        "firmware, run on QEMU"),
+    "cycle-cores": (ARM, "int8 .tflite models; the estimate prices the instruction mix of arm-none-eabi-gcc's "
                         "firmware, run on QEMU"),
     "sweep-digits": (("cpu", *ARM), f"the float weights ship (examples/lowbit/float_digits.pt); {CALIBRATED}; the "
                      f"accuracies of the pruned variants run torch; {STANDIN}"),

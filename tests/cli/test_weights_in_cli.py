@@ -12,10 +12,11 @@ from tinygen.cli import main
 from tinygen.cli.common import weights_in
 
 
-@pytest.mark.parametrize("given, library, want", [(None, False, "flash"), (None, True, "flash"),
-                                                   ("ram", True, "ram"), ("flash", False, "flash")])
-def test_weights_in_default_is_flash(given, library, want):
-    assert weights_in(argparse.Namespace(weights_in=given, library=library)) == want
+@pytest.mark.parametrize("given, library, package, want", [
+    (None, False, None, "auto"), (None, True, None, "flash"), (None, False, ["cmake"], "flash"),
+    ("ram", True, None, "ram"), ("flash", False, None, "flash"), ("auto", True, None, "auto")])
+def test_weights_in_default_is_auto_for_a_firmware(given, library, package, want):
+    assert weights_in(argparse.Namespace(weights_in=given, library=library, package=package)) == want
 
 
 def test_weights_in_ram_needs_a_cortex_m_board_before_compiling(tmp_path, capsys):

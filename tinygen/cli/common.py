@@ -166,7 +166,8 @@ def add_compile_args(p: argparse.ArgumentParser, model_optional: bool = False, b
                    help="where the constants live: auto moves the layers whose flash reads cost most cycles per "
                         "byte into the RAM left after the arena and stack (within --ram-budget: give it to keep RAM "
                         "for your own code), flash keeps them all in flash, ram moves every layer's (Cortex-M "
-                        "boards; `tinygen inspect --memory` lists what moved and why). Default: flash")
+                        "boards; `tinygen inspect --memory` lists what moved and why). Default: auto for a "
+                        "firmware, flash with --library or --package")
     for kind, what in (("flash", "flash"), ("ram", "RAM")):
         b.add_argument(f"--{kind}-budget", metavar="BYTES", type=parse_bytes, default=None,
                        help=f"the most {what} the firmware may use, to leave the rest of the part's {what} to your "
@@ -280,9 +281,12 @@ def budgeted(args, board):
 
 
 def weights_in(args) -> str:
-    """--weights-in, or its default: flash (docs/memory.md says why auto is not the default yet)."""
+    """--weights-in, or its default: auto for a firmware (tinygen links it, so it knows the RAM left), flash for a
+    --library or --package (whose application's RAM tinygen does not know)."""
     given = getattr(args, "weights_in", None)
-    return given if given is not None else "flash"
+    if given is not None:
+        return given
+    return "flash" if getattr(args, "library", False) or getattr(args, "package", None) else "auto"
 
 
 def compile_request(args, board=None, allow_uncalibrated: bool = False):
