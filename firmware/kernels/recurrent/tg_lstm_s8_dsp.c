@@ -1,13 +1,14 @@
 /*
  * tg_lstm_s8_dsp: tg_lstm_s8 for ARMv7E-M (tg_recurrent_s8_dsp.h): per step the input and the old
  * hidden state widened once, then per unit its four gates' products (SMLAD over build-time int16
- * weight pairs, the zero points folded into the biases), the input side and then the recurrent
- * side by one loop, and the cell and hidden updates as tg_lstm_s8 computes them, with the
- * requantizations' constants prepared at build time (tg_lstm_dsp_requant_t at the head of packed;
- * tg_rnn_requantize: one SMMLAR for the 64-bit product) and the sigmoids without their saturation
- * test. The code that runs is kept small for the STM32F4's 1 KB ART cache: one copy of the product
- * loop and of a gate's arithmetic, the new hidden value stored straight into the state and the
- * output (no copies). numpy twin: tinygen.ref.recurrent.lstm_s8.
+ * weight pairs, the zero points and the gates' left shifts folded in), the input side and then
+ * the recurrent side by one loop (tg_rnn_products4_dsp), and the cell and hidden updates as
+ * tg_lstm_s8 computes them, with the requantizations' constants prepared at build time
+ * (tg_lstm_dsp_requant_t at the head of packed; tg_rnn_requantize: one SMMLAR for the 64-bit
+ * product, no factor) and the sigmoids without their saturation test. The code that runs is kept
+ * small for the STM32F4's 1 KB ART cache: one copy of the product loop, the new hidden value
+ * stored straight into the state and the output (no copies). numpy twin:
+ * tinygen.ref.recurrent.lstm_s8.
  */
 #include "tg_kernels_recurrent.h"
 #include "tg_recurrent_s8_dsp.h"
@@ -18,15 +19,22 @@ typedef struct {
     tg_rnn_requant_t gate[4][2], forget, cell, output;
 } tg_lstm_dsp_requant_t;
 
-#define tg_lstm_requantize(acc, q) tg_rnn_requantize(acc, q, 0)
+/* tg_rnn_requantize of a record without a factor (the gates' left shifts are in their weights). */
+static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
+{
+    return tg_rnn_requantize(acc, q, 0);
+}
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
- * ones): one gate's arithmetic taken four times. */
+ * ones): a gate's arithmetic written once, unrolled (the four gates' chains side by side for the
+ * M7's dual issue). */
 static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
                                       int16_t *c)
 {
     int32_t gate[4], g, cj, v;
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
+#endif
     for (g = 0; g < 4; ++g) {
         /* the pre-activation: the two products requantized onto Q3.12, each saturated, and their sum */
         const int32_t pre = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
@@ -56,7 +64,7 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
     int8_t *spare = (int8_t *)(hw + 4 * ((hid + 3) / 4));
     const int32_t in4 = (p->input_size + 3) / 4;
     /* the products' sums (input side, recurrent side), then the recurrent side's vector and groups,
-     * then the end (tg_lstm_products_dsp) */
+     * then the end (tg_rnn_products4_dsp) */
     int32_t acc[14];
     int32_t b, t, j;
 
