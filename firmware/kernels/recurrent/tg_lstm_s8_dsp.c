@@ -59,17 +59,18 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
     const int32_t *units = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
     const int32_t hid = p->hidden;
     /* scratch: the widened input and hidden state, then a row for the steps whose output is not kept */
+    const int32_t in4 = (p->input_size + 3) >> 2, hid4 = (hid + 3) >> 2;
     int16_t *xw = (int16_t *)(void *)scratch;
-    int16_t *hw = xw + 4 * ((p->input_size + 3) / 4);
-    int8_t *spare = (int8_t *)(hw + 4 * ((hid + 3) / 4));
-    const int32_t in4 = (p->input_size + 3) / 4;
+    int16_t *hw = xw + 4 * in4;
+    int8_t *spare = (int8_t *)(hw + 4 * hid4);
+    const int8_t *x = input;
     /* the products' sums (input side, recurrent side), then the recurrent side's vector and groups,
      * then the end (tg_rnn_products4_dsp) */
     int32_t acc[14];
     int32_t b, t, j;
 
     acc[8] = (int32_t)(intptr_t)hw;
-    acc[9] = (hid + 3) / 4;
+    acc[9] = hid4;
     acc[12] = 0;
     if (!p->stateful) {
         tg_lstm_reset_s8(p, h0, c0, c0_input, state);
@@ -80,7 +81,8 @@ void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t
         for (t = 0; t < p->steps; ++t) {
             const int32_t *w = units;
             int8_t *out = p->sequence ? output + (b * p->steps + t) * hid : (t == p->steps - 1 ? output + b * hid : spare);
-            tg_rnn_widen_s8(input + (b * p->steps + t) * p->input_size, p->input_size, xw);
+            tg_rnn_widen_s8(x, p->input_size, xw);
+            x += p->input_size;
             tg_rnn_widen_s8(h, hid, hw);
             for (j = 0; j < hid; ++j) {
                 w = tg_rnn_products4_dsp(w, xw, in4, acc);
