@@ -21,7 +21,7 @@ from torch_models import compile_module
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.hil.target import open_device
-from tinygen.kernels.recurrent_dsp import pack_gru_dsp, pack_lstm_dsp
+from tinygen.kernels.recurrent_dsp import lstm_dsp_fits, pack_gru_dsp, pack_lstm_dsp
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import run
 
@@ -68,14 +68,19 @@ def test_recurrent_s8_dsp_equals_reference(board, case, tmp_path):
 
 @pytest.mark.slow
 @needs_qemu
-def test_tflite_lstm_two_batches_dsp_on_f446re(tmp_path):
-    b = get_board("f446re")
-    rng = np.random.default_rng(9)
+@pytest.mark.parametrize("board, seed", [("f446re", 9), ("f746zg", 10)])
+def test_tflite_lstm_two_batches_dsp(board, seed, tmp_path):
+    """Gates whose requantization shifts left (seed 9: input sides; seed 10: both sides), their factors
+    packed into their weights."""
+    b = get_board(board)
+    rng = np.random.default_rng(seed)
     path = tmp_path / "lstm.tflite"
     path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=b.isa_features))
     assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_dsp"]
+    kparams = next(n for n in graph.nodes if n.kernel).attrs["kparams"]
+    assert max(kparams["in_shift"]) > 0 and (seed == 9 or max(kparams["rec_shift"]) > 0)
     result = build(source, graph, b, tmp_path / "fw")
     state: dict = {}                # TFLite's LSTM is stateful: compared invocation after invocation
     with open_device(b, result.out_dir, emulate=True) as dev:
@@ -89,20 +94,38 @@ def test_tflite_lstm_two_batches_dsp_on_f446re(tmp_path):
 def test_dsp_packing_holds_the_weights_and_folded_biases():
     rng = np.random.default_rng(0)
     h, i = 3, 5
-    p = {"hidden": h, "input_offset": 7, "hidden_offset": -3}
+    # gate 1's input side shifts left by 2 (its factor 4 goes into its weights), gate 3's recurrent
+    # multiplier is 0 (its side packs as zeros)
+    p = {"hidden": h, "input_offset": 7, "hidden_offset": -3,
+         "in_mult": [1 << 30, 1 << 30, 1 << 30, 1 << 30], "in_shift": [0, 2, -1, -5],
+         "rec_mult": [1 << 30, 1 << 30, 1 << 30, 0], "rec_shift": [-3, -3, -3, 0],
+         "forget_mult": 1 << 30, "forget_shift": -14, "cell_mult": 1 << 30, "cell_shift": -4,
+         "output_mult": 3 << 29, "output_shift": -20}
     w_ih, w_hh = rng.integers(-127, 128, (4, h, i)), rng.integers(-127, 128, (4, h, h))
     bias = rng.integers(-1000, 1000, (4, h))
     words = pack_lstm_dsp(p, {"w_ih": w_ih, "w_hh": w_hh, "bias": bias}).astype(np.int64)
-    unit = 8 + 8 * (2 + 1)                           # biases, 2 groups of 4 input columns, 1 of hidden
-    assert words.size == h * unit
+    head = 11 * 3                                    # (factor, 2 x multiplier, right shift - 1) per requantization
+    assert np.array_equal(words[:head].reshape(11, 3)[[0, 1, 2, 6, 7, 10]],
+                          [[1, -(1 << 31), -1], [1, -(1 << 31), 2], [1, -(1 << 31), -1], [1, -(1 << 31), 4],
+                           [1, 0, -1], [1, -(1 << 30), 19]])
+    fx, fh = np.array([1, 4, 1, 1]), np.array([1, 1, 1, 0])
+    side_x, side_h = 4 + 8 * 2, 4 + 8 * 1            # biases, then 2 groups of 4 input columns (1 of hidden)
+    assert words.size == head + h * (side_x + side_h)
+
+    def halves(u):                                   # int16 pair words -> [group][gate][4 columns]
+        return np.stack([((u & 0xFFFF) ^ 0x8000) - 0x8000, u >> 16], axis=1).ravel().reshape(-1, 4, 4)
+
     for j in range(h):
-        u = words[j * unit:(j + 1) * unit]
-        assert np.array_equal(u[:4], bias[:, j] + 7 * w_ih[:, j].sum(1))
-        assert np.array_equal(u[4:8], -3 * w_hh[:, j].sum(1))
-        halves = np.stack([((u[8:] & 0xFFFF) ^ 0x8000) - 0x8000, u[8:] >> 16], axis=1).ravel()   # low, high int16
-        xs = halves[:2 * 8 * 2].reshape(2, 4, 4)                                      # [group][gate][4 columns]
-        got = np.concatenate([xs[0], xs[1]], axis=1)[:, :i]
-        assert np.array_equal(got, w_ih[:, j]) and not np.any(np.concatenate([xs[0], xs[1]], axis=1)[:, i:])
+        u = words[head + j * (side_x + side_h):head + (j + 1) * (side_x + side_h)]
+        assert np.array_equal(u[:4], fx * (bias[:, j] + 7 * w_ih[:, j].sum(1)))
+        xs = np.concatenate(list(halves(u[4:side_x])), axis=1)
+        assert np.array_equal(xs[:, :i], fx[:, None] * w_ih[:, j]) and not np.any(xs[:, i:])
+        assert np.array_equal(u[side_x:side_x + 4], fh * -3 * w_hh[:, j].sum(1))
+        hs = np.concatenate(list(halves(u[side_x + 4:])), axis=1)
+        assert np.array_equal(hs[:, :h], fh[:, None] * w_hh[:, j]) and not np.any(hs[:, h:])
+    assert lstm_dsp_fits(p)
+    assert not lstm_dsp_fits({**p, "rec_shift": [-3, 9, -3, 0]})           # 127 x 2^9 leaves int16
+    assert not lstm_dsp_fits({**p, "output_shift": 1}) and not lstm_dsp_fits({**p, "cell_mult": 0})
     g = pack_gru_dsp(p, {"w_ih": w_ih[:3], "w_hh": w_hh[:3], "bias": bias})
     assert np.array_equal(g[3:6].astype(np.int64), np.array([0, 0, bias[3, 0]]) - 3 * w_hh[:3, 0].sum(1))
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from tinygen.kernels.params_recurrent import (gru_state_bytes, lstm_s16_scratch_bytes, lstm_state_bytes,
                                               recurrent_scratch_bytes, svdf_s8_state_bytes, svdf_state_bytes,
                                               svdf_time_dtype)
-from tinygen.kernels.recurrent_dsp import dsp_scratch, pack_gru_dsp, pack_lstm_dsp, pack_svdf_dsp, svdf_dsp_scratch
+from tinygen.kernels.params_base import BUILDERS
+from tinygen.kernels.recurrent_dsp import (dsp_scratch, lstm_dsp_fits, pack_gru_dsp, pack_lstm_dsp, pack_svdf_dsp,
+                                           svdf_dsp_scratch)
 from tinygen.kernels.recurrent_rv32 import pack_gru_rv32, pack_lstm_rv32
 
 HEADER = "kernels/tg_kernels_recurrent.h"
@@ -56,6 +58,11 @@ def reset_kernel(graph, node) -> str:
     return RESET[node.op]
 
 
+def lstm_dsp_accepts(graph, node) -> bool:
+    """tg_lstm_s8_dsp's LSTM: its requantizations as recurrent_dsp.lstm_dsp_fits takes them."""
+    return lstm_dsp_fits(BUILDERS["lstm"](graph, node))
+
+
 def recurrent_kernels(spec_type) -> tuple:
     """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
     def lstm(name, requires=frozenset(), calls=()):
@@ -77,7 +84,7 @@ def recurrent_kernels(spec_type) -> tuple:
                   source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8",
                   headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
                   calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
-                  pack=pack_lstm_dsp),
+                  pack=pack_lstm_dsp, accepts=lstm_dsp_accepts),
         spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
                   source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
                   calls=("kernels/tg_gru_reset_s8.c", TABLE), scratch=dsp_scratch, state=gru_state_bytes,

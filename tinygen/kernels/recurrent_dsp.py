@@ -3,7 +3,10 @@ firmware/kernels/recurrent/tg_recurrent_s8_dsp.h lays the layout out): per unit,
 input-side and recurrent-side biases with the zero points folded in, then their rows as int16
 pairs, 4 columns (two words per row) at a time, over the input's columns and then the hidden
 state's, padded with zeros to a multiple of 4 columns. The kernels read them instead of the int8
-weights: twice the weights' flash, for two MACs per SMLAD with no widening of the weights."""
+weights: twice the weights' flash, for two MACs per SMLAD with no widening of the weights. The
+LSTM's record starts with its requantizations' constants (lstm_dsp_requant) and keeps each side
+whole (its biases, then its columns), each gate's left shift folded into its weights
+(pack_lstm_dsp)."""
 
 from __future__ import annotations
 
@@ -56,10 +59,46 @@ def _pack(gates: int, kparams: dict, w_ih, w_hh, x_bias, h_bias) -> np.ndarray:
     return np.concatenate(units).astype(np.uint32).view(np.int32)
 
 
+MAX_GATE_SHIFT = 8          # a gate's left shift folded into its int16 weights: 127 x 2^8 fits
+
+
+def _factor(multiplier: int, shift: int) -> int:
+    """The factor TFLite's requantization applies before its multiplier: 2^shift for a left shift, else
+    1; 0 for a multiplier of 0 (a zero product)."""
+    return 0 if multiplier == 0 else 1 << max(shift, 0)
+
+
+def lstm_dsp_fits(kparams: dict) -> bool:
+    """Whether tg_lstm_s8_dsp computes the layer: every gate's left shift at most MAX_GATE_SHIFT (its
+    factor goes into the gate's weights and biases), and f * c, i * g and tanh(c) * o requantized with
+    a nonzero multiplier and no left shift (their records have no factor)."""
+    gates = all(s <= MAX_GATE_SHIFT for side in ("in", "rec") for s in kparams[f"{side}_shift"])
+    return gates and all(kparams[f"{k}_mult"] != 0 and kparams[f"{k}_shift"] <= 0 for k in ("forget", "cell", "output"))
+
+
+def lstm_dsp_requant(kparams: dict) -> np.ndarray:
+    """tg_lstm_s8_dsp's requantizations (tg_lstm_dsp_requant_t, the head of its packed record), as
+    tg_rnn_requant_t records (factor 1: the gates' factors are in their weights): each gate's input
+    product and recurrent product, then f * c, i * g and tanh(c) * o."""
+    pairs = [(kparams[f"{side}_mult"][g], kparams[f"{side}_shift"][g]) for g in range(4) for side in ("in", "rec")]
+    pairs += [(kparams[f"{k}_mult"], kparams[f"{k}_shift"]) for k in ("forget", "cell", "output")]
+    return np.array([[1, (2 * int(m)) & 0xFFFFFFFF, max(-int(s), 0) - 1] for m, s in pairs], np.int64).ravel()
+
+
 def pack_lstm_dsp(kparams: dict, consts: dict) -> np.ndarray:
+    """tg_lstm_s8_dsp's record: the requantizations (lstm_dsp_requant), then per unit its input
+    side (the 4 gates' biases, then the input's groups of 4 columns as _pairs lays them out) and its
+    recurrent side (the same over the hidden state), each gate's weights and folded biases times its
+    side's factor (_factor; the biases wrapping to int32 as TFLite's product of the sum does)."""
     h = kparams["hidden"]
-    return _pack(4, kparams, consts["w_ih"], consts["w_hh"], np.asarray(consts["bias"]).reshape(4, h),
-                 np.zeros((4, h), np.int64))
+    w_ih, w_hh, xb, hb = gate_arrays(4, kparams, consts["w_ih"], consts["w_hh"],
+                                     np.asarray(consts["bias"]).reshape(4, h), np.zeros((4, h), np.int64))
+    fx, fh = (np.array([_factor(int(m), int(s)) for m, s in zip(kparams[f"{side}_mult"], kparams[f"{side}_shift"])],
+                       np.int64) for side in ("in", "rec"))
+    px, ph = _pairs(w_ih * fx[:, None, None]), _pairs(w_hh * fh[:, None, None])
+    xb, hb = xb * fx[:, None], hb * fh[:, None]
+    units = [np.concatenate([xb[:, j], px[j].ravel(), hb[:, j], ph[j].ravel()]) for j in range(h)]
+    return (np.concatenate([lstm_dsp_requant(kparams)] + units) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def pack_gru_dsp(kparams: dict, consts: dict) -> np.ndarray:

@@ -5,7 +5,9 @@
  *   G input-side biases (bias + input_offset x the row's sum), G recurrent-side biases
  *   (hidden_offset x the row's sum, + b_hn for the GRU's new gate), then for each 4 input
  *   columns the G gates' rows as int16 pairs (g0 cols 0-1, g0 cols 2-3, g1 cols 0-1, ...), then
- *   the same over the hidden columns; rows padded with zeros to a multiple of 4 columns.
+ *   the same over the hidden columns; rows padded with zeros to a multiple of 4 columns. The
+ *   LSTM's record (G = 4) puts the recurrent-side biases after the input columns, each side
+ *   whole, for tg_rnn_products4_dsp.
  * The step's input and old hidden state are widened once to int16 (zero padded), so each
  * SMLAD multiplies two columns of a row by two widened values: per 4 columns, one load of
  * the vector's two words for the G rows, and per row two weight words and two SMLAD.
@@ -118,48 +120,52 @@ static inline int32_t tg_rnn_sigmoid_q12(int32_t x)
     "smlad %[a3], r5, %[x1], %[a3]\n\t"
 
 /*
- * acc[0..3] += the 4 rows at w (8 words per 4 columns) times the widened vector v (n4 groups of 4
- * values, word aligned), inlined into the caller so that the accumulators stay in registers: four
- * groups per pass with immediate offsets, then the groups left one at a time; per group two
- * vector loads, eight weight loads and eight SMLAD. Returns w past the n4 groups.
+ * One LSTM unit's products: its record (tinygen.kernels.recurrent_dsp.pack_lstm_dsp: per side the 4
+ * gates' biases, then the side's groups of 4 columns, 8 words each) at w, the input side times the
+ * widened input (v, n4 groups), then the recurrent side times the widened hidden state, in one
+ * loop whose code serves both sides: per side the accumulators in registers, four groups a pass
+ * with immediate offsets, then the groups left one at a time, the 4 sums stored at acc (then acc
+ * + 4) and the next side's vector and groups read from acc[8], acc[9] (acc[12] = 0: no next side).
+ * Returns w past the unit.
  */
-__attribute__((always_inline)) static inline const int32_t *tg_rnn_dot4x4_dsp(const int32_t *w, const int16_t *v, int32_t n4, int32_t *acc)
+__attribute__((always_inline)) static inline const int32_t *tg_rnn_products4_dsp(const int32_t *w, const int16_t *v,
+                                                                                 int32_t n4, int32_t *acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t x0, x1, quads = n4 >> 2, rest = n4 & 3;
-    if (quads > 0) {
-        __asm__ volatile(
-            "1:\n\t"
-            TG_RNN_GROUP4(0, 0)
-            TG_RNN_GROUP4(8, 32)
-            TG_RNN_GROUP4(16, 64)
-            TG_RNN_GROUP4(24, 96)
-            "adds %[v], %[v], #32\n\t"
-            "adds %[w], %[w], #128\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(quads),
-              [x0] "=&r"(x0), [x1] "=&r"(x1)
-            :
-            : "r4", "r5", "cc", "memory");
-    }
-    if (rest > 0) {
-        __asm__ volatile(
-            "1:\n\t"
-            TG_RNN_GROUP4(0, 0)
-            "adds %[v], %[v], #8\n\t"
-            "adds %[w], %[w], #32\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [v] "+r"(v), [n] "+r"(rest),
-              [x0] "=&r"(x0), [x1] "=&r"(x1)
-            :
-            : "r4", "r5", "cc", "memory");
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    int32_t a0, a1, a2, a3, x0, x1, quads;
+    __asm__ volatile(
+        "5:\n\t"
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"
+        "ldrd %[a2], %[a3], [%[w]], #8\n\t"
+        "lsrs %[q], %[n], #2\n\t"
+        "beq 2f\n\t"
+        "1:\n\t"
+        TG_RNN_GROUP4(0, 0)
+        TG_RNN_GROUP4(8, 32)
+        TG_RNN_GROUP4(16, 64)
+        TG_RNN_GROUP4(24, 96)
+        "adds %[v], %[v], #32\n\t"
+        "adds %[w], %[w], #128\n\t"
+        "subs %[q], %[q], #1\n\t"
+        "bne 1b\n\t"
+        "2:\n\t"
+        "ands %[n], %[n], #3\n\t"
+        "beq 4f\n\t"
+        "3:\n\t"
+        TG_RNN_GROUP4(0, 0)
+        "adds %[v], %[v], #8\n\t"
+        "adds %[w], %[w], #32\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 3b\n\t"
+        "4:\n\t"
+        "strd %[a0], %[a1], [%[acc]], #8\n\t"
+        "strd %[a2], %[a3], [%[acc]], #8\n\t"
+        "ldrd %[v], %[n], [%[acc], #16]\n\t"
+        "cmp %[v], #0\n\t"
+        "bne 5b\n\t"
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
+          [q] "=&r"(quads), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4), [acc] "+r"(acc)
+        :
+        : "r4", "r5", "cc", "memory");
     return w;
 }
 
