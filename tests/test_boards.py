@@ -57,6 +57,11 @@ PARTS = {
                          build="cortex-m", port="stm32h7", flash_origin=0x0804_0000, ram_origin=0x2400_0000,
                          sram=("axi-sram", "dtcm", "sram1-2", "sram4", "itcm"), sram_total=1 * MB - 664,
                          machine="mps2-an500", fpu="-mfpu=fpv5-d16"),
+    # the NUCLEO-H743ZI (DS12110 / RM0433): RAM linked to the AXI SRAM; the 4 KB backup SRAM not listed
+    "nucleo-h743zi": dict(core="cortex-m7", clock_hz=480_000_000, flash=2 * MB, ram=512 * KB, build="cortex-m",
+                          port="stm32h7", ram_origin=0x2400_0000,
+                          sram=("axi-sram", "dtcm", "sram1-3", "sram4", "itcm"), sram_total=1 * MB + 32 * KB,
+                          machine="mps2-an500", fpu="-mfpu=fpv5-d16"),
     "esp32-devkitc": dict(core="xtensa-lx6", clock_hz=240_000_000, flash=4 * MB, sram_total=520 * KB,
                           build="esp-idf", idf_target="esp32", sram=("sram0", "sram1", "sram2"), machine=None),
     "esp32-s3": dict(core="xtensa-lx7", clock_hz=240_000_000, flash=8 * MB, sram_total=512 * KB,
@@ -68,7 +73,8 @@ ALIASES = {"f746zg": "nucleo-f746zg", "f767zi": "nucleo-f767zi", "f446re": "nucl
            "n6570": "stm32n6570-dk", "u585": "b-u585i-iot02a", "rp2350": "pico2",
            "esp32": "esp32-devkitc", "esp32s3": "esp32-s3", "esp32-c3-devkitm-1": "esp32-c3", "native": "host",
            "arduino-nano-33-ble": "nano33ble", "Nano33BLE-Sense": "nano33ble", "nrf52840": "nano33ble",
-           "portenta": "portenta-h7", "STM32H747": "portenta-h7", "nicla": "nicla-vision"}
+           "portenta": "portenta-h7", "STM32H747": "portenta-h7", "nicla": "nicla-vision",
+           "h743zi": "nucleo-h743zi", "STM32H743ZI": "nucleo-h743zi"}
 WARNINGS = {"-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wdouble-promotion"}
 
 # The stand-ins' memories (emulation.md): MPS2 code 0x0 / RAM 0x20000000, 4 MB

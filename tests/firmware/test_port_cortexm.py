@@ -153,7 +153,7 @@ int main(void)
 """
 
 BOARDS = ("nucleo-f746zg", "nucleo-f767zi", "nucleo-f446re", "stm32n6570-dk", "b-u585i-iot02a", "pico2", "nano33ble",
-          "portenta-h7", "nicla-vision")
+          "portenta-h7", "nicla-vision", "nucleo-h743zi")
 CONFIGS = [(b, standin) for b in BOARDS for standin in (False, True)]
 
 

@@ -4,7 +4,7 @@ core headers and ST's device headers, at compile time: a C file includes both an
 _Static_asserts each pair equal, compiled by arm-none-eabi-gcc for every STM32 part of a board
 file whose device header is in the trees (tests/st_trees.py: STM32F746, STM32F767, STM32F446).
 
-The STM32U585 (b-u585i-iot02a), STM32N657 (stm32n6570-dk), STM32H747 (portenta-h7, nicla-vision)
+The STM32U585 (b-u585i-iot02a), STM32N657 (stm32n6570-dk), STM32H747 (portenta-h7, nicla-vision), STM32H743 (nucleo-h743zi)
 and Nordic nRF52840 (nano33ble) have no device header in the trees: their ports' peripheral
 registers are not checked; the Cortex-M33, M55, M7 and M4 core registers that tg_cortexm.h names
 are, against core_cm33.h, core_cm55.h, core_cm7.h and core_cm4.h alone.
@@ -241,7 +241,7 @@ def test_port_registers_parts_named():
     """The parts checked and those without a device header are the board files' STM32 parts."""
     assert {p.name for p in CHECKED} == {"stm32f746zg", "stm32f767zi", "stm32f446re"}
     assert {p.name for p in PARTS} - {p.name for p in CHECKED} == {"stm32u585ai", "stm32n657x0", "stm32h747",
-                                                                   "stm32h747xi", "stm32h747aii6"}
+                                                                   "stm32h747xi", "stm32h747aii6", "stm32h743zi"}
     for p in CHECKED:
         assert get_board(p.board).port in FAMILY_CHECKS, f"{p.board}: its port has no register checks"
 
