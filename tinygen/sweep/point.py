@@ -75,8 +75,9 @@ def point_key(params: dict, identity: str) -> str:
 
 
 def build_args(model_file: str, params: dict, calib: str | None) -> list[str]:
-    """`tinygen build` arguments that compile this point as the sweep did (-o left out)."""
-    args = [model_file, "--board", params["board"], "--kernels", params["kernels"]]
+    """`tinygen build` arguments that compile this point as the sweep did (-o left out). Constants stay in
+    flash (--weights-in flash): a firmware's default, auto, fills the RAM left, so RAM would not compare."""
+    args = [model_file, "--board", params["board"], "--kernels", params["kernels"], "--weights-in", "flash"]
     if params.get("storage"):
         args += ["--storage", params["storage"]]
     if calib:
@@ -87,7 +88,7 @@ def build_args(model_file: str, params: dict, calib: str | None) -> list[str]:
 def compile_request(model_file: str, params: dict, calib: str | None, timeout: float | None = None) -> CompileRequest:
     """The compile `build_args` spells: this point's model, board's kernels, storage and calibration."""
     return CompileRequest(model_file, calib=calib, kernels=params["kernels"], storage=params.get("storage") or "separate",
-                          timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout))
+                          timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout), weights_in="flash")
 
 
 def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
