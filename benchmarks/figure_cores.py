@@ -34,12 +34,18 @@ PUBLISHED_BY = {
 
 
 def calibration_cell(est: dict) -> str:
-    """What the figure says of the core model's error: none known, or the largest off a published point."""
+    """What the figure says of the core model's error: none known, or the largest off a published point, and
+    why no fit is applied (cycle_estimates.core_calibration's note says it at length)."""
     error = est.get("calibration_error")
     if not error:
         return "none: no published TFLM + CMSIS-NN point of this core"
-    applied = "fitted" if error["fit"]["applied"] else "not fitted"
-    return f"off by up to {error['overall_max_abs']:.0%} on {len(error['points'])} points ({applied})"
+    n = len(error["points"])
+    cell = f"off by up to {error['overall_max_abs']:.0%} on {n} published point{'s' if n > 1 else ''}"
+    if error["fit"]["applied"]:
+        return cell + ", fitted"
+    if "does not reproduce these points' software" in est["calibration_note"]:
+        return cell + "; not fitted: the points ran older CMSIS-NN kernels than the twin build"
+    return cell + "; not fitted: the fit stays over 15%"
 
 
 def measure_cores(work: Path, quick: bool) -> list:
