@@ -9,7 +9,11 @@ and where the board has a cycle model ([timing]) the layer's estimated cycles (t
 stand-in's execution log priced) and CMSIS-NN's over tinygen's in those.
 
     source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
-        [--layers lstm,gru,svdf]
+        [--layers lstm,gru,svdf] [--weights-in flash | auto | ram]
+
+--weights-in places the layers' constants as the firmware build does (tinygen.fit.weights_ram):
+in flash (default), in RAM where the flash reads they save are worth the bytes (auto), or all in RAM;
+the estimated cycles price the reads of those in RAM at no stall (tinygen.cycles.weight_reads).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tflite_builder import ModelBuilder  # noqa: E402
 from tinygen.board import get_board  # noqa: E402
 from tinygen.compiler import build, compile_source, load_source  # noqa: E402
 from tinygen.cycles import estimate_standin  # noqa: E402
+from tinygen.fit.weights_ram import place_weights  # noqa: E402
 from tinygen.hil.target import open_device  # noqa: E402
 from tinygen.passes import CompileOptions  # noqa: E402
 
@@ -105,6 +110,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--board", default="f746zg")
     ap.add_argument("--layers", default="lstm,gru,svdf", help="comma-separated: lstm, gru, svdf")
+    ap.add_argument("--weights-in", default="flash", choices=("flash", "auto", "ram"),
+                    help="where the constants go (tinygen.fit.weights_ram); default flash")
     args = ap.parse_args()
     wanted = args.layers.split(",")
     board = get_board(args.board)
@@ -132,7 +139,8 @@ def main() -> None:
                 if kernels == "cmsis-nn" and (tree is None or op == "gru" or "dsp" not in board.isa_features):
                     continue
                 options = CompileOptions(features=board.isa_features, kernels=kernels, cmsis_nn=tree)
-                graph = compile_source(source, str(calib_path) if calib_path else None, options)
+                graph = place_weights(compile_source(source, str(calib_path) if calib_path else None, options), board,
+                                      args.weights_in)
                 counts[kernels] = _count(source, graph, board, tmp / f"{op}_{kernels}", op)
             base = counts.get("cmsis-nn")
             for kernels, (kernel, n, cycles) in counts.items():
@@ -140,7 +148,8 @@ def main() -> None:
                 cycle_ratio = f"{base[2] / cycles:.2f}x" if base and cycles else "-"
                 rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio, cycles, cycle_ratio))
     print(f"{args.board} stand-in: LSTM {INPUTS} inputs x {UNITS} units x {STEPS} steps, GRU the same, "
-          f"SVDF {SVDF_INPUTS} inputs x {SVDF_FILTERS} filters x {SVDF_MEMORY} memory (instructions per inference)")
+          f"SVDF {SVDF_INPUTS} inputs x {SVDF_FILTERS} filters x {SVDF_MEMORY} memory (instructions per inference), "
+          f"--weights-in {args.weights_in}")
     print(f"{'layer':6} {'--kernels':10} {'kernel':22} {'instructions':>13} {'per MAC':>8} {'CMSIS-NN / it':>14} "
           f"{'est. cycles':>12} {'CMSIS-NN / it':>14}")
     for layer, kernels, kernel, n, per_mac, ratio, cycles, cycle_ratio in rows:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tinygen.board import get_board
+from tinygen.codegen.weights_ram import META, LayerWeights, WeightsPlacement
 from tinygen.cycles.weight_reads import graph_weight_reads, layer_weight_reads
 from tinygen.ir.graph import Graph
 from tinygen.ir.node import Node
@@ -130,3 +131,74 @@ def test_helium_lut_kernels_read_their_constant_once():
     int8, g8 = layer("conv2d", "tg_conv2d_s8_mve", kp, weight=9216, packed=10000)
     assert (layer_weight_reads(lut, g, F446).pattern, layer_weight_reads(lut, g, F446).passes) == ("once", 1)
     assert layer_weight_reads(int8, g8, F446).passes == 64
+
+
+def test_lstm_dsp_reads_its_int16_packed_weights_once_per_time_step():
+    # tg_lstm_s8_dsp: the packed record (67,716 B: benchmarks/recurrent.py's 64 x 64 LSTM, int16 weight pairs)
+    # once per step of 49; far over 2 KB: 2,117 lines of 32 B missed each step, 7 cycles each. h0 and c0 are
+    # read only when the state is reset: not in the stream.
+    node, g = layer("lstm", "tg_lstm_s8_dsp", {"batches": 1, "steps": 49}, packed=67716, h0=64, c0=128)
+    r = layer_weight_reads(node, g, F746)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_step", 67716, 49)
+    assert r.line_misses == 2117 * 49 and r.cycles == 2117 * 49 * 7
+
+
+def test_cmsis_nn_lstm_streams_its_int8_weights_and_effective_biases_not_bias():
+    # arm_nn_lstm_step_s8 reads w_ih, w_hh (int8) and the effective biases (packed: 8 x 64 int32), not bias
+    consts = {"w_ih": 16384, "w_hh": 16384, "bias": 1024, "packed": 2048, "h0": 64, "c0": 128}
+    node, g = layer("lstm", "tg_lstm_s8_cmsis_nn", {"batches": 2, "steps": 10}, **consts)
+    r = layer_weight_reads(node, g, F446)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_step", 34816, 20)
+    assert r.line_misses == 2176 * 20 and r.cycles == 2176 * 20 * 5
+    portable, gp = layer("lstm", "tg_lstm_s8", {"batches": 2, "steps": 10}, **consts)
+    assert layer_weight_reads(portable, gp, F446).stream_bytes == 16384 * 2 + 1024
+
+
+@pytest.mark.parametrize("kernel,consts,stream", [
+    ("tg_gru_s8", {"w_ih": 300, "w_hh": 300, "bias": 480, "h0": 10}, 1080),
+    ("tg_gru_s8_dsp", {"packed": 1400, "h0": 10}, 1400),
+    ("tg_gru_s8_rv32", {"packed": 900, "h0": 10}, 900),
+])
+def test_gru_kernels_read_their_weights_per_step_and_a_small_layer_stays_in_the_cache(kernel, consts, stream):
+    node, g = layer("gru", kernel, {"batches": 1, "steps": 30}, **consts)
+    r = layer_weight_reads(node, g, F746)
+    # under 2 KB: cold misses only, however many steps
+    assert (r.pattern, r.stream_bytes, r.passes) == ("per_step", stream, 30)
+    assert r.line_misses == -(-stream // 32) and r.cycles == r.line_misses * 7
+    # the F4's 128 B ART cache keeps none of it: every step misses
+    assert layer_weight_reads(node, g, F446).line_misses == -(-stream // 16) * 30
+
+
+def test_svdf_reads_feature_and_time_weights_once_per_batch_row():
+    # tg_svdf_s8: 64 x 40 int8 feature weights + 64 x 49 int16 time weights + 64 int32 biases, one frame of 3 rows
+    g = Graph("g")
+    g.add_const("wf", np.zeros((64, 40), np.int8))
+    g.add_const("wt", np.zeros((64, 49), np.int16))
+    g.add_const("b", np.zeros(64, np.int32))
+    node = Node("n", "svdf", [], [], attrs={"kparams": {"batches": 3}},
+                params=[{"weights_feature": "wf", "weights_time": "wt", "bias": "b"}], kernel="tg_svdf_s8")
+    g.nodes.append(node)
+    r = layer_weight_reads(node, g, F446)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("once", 2560 + 6272 + 256, 3)
+    assert r.line_misses == 568 * 3 and r.cycles == 568 * 3 * 5
+
+
+def test_other_constants_are_read_once_and_reset_only_ones_not_at_all():
+    # a constant operand of an add (1000 B), the audio front end's window (800 B): one pass, cold misses
+    add, ga = layer("add", "tg_add_s8", {}, operand=1000)
+    r = layer_weight_reads(add, ga, F446)
+    assert (r.pattern, r.stream_bytes, r.passes, r.line_misses, r.cycles) == ("once", 1000, 1, 63, 63 * 5)
+    window, gw = layer("signal_window", "tg_signal_window_s16", {}, weights=800)
+    assert layer_weight_reads(window, gw, F746).line_misses == 25
+    # a variable's initial value is read when it is reset, not per inference
+    var, gv = layer("read_variable", "tg_read_variable", {}, initial=4000)
+    assert layer_weight_reads(var, gv, F746) is None
+
+
+def test_recurrent_constants_moved_to_ram_cost_nothing():
+    node, g = layer("lstm", "tg_lstm_s8_dsp", {"batches": 1, "steps": 49}, packed=67716, h0=64, c0=128)
+    before = layer_weight_reads(node, g, F746)
+    g.meta[META] = WeightsPlacement("ram", 100000, (LayerWeights("n", ("packed", "h0", "c0"), 67908, before.cycles),))
+    after = layer_weight_reads(node, g, F746)
+    assert before.cycles > 0 and after.in_ram and after.cycles == 0
+    assert (after.stream_bytes, after.passes, after.line_misses) == (before.stream_bytes, 49, before.line_misses)

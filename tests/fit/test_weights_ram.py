@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from e2e import example_source, first_difference, random_inputs
+from tflite_recurrent_cases import lstm_model
 from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError, WEIGHTS_RAM_PART, predict
 from tinygen.codegen.weights_ram import META, SECTION, layer_constants
-from tinygen.compiler import compile_source
+from tinygen.compiler import build, compile_source, load_source
 from tinygen.cycles.weight_reads import graph_weight_reads
 from tinygen.errors import UsageError
 from tinygen.fit.weights_ram import RAM_MARGIN, check_mode, place_weights, ram_room
@@ -101,9 +102,6 @@ def test_memory_report_says_which_layers_moved_and_why(cnn):
                     reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
 def test_weights_in_ram_bit_exact_f746zg_standin(tmp_path, cnn):
     from tinygen.build.elf import read_elf
-    from tinygen.compiler import build
-    from tinygen.hil.target import open_device
-    from tinygen.ref.interpreter import run
 
     source, graph = cnn
     sizes = {}
@@ -121,11 +119,25 @@ def test_weights_in_ram_bit_exact_f746zg_standin(tmp_path, cnn):
     ram = F746.region("ram")
     weight = ram_elf.symbol("conv_0_w")
     assert ram["origin"] <= weight.value < ram["origin"] + 0x10000       # first in .data: in DTCM
+    _assert_standin_exact(source, graph, project)
+
+
+def _standin_outputs(project, inputs) -> list[np.ndarray]:
+    """The f746zg stand-in's outputs running `project` on `inputs`, one after another on one device."""
+    from tinygen.hil.target import open_device
+
     with open_device(F746, project, emulate=True) as dev:
-        for i, x in enumerate(random_inputs(source, graph, 3, seed=5)):
-            want = np.concatenate([run(graph, x)[name].ravel() for name in graph.outputs])
-            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
-            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
+        return [np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8) for x in inputs]
+
+
+def _assert_standin_exact(source, graph, project, count: int = 3) -> None:
+    """The f746zg stand-in running `project` equals the numpy reference on `count` random inputs."""
+    from tinygen.ref.interpreter import run
+
+    inputs = random_inputs(source, graph, count, seed=5)
+    for i, (x, got) in enumerate(zip(inputs, _standin_outputs(project, inputs))):
+        want = np.concatenate([run(graph, x)[name].ravel() for name in graph.outputs])
+        assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
@@ -133,7 +145,6 @@ def test_weights_in_ram_library_same_c_warning_free(tmp_path, cnn):
     import subprocess
 
     from library_lib import compile_arm, library_sources
-    from tinygen.compiler import build
 
     source, graph = cnn
     place_weights(graph, F746, "ram")
@@ -155,3 +166,45 @@ def test_ram_room_beside_an_arena_region(cnn):
     beside = linker_memory(F746, "dtcm", F746.region("ram")["origin"])["ram_size"]     # SRAM1 + SRAM2
     assert ram_room(graph, F746) == beside - (use.regions["ram"].used - use.arena) - RAM_MARGIN
     assert ram_room(graph, F746) < ram_room(cnn[1], F746)       # the arena's region holds no constants
+
+
+@pytest.fixture(scope="module")
+def lstm(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lstm") / "lstm.tflite"
+    path.write_bytes(lstm_model(np.random.default_rng(3), 1, 8, 32, 32))
+    source = load_source(path)
+    return source, compile_source(source, options=CompileOptions(features=F746.isa_features))
+
+
+def test_auto_moves_a_recurrent_layers_weights_read_every_step(lstm):
+    # an LSTM of 32 units over 32 inputs, 8 steps: tg_lstm_s8_dsp streams its int16 packed weights (16 KB) from
+    # flash once per step, past the F746's D-cache share: its reads cost cycles, and auto moves them to RAM
+    _, graph = lstm
+    node = next(n for n in graph.nodes if n.op == "lstm")
+    timing = F746.raw["timing"]
+    before = graph_weight_reads(place_weights(graph, F746, "flash"), timing)[node.name]
+    assert node.kernel == "tg_lstm_s8_dsp" and before.pattern == "per_step" and before.passes == 8
+    assert before.stream_bytes > timing["data_cache_bytes"] / 2 and before.cycles > 0
+    placed = place_weights(graph, F746, "auto").meta[META]
+    assert node.name in placed.layers
+    moved = next(m for m in placed.moved if m.name == node.name)
+    assert moved.cycles == before.cycles and moved.nbytes == sum(layer_constants(graph, node).values())
+    after = graph_weight_reads(graph, timing)[node.name]
+    assert after.in_ram and after.cycles == 0 and after.line_misses == before.line_misses
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+def test_recurrent_weights_in_ram_bit_exact_f746zg_standin(tmp_path, lstm):
+    # the LSTM's state carries over invocations: the first output against the reference (from the initial
+    # state), then a sequence of 3 on the RAM build against the same on the flash build
+    source, graph = lstm
+    flash = build(source, place_weights(graph, F746, "flash"), F746, tmp_path / "flash").out_dir
+    place_weights(graph, F746, "auto")
+    assert next(n for n in graph.nodes if n.op == "lstm").name in graph.meta[META].layers
+    ram = build(source, graph, F746, tmp_path / "ram").out_dir
+    _assert_standin_exact(source, graph, ram, count=1)
+    inputs = random_inputs(source, graph, 3, seed=6)
+    want, got = _standin_outputs(flash, inputs), _standin_outputs(ram, inputs)
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert np.array_equal(g, w), f"input {i}: {first_difference(w, g)}"

@@ -29,8 +29,22 @@ This module adds what the board's memory system charges on top, per layer:
      `widen` and `shallow` kernels copy (widen) their weights into scratch in RAM
      once per call and read the copy from then on; tg_conv2d_1x1_s8_rv32 takes
      the channel blocks outermost, each block's weights read once per layer.
-   Layers without weights (pooling, add, softmax, reshapes) read none here; their
-   small lookup tables are left out.
+   - `per_step`: the recurrent kernels (LSTM, GRU: tinygen's portable, DSP and
+     RV32 ones, CMSIS-NN's arm_lstm_unidirectional_s8/_s16) read all their
+     weights and biases once per time step of every batch row
+     (firmware/kernels/recurrent/: the unit records of `packed`, int16 pairs on
+     DSP cores, int8 on RV32; w_ih, w_hh and bias in the portable ones;
+     CMSIS-NN's w_ih, w_hh and the effective biases in `packed`, not `bias`,
+     which arm_nn_lstm_step_s8/_s16 do not read); the SVDF reads its feature
+     and time weights once per batch row (`once`);
+   - every other kernel with constants (a constant operand of add, mul, compare;
+     the norms' gamma and beta; PReLU's alpha; lookup tables; the audio front
+     end's window, twiddles and filter bank; detection anchors): `once`, one
+     pass per inference: exact where they fit the cache (cold misses only), a
+     lower bound where a kernel comes back to a constant larger than its share.
+   Constants read only when the state is reset (the recurrent layers' h0 and c0,
+   a variable's initial value) are left out; layers without constants (pooling,
+   reshapes) read none.
 3. Line misses: flash is read through a data cache (or the STM32F4's ART data
    cache) of `data_cache_bytes` with lines of `data_line_bytes` ([timing]). A
    stream is assumed to get half of that cache (`CACHE_SHARE`: activations, the
@@ -72,7 +86,7 @@ from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.codegen.weights_ram import placement
 
 CACHE_SHARE = 0.5          # the fraction of the data cache a weight stream keeps (the rest: activations, stack)
-PATTERNS = ("im2col", "per_pixel", "once")
+PATTERNS = ("im2col", "per_pixel", "once", "per_step")
 RV32_DW_SEGMENT = 8        # TG_RV32_DW_SEGMENT (tg_depthwise_conv2d_s8_rv32.h): output pixels per read of the taps
 ONCE_PER_LAYER = ("tg_conv2d_1x1_s8_rv32",)     # channel blocks outermost: each block's weights read once
 # the Helium LUT kernels (firmware/kernels/lut/tg_*_lut_decode_s8_mve.c) read their packed constant once, decoding
@@ -81,6 +95,10 @@ DECODE_ONCE = "_lut_decode_s8_mve"
 # built on tg_conv2d_s8_rv32.h: every channel block's weights read once per group of RV32_PIXELS pixels (rows)
 RV32_GROUPED = ("tg_conv2d_s8_rv32", "tg_conv2d_add_s8_rv32", "tg_fully_connected_s8_rv32")
 RV32_DEPTHWISE = "tg_depthwise_conv2d_s8_rv32"
+PER_STEP_OPS = ("lstm", "gru")             # all weights once per time step of every batch row
+RESET_ROLES = ("h0", "c0", "initial")       # read when the state is reset, not per inference
+# CMSIS-NN's LSTM step reads the effective biases (its `packed`), not the layer's bias
+UNREAD = {"tg_lstm_s8_cmsis_nn": ("bias",), "tg_lstm_s16_cmsis_nn": ("bias",)}
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,17 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     return "im2col", math.ceil(pixels / pixels_per_pass(kernel))
 
 
+def const_pattern(op: str, kparams: dict) -> tuple[str, int]:
+    """(pattern, passes per inference) of the constant reads of a layer without a weight role: the recurrent
+    layers per time step (LSTM, GRU) or per batch row (SVDF), every other one once."""
+    batches = max(int(kparams.get("batches", 1)), 1)
+    if op in PER_STEP_OPS:
+        return "per_step", batches * max(int(kparams.get("steps", 1)), 1)
+    if op == "svdf":
+        return "once", batches
+    return "once", 1
+
+
 def cache_room(timing: dict, code_bytes: int = 0) -> float:
     """Bytes of the data cache a layer's weight stream can keep: CACHE_SHARE of it, or, in a cache shared with
     code (`data_cache_shared`), what the layer's code footprint leaves."""
@@ -154,20 +183,28 @@ def stream_bytes(node, graph, sizes: dict) -> int:
     spec = KERNELS_BY_NAME.get(node.kernel)
     if spec is None or not spec.const_roles:
         return sizes.get("packed") or sum(v for k, v in sizes.items() if k in ("weight", "bias", "multiplier", "shift"))
-    consts = [(role, graph.const(node, role)) for role in spec.const_roles]
+    roles = [r for r in spec.const_roles if r not in RESET_ROLES and r not in UNREAD.get(node.kernel, ())]
+    consts = [(role, graph.const(node, role)) for role in roles]
     return sum(spec.stored_bytes(role, data) for role, data in consts if data is not None)
 
 
 def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> WeightReads | None:
-    """The layer's weight reads and their price, or None for a layer without weights; `code_bytes`: its code
+    """The layer's weight reads and their price, or None for a layer without constants; `code_bytes`: its code
     footprint (memory.code_bytes), what it takes of a cache shared with code. A layer whose constants the
     build moved to RAM reads them at no stall."""
-    if not node.kernel or not node.param("weight"):
+    if not node.kernel or not node.params or not node.params[0]:
         return None
     sizes = {role: graph.tensors[name].nbytes for role, name in node.params[0].items()}
-    stream = stream_bytes(node, graph, sizes)
-    pattern, passes = access_pattern(node.op, node.kernel, node.attrs.get("kparams", {}), sizes.get("packed", 0),
-                                     sizes["weight"])
+    kparams = node.attrs.get("kparams", {})
+    if node.param("weight"):
+        stream = stream_bytes(node, graph, sizes)
+        pattern, passes = access_pattern(node.op, node.kernel, kparams, sizes.get("packed", 0), sizes["weight"])
+    else:
+        spec = KERNELS_BY_NAME.get(node.kernel)
+        stream = stream_bytes(node, graph, sizes) if spec is not None and spec.const_roles else 0
+        if not stream:
+            return None
+        pattern, passes = const_pattern(node.op, kparams)
     misses = line_misses(stream, passes, timing, code_bytes)
     moved = placement(graph)
     ram = moved is not None and node.name in moved.layers
@@ -187,5 +224,6 @@ def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = 
 
 __all__ = ["CACHE_SHARE", "DECODE_ONCE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
            "RV32_PIXELS", "WeightReads",
-           "access_pattern", "cache_room", "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",
+           "PER_STEP_OPS", "RESET_ROLES", "UNREAD", "access_pattern", "cache_room", "const_pattern",
+           "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",
            "pixels_per_pass", "stream_bytes"]
