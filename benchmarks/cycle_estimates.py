@@ -18,7 +18,10 @@ auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes
 The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
 instruction) count and the calibration error of the board's core (fitted and
 held-out, per published point, from calibration/fitted.json; null with the
-reason where the core has no point). `--calibration` also builds the TFLM +
+reason where the core has no point), the build's seconds (`build_seconds`: compiling, with auto's
+measuring where the cache in $TINYGEN_CACHE_DIR lacks the counts; wall time, so a loaded machine
+stretches it), auto's metric (`kernels_metric`: "cycles" on a board with a timing model) and
+the firmware variants it measured. `--calibration` also builds the TFLM +
 CMSIS-NN twin of each model with a published point and records its unfitted
 components in calibration/fitted.json; calibration/fit.py re-fits from them.
 
