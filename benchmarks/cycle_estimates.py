@@ -18,7 +18,10 @@ auto on Cortex-M boards): it measures the kernels on the stand-in first (minutes
 The JSON holds per model the estimated cycles, the exact ("naive", one cycle per
 instruction) count and the calibration error of the board's core (fitted and
 held-out, per published point, from calibration/fitted.json; null with the
-reason where the core has no point). `--calibration` also builds the TFLM +
+reason where the core has no point), the build's seconds (`build_seconds`: compiling, with auto's
+measuring where the cache in $TINYGEN_CACHE_DIR lacks the counts; wall time, so a loaded machine
+stretches it), auto's metric (`kernels_metric`: "cycles" on a board with a timing model) and
+the firmware variants it measured. `--calibration` also builds the TFLM +
 CMSIS-NN twin of each model with a published point and records its unfitted
 components in calibration/fitted.json; calibration/fit.py re-fits from them.
 
@@ -224,6 +227,7 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     from tinygen.passes import CompileOptions
 
     path = path or model_path(name, work)
+    started = time.monotonic()
     source = load_source(path)
     if kernels in ("auto", "cmsis-nn", "esp-nn"):   # cmsis-nn: the TFLM + CMSIS-NN twin (check_calibration)
         from tinygen.fit.compile import CompileRequest, compile_model
@@ -237,11 +241,16 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
 
         graph = place_weights(compile_source(source, options=CompileOptions(features=board.isa_features,
                                                                             kernels=kernels)), board, weights_in)
+    build_seconds = time.monotonic() - started        # compiling, with auto's measuring (cached counts: less)
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
     est = estimate_standin(board, result.out_dir, x.tobytes())
     est["wall_seconds"] = time.monotonic() - t0
+    est["build_seconds"] = build_seconds
+    report = graph.meta.get("kernels") or {}
+    est["kernels_metric"] = report.get("metric")
+    est["kernels_measured_variants"] = report.get("measured_variants")
     est["model_name"] = name
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]

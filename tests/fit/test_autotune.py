@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from e2e import example_source
-from tinygen.fit import autotune
+from tinygen.fit import autotune, standin
 from tinygen.fit import compile as fit_compile
 from tinygen.fit.autotune import compile_auto, default_kernels, pick_fastest, unavailable
 from tinygen.board import get_board
@@ -176,8 +176,8 @@ def test_fallback_without_standin_keeps_preference(tmp_path, monkeypatch):
         assert graph.node(node).kernel == names[0]
 
     # no QEMU on PATH: the CLI says so in one line and builds with the preferred kernels
-    real_which = autotune.shutil.which
-    monkeypatch.setattr(autotune.shutil, "which", lambda tool: None if tool.startswith("qemu") else real_which(tool))
+    real_which = standin.shutil.which
+    monkeypatch.setattr(standin.shutil, "which", lambda tool: None if tool.startswith("qemu") else real_which(tool))
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "empty"))
     out = tmp_path / "inspect.json"
     assert main(["inspect", str(source.path), "--board", "f746zg", "--json", str(out)]) == 0
@@ -293,6 +293,7 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
         raise AssertionError("measured a model that cannot fit the board")
 
     monkeypatch.setattr(autotune, "measure_standin", never)
+    monkeypatch.setattr(autotune, "measure_standin_cycles", never)
     monkeypatch.setattr(autotune, "compile_source", _counting(autotune.compile_source))
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["build", str(model), "--board", "f446re", "-o", str(tmp_path / "out"), "-q", "--tile", "off"]) == 1
@@ -339,8 +340,10 @@ def test_auto_measured_on_f746zg_standin_bit_exact(tmp_path):
         calls.append(1)
         return autotune.measure_standin(src, graph, board, timeout)
 
-    graph = compile_auto(source, None, options(), F746, measure=measure, cache=cache)
+    # by instructions (a timing model's cycles: tests/fit/test_autotune_cycles.py)
+    graph = compile_auto(source, None, options(), F746, measure=measure, cache=cache, metric="instructions")
     report = graph.meta["kernels"]
+    assert report["metric"] == "instructions"
     open_nodes = choices(graph)
     assert len(calls) == max(len(v) for v in open_nodes.values())
     refused = {r["layer"]: r for r in report["flash_refused"]}
@@ -358,7 +361,8 @@ def test_auto_measured_on_f746zg_standin_bit_exact(tmp_path):
     assert any(layer["kernel"] in ("tg_conv2d_1x1_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp", "tg_conv2d_direct_s8_dsp",
                                    "tg_conv2d_widen_s8_dsp")
                for layer in report["layers"])
-    assert compile_auto(source, None, options(), F746, measure=measure, cache=MeasurementCache(cache.path)) \
+    assert compile_auto(source, None, options(), F746, measure=measure, cache=MeasurementCache(cache.path),
+                        metric="instructions") \
         and len(calls) == max(len(v) for v in open_nodes.values()), "the second build must measure nothing"
 
     result = build(source, graph, F746, tmp_path / "fw")

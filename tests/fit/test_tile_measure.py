@@ -37,10 +37,10 @@ def test_inspect_measure_without_standin_says_so_host(capsys):
 
 
 def test_inspect_measure_without_qemu_says_so(capsys, monkeypatch):
-    import tinygen.fit.autotune
+    import tinygen.fit.standin
 
-    real = tinygen.fit.autotune.shutil.which
-    monkeypatch.setattr(tinygen.fit.autotune.shutil, "which", lambda name: None if name.startswith("qemu") else real(name))
+    real = tinygen.fit.standin.shutil.which
+    monkeypatch.setattr(tinygen.fit.standin.shutil, "which", lambda name: None if name.startswith("qemu") else real(name))
     out = _inspect(capsys, "--board", "f746zg", "--measure")
     assert "tiling, measured: tiling's instructions not measured: qemu-system-arm not found" in out
 

@@ -9,6 +9,7 @@ counts not a multiple of 4, odd and even pixel counts).
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 
 import numpy as np
@@ -21,7 +22,7 @@ from kernel_lib import KERNEL_INCLUDES
 from standin_lib import ARM_GCC, CORES, STRICT, needs_arm_gcc, needs_qemu
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source, load_source
-from tinygen.kernels.table import KERNELS
+from tinygen.kernels.table import KERNELS, KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.ref.interpreter import quantize_input
 from tinygen.resources import kernel_paths
@@ -98,11 +99,15 @@ MODELS = {
 }
 ODD_POINTWISE = 7       # pointwise convs of the "odd" model
 # of them, the 8 -> 13 one (depth 8, no clamp) takes tg_conv2d_1x1_shallow_s8_dsp
-# (tests/kernels/test_kernels_dsp_pw_shallow.py), the others tg_conv2d_1x1_s8_dsp
+# (tests/kernels/test_kernels_dsp_pw_shallow.py), the others tg_conv2d_1x1_s8_dsp (pinned: by
+# default those whose 3-row blocks serve take tg_conv2d_1x1_rows3_s8_dsp, tests/kernels/test_kernels_dsp_pw_rows3.py)
 ODD_SHALLOW = 1
+DENSE, ROWS3 = "tg_conv2d_1x1_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp"
 
 
-def compiled(name: str, features, tmp_path_factory):
+def compiled(name: str, features, tmp_path_factory, dense: bool = True):
+    """(source, graph, inputs, folder); `dense`: tg_conv2d_1x1_s8_dsp pinned where the 3-row
+    pointwise kernel comes first (this file tests the dense kernel)."""
     factory, shape = MODELS[name]
     torch.manual_seed(1)
     net = factory()
@@ -115,8 +120,11 @@ def compiled(name: str, features, tmp_path_factory):
     np.save(tmp / "calib.npy", rng.standard_normal((32,) + shape[1:]).astype(np.float32))
     source = load_source(tmp / "m.pt2")
     # the preferred kernels everywhere: no scratch-free swap at the peak (tests/passes/test_lower_peak.py)
-    graph = compile_source(source, str(tmp / "calib.npy"),
-                           CompileOptions(features=frozenset(features), lower_peak=False))
+    options = CompileOptions(features=frozenset(features), lower_peak=False)
+    graph = compile_source(source, str(tmp / "calib.npy"), options)
+    pinned = {n.name: DENSE for n in graph.nodes if n.kernel == ROWS3}
+    if dense and pinned:
+        graph = compile_source(source, str(tmp / "calib.npy"), dataclasses.replace(options, kernel_choice=pinned))
     inputs = [quantize_input(graph, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
               for _ in range(4)]
     return source, graph, inputs, tmp
@@ -132,11 +140,16 @@ def kernels_by_op(graph) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
-    _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory)
+    _, graph, _, _ = compiled("odd", get_board(board).isa_features, tmp_path_factory, dense=False)
     k = kernels_by_op(graph)
-    # every pointwise conv but the strided one, which the general DSP conv serves
-    assert k["conv2d"] == (["tg_conv2d_1x1_s8_dsp"] * 4 + ["tg_conv2d_1x1_shallow_s8_dsp"] * ODD_SHALLOW
-                           + ["tg_conv2d_1x1_s8_dsp"] * 2 + ["tg_conv2d_s8_dsp"])
+    # every pointwise conv but the strided one, which the general DSP conv serves; the 3-row
+    # kernel first where its blocks serve (3 rows or more), the dense one elsewhere
+    pointwise = [n for n in graph.nodes if n.op == "conv2d" and n.kernel != "tg_conv2d_s8_dsp"]
+    assert k["conv2d"] == [n.kernel for n in pointwise] + ["tg_conv2d_s8_dsp"]
+    assert k["conv2d"].count("tg_conv2d_1x1_shallow_s8_dsp") == ODD_SHALLOW
+    dense = [n for n in pointwise if n.kernel != "tg_conv2d_1x1_shallow_s8_dsp"]
+    assert [n.kernel for n in dense] == [ROWS3 if KERNELS_BY_NAME[ROWS3].accepts(graph, n) else DENSE for n in dense]
+    assert ROWS3 in k["conv2d"]
     # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/kernels/test_kernels_dsp_fc_shallow.py);
     # deeper ones of one row: the batch-1 kernels (tests/kernels/test_kernels_dsp_fc_batch1.py)
     fcs = [(n.attrs["kparams"]["in_features"], n.kernel) for n in graph.nodes if n.op == "fully_connected"]

@@ -155,8 +155,9 @@ def test_conv2d_1x1_shallow_s8_dsp_chosen_where_it_serves():
         assert (n.kernel == SHALLOW) == pw_shallow_serves(k, consts), (n.name, k["in_c"], n.kernel)
         if n.kernel == SHALLOW:
             assert n.scratch_bytes == pw_shallow_scratch(k)
-        else:
-            assert n.kernel == DENSE
+        else:       # the 3-row kernel before the dense one where its blocks serve
+            rows3 = KERNELS_BY_NAME["tg_conv2d_1x1_rows3_s8_dsp"]
+            assert n.kernel == (rows3.name if rows3.accepts(graph, n) else DENSE), (n.name, n.kernel)
     served = [n.attrs["kparams"]["in_c"] for n in convs if n.kernel == SHALLOW]
     assert sorted(set(served)) == [4, 8, 16], served       # every depth in the chain
     assert KERNELS_BY_NAME[SHALLOW].const_roles == ("weight", "bias", "multiplier", "shift")

@@ -194,11 +194,11 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
 
     net, shape = _inplace_net()
     board = get_board("f746zg")
-    # the 6 -> 5 pointwise conv over 49 pixels in 3-row blocks (a --kernels auto candidate, the
-    # last block overlapping the one before), the 6 -> 6 one on tg_conv2d_1x1_s8_dsp
+    # the 6 -> 5 pointwise conv over 49 pixels in 3-row blocks (the last block overlapping the
+    # one before), the 6 -> 6 one pinned on tg_conv2d_1x1_s8_dsp (the 3-row kernel comes first)
     source, g = _compile_net(net, shape, tmp_path, board.isa_features, lambda g: {
-        n.name: "tg_conv2d_1x1_rows3_s8_dsp" for n in g.nodes
-        if n.kernel == "tg_conv2d_1x1_s8_dsp" and n.attrs["kparams"]["out_c"] == 5})
+        n.name: "tg_conv2d_1x1_rows3_s8_dsp" if n.attrs["kparams"]["out_c"] == 5 else "tg_conv2d_1x1_s8_dsp"
+        for n in g.nodes if n.kernel in ("tg_conv2d_1x1_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp")})
     rng = np.random.default_rng(1)
     g = plan_memory(g, strategies=[("in place", "tight")])    # every allowed overlap taken
     check_against_model(g)

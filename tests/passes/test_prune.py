@@ -293,9 +293,10 @@ def test_kept_constant_channels_leave_vww_bounded():
                            CompileOptions(features=board.isa_features))
     assert graph.meta["compact"]["constant_channels"] >= 8
     # 13 pointwise layers: the two of depth 8 and 16 take tg_conv2d_1x1_shallow_s8_dsp (its
-    # records hold the same bounded requantization), the other 11 the specialized 1x1 kernel
+    # records hold the same bounded requantization), the other 11 a specialized 1x1 kernel (the
+    # 3-row one where its blocks serve, which takes the folded requantization only)
     shallow = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_shallow_s8_dsp"]
-    pointwise = [n for n in graph.nodes if n.kernel == "tg_conv2d_1x1_s8_dsp"]
+    pointwise = [n for n in graph.nodes if n.kernel in ("tg_conv2d_1x1_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp")]
     assert (len(shallow), len(pointwise)) == (2, 11)
     modes = [specialize.requant_mode(specialize.INLINE[n.kernel], n.attrs["kparams"], graph.const(n, "bias"),
                                      graph.const(n, "multiplier"), graph.const(n, "shift")) & ~specialize.POS

@@ -349,11 +349,14 @@ def print_kernels(graph) -> None:
     if not any(layer["candidates"] for layer in report["layers"]):
         print(f"\n  note: {report['note']}" if report.get("note") else "")
         return
-    print("\n  kernels (auto: per layer the fewest executed instructions on the stand-in):")
+    metric = report.get("metric") or "instructions"
+    what = "estimated cycles (the board's timing model)" if metric == "cycles" else "executed instructions"
+    print(f"\n  kernels (auto: per layer the fewest {what} on the stand-in):")
     print("\n".join("    " + line for line in choice_table(report).splitlines()))
     for r in report.get("flash_refused") or []:
         print(f"  {r['layer']}: {r['kernel']} kept (--prefer balanced): {r['fastest']} saves "
-              f"{r['instructions_kept']:,} instructions for {r['flash_refused']:,} B more flash")
+              f"{r[f'{metric}_kept']:,} {'est. cycles' if metric == 'cycles' else 'instructions'} for "
+              f"{r['flash_refused']:,} B more flash")
     if report.get("note"):
         print(f"  note: {report['note']}")
 

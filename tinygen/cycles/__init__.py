@@ -22,24 +22,36 @@ from tinygen.cycles.weight_reads import graph_weight_reads
 def estimate_standin(board, project: str | Path, x: bytes) -> dict:
     """Run one input layer by layer on the board's stand-in with the execution
     log on; the estimate (see price.summary), per layer and in total."""
-    from tinygen.cycles.disasm import disassemble, redisassemble
-    from tinygen.cycles.run import firmware_elf, layer_segments
+    from tinygen.cycles.run import layer_segments
 
-    model, timing = model_for(board)
+    model, _ = model_for(board)
     blocks, segments, layers, seconds = layer_segments(board, Path(project), x)
-    if getattr(model, "OBJDUMP_ARCH", None):            # a core QEMU's disassembler does not know (cortex_m55)
-        blocks = redisassemble(blocks, disassemble(firmware_elf(Path(project)), model.OBJDUMP_ARCH))
-    priced = [price(blocks, s, model, timing) for s in segments]
     _, graph, _ = load_model(project, board)
-    code = {layer.name: code_bytes(s, timing) for s, layer in zip(segments, layers)}      # a cache shared with code
-    reads = graph_weight_reads(graph, timing, code)
-    for p, layer in zip(priced, layers):
-        if layer.name in reads:
-            p.add_weight_reads(reads[layer.name].cycles)
-    rows = layer_rows(priced, [layer.name for layer in layers], board, model.FIT)
-    for row, layer in zip(rows, layers):
-        row["device_count"] = layer.count
+    rows = layer_estimates(board, Path(project), graph, blocks, segments, layers)
     return summary(rows, board, model, seconds)
 
 
-__all__ = ["LABEL", "estimate_standin", "render"]
+def layer_estimates(board, project: Path, graph, blocks, segments, layers, only: set[str] | None = None) -> list[dict]:
+    """The rows (price.layer_rows, with the device's count) of a logged run's layers:
+    core, code fetch and weight reads priced; `only`: those layers alone (--kernels auto
+    prices the layers it chooses for)."""
+    from tinygen.cycles.disasm import disassemble, redisassemble
+    from tinygen.cycles.run import firmware_elf
+
+    model, timing = model_for(board)
+    if getattr(model, "OBJDUMP_ARCH", None):            # a core QEMU's disassembler does not know (cortex_m55)
+        blocks = redisassemble(blocks, disassemble(firmware_elf(project), model.OBJDUMP_ARCH))
+    kept = [(s, layer) for s, layer in zip(segments, layers) if only is None or layer.name in only]
+    priced = [price(blocks, s, model, timing) for s, _ in kept]
+    code = {layer.name: code_bytes(s, timing) for s, layer in kept}      # a cache shared with code
+    reads = graph_weight_reads(graph, timing, code)
+    for p, (_, layer) in zip(priced, kept):
+        if layer.name in reads:
+            p.add_weight_reads(reads[layer.name].cycles)
+    rows = layer_rows(priced, [layer.name for _, layer in kept], board, model.FIT)
+    for row, (_, layer) in zip(rows, kept):
+        row["device_count"] = layer.count
+    return rows
+
+
+__all__ = ["LABEL", "estimate_standin", "layer_estimates", "render"]

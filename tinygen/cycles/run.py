@@ -8,14 +8,23 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from tinygen.cycles.qemu_log import LogFolder
+from tinygen.hil.deadline import STANDIN
 from tinygen.errors import TinygenError
 
 LOG_FLAGS = "in_asm,exec,nochain"
 LAYER_START = "tg_model_invoke_layer"        # model.c: one call per layer under `tg layers`
 LAYER_STOP = "tg_port_counter"               # read right after each layer returns
+# a logged run's pace (tinygen.hil.deadline): the stand-in's, each instruction LOG_SLOWDOWN times as long
+# (QEMU writes a line per executed block and the log's reader folds it). Measured on the f746zg stand-in
+# (benchmarks/cycle_estimates.py, MLPerf Tiny, 2 shared cores): 100-135 ns per instruction logged, against
+# STANDIN's 10 ns per instruction: 50x allows 500 ns
+LOG_SLOWDOWN = 50
+LOGGED = replace(STANDIN, per_count=STANDIN.per_count * LOG_SLOWDOWN)
 
 
 def symbols(elf: Path, names: tuple[str, ...], nm: str = "arm-none-eabi-nm") -> dict[str, int]:
@@ -81,20 +90,30 @@ def firmware_elf(project: Path) -> Path:
     return Path(project) / EMU_FIRMWARE
 
 
-def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
-    """(blocks, one segment per layer, the device's layers, seconds of the logged run)."""
+def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], timeout: float = 600.0):
+    """(blocks, one segment per layer, the device's layers, seconds of the logged run).
+    `x`: the input's bytes, or a function of the input bytes the device states (`tg info`).
+    `timeout`: seconds per answer beyond the known work, on the clock of QEMU and this
+    process together (the log's reader is this process's: tinygen.hil.deadline), the known
+    work at LOGGED's pace."""
     from tinygen.hil.client import Device
+    from tinygen.hil.deadline import clock_for
     from tinygen.hil.link import Link
     from tinygen.run.qemu import Emulator
 
     elf = firmware_elf(project)
     addr = symbols(elf, (LAYER_START, LAYER_STOP))
     with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}) as log:
-        with Emulator(board, elf, extra_args=log.qemu_args) as url, Link.open(url) as link:
-            dev = Device(link, timeout)
-            dev.connect(booting=True)
-            dev.upload(x)
-            layers, _, _ = dev.layers()
+        emu = Emulator(board, elf, extra_args=log.qemu_args)
+        with emu as url:
+            clock = clock_for([emu.proc.pid, os.getpid()], "QEMU with its execution log")
+            with Link.open(url, clock=clock) as link:
+                dev = Device(link, timeout, LOGGED)
+                dev.connect(booting=True)
+                if callable(x):
+                    x = x(sum(int(n) for n in dev.info().get("inputs", [])))
+                dev.upload(x)
+                layers, _, _ = dev.layers()
         segments, seconds = log.finish()
     if len(segments) != len(layers):
         raise TinygenError(f"the execution log has {len(segments)} layer segments, the device ran {len(layers)} layers",
@@ -102,4 +121,4 @@ def layer_segments(board, project: Path, x: bytes, timeout: float = 600.0):
     return log.folder.blocks, segments, layers, seconds
 
 
-__all__ = ["LAYER_START", "LAYER_STOP", "LoggedRun", "firmware_elf", "layer_segments", "symbols"]
+__all__ = ["LAYER_START", "LAYER_STOP", "LOGGED", "LOG_SLOWDOWN", "LoggedRun", "firmware_elf", "layer_segments", "symbols"]

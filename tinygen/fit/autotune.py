@@ -1,4 +1,5 @@
-"""`--kernels auto`: per layer, the kernel that executed the fewest instructions on the stand-in.
+"""`--kernels auto`: per layer, the kernel that measured fastest on the stand-in: the fewest
+estimated cycles where the board has a timing model, the fewest executed instructions elsewhere.
 
     graph = compile_auto(source, calib, options, board, progress)
     print(choice_table(graph.meta["kernels"]))
@@ -6,16 +7,22 @@
 Every node with more than one candidate kernel (kernel_candidates under
 "auto": tinygen's DSP kernels, its portable ones, CMSIS-NN's when a tree is
 configured) is measured: firmware variant k runs each such node's k-th
-candidate on the board's QEMU stand-in, and one inference after a warm-up
-gives every layer's executed instructions (the `tg layers` protocol command).
-Per node the candidate with the fewest wins; a tie keeps the preferred one.
+candidate on the board's QEMU stand-in. The metric (tinygen.fit.standin.metric_for):
+on a board whose file has a [timing] model (f746zg, f767zi, f446re, u585, n6570, ...)
+one inference with QEMU's execution log gives each such layer's estimated cycles (its
+instruction mix priced by the core model, its code fetch and flash weight reads:
+tinygen.cycles), where the Cortex-M7's dual issue and the flash's wait states decide;
+on the others one inference after a warm-up gives every layer's executed instructions
+(the `tg layers` protocol command). Per node the candidate with the least wins; a tie
+keeps the preferred one. The report (choice_table) names the metric.
 
 Before anything is measured, some kernel combination must fit the board
 (tinygen.fit.check_some_fit: every layer's smallest kernel): what cannot be built
 is not measured. Variants are measured on the stand-in's own memory (STANDIN_BYTES),
 so a fast kernel whose widened weights overflow the real part is measured too; the
 fit-first trade (tinygen.fit) then weighs the counts against the part's flash. Counts are
-cached per layer (tinygen.fit.measure_cache), and so is a candidate that a
+cached per layer and metric (tinygen.fit.measure_cache; cycles keyed by the timing model's
+sources and the board's [timing] too), and so is a candidate that a
 variant asked for but did not get (lower_peak put another kernel at the
 arena's peak), so a second build measures nothing.
 
@@ -30,13 +37,9 @@ preference order and say so in one line.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import replace
-from pathlib import Path
+from functools import partial
 from typing import Callable
-
-import numpy as np
 
 from tinygen.board import Board
 from tinygen.build.kernel_code import kernel_code
@@ -53,66 +56,27 @@ from tinygen.report.kernels import choice_table, kernel_report
 from tinygen.kernels.auto_pick import pick_fastest, pick_layers
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
+from tinygen.fit.standin import (STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles, metric_for,
+                                 standin_memory, unavailable)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
-# (source, graph built as it is, board, timeout) -> node name -> executed instructions of that layer
+# (source, graph built as it is, board, timeout) -> node name -> the metric of that layer (executed
+# instructions or estimated cycles)
 Measure = Callable[[SourceModel, Graph, Board, float], dict[str, int]]
 Progress = Callable[[str], None]
 MEASURE_ATTEMPTS = 3        # a variant that timed out is measured again with twice the time, up to this often
-# flash and RAM of the Cortex-M stand-ins (mps2-an500, mps2-an386: 4 MB each, notes/emulation.md):
-# measuring builds are linked for them, not for the real part (instructions do not depend on it)
-STANDIN_BYTES = 4 << 20
+# --kernels auto by cycles: the candidates executing at most this many times their layer's fewest
+# instructions are priced (_priced)
+SCREEN_RATIO = 3.0
+_METRIC_WORDS = {"cycles": "estimated cycles by the board's timing model",
+                 "instructions": "executed instructions"}
 
 
 def default_kernels(board: Board | None) -> str:
     """--kernels when the user gives none: measured per layer on Cortex-M, tinygen's otherwise."""
     return "auto" if board is not None and board.build == "cortex-m" else "tinygen"
-
-
-def unavailable(board: Board) -> str | None:
-    """Why kernels cannot be measured for `board` on this machine, or None if they can."""
-    from tinygen.build.toolchain import standin_toolchain
-
-    if board.build == "host":
-        return "the host board has no instruction-counting stand-in"
-    if board.emulator is None:
-        return f"{board.name} has no emulated stand-in to measure on"
-    toolchain = standin_toolchain(board)
-    missing = toolchain.missing() if toolchain else []
-    qemu = board.emulator.get("qemu", "qemu-system-arm")
-    if shutil.which(qemu) is None:
-        missing.append(qemu)
-    if missing:
-        return f"{', '.join(missing)} not found, cannot measure on the {board.emulator['machine']} stand-in"
-    return None
-
-
-def measure_standin(source: SourceModel, graph: Graph, board: Board,
-                    timeout: float = DEFAULT_TIMEOUT) -> dict[str, int]:
-    """Build `graph` for the board, run one inference after a warm-up on its stand-in
-    and return each layer's executed instructions. `timeout`: seconds of the
-    emulator's own time per answer beyond the known work (tinygen.hil.deadline)."""
-    from tinygen.hil.target import open_device
-
-    with tempfile.TemporaryDirectory(prefix="tinygen-auto-") as tmp:
-        _build_standin(source, graph, standin_memory(board), Path(tmp))
-        with open_device(board, tmp, emulate=True, timeout=timeout) as dev:
-            info = dev.info()
-            if info.get("counter") != "instructions":
-                raise TinygenError(f"the {board.name} stand-in counts {info.get('counter')}, not instructions")
-            size = sum(int(n) for n in info.get("inputs", []))
-            x = np.random.default_rng(0).integers(-128, 128, size=size, dtype=np.int8)
-            dev.run(x.tobytes())                  # warm-up
-            layers, _, _ = dev.layers()
-    return {layer.name: layer.count for layer in layers}
-
-
-def standin_memory(board: Board) -> Board:
-    """The board with the stand-in's flash and RAM (at least the part's), for measuring builds."""
-    memory = tuple(dict(r, size=max(int(r["size"]), STANDIN_BYTES)) if r.get("link") else r for r in board.memory)
-    return replace(board, memory=memory, budget={})
 
 
 def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileOptions | None = None,
@@ -143,22 +107,6 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
                 use = replace(use, tile=pinned_tiling(like))
             return compile_source(source, calib, replace(use, fit_choice=kernels, unfused=unfused))
     check_some_fit(graph, board, options, str(source.path), lean, tiled, pinned)
-
-
-def _build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
-    """Only the stand-in's image of the firmware project (the real part's is not run)."""
-    from tinygen.build.firmware import build_firmware
-    from tinygen.build.memory import check_prediction, predict
-    from tinygen.build.firmware_project import write_firmware_project
-    from tinygen.codegen.project import write_project
-    from tinygen.hil.target import EMU_FIRMWARE
-
-    info = write_project(graph, dest, source.name, source.source_hash, board)
-    predicted = predict(graph, board, info["weight_bytes"])
-    check_prediction(predicted, board, str(source.path))        # what cannot fit the part is not measured
-    project = write_firmware_project(graph, dest, source.name, board)
-    project = replace(project, images=[i for i in project.images if i.elf == EMU_FIRMWARE], idf_target=None)
-    build_firmware(dest, project, board, predicted, str(source.path), f"{dest} (measuring kernels)")
 
 
 def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
@@ -195,71 +143,48 @@ def _variant_context(source: SourceModel, calib: str | None, options: CompileOpt
 
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
                  progress: Progress = lambda msg: None, measure: Measure | None = None,
-                 cache: MeasurementCache | None = None, timeout: float = DEFAULT_TIMEOUT) -> Graph:
-    """Compile with, per layer, the candidate kernel that executed the fewest instructions.
+                 cache: MeasurementCache | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 metric: str | None = None, screen: Measure | None = None) -> Graph:
+    """Compile with, per layer, the candidate kernel that measured the least `metric`
+    ("cycles" or "instructions"; default metric_for(board)); `measure` (default: the
+    stand-in's, measure_standin_cycles or measure_standin) returns that metric. By cycles,
+    `screen` (default measure_standin where `measure` is the default; none where a caller's
+    `measure` comes without one) measures the instructions that decide which candidates are
+    priced (_priced).
     graph.meta["kernels"] records the choice (kernel_report). `timeout`: seconds of the
     emulator's own time per answer while measuring (--timeout)."""
     options = replace(options, kernels="auto")
+    metric = metric or metric_for(board)
     if source.switches:                 # each switch its own choice: same layer names, other formats
-        return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout)
+        return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout, metric,
+                                      screen)
     graph = compile_source(source, calib, options)
     check_fit(source, graph, board, options, calib)     # what cannot be built is not measured
-    return _choose(source, calib, options, board, graph, progress, measure, cache, timeout)
+    return _choose(source, calib, options, board, graph, progress, measure, cache, timeout, metric, screen)
+
+
+def _standin_measure(metric: str, layers: set[str]) -> Measure:
+    """The stand-in's measure of `metric`; cycles priced for `layers` alone (those with a choice)."""
+    return partial(measure_standin_cycles, only=layers) if metric == "cycles" else measure_standin
 
 
 def _choose(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
-            progress: Progress, measure: Measure | None, cache: MeasurementCache | None, timeout: float) -> Graph:
+            progress: Progress, measure: Measure | None, cache: MeasurementCache | None, timeout: float,
+            metric: str = "instructions", screen: Measure | None = None) -> Graph:
     """compile_auto for a plain model whose preferred-kernel compile is `graph`."""
     fixed = dict(options.kernel_choice or {})
     candidates = _candidates(graph, options)
     open_nodes = {n: names for n, names in candidates.items() if len(names) > 1 and n not in fixed}
-    counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
-    note, variants = None, 0
     if not open_nodes:
+        counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
         note = f"kernels auto: no layer has more than one candidate kernel on {board.name}; nothing to measure"
+        variants = 0
+    elif metric == "cycles" and (measure is None or screen is not None):
+        counts, note, variants = _priced(source, calib, options, board, graph, candidates, open_nodes, fixed, progress,
+                                         measure, screen, cache, timeout)
     else:
-        cache = cache if cache is not None else MeasurementCache.default()
-        nodes = {n.name: n for n in graph.nodes}
-        keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn,
-                                       options.esp_nn) for k in names}
-                for n, names in candidates.items()}
-        width = max(len(names) for names in open_nodes.values())
-        choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
-                   for i in range(width)]
-        contexts = [_variant_context(source, calib, options, board, c) for c in choices]
-        settled = set()             # (node, kernel) asked for in a measuring build that applied another
-        for n, names in candidates.items():
-            for i, k in enumerate(names):
-                counts[n][k] = cache.get(keys[n][k], contexts[i] if n in open_nodes else None)
-                if counts[n][k] is None and n in open_nodes and cache.unmeasured(keys[n][k], contexts[i]):
-                    settled.add((n, k))
-        todo = sorted({i for n, names in open_nodes.items() for i, k in enumerate(names)
-                       if counts[n][k] is None and (n, k) not in settled})
-        note = unavailable(board) if todo and measure is None else None
-        if note:
-            note = f"kernels auto: {note}; using the preferred kernels where nothing is cached"
-            progress(note)
-        elif todo:
-            progress(f"kernels auto: measuring {len(todo)} firmware variants on {board.name}'s stand-in "
-                     f"({len(open_nodes)} layers with a choice)")
-            try:
-                for i in todo:
-                    variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
-                    got = _measure_variant(measure or measure_standin, source, variant, board, timeout, progress)
-                    variants += 1
-                    applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
-                    # every layer's count is worth keeping, those without a choice too
-                    for n, k in applied.items():
-                        if n in got:
-                            counts[n][k] = got[n]
-                            cache.put(keys[n][k], got[n], {"kernel": k, "op": nodes[n].op,
-                                                           "machine": keys[n][k]["machine"]})
-                    for n, names in open_nodes.items():     # asked for, not applied: not measurable here
-                        k = names[i] if i < len(names) else None
-                        if k is not None and applied.get(n) != k and counts[n][k] is None:
-                            cache.put_unmeasured(keys[n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
-            finally:
-                cache.save()            # what was measured before a failure is kept
+        counts, note, variants = _measure(source, calib, options, board, graph, candidates, open_nodes, fixed, metric,
+                                          progress, measure, cache, timeout)
     # flash weighed (tinygen/kernels/auto_pick.py): --prefer balanced keeps a layer's preferred
     # kernel unless a candidate with more flash (constants, and code no other layer links) saves
     # enough instructions per byte
@@ -269,15 +194,106 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     code = _kernel_code(graph, board, open_nodes, others)
     choice = pick_layers(open_nodes, counts, flash, code, others, options.prefer)
     refused = [{"layer": n, "kernel": choice[n], "fastest": fast, "flash_refused": flash[n][fast] - flash[n][choice[n]],
-                "instructions_kept": counts[n][choice[n]] - counts[n][fast]}
+                f"{metric}_kept": counts[n][choice[n]] - counts[n][fast]}
                for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
                # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
                if fast != choice[n] and counts[n][choice[n]] is not None]
     # lower_peak weighs its swaps by the counts measured here
     graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=counts))
-    graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants), "prefer": options.prefer,
+    graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants, metric), "prefer": options.prefer,
                              "flash_refused": refused}
     return graph
+
+
+def _measure(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
+             candidates: dict[str, list[str]], open_nodes: dict[str, list[str]], fixed: dict[str, str], metric: str,
+             progress: Progress, measure: Measure | None, cache: MeasurementCache | None,
+             timeout: float) -> tuple[dict, str | None, int]:
+    """(node -> kernel -> `metric`, measured or cached, None where neither; the note where nothing
+    could be measured; the variants measured): firmware variant i runs each open node's i-th
+    kernel (its last where it has fewer), `fixed` pinned."""
+    counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
+    note, variants = None, 0
+    cache = cache if cache is not None else MeasurementCache.default()
+    nodes = {n.name: n for n in graph.nodes}
+    keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn, options.esp_nn, metric)
+                for k in names} for n, names in candidates.items()}
+    width = max(len(names) for names in open_nodes.values())
+    choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
+               for i in range(width)]
+    contexts = [_variant_context(source, calib, options, board, c) for c in choices]
+    settled = set()             # (node, kernel) asked for in a measuring build that applied another
+    for n, names in candidates.items():
+        for i, k in enumerate(names):
+            counts[n][k] = cache.get(keys[n][k], contexts[i] if n in open_nodes else None)
+            if counts[n][k] is None and n in open_nodes and cache.unmeasured(keys[n][k], contexts[i]):
+                settled.add((n, k))
+    todo = sorted({i for n, names in open_nodes.items() for i, k in enumerate(names)
+                   if counts[n][k] is None and (n, k) not in settled})
+    note = unavailable(board) if todo and measure is None else None
+    if note:
+        note = f"kernels auto: {note}; using the preferred kernels where nothing is cached"
+        progress(note)
+    elif todo:
+        progress(f"kernels auto: measuring {len(todo)} firmware variants on {board.name}'s stand-in "
+                 f"({len(open_nodes)} layers with a choice; {_METRIC_WORDS[metric]})")
+        measure = measure or _standin_measure(metric, set(open_nodes))
+        try:
+            for i in todo:
+                variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
+                got = _measure_variant(measure, source, variant, board, timeout, progress)
+                variants += 1
+                applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
+                # every layer's count is worth keeping, those without a choice too
+                for n, k in applied.items():
+                    if n in got:
+                        counts[n][k] = got[n]
+                        cache.put(keys[n][k], got[n], {"kernel": k, "op": nodes[n].op,
+                                                       "machine": keys[n][k]["machine"]})
+                for n, names in open_nodes.items():     # asked for, not applied: not measurable here
+                    k = names[i] if i < len(names) else None
+                    if k is not None and applied.get(n) != k and counts[n][k] is None:
+                        cache.put_unmeasured(keys[n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
+        finally:
+            cache.save()            # what was measured before a failure is kept
+    return counts, note, variants
+
+
+def _priced(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
+            candidates: dict[str, list[str]], open_nodes: dict[str, list[str]], fixed: dict[str, str],
+            progress: Progress, measure: Measure | None, screen: Measure | None, cache: MeasurementCache | None,
+            timeout: float) -> tuple[dict, str | None, int]:
+    """_measure's estimated cycles, the candidates screened first by their executed instructions
+    (`screen`, default the stand-in's: unlogged runs, cached apart): only each layer's preferred
+    kernel and those within SCREEN_RATIO of its fewest instructions are logged and priced, in
+    variants of those alone (a logged run's cost grows with what it executes, and the portable
+    kernels execute 3 to 10 times the DSP kernels' instructions). The others are left unpriced:
+    they lose to every priced candidate (tinygen.kernels.auto_pick)."""
+    instructions, note, screened = _measure(source, calib, options, board, graph, candidates, open_nodes, fixed,
+                                            "instructions", progress, screen, cache, timeout)
+    cycles: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
+    if note:
+        return cycles, note, screened
+    kept = {n: _within(names, instructions[n]) for n, names in open_nodes.items()}
+    priced = {n: names for n, names in kept.items() if len(names) > 1}
+    if not priced:
+        return cycles, None, screened
+    got, note, variants = _measure(source, calib, options, board, graph, priced, priced, fixed, "cycles", progress,
+                                   measure, cache, timeout)
+    for n in got:
+        cycles[n].update(got[n])
+    left = sum(len(names) - len(kept[n]) for n, names in open_nodes.items())
+    if left:
+        note = (f"kernels auto: {left} candidate(s) executing over {SCREEN_RATIO:g}x their layer's fewest "
+                f"instructions not priced in cycles")
+    return cycles, note, screened + variants
+
+
+def _within(names: list[str], counts: dict[str, int | None]) -> list[str]:
+    """The preferred kernel and the candidates within SCREEN_RATIO of the fewest measured counts, in order."""
+    least = min((c for c in counts.values() if c is not None), default=None)
+    return [k for i, k in enumerate(names)
+            if i == 0 or (least is not None and counts.get(k) is not None and counts[k] <= SCREEN_RATIO * least)]
 
 
 def _kernel_code(graph: Graph, board: Board, open_nodes: dict[str, list[str]],
@@ -325,7 +341,7 @@ def _first_line(e: Exception) -> str:
 
 def _compile_auto_switches(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
                            progress: Progress, measure: Measure | None, cache: MeasurementCache | None,
-                           timeout: float) -> Graph:
+                           timeout: float, metric: str, screen: Measure | None) -> Graph:
     """compile_auto per switch of a switchable model, after checking that all of them
     together fit; the report lists every switch's layers as SWITCH/LAYER."""
     from tinygen.compiler import switch_sources
@@ -340,7 +356,8 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     compiled = []
     for name, one, graph in parts:
         progress(f"kernels auto: switch {name}")
-        compiled.append((name, _choose(one, calib, options, board, graph, progress, measure, cache, timeout)))
+        compiled.append((name, _choose(one, calib, options, board, graph, progress, measure, cache, timeout,
+                                       metric, screen)))
 
     def relaxed(k: int, bound: int) -> Graph:
         # the switch's lowering stops at the image's arena (set by another switch): measured again
@@ -348,7 +365,7 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
         name, one, graph = parts[k]
         progress(f"kernels auto: switch {name}, lowered no further than the image's arena {bound:,} B")
         return _choose(one, calib, replace(options, arena_floor=bound), board, graph, progress, measure, cache,
-                       timeout)
+                       timeout, metric, screen)
 
     compiled = relax_lowering(compiled, relaxed, below=True)
     graph = attach(compiled)
@@ -361,5 +378,6 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     return graph
 
 
-__all__ = ["MEASURE_ATTEMPTS", "check_fit", "choice_table", "compile_auto", "default_kernels", "kernel_report",
-           "measure_standin", "pick_fastest", "unavailable"]
+__all__ = ["MEASURE_ATTEMPTS", "SCREEN_RATIO", "STANDIN_BYTES", "build_standin", "check_fit", "choice_table", "compile_auto",
+           "default_kernels", "kernel_report", "measure_standin", "measure_standin_cycles", "metric_for", "pick_fastest",
+           "standin_memory", "unavailable"]

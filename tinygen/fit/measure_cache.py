@@ -1,7 +1,7 @@
-"""A per-machine cache of measured kernel instructions, for `--kernels auto`.
+"""A per-machine cache of measured kernel instructions and estimated cycles, for `--kernels auto`.
 
     cache = MeasurementCache.default()          # $TINYGEN_CACHE_DIR or ~/.cache/tinygen
-    key = layer_key(graph, node, spec, board)
+    key = layer_key(graph, node, spec, board)   # metric="cycles": the estimated cycles' key
     cache.get(key)                              # None: never measured
     cache.put(key, 123_440, {"kernel": spec.name, ...})
     cache.put_unmeasured(key, context)          # asked for, but the build applied another kernel
@@ -12,7 +12,11 @@ everything that decides them: the stand-in machine, the compiler, its version
 and flags, the kernel and the sources it is built from (for CMSIS-NN kernels,
 the CMSIS-NN tree), the layer's parameter struct, tensor shapes and dtypes and
 constants (specialized layers take build-time decisions on them), and the
-tinygen version. Change any of them and the entry is not found: it is
+tinygen version. A layer's estimated cycles (metric "cycles", the boards with a timing
+model: tinygen.fit.standin) are keyed by the metric, the timing model's sources
+(tinygen/cycles/*.py: cycles_model_hash) and the board's [timing] table besides, and
+stored under "cycles": a changed model or board file prices them again, and the
+instruction counts of the same layer stay apart. Change any of them and the entry is not found: it is
 measured again. The cache is one JSON file, rewritten atomically and merged
 with what other processes wrote meanwhile.
 
@@ -37,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen import __version__
+from tinygen import cycles as cycles_package
 from tinygen.board import Board
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KernelSpec
@@ -106,10 +111,17 @@ def esp_nn_hash(root: str | None) -> str:
     return cmsis_nn_hash(root, ESP_NN_FOLDERS)
 
 
+@lru_cache(maxsize=1)
+def cycles_model_hash() -> str:
+    """The timing models' sources (tinygen/cycles/*.py): what prices the estimated cycles."""
+    return _hash_files(sorted(Path(cycles_package.__file__).parent.glob("*.py")))
+
+
 def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn: str | None = None,
-              esp_nn: str | None = None) -> dict:
-    """Everything a layer's measured instructions depend on (node names left out:
-    the same layer in another model hits the same entry)."""
+              esp_nn: str | None = None, metric: str = "instructions") -> dict:
+    """Everything a layer's measured `metric` depends on (node names left out:
+    the same layer in another model hits the same entry). The instructions' key holds no
+    metric (the entries measured before cycles existed stay valid)."""
     from tinygen.build.toolchain import standin_toolchain
 
     toolchain = standin_toolchain(board)
@@ -133,6 +145,8 @@ def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn
         # specialized layer takes) and packed layouts, hence the instructions too
         "consts": consts_hash(graph, node),
         "specialize": bool(graph.meta.get("specialize", True)),
+        **({"metric": "cycles", "cycles_model": cycles_model_hash(), "timing": board.raw.get("timing")}
+           if metric == "cycles" else {}),
     }
 
 
@@ -147,6 +161,11 @@ def consts_hash(graph: Graph, node: Node) -> str:
                 h.update(str(data.dtype).encode())
                 h.update(np.ascontiguousarray(data).tobytes())
     return h.hexdigest()
+
+
+def _field(key: dict) -> str:
+    """The entry's field holding the count: the key's metric."""
+    return key.get("metric", "instructions")
 
 
 def key_digest(key: dict) -> str:
@@ -176,10 +195,10 @@ class MeasurementCache:
         return data["entries"]
 
     def get(self, key: dict, context: dict | None = None) -> int | None:
-        """The measured count; None if never measured (a miss) or, with `context`,
+        """The measured count (the key's metric); None if never measured (a miss) or, with `context`,
         recorded as not measured in that context (a hit: nothing to measure)."""
         entry = self.entries.get(key_digest(key))
-        count = entry.get("instructions") if isinstance(entry, dict) else None
+        count = entry.get(_field(key)) if isinstance(entry, dict) else None
         if isinstance(count, int) and count >= 0:
             self.hits += 1
             return count
@@ -189,8 +208,8 @@ class MeasurementCache:
         self.misses += 1
         return None
 
-    def put(self, key: dict, instructions: int, about: dict | None = None) -> None:
-        self.entries[key_digest(key)] = {"instructions": int(instructions), **(about or {})}
+    def put(self, key: dict, count: int, about: dict | None = None) -> None:
+        self.entries[key_digest(key)] = {_field(key): int(count), **(about or {})}
 
     def put_unmeasured(self, key: dict, context: dict, about: dict | None = None) -> None:
         """The kernel of `key` was asked for in a measuring build (`context`) that applied another."""
@@ -218,5 +237,5 @@ class MeasurementCache:
         self.entries = merged
 
 
-__all__ = ["CACHE_FILE", "MeasurementCache", "cache_dir", "cmsis_nn_hash", "compiler_version", "key_digest",
-           "consts_hash", "layer_key", "sources_hash"]
+__all__ = ["CACHE_FILE", "MeasurementCache", "cache_dir", "cmsis_nn_hash", "compiler_version", "consts_hash",
+           "cycles_model_hash", "key_digest", "layer_key", "sources_hash"]

@@ -1,7 +1,7 @@
 """`tinygen inspect --measure`: tiling's extra instructions, measured on the board's stand-in.
 
 Where the tile pass applied a tiling (graph.meta["tile"]), the model is compiled twice for
-the stand-in's memory (autotune.standin_memory: the untiled model need not fit the real
+the stand-in's memory (standin.standin_memory: the untiled model need not fit the real
 part), once untiled and once with the tiling that was applied (the same split, grid or
 bands), otherwise alike; each is built for the board's QEMU stand-in and runs one inference
 after a warm-up on the same seeded input. The executed instructions of both, their ratio
@@ -37,9 +37,9 @@ def applied_setting(graph: Graph):
 
 
 def run_once(source, graph: Graph, board: Board, timeout: float | None = None) -> tuple[int, bytes]:
-    """Build `graph` for the stand-in of `board` (its memory, autotune.standin_memory) and run
+    """Build `graph` for the stand-in of `board` (its memory, standin.standin_memory) and run
     one inference after a warm-up on a seeded input: (executed instructions, raw outputs)."""
-    from tinygen.fit.autotune import _build_standin, standin_memory
+    from tinygen.fit.standin import build_standin, standin_memory
     from tinygen.errors import TinygenError
     from tinygen.hil.deadline import DEFAULT_TIMEOUT
     from tinygen.hil.target import open_device
@@ -47,7 +47,7 @@ def run_once(source, graph: Graph, board: Board, timeout: float | None = None) -
     size = sum(graph.tensor(t).nbytes for t in graph.inputs)
     x = np.random.default_rng(0).integers(-128, 128, size=size, dtype=np.int8).tobytes()
     with tempfile.TemporaryDirectory(prefix="tinygen-measure-") as tmp:
-        _build_standin(source, graph, standin_memory(board), Path(tmp))
+        build_standin(source, graph, standin_memory(board), Path(tmp))
         with open_device(board, tmp, emulate=True, timeout=timeout or DEFAULT_TIMEOUT) as dev:
             counter = dev.info().get("counter")
             if counter != "instructions":
@@ -68,7 +68,7 @@ def measure_tiling(source, graph: Graph, board: Board | None, compile_with: Comp
         return {"skipped": f"tiling is {why}: nothing to measure"}
     if board is None:
         return {"skipped": "no --board: no stand-in to measure tiling's instructions on"}
-    from tinygen.fit.autotune import standin_memory, unavailable
+    from tinygen.fit.standin import standin_memory, unavailable
 
     why = unavailable(board)
     if why is not None:

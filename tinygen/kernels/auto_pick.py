@@ -39,6 +39,13 @@ measured: no kernel is taken or dropped for code nobody measured.
 The fit-first trade
 (tinygen/fit/) still narrows any layer when the result does not fit the board.
 Same counts, same pick: no randomness, ties keep the preference order.
+
+The counts are whatever --kernels auto measured (tinygen.fit.standin.metric_for): estimated
+cycles on a board with a timing model, executed instructions elsewhere. On the former the rule
+is cycles per flash byte, INSTRUCTIONS_PER_FLASH_BYTE of them: the estimates price the M7 and M4
+cores at 0.94..1.02 cycles per instruction on MLPerf Tiny's default builds (f746zg: KWS 3,093,251
+est. cycles for 3,040,536 instructions, IC 14,378,582 for 14,980,825; benchmarks/cycle_estimates.py),
+so the same number keeps the balance the instructions' rule struck.
 """
 
 from __future__ import annotations

@@ -208,7 +208,8 @@ def _whole_groups(graph, node) -> bool:
 # before tg_conv2d_s8_dsp: faster where it serves (f746zg stand-in, MLPerf IC's 3x3 convs
 # conv2d_4 / 8 / 10: 1,423,080 / 1,299,680 / 218,880 against 1,541,120 / 1,394,920 / 231,800
 # instructions for tg_conv2d_s8_dsp; KWS's pointwise: 680,640 against 700,120 for the direct
-# kernel and 724,760 for tg_conv2d_1x1_s8_dsp, which stays first there: it may run in place)
+# kernel and 724,760 for tg_conv2d_1x1_s8_dsp, which stays first there: it may run in place;
+# tg_conv2d_1x1_rows3_s8_dsp, before both where its blocks serve, runs in place too)
 CONV2D_WIDEN_DSP = KernelSpec(
     "tg_conv2d_widen_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_widen_s8_dsp.c",
     twin="conv2d_s8", headers=_WIDEN_HEADERS, accepts=_whole_groups, **_WIDEN_DSP)
@@ -355,7 +356,12 @@ def _rows3_serves(graph, node) -> bool:
 # tg_conv2d_1x1_s8_dsp's product with the pixels in blocks of 3 (21 instructions per 24 MACs in
 # its steps against 16 per 16; firmware/kernels/support/tg_mat_mult_rows3_s8_dsp.h) where the
 # specialized layer folds its requantization (tinygen/kernels/pw_rows3_dsp.py): the same
-# constants, a third widened row more scratch; a candidate --kernels auto measures per layer
+# constants, a third widened row more scratch. Before tg_conv2d_1x1_s8_dsp in the preference
+# order (tinygen/kernels/table.py): on MLPerf KWS's pointwise layers (--kernels auto's choice
+# table, cold cache) 502,036..502,096 against 626,302..626,309 estimated cycles by the M7 model
+# (f746zg) and 803,727..806,415 against 1,039,840..1,064,575 by the M4's (f446re); like it, it
+# may run in place (passes/inplace.py ROW_BLOCKS3), and KWS's and VWW's --kernels tinygen arenas
+# stay 10,880 and 50,880 B with it first
 CONV2D_1X1_ROWS3_DSP = KernelSpec(
     "tg_conv2d_1x1_rows3_s8_dsp", "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
     struct="tg_conv2d_params_t", const_roles=_REQUANT, source="kernels/tg_conv2d_1x1_rows3_s8_dsp.c",

@@ -68,11 +68,11 @@ KERNELS: tuple[KernelSpec, ...] = (
     _sparse("cortex-m7", frozenset({"dsp", "fpv5-sp"})),
     _sparse("cortex-m4", frozenset({"dsp", "fpv4-sp"})),
     CONV2D_1X1_SHALLOW_DSP,
+    CONV2D_1X1_ROWS3_DSP,   # pointwise in 3-row blocks where they serve: faster by the M7 and M4 models (dsp_table.py)
     CONV2D_1X1_DSP,
     CONV2D_WIDEN_DSP,
     CONV2D_DSP,
     CONV2D_DIRECT_DSP,
-    CONV2D_1X1_ROWS3_DSP,   # pointwise in 3-row blocks: a candidate of --kernels auto, not the default
     CONV2D_ROWS3_DSP,       # im2col conv in 3-pixel blocks: a candidate of --kernels auto, not the default
     FC_SHALLOW_DSP,
     FC_BATCH1_DSP,

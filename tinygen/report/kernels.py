@@ -1,4 +1,4 @@
-"""The kernel chosen per layer, with --kernels auto's measured instructions: the
+"""The kernel chosen per layer, with --kernels auto's measured instructions or estimated cycles: the
 `kernels` entry of the build manifest and `tinygen build`'s table.
 
     graph.meta["kernels"] = kernel_report(graph, "auto", counts, note, variants)
@@ -23,8 +23,10 @@ from tinygen.passes.choose_kernels import kernel_candidates, weight_type
 
 
 def kernel_report(graph: Graph, mode: str | None, counts: dict | None = None, note: str | None = None,
-                  variants: int = 0) -> dict:
-    """Per layer the kernel chosen, its measured instructions and its rivals' (JSON)."""
+                  variants: int = 0, metric: str | None = None) -> dict:
+    """Per layer the kernel chosen, its measured count and its rivals' (JSON); `metric`: what
+    the counts are ("instructions" or "cycles", estimated; recorded where given). The layers'
+    field keeps the name "instructions" whatever the metric: read "metric" first."""
     counts = counts or {}
     layers = []
     for node in graph.nodes:
@@ -34,11 +36,13 @@ def kernel_report(graph: Graph, mode: str | None, counts: dict | None = None, no
         layers.append({"name": node.name, "op": node.op, "kernel": node.kernel,
                        "instructions": measured.get(node.kernel),
                        "candidates": {k: v for k, v in measured.items()} if len(measured) > 1 else {}})
-    return {"mode": mode, "note": note, "measured_variants": variants, "layers": layers}
+    return {"mode": mode, "note": note, "measured_variants": variants, "layers": layers,
+            **({"metric": metric} if metric else {})}
 
 
 def choice_table(report: dict) -> str:
-    """The kernel chosen per layer with its measured instructions and the other candidates'."""
+    """The kernel chosen per layer with its measured count and the other candidates', headed by
+    the metric measured (executed instructions, or estimated cycles where the board has a timing model)."""
     from tinygen.report import table
 
     rows = []
@@ -47,7 +51,8 @@ def choice_table(report: dict) -> str:
         others = ", ".join(f"{k} {v:,}" if v is not None else f"{k} -"
                            for k, v in layer["candidates"].items() if k != layer["kernel"])
         rows.append([layer["name"], layer["kernel"], f"{count:,}" if count is not None else "-", others or "-"])
-    return table(["layer", "kernel", "instructions", "other candidates (instructions)"], rows, "llrl")
+    unit = "est. cycles" if report.get("metric") == "cycles" else "instructions"
+    return table(["layer", "kernel", unit, f"other candidates ({unit})"], rows, "llrl")
 
 
 def _backend_layers(graph: Graph, backend: str) -> tuple[list, list]:
