@@ -38,14 +38,14 @@ def test_compile_request_takes_every_build_option():
                       "--arena-region", "dtcm", "--timeout", "7", "--camera", "--frame-max", "160x120",
                       "--whole-input", "--pixel-range=-1:1", "--stateful", "--activations", "int16",
                       "--fold-input-transpose", "--onnx-rounding", "tflite", "--weights", "lut:4",
-                      "--weights-in", "auto")
+                      "--weights-in", "flash")
     request = compile_request(args, get_board("f746zg"))
     assert request == CompileRequest(MLP, calib="random", calib_method="percentile", percentile=99.9,
                                      kernels="cmsis-nn", prefer="speed", cmsis_nn="tree", compact=False, tile="auto",
                                      lower_peak=False, storage="nested", model_id="mlp01", arena_region="dtcm",
                                      camera=CameraSpec(160, 120, (-1.0, 1.0)), stream_input=False, timeout=7.0,
                                      stateful=True, activations="int16", fold_input_transpose=True,
-                                     onnx_rounding="tflite", weights="lut:4", weights_in="auto")
+                                     onnx_rounding="tflite", weights="lut:4", weights_in="flash")
     # every field is set away from its default by some option above, or is the board's (esp_nn, frontend)
     # or inspect's (allow_uncalibrated)
     unset = {f.name for f in dataclasses.fields(CompileRequest)

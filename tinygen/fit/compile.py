@@ -71,7 +71,7 @@ class CompileRequest:
     fold_input_transpose: bool = False    # a .tflite's NCHW->NHWC input transpose left out: the input is NHWC
     onnx_rounding: str = "onnxruntime"    # a quantized .onnx's requantization (frontend.onnx.quantized.ROUNDINGS)
     weights: str | None = None            # --weights SPEC (tinygen.quant.weight_spec): lut:BITS, huffman
-    weights_in: str = "flash"             # --weights-in: flash, ram or auto (tinygen.fit.weights_ram)
+    weights_in: str = "auto"              # --weights-in: auto (a firmware's default), flash (a library's) or ram (fit.weights_ram)
 
 
 Progress = Callable[[str], None]
