@@ -65,7 +65,9 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 
 /*
  * One step: 4 values of depth, rows at r0, r1, r2 (LDRD addressing) x 2 channels, the second
- * channel's weight word at ch1, the first's at ch0 (which may step %[w] on).
+ * channel's weight word at ch1, the first's at ch0 (which may step %[w] on). The first row's
+ * LDRD comes before the SXTB16s and its SMLADs between them, so that the Cortex-M7 pairs them
+ * (17 cycles a step against 18 by tinygen.cycles.cortex_m7; the M4's 28 unchanged).
  */
 #define TG_ROWS3_ROW(r, a0, a1)                                 \
     "ldrd   %[xa], %[xb], " r "\n\t"                           \
@@ -77,11 +79,15 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 #define TG_ROWS3_STEP_X(r0, r1, r2, ch1, ch0)   \
     "ldr    %[wb1], " ch1 "\n\t"               \
     "ldr    %[wb0], " ch0 "\n\t"               \
+    "ldrd   %[xa], %[xb], " r0 "\n\t"          \
     "sxtb16 %[wa1], %[wb1]\n\t"                \
     "sxtb16 %[wb1], %[wb1], ror #8\n\t"        \
     "sxtb16 %[wa0], %[wb0]\n\t"                \
+    "smlad  %[a01], %[xa], %[wa1], %[a01]\n\t" \
     "sxtb16 %[wb0], %[wb0], ror #8\n\t"        \
-    TG_ROWS3_ROW(r0, a00, a01)                 \
+    "smlad  %[a00], %[xa], %[wa0], %[a00]\n\t" \
+    "smlad  %[a01], %[xb], %[wb1], %[a01]\n\t" \
+    "smlad  %[a00], %[xb], %[wb0], %[a00]\n\t" \
     TG_ROWS3_ROW(r1, a10, a11)                 \
     TG_ROWS3_ROW(r2, a20, a21)
 
