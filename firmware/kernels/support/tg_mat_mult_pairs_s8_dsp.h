@@ -283,9 +283,11 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
     ".endif\n\t"
 
 /* Two outputs of the asm loop below: sums a, b, multiplier m, R r, n from register n,
-   requantized into %[v] and a (free once its sum's ADD has read it), stored to da, db; side by
-   side so that the Cortex-M7 pairs one's instructions with the other's (the same instructions
-   as one after the other). */
+   requantized into %[v] and a (free once its sum's ADD has read it), stored to da, db. On a
+   dual-issue core (TG_DUAL_ISSUE=1: the Cortex-M7 boards' cflags) side by side, so that it pairs
+   one's instructions with the other's (the same instructions); elsewhere one after the other
+   into %[v], the order whose code the M4's ART was measured with. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_PAIRS_OUT2(a, b, m, r, n, da, db)               \
     "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
     TG_PAIRS_SIGN("v", #a)                                 \
@@ -297,6 +299,15 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
     TG_PAIRS_SAT(#a)                                       \
     "strb   %[v], " da "\n\t"                              \
     "strb   %[" #a "], " db "\n\t"
+#else
+#define TG_PAIRS_OUT1(a, m, r, n, dst)                     \
+    "smmlar %[v], %[" #a "], %[" #m "], %[" #r "]\n\t"     \
+    TG_PAIRS_SIGN("v", #a)                                 \
+    "asr    %[v], %[v], %[" #n "]\n\t"                     \
+    TG_PAIRS_SAT("v")                                      \
+    "strb   %[v], " dst "\n\t"
+#define TG_PAIRS_OUT2(a, b, m, r, n, da, db) TG_PAIRS_OUT1(a, m, r, n, da) TG_PAIRS_OUT1(b, m, r, n, db)
+#endif
 
 /* Up to this many steps run unrolled whole, more in a loop: 8 saved VWW 108,000 instructions
    (1.6%) for 684 B of code, which took its flash past the CMSIS-NN build's; 6 (from 4) takes
