@@ -48,6 +48,19 @@ def test_dsp_kernel_compiles_strict(source, core, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+@needs_arm_gcc
+@pytest.mark.parametrize("source", DSP_SOURCES, ids=lambda p: p.stem)
+def test_dsp_kernel_compiles_strict_with_the_m7_boards_defines(source, tmp_path):
+    """The Cortex-M7 boards' own -D switches (TG_DUAL_ISSUE: the loops scheduled for dual issue) take
+    other code paths; those compile with the strict flags too."""
+    defines = [f for f in get_board("f746zg").cflags if f.startswith("-D")]
+    assert "-DTG_DUAL_ISSUE=1" in defines
+    cmd = [ARM_GCC, "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES['cortex-m7']}", *STRICT,
+           *defines, *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 # -- models around the kernels ------------------------------------------------------------
 
 class Pointwise(nn.Module):

@@ -13,9 +13,10 @@
  * layout). Each input word is widened once to two int16 pairs with the input offset
  * added (SXTAB16 with a packed offset pair: x + offset lies in [-255, 255]) and
  * feeds the 4 channels: per group of 4 input values, 1 LDR, 2 SXTAB16, 4 LDRD and
- * 8 SMLAD for 16 multiply-accumulates. Runs whose length is not a multiple of 4
- * (in_c not a multiple of 4) take their last values one at a time. All sums are
- * int32 as in TFLite.
+ * 8 SMLAD for 16 multiply-accumulates; on a dual-issue core (TG_DUAL_ISSUE, the
+ * Cortex-M7) 9 LDR, scheduled beside the SMLADs (tg_conv_direct_group). Runs whose
+ * length is not a multiple of 4 (in_c not a multiple of 4) take their last values one
+ * at a time. All sums are int32 as in TFLite.
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
  */
@@ -56,6 +57,51 @@ static inline tg_conv_taps_t tg_conv_direct_taps(int32_t origin, int32_t d, int3
     return t;
 }
 
+/* TG_DUAL_ISSUE=1: the board's core issues two instructions a cycle (the Cortex-M7: its board files' cflags). */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+/* The 32 bytes of one group's widened weights (4 channels x 2 pair words), as one memory operand. */
+typedef struct {
+    int32_t w[8];
+} __attribute__((may_alias)) tg_conv_direct_group_w_t;
+
+/*
+ * One group: 4 input bytes at *x (then x += 4) widened with the offset pair, times the 4
+ * channels' 8 weight words at *w (then w += 8 words). One asm block so that the order holds:
+ * the weights come in pairs of single LDRs at fixed offsets between the SMLADs, so that on the
+ * Cortex-M7 each SMLAD issues beside a load and none reads a just-loaded register (12 cycles a
+ * group against 16 with LDRD, which issues alone: tinygen.cycles.cortex_m7). Its code is larger.
+ */
+static inline __attribute__((always_inline)) void tg_conv_direct_group(const int8_t **x, const int32_t **w,
+                                                                       int32_t offset2, int32_t *a0, int32_t *a1,
+                                                                       int32_t *a2, int32_t *a3)
+{
+    int32_t xa, xb, u, v, t;
+    __asm__("ldr %[t], [%[x]], #4\n\t"
+            "ldr %[u], [%[w]]\n\t"
+            "ldr %[v], [%[w], #4]\n\t"
+            "sxtab16 %[xa], %[o], %[t]\n\t"
+            "sxtab16 %[xb], %[o], %[t], ror #8\n\t"
+            "smlad %[a0], %[xa], %[u], %[a0]\n\t"
+            "ldr %[u], [%[w], #8]\n\t"
+            "ldr %[t], [%[w], #12]\n\t"
+            "smlad %[a0], %[xb], %[v], %[a0]\n\t"
+            "smlad %[a1], %[xa], %[u], %[a1]\n\t"
+            "ldr %[u], [%[w], #16]\n\t"
+            "ldr %[v], [%[w], #20]\n\t"
+            "smlad %[a1], %[xb], %[t], %[a1]\n\t"
+            "smlad %[a2], %[xa], %[u], %[a2]\n\t"
+            "ldr %[u], [%[w], #24]\n\t"
+            "ldr %[t], [%[w], #28]\n\t"
+            "smlad %[a2], %[xb], %[v], %[a2]\n\t"
+            "smlad %[a3], %[xa], %[u], %[a3]\n\t"
+            "add %[w], %[w], #32\n\t"
+            "smlad %[a3], %[xb], %[t], %[a3]"
+            : [xa] "=&r"(xa), [xb] "=&r"(xb), [u] "=&r"(u), [v] "=&r"(v), [t] "=&r"(t), [x] "+r"(*x),
+              [w] "+r"(*w), [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3)
+            : [o] "r"(offset2), "m"(*(const tg_s32_alias_t *)(const void *)*x),
+              "m"(*(const tg_conv_direct_group_w_t *)*w));
+}
+#else
 /* One channel's 4 products: the widened weight pair words at *w (stepped on by 8 bytes). */
 static inline __attribute__((always_inline)) int32_t tg_conv_direct_mac(const int32_t **w, int32_t xa, int32_t xb,
                                                                         int32_t acc)
@@ -64,6 +110,21 @@ static inline __attribute__((always_inline)) int32_t tg_conv_direct_mac(const in
     tg_load_pair_post(w, &wa, &wb);
     return __smlad(xb, wb, __smlad(xa, wa, acc));
 }
+
+/* One group (see the dual-issue version above) with LDRD: fewer, smaller instructions, for the cores
+   that issue one instruction a cycle (the M4's ART and the M33's cache hold the loops' code). */
+static inline __attribute__((always_inline)) void tg_conv_direct_group(const int8_t **x, const int32_t **w,
+                                                                       int32_t offset2, int32_t *a0, int32_t *a1,
+                                                                       int32_t *a2, int32_t *a3)
+{
+    const int32_t v = tg_dsp_load_s8x4_post(x);
+    const int32_t xa = __sxtab16(offset2, v), xb = tg_dsp_sxtab16_odd(offset2, v);
+    *a0 = tg_conv_direct_mac(w, xa, xb, *a0);
+    *a1 = tg_conv_direct_mac(w, xa, xb, *a1);
+    *a2 = tg_conv_direct_mac(w, xa, xb, *a2);
+    *a3 = tg_conv_direct_mac(w, xa, xb, *a3);
+}
+#endif
 
 /* acc[c] += the 4 channels' sums over `groups` groups of 4 input bytes at x, weights w. */
 static inline __attribute__((always_inline)) void tg_conv_direct_groups(const int8_t *x, const int16_t *w,
@@ -77,12 +138,7 @@ static inline __attribute__((always_inline)) void tg_conv_direct_groups(const in
        specialized layer's whole kernel row has a known trip count, unrolled with no exit tests */
 #pragma GCC unroll 4
     for (k = groups; k != 0; --k) {
-        const int32_t v = tg_dsp_load_s8x4_post(&x);
-        const int32_t xa = __sxtab16(offset2, v), xb = tg_dsp_sxtab16_odd(offset2, v);
-        a0 = tg_conv_direct_mac(&wp, xa, xb, a0);
-        a1 = tg_conv_direct_mac(&wp, xa, xb, a1);
-        a2 = tg_conv_direct_mac(&wp, xa, xb, a2);
-        a3 = tg_conv_direct_mac(&wp, xa, xb, a3);
+        tg_conv_direct_group(&x, &wp, offset2, &a0, &a1, &a2, &a3);
     }
     acc[0] = a0;
     acc[1] = a1;
