@@ -142,3 +142,24 @@ def test_lower_peak_respects_fuse_residual_false():
     graph = _mlperf("ic_resnet8", fuse_residual=False)
     assert not [n for n in graph.nodes if n.op == "conv2d_add"]
     assert sum(n.op == "add" for n in graph.nodes) == 3
+
+
+def test_lower_peak_reverts_auto_choices_that_raised_a_peak_elsewhere():
+    """A per-node choice (as --kernels auto's by estimated cycles) of the widening kernel on KWS's pointwise
+    layers, which cannot write over their input: the arena's peak moves to the depthwise layers, which have
+    no alternative. The pass puts the pointwise layers back on their preferred 3-row kernel (in place) and
+    only them: the arena is the one without the choice, and the other layers keep theirs."""
+    plain = _mlperf("kws_dscnn")
+    pointwise = [n.name for n in plain.nodes if n.op == "conv2d" and n.name != "conv2d_0"]
+    choice = {name: "tg_conv2d_widen_s8_dsp" for name in pointwise}
+    choice["conv2d_0"] = "tg_conv2d_s8_dsp"
+    # est. cycles as auto measured them on the f746zg (the scratch-free direct kernel: too slow for 64 B a layer)
+    counts = {name: {"tg_conv2d_widen_s8_dsp": 442_336, "tg_conv2d_1x1_rows3_s8_dsp": 472_482,
+                     "tg_conv2d_direct_s8_dsp": 687_159} for name in pointwise}
+    raised = _mlperf("kws_dscnn", kernel_choice=choice, kernel_counts=counts, lower_peak=False)
+    assert raised.meta["memory"].arena_size > plain.meta["memory"].arena_size
+    graph = _mlperf("kws_dscnn", kernel_choice=choice, kernel_counts=counts)
+    assert graph.meta["memory"].arena_size == plain.meta["memory"].arena_size
+    changed = {c["node"]: c["kernel"] for c in graph.meta["lower_peak"]}
+    assert changed == {name: "tg_conv2d_1x1_rows3_s8_dsp" for name in pointwise}
+    assert graph.node("conv2d_0").kernel == "tg_conv2d_s8_dsp"

@@ -14,7 +14,9 @@ considered (several times the instructions). This pass, after plan_memory:
             re-choose, re-order and re-plan with that kernel; keep the trial with the
             smallest arena if it is smaller; when none is and several layers share the
             peak (each alone changes nothing), try them together, each with its first
-            alternative
+            alternative (or each with its preferred kernel where auto replaced it); when that
+            fails too, every layer whose preferred kernel auto replaced back on it at once, then
+            auto's kernel restored on each of them where the arena stays as low without it
     until no trial lowers the arena (a tie goes to the layer's preferred kernel)
 
 A trial whose kernel keeps more bytes of constants in flash (tg_conv2d_direct_s8_dsp's
@@ -187,6 +189,9 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
         if best is None and arena > floor:
             best = _together(graph, replan, overrides, features, kernels, flash_per_ram_byte, floor,
                              instructions_per_ram_byte, counts)
+        if best is None and arena > floor:
+            best = _revert_auto(graph, replan, overrides, features, kernels, flash_per_ram_byte, floor,
+                                instructions_per_ram_byte, counts)
         if best is None:
             break
         _, graph, found = best
@@ -203,26 +208,75 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
               flash_per_ram_byte: float | None, floor: int = 0, instructions_per_ram_byte: float | None = None,
               counts: dict | None = None):
     """Every layer at the peak with its first alternative at once (the peak shared by several
-    layers, e.g. a conv and the fused conv + add after it with the same scratch): (arena,
-    graph, changes) where that lowers the arena, else None."""
+    layers, e.g. a conv and the fused conv + add after it with the same scratch), and every one with its
+    preferred kernel where --kernels auto replaced it (KWS's pointwise layers: auto's widening kernel for
+    the 3-row one that runs in place): of those that lower the arena within the bounds, the one adding the
+    fewest instructions per byte saved, as (arena, graph, changes), else None."""
     arena = graph.meta["memory"].arena_size
-    swaps = {node.name: (alts[0], node.kernel) for node in _peak_nodes(graph)
-             for alts in [_alternatives(graph, node, features, kernels)] if alts}
-    if len(swaps) < 2:
+    peak = [(node, alts) for node in _peak_nodes(graph)
+            for alts in [_alternatives(graph, node, features, kernels)] if alts]
+    if len(peak) < 2:
         return None
-    trial = replan(graph.copy(), {**overrides, **{name: k for name, (k, _) in swaps.items()}})
+    first = {node.name: alts[0] for node, alts in peak}
+    preferred = {node.name: (alts[-1] if alts[-1] == kernel_candidates(graph, node, features, kernels)[0].name
+                             else alts[0]) for node, alts in peak}
+    best = None
+    for chosen in ([first, preferred] if preferred != first else [first]):
+        trial = replan(graph.copy(), {**overrides, **chosen})
+        size = trial.meta["memory"].arena_size
+        kept = max(size, floor)
+        if kept >= arena:
+            continue
+        each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
+        added = sum(a for a, _ in each.values())
+        if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, added, instructions_per_ram_byte):
+            continue
+        key = (added / (arena - kept), kept)
+        if best is None or key < best[0]:
+            best = (key, kept, trial, [{"node": name, "kernel": k, "instead_of": graph.node(name).kernel,
+                                        "arena_before": arena, "arena_after": size,
+                                        "instructions_added": each[name][0], "measured": each[name][1]}
+                                       for name, k in chosen.items()])
+    return None if best is None else best[1:]
+
+
+def _revert_auto(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
+                 flash_per_ram_byte: float | None, floor: int = 0, instructions_per_ram_byte: float | None = None,
+                 counts: dict | None = None):
+    """The last trial: every layer whose preferred kernel --kernels auto replaced, back on it at once. The
+    arena's peak may sit at layers with no alternative (KWS's narrow depthwise convs) while what raised it
+    is elsewhere: auto's kernels that cannot write their output over their input (KWS's pointwise layers,
+    tg_conv2d_widen_s8_dsp for the 3-row kernel by estimated cycles). (arena, graph, changes) where that
+    lowers the arena within the bounds, else None."""
+    arena = graph.meta["memory"].arena_size
+    chosen = {}
+    for node in graph.nodes:
+        if node.kernel is None or node.name in overrides:
+            continue
+        specs = kernel_candidates(graph, node, features, kernels)
+        if specs and specs[0].name != node.kernel and specs[0].requires:
+            chosen[node.name] = specs[0].name
+    if not chosen:
+        return None
+    trial = replan(graph.copy(), {**overrides, **chosen})
     size = trial.meta["memory"].arena_size
     kept = max(size, floor)
-    chosen = {name: k for name, (k, _) in swaps.items()}
     if kept >= arena:
+        return None
+    for name in list(chosen):       # auto's own kernel back wherever the arena stays as low without the revert
+        fewer = {n: k for n, k in chosen.items() if n != name}
+        again = replan(graph.copy(), {**overrides, **fewer})
+        if again.meta["memory"].arena_size <= size:
+            chosen, trial = fewer, again
+    if not chosen:
         return None
     each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
     if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, sum(a for a, _ in each.values()),
                   instructions_per_ram_byte):
         return None
-    return kept, trial, [{"node": name, "kernel": k, "instead_of": old, "arena_before": arena, "arena_after": size,
-                          "instructions_added": each[name][0], "measured": each[name][1]}
-                         for name, (k, old) in swaps.items()]
+    return kept, trial, [{"node": name, "kernel": k, "instead_of": graph.node(name).kernel, "arena_before": arena,
+                          "arena_after": size, "instructions_added": each[name][0], "measured": each[name][1]}
+                         for name, k in chosen.items()]
 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
