@@ -22,7 +22,7 @@ from library_lib import (ARM_CC, application, build_arm_app, build_cmake_app, bu
                          defined_globals, digits_pt2, library_sources, run_arm_app)
 from mlperf_models import mlperf_model
 from tinygen.board import get_board
-from tinygen.build.library import defined_symbols
+from tinygen.build.library import build_defines, defined_symbols
 from tinygen.build.library_stack import call_graph, deepest_chain
 from tinygen.codegen.api import library_name, name_problem
 from tinygen.compiler import build, compile_source, load_source
@@ -246,6 +246,8 @@ def test_library_two_specializations_of_one_kernel_link_and_stay_bit_exact(tmp_p
         inputs[name] = _inputs(graph, seed)
     config = {n: (d / "src" / f"{n}_config.h").read_text() for n, (_, d) in libs.items()}
     assert "#define TG_DW3_SIGN_ADD 0" in config["dwrelu"] and "TG_DW3_SIGN_ADD" not in config["dwlin"]
+    # the F746's own kernel tuning (its board file's -DTG_DUAL_ISSUE=1): the loops scheduled for the M7's dual issue
+    assert all("#define TG_DUAL_ISSUE 1" in text for text in config.values())
     elf, objs = build_arm_app(tmp_path, {n: d for n, (_, d) in libs.items()},
                               application(list(libs), inputs, shared_arena=False, arm=True))
     kernel = "tg_depthwise_conv2d_3x3_s8_dsp"
@@ -325,3 +327,14 @@ def test_library_cli_default_name_is_the_model_name(tmp_path):
     # a library folder holds no image: flash says so in one line
     rc, _, err = run_cli("flash", "--board", "host", "-o", tmp_path / "lib")
     assert rc == 1 and "holds library kws_dscnn_int8" in err and "Traceback" not in err, err
+
+
+def test_build_defines_carry_the_boards_kernel_tuning(sources):
+    """A library's NAME_config.h carries the board's -DTG_ cflags (TG_DUAL_ISSUE=1 on a Cortex-M7 board), which a
+    user's project does not get from the board file; a Cortex-M4 board has none."""
+    source, _ = sources["kws"]
+    for name, dual in (("f746zg", True), ("f446re", False)):
+        board = get_board(name)
+        graph = compile_source(source, None, CompileOptions(features=board.isa_features))
+        assert (("TG_DUAL_ISSUE", "1") in build_defines(graph, board)) == dual
+        assert not any(macro == "TG_DUAL_ISSUE" for macro, _ in build_defines(graph))

@@ -103,9 +103,13 @@ def _kernel_files(graph: Graph) -> list[str]:
     return files
 
 
-def build_defines(graph: Graph) -> list[tuple[str, str]]:
-    """The kernels' per-build switches (what a firmware's Makefile passes as -D) as (macro, value)."""
-    return [tuple(flag[2:].split("=", 1)) for flag in switch_flags(graph) + kx1_case_flags(graph)]
+def build_defines(graph: Graph, board: Board | None = None) -> list[tuple[str, str]]:
+    """The kernels' per-build switches (what a firmware's Makefile passes as -D) as (macro, value), and the
+    board's own kernel tuning from its [toolchain] cflags (-DTG_...: TG_DUAL_ISSUE=1 on the Cortex-M7 boards,
+    the inner loops scheduled for dual issue), which a library's build does not get from the board file."""
+    tuning = tuple(f for f in (board.cflags if board is not None else ()) if f.startswith("-DTG_"))
+    flags = switch_flags(graph) + kx1_case_flags(graph) + tuning
+    return [tuple(flag[2:].split("=", 1)) if "=" in flag else (flag[2:], "1") for flag in flags]
 
 
 def _isa_needs(kernels) -> dict[str, list[str]]:
@@ -152,7 +156,7 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
     common = {"name": name, "model_name": model_name, "version": __version__, "board": board.name,
               "source_hash": source_hash, "libm": bool(libm), "cpu_flags": _cpu_flags(board)}
     (src / api.config).write_text(env.get_template("library/config.h.j2").render(
-        **common, guard=f"{api.macro}_CONFIG_H", isa=_isa_checks(needs), defines=build_defines(graph),
+        **common, guard=f"{api.macro}_CONFIG_H", isa=_isa_checks(needs), defines=build_defines(graph, board),
         renames=sorted(symbols), prefix=api.symbols))
     (dest / "CMakeLists.txt").write_text(env.get_template("library/CMakeLists.txt.j2").render(**common, sources=sources))
     (dest / f"{name}.mk").write_text(env.get_template("library/lib.mk.j2").render(**common, sources=sources))
@@ -166,7 +170,7 @@ def write_library(graph: Graph, dest: Path, model_name: str, source_hash: str, b
         kernel_count=len(sources) - 2))
     info = manifest(graph, data, board)
     info["library"] = {"name": name, "arena": "external" if arena_external else "static", "header": f"include/{api.header}",
-                       "sources": [f"src/{s}" for s in sources], "defines": dict(build_defines(graph)),
+                       "sources": [f"src/{s}" for s in sources], "defines": dict(build_defines(graph, board)),
                        "renamed_symbols": len(symbols),
                        # the target features its kernels need (ISA_MACROS' keys) and the C library's math functions it calls
                        "isa": list(needs),
