@@ -204,6 +204,26 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
     return graph
 
 
+def _swap_set(graph: Graph, replan: Replan, overrides: dict, chosen: dict[str, str], flash_per_ram_byte: float | None,
+              floor: int, instructions_per_ram_byte: float | None, counts: dict | None, trial: Graph | None = None):
+    """Layers `chosen` (node -> kernel) swapped at once: ((instructions added per byte saved, arena), arena,
+    graph, changes) where that lowers the arena within the bounds, else None. `trial`: the re-plan, if made."""
+    arena = graph.meta["memory"].arena_size
+    trial = trial if trial is not None else replan(graph.copy(), {**overrides, **chosen})
+    size = trial.meta["memory"].arena_size
+    kept = max(size, floor)
+    if kept >= arena:
+        return None
+    each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
+    added = sum(a for a, _ in each.values())
+    if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, added, instructions_per_ram_byte):
+        return None
+    return ((added / (arena - kept), kept), kept, trial,
+            [{"node": name, "kernel": k, "instead_of": graph.node(name).kernel, "arena_before": arena,
+              "arena_after": size, "instructions_added": each[name][0], "measured": each[name][1]}
+             for name, k in chosen.items()])
+
+
 def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
               flash_per_ram_byte: float | None, floor: int = 0, instructions_per_ram_byte: float | None = None,
               counts: dict | None = None):
@@ -212,7 +232,6 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
     preferred kernel where --kernels auto replaced it (KWS's pointwise layers: auto's widening kernel for
     the 3-row one that runs in place): of those that lower the arena within the bounds, the one adding the
     fewest instructions per byte saved, as (arena, graph, changes), else None."""
-    arena = graph.meta["memory"].arena_size
     peak = [(node, alts) for node in _peak_nodes(graph)
             for alts in [_alternatives(graph, node, features, kernels)] if alts]
     if len(peak) < 2:
@@ -220,24 +239,10 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
     first = {node.name: alts[0] for node, alts in peak}
     preferred = {node.name: (alts[-1] if alts[-1] == kernel_candidates(graph, node, features, kernels)[0].name
                              else alts[0]) for node, alts in peak}
-    best = None
-    for chosen in ([first, preferred] if preferred != first else [first]):
-        trial = replan(graph.copy(), {**overrides, **chosen})
-        size = trial.meta["memory"].arena_size
-        kept = max(size, floor)
-        if kept >= arena:
-            continue
-        each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
-        added = sum(a for a, _ in each.values())
-        if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, added, instructions_per_ram_byte):
-            continue
-        key = (added / (arena - kept), kept)
-        if best is None or key < best[0]:
-            best = (key, kept, trial, [{"node": name, "kernel": k, "instead_of": graph.node(name).kernel,
-                                        "arena_before": arena, "arena_after": size,
-                                        "instructions_added": each[name][0], "measured": each[name][1]}
-                                       for name, k in chosen.items()])
-    return None if best is None else best[1:]
+    found = [t for chosen in ([first, preferred] if preferred != first else [first])
+             for t in [_swap_set(graph, replan, overrides, chosen, flash_per_ram_byte, floor,
+                                 instructions_per_ram_byte, counts)] if t is not None]
+    return min(found, key=lambda t: t[0])[1:] if found else None
 
 
 def _revert_auto(graph: Graph, replan: Replan, overrides: dict, features: frozenset, kernels: str,
@@ -248,7 +253,6 @@ def _revert_auto(graph: Graph, replan: Replan, overrides: dict, features: frozen
     is elsewhere: auto's kernels that cannot write their output over their input (KWS's pointwise layers,
     tg_conv2d_widen_s8_dsp for the 3-row kernel by estimated cycles). (arena, graph, changes) where that
     lowers the arena within the bounds, else None."""
-    arena = graph.meta["memory"].arena_size
     chosen = {}
     for node in graph.nodes:
         if node.kernel is None or node.name in overrides:
@@ -260,8 +264,7 @@ def _revert_auto(graph: Graph, replan: Replan, overrides: dict, features: frozen
         return None
     trial = replan(graph.copy(), {**overrides, **chosen})
     size = trial.meta["memory"].arena_size
-    kept = max(size, floor)
-    if kept >= arena:
+    if max(size, floor) >= graph.meta["memory"].arena_size:
         return None
     for name in list(chosen):       # auto's own kernel back wherever the arena stays as low without the revert
         fewer = {n: k for n, k in chosen.items() if n != name}
@@ -270,13 +273,9 @@ def _revert_auto(graph: Graph, replan: Replan, overrides: dict, features: frozen
             chosen, trial = fewer, again
     if not chosen:
         return None
-    each = {name: instructions_added(graph, {name: k}, counts) for name, k in chosen.items()}
-    if not _worth(graph, chosen, arena - kept, flash_per_ram_byte, sum(a for a, _ in each.values()),
-                  instructions_per_ram_byte):
-        return None
-    return kept, trial, [{"node": name, "kernel": k, "instead_of": graph.node(name).kernel, "arena_before": arena,
-                          "arena_after": size, "instructions_added": each[name][0], "measured": each[name][1]}
-                         for name, k in chosen.items()]
+    found = _swap_set(graph, replan, overrides, chosen, flash_per_ram_byte, floor, instructions_per_ram_byte,
+                      counts, trial)
+    return found[1:] if found else None
 
 
 def lower_peak_lines(graph: Graph) -> list[str]:
