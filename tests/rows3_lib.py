@@ -1,16 +1,60 @@
-"""Shared by the 3-row kernels' stand-in tests (tests/kernels/test_kernels_dsp_pw_rows3.py,
-test_kernels_dsp_conv_rows3.py): a torch net compiled with one kernel on every layer it serves
-as a --kernels auto candidate, and that build checked on a stand-in against the reference."""
+"""Shared by the row-block kernels' stand-in tests (tests/kernels/test_kernels_dsp_pw_rows3.py,
+test_kernels_dsp_conv_rows3.py, test_kernels_dsp_conv_rows4.py): a torch net compiled with one
+kernel on every layer it serves as a --kernels auto candidate, and that build checked on a
+stand-in against the reference; the chain of drawn convs the im2col kernels' tests build."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from single_rounding import to_single_rounding
 from torch_models import compile_module
 
 from e2e import assert_device_equals_reference
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
+
+
+class ConvChain(torch.nn.Module):
+    """Convs of the drawn (in_c, out_c, kernel, stride, padding), a ReLU after the second (the next
+    layer's input zero point -128) and a ReLU6 after the third."""
+
+    def __init__(self, layers):
+        super().__init__()
+        body = []
+        for i, (a, b, k, s, p) in enumerate(layers):
+            body.append(torch.nn.Conv2d(a, b, k, stride=s, padding=p, bias=i % 2 == 0))
+            body += [torch.nn.ReLU()] if i == 1 else [torch.nn.ReLU6()] if i == 2 else []
+        self.body = torch.nn.Sequential(*body)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def served_after_preferred(kernel: str, compile_seed, seeds, features=frozenset({"dsp"})) -> int:
+    """How many conv layers of the nets compile_seed(seed, features) builds `kernel` serves,
+    asserting that on each it is a candidate and not the first (the preferred kernel)."""
+    served = 0
+    for seed in seeds:
+        _, graph, _, choice = compile_seed(seed, features)
+        for n in (n for n in graph.nodes if n.op == "conv2d"):
+            names = [c.name for c in kernel_candidates(graph, n, features)]
+            if n.name in choice:
+                served += 1
+                assert n.kernel == kernel and names.index(kernel) > 0, names
+    return served
+
+
+def check_seed(kernel: str, compile_seed, board_name: str, seed: int, tmp_path, specialize: bool = True,
+               bounds=None, once: bool = False) -> None:
+    """compile_seed(seed, features, specialize)'s build checked on `board_name`'s stand-in
+    (check_on_standin), `kernel` on at least 2 layers."""
+    from tinygen.board import get_board
+
+    board = get_board(board_name)
+    compiled = compile_seed(seed, board.isa_features, specialize)
+    assert len(compiled[3]) >= 2
+    check_on_standin(kernel, board, compiled, tmp_path, f"{board_name} seed {seed}", specialize, bounds, once)
 
 
 def compile_with(kernel: str, net, calib: np.ndarray, features, specialize: bool = True):

@@ -17,12 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from rows3_lib import check_on_standin, compile_with
+from rows3_lib import ConvChain, check_seed, compile_with, served_after_preferred
 from standin_lib import needs_qemu
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
-from tinygen.passes.choose_kernels import kernel_candidates
 
 ROWS3 = "tg_conv2d_rows3_s8_dsp"
 IM2COL = "tg_conv2d_s8_dsp"
@@ -59,22 +57,6 @@ def test_conv_rows3_scratch_is_three_fields_three_widened_rows_and_the_records(k
         -(-3 * depth // 8) * 8 + 3 * 2 * (-(-depth // 4) * 4) + 16 * cols
 
 
-class Chain(nn.Module):
-    """Convs of the drawn (in_c, out_c, kernel, stride, padding), a ReLU after the second (the next
-    layer's input zero point -128) and a ReLU6 after the third."""
-
-    def __init__(self, layers):
-        super().__init__()
-        body = []
-        for i, (a, b, k, s, p) in enumerate(layers):
-            body.append(nn.Conv2d(a, b, k, stride=s, padding=p, bias=i % 2 == 0))
-            body += [nn.ReLU()] if i == 1 else [nn.ReLU6()] if i == 2 else []
-        self.body = nn.Sequential(*body)
-
-    def forward(self, x):
-        return self.body(x)
-
-
 KERNELS = [(1, 1), (1, 3), (3, 1), (2, 2), (3, 3), (5, 3), (3, 5), (4, 4), (7, 3), (10, 4)]
 
 
@@ -103,7 +85,7 @@ def _draw(seed: int) -> tuple[list[tuple], tuple[int, int]]:
 def _compile(seed: int, features, specialize: bool = True):
     layers, (h, w) = _draw(seed)
     torch.manual_seed(seed)
-    net = Chain(layers)
+    net = ConvChain(layers)
     for p in net.parameters():
         torch.nn.init.uniform_(p, -0.5, 0.5)
     net.eval()
@@ -114,25 +96,11 @@ def _compile(seed: int, features, specialize: bool = True):
 def test_conv_rows3_is_an_auto_candidate_after_the_preferred_kernel():
     """On every layer of the drawn chains it serves: a candidate, never the first (the default
     keeps tg_conv2d_s8_dsp; --kernels auto measures both)."""
-    features = frozenset({"dsp"})
-    served = 0
-    for seed in range(4):
-        _, graph, _, choice = _compile(seed, features)
-        for n in (n for n in graph.nodes if n.op == "conv2d"):
-            names = [c.name for c in kernel_candidates(graph, n, features)]
-            if n.name in choice:
-                served += 1
-                assert n.kernel == ROWS3 and names.index(ROWS3) > 0, names
-    assert served >= 10
+    assert served_after_preferred(ROWS3, _compile, range(4)) >= 10
 
 
 def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds=None, once: bool = False) -> None:
-    from tinygen.board import get_board
-
-    board = get_board(board_name)
-    compiled = _compile(seed, board.isa_features, specialize)
-    assert len(compiled[3]) >= 2
-    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} seed {seed}", specialize, bounds, once)
+    check_seed(ROWS3, _compile, board_name, seed, tmp_path, specialize, bounds, once)
 
 
 @needs_qemu

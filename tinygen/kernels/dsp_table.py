@@ -18,6 +18,7 @@ from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
+from tinygen.kernels.rows4_dsp import add_rows4_scratch, rows4_scratch, rows4_serves, rows4_w16_weights
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -386,6 +387,34 @@ CONV2D_ROWS3_DSP = KernelSpec(
     headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h", "kernels/tg_mat_mult_pairs_s8_dsp.h",
              "kernels/tg_mat_mult_rows3_s8_dsp.h", "kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h",
              "kernels/tg_conv2d_rows3_s8_dsp.h"))
+
+# --- im2col conv in 4-pixel blocks, int16 weights ---
+def _rows4_serves(graph, node) -> bool:
+    return rows4_serves(*_params_consts(graph, node))
+
+
+# 4 output pixels x 2 channels per step with the weights widened to int16 at build time
+# (firmware/kernels/conv/tg_conv2d_rows4_w16_s8_dsp.h: 11 instructions per 16 MACs in its steps,
+# 14 cycles by the Cortex-M33 model against the 3-row block's 16 per 16.. 24 per 24) where the
+# specialized layer folds its requantization (tinygen/kernels/rows4_dsp.py); twice the int8
+# weights' bytes: a candidate --kernels auto measures per layer, never the preferred kernel
+_ROWS4_W16_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                      const_roles=("packed", "bias", "multiplier", "shift"), pack=rows4_w16_weights,
+                      ref_roles=_REQUANT, accepts=_rows4_serves,
+                      headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
+                               "kernels/tg_mat_mult_pairs_s8_dsp.h", "kernels/tg_mat_mult_rows3_s8_dsp.h",
+                               "kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h",
+                               "kernels/tg_conv2d_direct_s8_dsp.h", "kernels/tg_conv2d_add_s8_dsp.h",
+                               "kernels/tg_conv2d_rows4_w16_s8_dsp.h"))
+CONV2D_ROWS4_W16_DSP = KernelSpec(
+    "tg_conv2d_rows4_w16_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_rows4_w16_s8_dsp.c",
+    twin="conv2d_s8", scratch=rows4_scratch, **_ROWS4_W16_DSP)
+# its fused-add form (MLPerf IC's residual convs), after tg_conv2d_add_s8_dsp and the widening one:
+# the output may replace the skip (passes/inplace.py FUSED_SKIP)
+CONV2D_ADD_ROWS4_W16_DSP = KernelSpec(
+    "tg_conv2d_add_rows4_w16_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
+    source="kernels/tg_conv2d_add_rows4_w16_s8_dsp.c", twin="conv2d_add_s8", scratch=add_rows4_scratch,
+    **_ROWS4_W16_DSP)
 
 # 3x3 depthwise on narrow maps
 

@@ -73,6 +73,13 @@ INLINE: dict[str, Inline] = {
     # im2col conv in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py), else tg_conv2d_s8_dsp's body
     "tg_conv2d_rows3_s8_dsp": Inline("tg_conv2d_rows3_s8_dsp_inline", "kernels/tg_conv2d_rows3_s8_dsp.h",
                                      "kernel_h*kernel_w*in_c", True, True, once=True),
+    # im2col conv in 4-pixel blocks with int16 weights (tinygen/kernels/rows4_dsp.py), else each output alone
+    "tg_conv2d_rows4_w16_s8_dsp": Inline("tg_conv2d_rows4_w16_s8_dsp_inline", "kernels/tg_conv2d_rows4_w16_s8_dsp.h",
+                                         "kernel_h*kernel_w*in_c", True, True, once=True),
+    # with the fused add: the conv's outputs folded, the add's POS
+    "tg_conv2d_add_rows4_w16_s8_dsp": Inline("tg_conv2d_add_rows4_w16_s8_dsp_inline",
+                                             "kernels/tg_conv2d_rows4_w16_s8_dsp.h", "kernel_h*kernel_w*in_c", True,
+                                             True, pos_of="add_"),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_1x1_s8_rv32": Inline("tg_conv2d_1x1_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",

@@ -44,22 +44,12 @@ static inline __attribute__((always_inline)) int32_t tg_conv_add_twice(int32_t v
     return (int32_t)((uint32_t)(((x + (x >> 31)) >> n_minus_1) + 1) & ~1u);
 }
 
-/* One output byte from the conv's sum and the skip byte. */
-static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_conv2d_add_params_t *p, int32_t acc,
-                                                                    int32_t m, int32_t s, int32_t skip, int32_t mode)
+/* One output byte from the conv's clamped result c and the skip byte: the add's arithmetic. */
+static inline __attribute__((always_inline)) int8_t tg_conv_add_of(const tg_conv2d_add_params_t *p, int32_t c,
+                                                                   int32_t skip, int32_t mode)
 {
     const int32_t kind = TG_REQUANT_KIND(mode);
-    int32_t c, out;
-    if (kind == TG_CONV_ADD_BOUNDED) {
-        c = tg_requantize_bounded(acc, m, s);
-    } else if (kind == TG_CONV_ADD_FAST) {
-        c = tg_requantize_fast(acc, m, s);
-    } else {
-        c = tg_requantize(acc, m, s);
-    }
-    c += p->output_offset;
-    c = c < p->act_min ? p->act_min : c;
-    c = c > p->act_max ? p->act_max : c;
+    int32_t out;
     if (kind == TG_CONV_ADD_GENERAL) {
         const int32_t sum =
             tg_requantize_smaller_than_one_exp((c + p->conv_offset) * ((int32_t)1 << p->add_left_shift),
@@ -81,6 +71,25 @@ static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_con
     out = out < p->add_act_min ? p->add_act_min : out;
     out = out > p->add_act_max ? p->add_act_max : out;
     return (int8_t)out;
+}
+
+/* One output byte from the conv's sum and the skip byte. */
+static inline __attribute__((always_inline)) int8_t tg_conv_add_out(const tg_conv2d_add_params_t *p, int32_t acc,
+                                                                    int32_t m, int32_t s, int32_t skip, int32_t mode)
+{
+    const int32_t kind = TG_REQUANT_KIND(mode);
+    int32_t c;
+    if (kind == TG_CONV_ADD_BOUNDED) {
+        c = tg_requantize_bounded(acc, m, s);
+    } else if (kind == TG_CONV_ADD_FAST) {
+        c = tg_requantize_fast(acc, m, s);
+    } else {
+        c = tg_requantize(acc, m, s);
+    }
+    c += p->output_offset;
+    c = c < p->act_min ? p->act_min : c;
+    c = c > p->act_max ? p->act_max : c;
+    return tg_conv_add_of(p, c, skip, mode);
 }
 
 /*

@@ -232,6 +232,30 @@ void tg_conv2d_rows3_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, co
                             const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
                             int8_t *output);
 
+/* --- im2col conv in 4-pixel blocks, int16 weights --- */
+/*
+ * 2-D convolution with the receptive fields of 4 output pixels per block multiplied 4 pixels x 2
+ * channels at a time where a specialized layer folds its requantization
+ * (tg_conv2d_rows4_w16_s8_dsp.h); the generic entry point computes each output alone.
+ * packed: int16, 4-byte aligned (tinygen.kernels.rows4_dsp.rows4_w16_weights): per pair of output
+ * channels (a zero channel completes an odd count), per group of 4 values of the depth
+ * K = kernel_h * kernel_w * in_c (zeros complete the last), (w0, w2) of the pair's first channel,
+ * of its second, then (w1, w3) of each. Scratch, 8-byte aligned:
+ * ((4 * K + 7) & ~7) + 8 * ((K + 3) & ~3) + 16 * ((out_c + 1) & ~1) bytes.
+ */
+void tg_conv2d_rows4_w16_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                int8_t *scratch, int8_t *output);
+
+/*
+ * The same convolution with a fused residual add (tg_conv2d_add_params_t, as tg_conv2d_add_s8_dsp):
+ * each block's conv bytes added to the skip bytes; the output may take the skip's place. Same
+ * packed weights; scratch: tg_conv2d_rows4_w16_s8_dsp's + 4 * out_c bytes.
+ */
+void tg_conv2d_add_rows4_w16_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                                    const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                    const int8_t *shift, int8_t *scratch, int8_t *output);
+
 /* Cortex-M4/M7 3x3 depthwise on narrow maps */
 
 /*

@@ -1,0 +1,372 @@
+/*
+ * The body of tg_conv2d_rows4_w16_s8_dsp: tg_conv2d_s8_dsp's partial im2col with the output
+ * pixels in blocks of 4 and the weights widened to int16 at build time
+ * (tinygen.kernels.rows4_dsp.rows4_w16_weights), multiplied 4 pixels x 2 output channels at a
+ * time.
+ *
+ * One step takes 2 values of depth: an LDRD of the 2 channels' weight pairs, 2 LDRD of the 4
+ * pixels' widened pairs and 8 SMLAD: 11 instructions for 16 multiply-accumulates (0.69 per
+ * MAC, against the 3-row int8 block's 21 per 24, 0.875), 14 cycles by the Cortex-M33 model
+ * (LDRD 2; the 3-row block's step: 24 for 24) and 17 by the Cortex-M4's (LDRD 3; 28 for 24).
+ * Registers: 8 accumulators, 2 weight pairs, 2 input pairs, the rows' and the weights' pointers:
+ * all 14 (r0-r12, lr); the records' and outputs' pointers and the loop's end live in memory,
+ * and the weights' pointer is kept there while a channel pair's 8 outputs are requantized (the
+ * weights of consecutive pairs are consecutive, so it is never reset).
+ *
+ * The 4 x 2 block with int8 weights would take 16 registers (4 weight pairs from 2 SXTB16 per
+ * channel); with int16 weights the 2-value step needs 2. The weights' bytes double (flash,
+ * or RAM where --weights-in places them there).
+ *
+ * Layouts. The widened pixels (tg_rows4_widen): per group of 4 values of depth (v0..v3), the 4
+ * pixels' (v0, v2) pairs then their (v1, v3) pairs, each doubled with the input offset added
+ * (tg_widen_doubled_s8x4): 32 bytes a group. The weights: per channel pair, per group, (w0, w2)
+ * of the first channel, of the second, then (w1, w3) of each: 16 bytes a group, 4 depth bytes a
+ * pair. The requantization is the folded one of the pairs' records (tg_pairs_records,
+ * tg_mat_mult_pairs_s8_dsp.h), each output as TG_ROWS3_OUT3 computes it.
+ *
+ * Pixels: blocks of 4 in raster order; where pixels % 4 != 0 the last block is the last 4
+ * pixels, overlapping the one before (computed again, written again with the same values). A
+ * block reads its 4 fields whole before writing any output; the planner does not run it in place.
+ *
+ * Scratch, 8-byte aligned: the four int8 fields (4 K bytes rounded up to 8, K = kernel_h *
+ * kernel_w * in_c), the four fields widened (8 K bytes), the records (16 bytes a channel).
+ *
+ * Where the blocks do not serve (specialization off, or a layer outside tg_rows4_on) every output
+ * is computed one at a time from the same packed weights (tg_conv2d_rows4_w16_s8_dsp_each).
+ *
+ * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m33 / cortex-m7).
+ */
+#ifndef TG_CONV2D_ROWS4_W16_S8_DSP_H
+#define TG_CONV2D_ROWS4_W16_S8_DSP_H
+
+#include <arm_acle.h>
+#include <stdint.h>
+
+#include "tg_conv2d_add_s8_dsp.h"
+#include "tg_conv2d_s8.h"
+#include "tg_conv2d_s8_dsp.h"
+#include "tg_mat_mult_rows3_s8_dsp.h"
+
+/* bytes of the four int8 receptive fields, kept a multiple of 8 */
+static inline int32_t tg_conv2d_rows4_w16_s8_dsp_im2col_size(int32_t depth)
+{
+    return (4 * depth + 7) & ~7;
+}
+
+/* Scratch bytes: the four fields, the four widened (depth rounded up to 4), the records. */
+static inline int32_t tg_conv2d_rows4_w16_s8_dsp_buffer_size(int32_t depth, int32_t cols)
+{
+    return tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth) + 8 * ((depth + 3) & ~3) +
+           4 * ((cols + 1) & ~1) * (int32_t)sizeof(int32_t);
+}
+
+/*
+ * Whether a layer takes the 4-pixel blocks: specialized (every size and bound a constant), the
+ * folded requantization, at least 4 pixels, depth a multiple of 4 in 4..1999, an even channel
+ * count of at least 2, the 4 pixels' outputs within an STRB's offset of each other.
+ */
+static inline __attribute__((always_inline)) int32_t tg_rows4_on(const tg_mat_mult_quant_t *q, int32_t pixels,
+                                                                 int32_t depth, int32_t cols)
+{
+    return TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED && __builtin_constant_p(pixels) &&
+           __builtin_constant_p(depth) && __builtin_constant_p(cols) && __builtin_constant_p(q->act_min) &&
+           __builtin_constant_p(q->act_max) && pixels >= 4 && depth >= 4 && depth < 2000 && (depth & 3) == 0 &&
+           cols >= 2 && (cols & 1) == 0 && 3 * cols + 1 < 4096;
+}
+
+/* The 4 fields at x (int8 [4][depth], depth % 4 == 0) widened doubled into dst (the layout above). */
+static inline __attribute__((always_inline)) void tg_rows4_widen(const int8_t *x, int32_t depth, int32_t offset,
+                                                                int16_t *dst)
+{
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
+    int32_t k;
+    for (k = 0; k < depth; k += 4, d += 8) {
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + k), offset, &d[0], &d[4]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + depth + k), offset, &d[1], &d[5]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + 2 * depth + k), offset, &d[2], &d[6]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + 3 * depth + k), offset, &d[3], &d[7]);
+    }
+}
+
+/* One step: 2 values of depth, the 2 channels' weight pairs at %[w], the 4 pixels' at %[x]. */
+#define TG_ROWS4_STEP                                \
+    "ldrd   %[w0], %[w1], [%[w]], #8\n\t"            \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    "smlad  %[a00], %[x0], %[w0], %[a00]\n\t"        \
+    "smlad  %[a01], %[x0], %[w1], %[a01]\n\t"        \
+    "smlad  %[a10], %[x1], %[w0], %[a10]\n\t"        \
+    "smlad  %[a11], %[x1], %[w1], %[a11]\n\t"        \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    "smlad  %[a20], %[x0], %[w0], %[a20]\n\t"        \
+    "smlad  %[a21], %[x0], %[w1], %[a21]\n\t"        \
+    "smlad  %[a30], %[x1], %[w0], %[a30]\n\t"        \
+    "smlad  %[a31], %[x1], %[w1], %[a31]\n\t"
+
+/* One output: the doubled sum in register a requantized into y (m, r, n: the channel's
+   multiplier, R, n), stored at d. y may be the register of the sum before it. */
+#define TG_ROWS4_OUT(y, a, d)                                \
+    "smmlar %[" y "], %[" a "], %[w0], %[w1]\n\t"            \
+    TG_ROWS3_SIGN(y, a)                                      \
+    "asr    %[" y "], %[" y "], %[x1]\n\t"                   \
+    TG_ROWS3_SAT(y)                                          \
+    "strb   %[" y "], " d "\n\t"
+
+/* A channel's 4 outputs, its sums in a, b, c, e, at %[w] + o, gap bytes apart: each result in the
+   register the sum before it has left (the first in x0). */
+#define TG_ROWS4_OUT4(a, b, c, e, o)                               \
+    TG_ROWS4_OUT("x0", a, "[%[w], #" o "]")                        \
+    TG_ROWS4_OUT(a, b, "[%[w], #%c[gap]+" o "]")                   \
+    TG_ROWS4_OUT(b, c, "[%[w], #2*%c[gap]+" o "]")                 \
+    TG_ROWS4_OUT(c, e, "[%[w], #3*%c[gap]+" o "]")
+
+/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. */
+#define TG_ROWS4_WHOLE 12
+/* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
+#define TG_ROWS4_PRE "(%c[plan]&255)"
+#define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
+#define TG_ROWS4_UNROLL "(%c[plan]>>24)"
+
+/*
+ * The pair loop of one 4-pixel block as one asm block: per pair the records' doubled biases,
+ * the steps, then the 8 outputs, until the record whose n carries TG_PAIRS_LAST. x: the 4 fields
+ * widened (tg_rows4_widen); weights: the packed int16 weights; rec: the layer's records; op:
+ * pixel 0's outputs, the pixels gap bytes apart.
+ */
+static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
+                                                                   const int16_t *weights, const int32_t *rec,
+                                                                   int8_t *op, int32_t lo, int32_t hi, int32_t ub,
+                                                                   int32_t pos)
+{
+    const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
+    const int32_t steps = depth >> 1;
+    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1 : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
+    const int32_t pre = steps <= TG_ROWS4_WHOLE ? steps : steps % unroll;
+    const int32_t loops = steps <= TG_ROWS4_WHOLE ? 0 : steps / unroll;
+    const int32_t *const xend = xbase + 4 * steps;
+    /* the steps before the loop, the loop's passes and its steps, in one operand (GCC's limit of 30) */
+    const int32_t plan = pre | loops << 8 | unroll << 24;
+    const int32_t *recm = rec;
+    int8_t *opm = op;
+    const int16_t *wr = weights, *wm = weights;
+    const int32_t *xr;
+    int32_t a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, x0, x1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[x], %[xbase]\n\t"
+        "ldr    %[x0], %[rec]\n\t"
+        "ldrd   %[a00], %[a01], [%[x0]]\n\t"
+        "ldrd   %[a10], %[a11], [%[x0]]\n\t"
+        "ldrd   %[a20], %[a21], [%[x0]]\n\t"
+        "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+        ".rept  " TG_ROWS4_PRE "\n\t"
+        TG_ROWS4_STEP
+        ".endr\n\t"
+        ".if    " TG_ROWS4_LOOPS "\n\t"
+        "2:\n\t"
+        ".rept  " TG_ROWS4_UNROLL "\n\t"
+        TG_ROWS4_STEP
+        ".endr\n\t"
+        ".if    " TG_ROWS4_LOOPS " - 1\n\t"
+        "ldr    %[x0], %[xend]\n\t"
+        "cmp    %[x], %[x0]\n\t"
+        "bne    2b\n\t"
+        ".endif\n\t"
+        ".endif\n\t"
+        "str    %[w], %[wm]\n\t"                      /* the next pair's weights */
+        "ldr    %[x], %[rec]\n\t"
+        "ldr    %[w], %[op]\n\t"
+        "ldr    %[w0], [%[x], #8]\n\t"                /* the first channel's multiplier, R, n */
+        "ldr    %[w1], [%[x], #16]\n\t"
+        "ldr    %[x1], [%[x], #24]\n\t"
+        TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")
+        "ldr    %[w0], [%[x], #12]\n\t"               /* the second channel's */
+        "ldr    %[w1], [%[x], #20]\n\t"
+        "ldr    %[x1], [%[x], #28]\n\t"
+        TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
+        "adds   %[w], %[w], #2\n\t"
+        "str    %[w], %[op]\n\t"
+        "adds   %[x], %[x], #32\n\t"
+        "str    %[x], %[rec]\n\t"
+        "ldr    %[w], %[wm]\n\t"
+        "tst    %[x1], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
+        "beq    1b\n\t"
+        : [x] "=&r"(xr), [w] "+r"(wr), [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+          [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31), [w0] "=&r"(w0), [w1] "=&r"(w1),
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [rec] "+m"(recm), [op] "+m"(opm), [wm] "+m"(wm)
+        : [plan] "i"(plan), [xend] "m"(xend), [gap] "i"(gap), [lo] "i"(lo),
+          [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0), [xbase] "m"(xbase)
+        : "memory", "cc");
+}
+
+/* Weight k of output channel o in the packed layout (depth rounded up to 4: dp). */
+static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t o, int32_t k)
+{
+    const int32_t g = k >> 2, j = k & 3;
+    return packed[(o >> 1) * 2 * dp + g * 8 + (j & 1) * 4 + (o & 1) * 2 + (j >> 1)];
+}
+
+/*
+ * Every output one at a time (specialization off, or a layer the blocks do not take): each
+ * pixel's field copied into scratch, its sums read from the packed weights, tg_mat_mult_out's
+ * requantization (the other DSP kernels' for the same `bounded`).
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_each(
+    const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, dp = (depth + 3) & ~3;
+    const tg_mat_mult_out_t out = {q->output_offset, q->act_min, q->act_max};
+    int32_t oy, ox, o, k;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        for (ox = 0; ox < p->out_w; ++ox) {
+            int8_t *const dst = &output[(oy * p->out_w + ox) * p->out_c];
+            tg_conv2d_s8_dsp_im2col(p, input, oy, ox, scratch);
+            for (o = 0; o < p->out_c; ++o) {
+                int32_t acc = bias != NULL ? bias[o] : 0;
+                for (k = 0; k < depth; ++k) {
+                    acc += (scratch[k] + q->input_offset) * tg_rows4_weight(packed, dp, o, k);
+                }
+                dst[o] = tg_mat_mult_out(acc, multiplier[o], shift[o], out, q->bounded);
+            }
+        }
+    }
+}
+
+/*
+ * The 4-pixel blocks (tg_rows4_on holds). add, skip: a fused residual add (NULL for a plain conv,
+ * a constant after inlining) in epilogue mode amode (tg_conv2d_add_s8_dsp.h): each block's conv
+ * outputs go to scratch after the records, then each output byte is written from its conv byte
+ * and skip byte p, read just before (the output may take the skip's place); the last block,
+ * overlapping the one before, writes only the pixels that one did not.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blocks(
+    const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
+    const tg_conv2d_add_params_t *add, const int8_t *skip, int32_t amode)
+{
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t pixels = p->out_h * p->out_w, out_c = p->out_c;
+    /* with the add, the conv's sign's ADD always (the mode's POS is the add's) */
+    const int32_t pos = add != NULL ? 0 : TG_REQUANT_POS_OF(q->bounded);
+    const int32_t lo = q->act_min, hi = q->act_max;
+    int8_t *const col = scratch;
+    int16_t *const buf =
+        (int16_t *)__builtin_assume_aligned(scratch + tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth), 8);
+    int32_t *const rec = (int32_t *)(void *)(buf + 4 * depth);
+    int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
+    int32_t r = 0, done = 0, k;
+
+    tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
+    for (;;) {      /* one copy of the block: the last block is the last 4 pixels */
+        int32_t oy = r / p->out_w, ox = r - oy * p->out_w;
+#pragma GCC unroll 1
+        for (k = 0; k < 4; ++k) {
+            tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * depth);
+            if (++ox == p->out_w) {
+                ox = 0;
+                ++oy;
+            }
+        }
+        tg_rows4_widen(col, depth, q->input_offset, buf);
+        tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv : &output[r * out_c], lo, hi,
+                          tg_rows3_usat_bits(lo, hi), pos);
+        if (add != NULL) {
+            const int32_t at = r * out_c;
+#pragma GCC unroll 1
+            for (k = (done - r) * out_c; k < 4 * out_c; ++k) {
+                output[at + k] = tg_conv_add_of(add, conv[k], skip[at + k], amode);
+            }
+            done = r + 4;
+        }
+        if (r + 4 >= pixels) {
+            break;
+        }
+        r = r + 8 <= pixels ? r + 4 : pixels - 4;
+    }
+}
+
+/*
+ * Per-layer specialization: p points to the layer's static const parameters and `bounded` is
+ * tg_mat_mult_quant's verdict computed at build time (tinygen.kernels.specialize); the 4-pixel
+ * blocks where tg_rows4_on holds, else every output one at a time.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_inline(
+    const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
+    if (tg_rows4_on(&q, p->out_h * p->out_w, p->kernel_h * p->kernel_w * p->in_c, p->out_c)) {
+        tg_conv2d_rows4_w16_s8_dsp_blocks(p, &q, input, packed, bias, multiplier, shift, scratch, output, NULL, NULL,
+                                          0);
+    } else {
+        tg_conv2d_rows4_w16_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output);
+    }
+}
+
+/* The fused add's scratch: the plain conv's, then one block's conv outputs (4 out_c bytes). */
+static inline int32_t tg_conv2d_add_rows4_w16_s8_dsp_buffer_size(int32_t depth, int32_t cols)
+{
+    return tg_conv2d_rows4_w16_s8_dsp_buffer_size(depth, cols) + 4 * cols;
+}
+
+/* The conv's part of a fused add's parameters, as tg_conv2d_params_t (constants after inlining). */
+static inline __attribute__((always_inline)) tg_conv2d_params_t tg_rows4_conv_of(const tg_conv2d_add_params_t *p)
+{
+    const tg_conv2d_params_t c = {p->in_h,       p->in_w,       p->in_c,    p->out_h,        p->out_w,
+                                  p->out_c,      p->kernel_h,   p->kernel_w, p->stride_h,    p->stride_w,
+                                  p->dilation_h, p->dilation_w, p->pad_top, p->pad_left,     1,
+                                  p->input_offset, p->output_offset, p->act_min, p->act_max};
+    return c;
+}
+
+/*
+ * Every output of the fused add one at a time: the conv's output as tg_conv2d_s8's (tg_requantize,
+ * the clamp), then TFLite's ADD arithmetic (tg_conv_add_one); the field in scratch.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp_each(
+    const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    const tg_conv2d_params_t cp = tg_rows4_conv_of(p);
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, dp = (depth + 3) & ~3;
+    int32_t oy, ox, o, k;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t at = (oy * p->out_w + ox) * p->out_c;
+            tg_conv2d_s8_dsp_im2col(&cp, input, oy, ox, scratch);
+            for (o = 0; o < p->out_c; ++o) {
+                int32_t acc = bias != NULL ? bias[o] : 0, c;
+                for (k = 0; k < depth; ++k) {
+                    acc += (scratch[k] + p->input_offset) * tg_rows4_weight(packed, dp, o, k);
+                }
+                c = tg_requantize(acc, multiplier[o], shift[o]) + p->output_offset;
+                c = c < p->act_min ? p->act_min : c > p->act_max ? p->act_max : c;
+                output[at + o] = tg_conv_add_one(p, c, skip[at + o]);
+            }
+        }
+    }
+}
+
+/*
+ * Per-layer specialization of tg_conv2d_add_rows4_w16_s8_dsp: `bounded` the conv's verdict
+ * computed at build time, its POS flag the add's (tinygen.kernels.specialize, pos_of "add_");
+ * the 4-pixel blocks where tg_rows4_on holds and the add takes its fast arithmetic, else every
+ * output alone.
+ */
+static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp_inline(
+    const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip,
+    const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+    int8_t *output)
+{
+    const tg_conv2d_params_t cp = tg_rows4_conv_of(p);
+    const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
+    if (tg_rows4_on(&q, p->out_h * p->out_w, p->kernel_h * p->kernel_w * p->in_c, p->out_c) &&
+        tg_conv_add_fast_add(p)) {
+        tg_conv2d_rows4_w16_s8_dsp_blocks(&cp, &q, input, packed, bias, multiplier, shift, scratch, output, p, skip,
+                                          TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded));
+    } else {
+        tg_conv2d_add_rows4_w16_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output);
+    }
+}
+
+#endif /* TG_CONV2D_ROWS4_W16_S8_DSP_H */
