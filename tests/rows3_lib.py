@@ -31,6 +31,18 @@ class ConvChain(torch.nn.Module):
         return self.body(x)
 
 
+def compile_chain(kernel: str, layers, hw: tuple[int, int], seed: int, features, specialize: bool = True):
+    """compile_with of a ConvChain of `layers` (weights uniform in [-0.5, 0.5], seeded) over an
+    h x w map, calibrated on 16 seeded normal inputs."""
+    torch.manual_seed(seed)
+    net = ConvChain(layers)
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -0.5, 0.5)
+    net.eval()
+    calib = np.random.default_rng(seed).standard_normal((16, layers[0][0], *hw)).astype(np.float32)
+    return compile_with(kernel, net, calib, features, specialize)
+
+
 def served_after_preferred(kernel: str, compile_seed, seeds, features=frozenset({"dsp"})) -> int:
     """How many conv layers of the nets compile_seed(seed, features) builds `kernel` serves,
     asserting that on each it is a candidate and not the first (the preferred kernel)."""

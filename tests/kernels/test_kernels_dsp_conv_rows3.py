@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from rows3_lib import ConvChain, check_seed, compile_with, served_after_preferred
+from rows3_lib import check_seed, compile_chain, served_after_preferred
 from standin_lib import needs_qemu
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
 
@@ -83,14 +82,7 @@ def _draw(seed: int) -> tuple[list[tuple], tuple[int, int]]:
 
 
 def _compile(seed: int, features, specialize: bool = True):
-    layers, (h, w) = _draw(seed)
-    torch.manual_seed(seed)
-    net = ConvChain(layers)
-    for p in net.parameters():
-        torch.nn.init.uniform_(p, -0.5, 0.5)
-    net.eval()
-    calib = np.random.default_rng(seed).standard_normal((16, layers[0][0], h, w)).astype(np.float32)
-    return compile_with(ROWS3, net, calib, features, specialize)
+    return compile_chain(ROWS3, *_draw(seed), seed, features, specialize)
 
 
 def test_conv_rows3_is_an_auto_candidate_after_the_preferred_kernel():

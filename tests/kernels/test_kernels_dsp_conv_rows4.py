@@ -17,7 +17,7 @@ import pytest
 import torch
 from torch import nn
 
-from rows3_lib import ConvChain, check_on_standin, check_seed, compile_with, served_after_preferred
+from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
 from tinygen.kernels.rows4_dsp import rows4_scratch, rows4_serves, rows4_w16_weights
 from tinygen.passes.choose_kernels import kernel_candidates
@@ -95,14 +95,7 @@ def _draw(seed: int) -> tuple[list[tuple], tuple[int, int]]:
 
 
 def _compile(seed: int, features, specialize: bool = True):
-    layers, (h, w) = _draw(seed)
-    torch.manual_seed(seed)
-    net = ConvChain(layers)
-    for p in net.parameters():
-        torch.nn.init.uniform_(p, -0.5, 0.5)
-    net.eval()
-    calib = np.random.default_rng(seed).standard_normal((16, layers[0][0], h, w)).astype(np.float32)
-    return compile_with(ROWS4, net, calib, features, specialize)
+    return compile_chain(ROWS4, *_draw(seed), seed, features, specialize)
 
 
 def test_rows4_is_an_auto_candidate_after_the_preferred_kernel():

@@ -15,7 +15,8 @@ This module adds what the board's memory system charges on top, per layer:
    - `im2col`: CMSIS-NN's convolutions and tinygen's `tg_conv2d_*_s8_dsp` matrix
      kernels multiply the whole weight matrix by a block of output pixels (2 on
      DSP cores, `arm_nn_mat_mult_kernel_s8_s16` and the 2-row loop of
-     `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 4 for `_mve`
+     `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 4 in the `rows4` ones, whose weights are
+     int16; 4 for `_mve`
      kernels, assumed), so the matrix is re-read once per block; the RV32
      convolutions and fully connected layers built on tg_conv2d_s8_rv32.h do
      the same with groups of TG_RV32_PIXELS (3) output pixels (rows), and
@@ -119,6 +120,8 @@ def pixels_per_pass(kernel: str) -> int:
     """Output pixels a matrix (im2col) kernel multiplies by one read of its weight matrix."""
     if "rows3" in kernel:
         return 3
+    if "rows4" in kernel:
+        return 4
     if kernel in RV32_GROUPED:
         return RV32_PIXELS
     if kernel.endswith("_mve"):
@@ -140,7 +143,8 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
         return "im2col", math.ceil(max(units, 1) / RV32_PIXELS)
     if op == "fully_connected" or re.search(r"widen|shallow", kernel):
         return "once", max(int(kparams.get("rows", 1)), 1)
-    widened = packed >= 2 * weight                  # int16-widened weights: the direct kernels' layout
+    # int16-widened weights: the direct kernels' layout (the rows4 kernels' are widened too, read per block)
+    widened = packed >= 2 * weight and "rows4" not in kernel
     if "depthwise" in op or "direct" in kernel or widened or not re.search(r"dsp|cmsis_nn|mve", kernel):
         return "per_pixel", pixels
     return "im2col", math.ceil(pixels / pixels_per_pass(kernel))

@@ -32,6 +32,11 @@ PER_MAC = {
     # im2col in 3-pixel blocks (tinygen/kernels/conv_rows3_dsp.py): KWS's first conv measures about 0.9
     # of tg_conv2d_s8_dsp's instructions (f746zg stand-in)
     "tg_conv2d_rows3_s8_dsp": 1.08,
+    # 4-pixel blocks with int16 weights (tinygen/kernels/rows4_dsp.py): MLPerf IC's conv2d_1 measures 0.71 of
+    # tg_conv2d_direct_s8_dsp's instructions (2,144,539 against 3,022,024) and its fused-add form on conv2d_2
+    # 0.79 of tg_conv2d_add_s8_dsp's (2,640,971 against 3,350,856) on the u585 stand-in: the ratios kept
+    "tg_conv2d_rows4_w16_s8_dsp": 0.8,
+    "tg_conv2d_add_rows4_w16_s8_dsp": 0.8,
     # depth 4, 8, 16 only: MLPerf VWW conv2d_2 (8 -> 16) 1.50 per MAC and conv2d_4 (16 -> 32) 1.18,
     # where tg_conv2d_1x1_s8_dsp takes 2.18 and 1.57 (f746zg stand-in): the ratio (~0.7) kept
     "tg_conv2d_1x1_shallow_s8_dsp": 0.95,

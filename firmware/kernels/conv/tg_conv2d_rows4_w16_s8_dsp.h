@@ -17,12 +17,16 @@
  * channel); with int16 weights the 2-value step needs 2. The weights' bytes double (flash,
  * or RAM where --weights-in places them there).
  *
- * Layouts. The widened pixels (tg_rows4_widen): per group of 4 values of depth (v0..v3), the 4
+ * Layouts. The widened pixels (tg_rows4_widen_run): per group of 4 values of depth (v0..v3), the 4
  * pixels' (v0, v2) pairs then their (v1, v3) pairs, each doubled with the input offset added
  * (tg_widen_doubled_s8x4): 32 bytes a group. The weights: per channel pair, per group, (w0, w2)
  * of the first channel, of the second, then (w1, w3) of each: 16 bytes a group, 4 depth bytes a
  * pair. The requantization is the folded one of the pairs' records (tg_pairs_records,
  * tg_mat_mult_pairs_s8_dsp.h), each output as TG_ROWS3_OUT3 computes it.
+ *
+ * A block whose 4 windows lie inside the input (and whose kernel rows are runs of a multiple of 4
+ * bytes) is widened straight from the input; the others are copied into 4 int8 fields first
+ * (padding taps the zero point, which widens to 0).
  *
  * Pixels: blocks of 4 in raster order; where pixels % 4 != 0 the last block is the last 4
  * pixels, overlapping the one before (computed again, written again with the same values). A
@@ -74,17 +78,39 @@ static inline __attribute__((always_inline)) int32_t tg_rows4_on(const tg_mat_mu
            cols >= 2 && (cols & 1) == 0 && 3 * cols + 1 < 4096;
 }
 
-/* The 4 fields at x (int8 [4][depth], depth % 4 == 0) widened doubled into dst (the layout above). */
-static inline __attribute__((always_inline)) void tg_rows4_widen(const int8_t *x, int32_t depth, int32_t offset,
-                                                                int16_t *dst)
+/* Runs of n values (n % 4 == 0) of the 4 pixels at x0..x3 widened doubled into d (the layout
+   above); d past them returned. */
+static inline __attribute__((always_inline)) int32_t *tg_rows4_widen_run(const int8_t *x0, const int8_t *x1,
+                                                                        const int8_t *x2, const int8_t *x3,
+                                                                        int32_t n, int32_t offset, int32_t *d)
 {
-    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
     int32_t k;
-    for (k = 0; k < depth; k += 4, d += 8) {
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + k), offset, &d[0], &d[4]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + depth + k), offset, &d[1], &d[5]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + 2 * depth + k), offset, &d[2], &d[6]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x + 3 * depth + k), offset, &d[3], &d[7]);
+    for (k = 0; k < n; k += 4, d += 8) {
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[4]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[1], &d[5]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + k), offset, &d[2], &d[6]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x3 + k), offset, &d[3], &d[7]);
+    }
+    return d;
+}
+
+/*
+ * The 4 fields of the block's pixels at[0..3] (input indices of each window's first tap) widened
+ * into dst straight from the input, kernel row by kernel row (each a run of kernel_w * in_c bytes,
+ * a multiple of 4): the block's windows all inside the input, dilation_w 1.
+ */
+static inline __attribute__((always_inline)) void tg_rows4_widen_inside(const tg_conv2d_params_t *p,
+                                                                       const int8_t *input, const int32_t at[4],
+                                                                       int16_t *dst)
+{
+    const int32_t run = p->kernel_w * p->in_c, step = p->dilation_h * p->in_w * p->in_c;
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
+    int32_t ky;
+#pragma GCC unroll 1
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t o = ky * step;
+        d = tg_rows4_widen_run(input + at[0] + o, input + at[1] + o, input + at[2] + o, input + at[3] + o, run,
+                               p->input_offset, d);
     }
 }
 
@@ -129,7 +155,7 @@ static inline __attribute__((always_inline)) void tg_rows4_widen(const int8_t *x
 /*
  * The pair loop of one 4-pixel block as one asm block: per pair the records' doubled biases,
  * the steps, then the 8 outputs, until the record whose n carries TG_PAIRS_LAST. x: the 4 fields
- * widened (tg_rows4_widen); weights: the packed int16 weights; rec: the layer's records; op:
+ * widened (tg_rows4_widen_run); weights: the packed int16 weights; rec: the layer's records; op:
  * pixel 0's outputs, the pixels gap bytes apart.
  */
 static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
@@ -258,23 +284,44 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
 
     tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
     for (;;) {      /* one copy of the block: the last block is the last 4 pixels */
-        int32_t oy = r / p->out_w, ox = r - oy * p->out_w;
+        int32_t oy = r / p->out_w, ox = r - oy * p->out_w, at[4];
+        /* the windows all inside the input (rows of kernel_w * in_c bytes, a multiple of 4): widened
+           from it; else copied into the fields (padding: the zero point) and widened from there */
+        int32_t inside = p->dilation_w == 1 && (p->kernel_w * p->in_c) % 4 == 0;
 #pragma GCC unroll 1
         for (k = 0; k < 4; ++k) {
-            tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * depth);
+            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            inside = inside && y0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h && x0 >= 0 &&
+                     x0 + p->kernel_w <= p->in_w;
+            at[k] = (y0 * p->in_w + x0) * p->in_c;
             if (++ox == p->out_w) {
                 ox = 0;
                 ++oy;
             }
         }
-        tg_rows4_widen(col, depth, q->input_offset, buf);
+        if (inside) {
+            tg_rows4_widen_inside(p, input, at, buf);
+        } else {
+            oy = r / p->out_w;
+            ox = r - oy * p->out_w;
+#pragma GCC unroll 1
+            for (k = 0; k < 4; ++k) {
+                tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * depth);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    ++oy;
+                }
+            }
+            tg_rows4_widen_run(col, col + depth, col + 2 * depth, col + 3 * depth, depth, q->input_offset,
+                               (int32_t *)__builtin_assume_aligned(buf, 8));
+        }
         tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv : &output[r * out_c], lo, hi,
                           tg_rows3_usat_bits(lo, hi), pos);
         if (add != NULL) {
-            const int32_t at = r * out_c;
+            const int32_t first = r * out_c;
 #pragma GCC unroll 1
             for (k = (done - r) * out_c; k < 4 * out_c; ++k) {
-                output[at + k] = tg_conv_add_of(add, conv[k], skip[at + k], amode);
+                output[first + k] = tg_conv_add_of(add, conv[k], skip[first + k], amode);
             }
             done = r + 4;
         }
