@@ -63,19 +63,31 @@ def block(tmp_path_factory):
 
 
 # the kernels with weights widened to int16 in flash, where a layer can take them (as --kernels
-# auto picks them where it measures them fastest); tinygen's preferred ones keep int8 weights
-WIDE = {"conv2d": "tg_conv2d_direct_s8_dsp", "conv2d_add": "tg_conv2d_add_s8_dsp"}
+# auto picks them where it measures them fastest), the fastest first (the 4-pixel blocks, where they
+# serve: the direct kernels' flash, fewer instructions); tinygen's preferred ones keep int8 weights
+WIDE = {"conv2d": ("tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_direct_s8_dsp"),
+        "conv2d_add": ("tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_add_s8_dsp")}
+
+
+def _wide_choice(plain, features, kernels: str) -> dict[str, str]:
+    """Per layer that takes one, the first of WIDE's int16-weight kernels among its candidates."""
+    from tinygen.passes.choose_kernels import kernel_candidates
+
+    choice = {}
+    for n in (n for n in plain.nodes if n.op in WIDE):
+        names = [k.name for k in kernel_candidates(plain, n, features, kernels)]
+        first = next((k for k in WIDE[n.op] if k in names), None)
+        if first is not None:
+            choice[n.name] = first
+    return choice
 
 
 def fitted(source, board, kernels="tinygen"):
     """The model fitted to the board, starting from the int16-weight kernels on every layer
     that takes one (the fastest on these layers: the trade's starting point)."""
-    from tinygen.passes.choose_kernels import kernel_candidates
-
     options = CompileOptions(features=board.isa_features, kernels=kernels)
     plain = compile_source(source, None, options)
-    wide = {n.name: WIDE[n.op] for n in plain.nodes if n.op in WIDE
-            and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, options.features, kernels)]}
+    wide = _wide_choice(plain, options.features, kernels)
     options = CompileOptions(features=board.isa_features, kernels=kernels, kernel_choice=wide)
     return fit_model(source, None, options, board, compile_source(source, None, options))
 
@@ -150,11 +162,9 @@ def test_check_before_measuring_refuses_where_the_fit_refuses(block):
     combination's own link, as the fit step does: it refuses the budget the fit refuses, with
     the same linked figure, and passes a budget that combination fits, which the fit then meets."""
     from tinygen.fit.autotune import check_fit
-    from tinygen.passes.choose_kernels import kernel_candidates
 
     plain = compile_source(block, None, CompileOptions(features=F746.isa_features, kernels="tinygen"))
-    wide = {n.name: WIDE[n.op] for n in plain.nodes if n.op in WIDE
-            and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, F746.isa_features, "tinygen")]}
+    wide = _wide_choice(plain, F746.isa_features, "tinygen")
     options = CompileOptions(features=F746.isa_features, kernels="tinygen", kernel_choice=wide)
     graph = compile_source(block, None, options)
     far = F746.with_budget(flash=200 * 1024)           # under the constants alone: refused before any C
