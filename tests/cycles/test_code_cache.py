@@ -4,6 +4,8 @@ larger than a least-recently-used cache misses on every line; the fetch stalls f
 
 from __future__ import annotations
 
+import random
+
 from tinygen.cycles.code_cache import CodeCache, code_cache_for
 from tinygen.cycles.memory import fetch_stall_cycles
 from tinygen.cycles.qemu_log import LogFolder
@@ -79,3 +81,28 @@ def test_code_cache_a_block_qemu_traced_but_did_not_run_fetches_nothing():
     stopped = fold({a: 16, b: 16}, [a, b, "stop", b, a, "stop", a, b], CodeCache(1024, 16, ways=1))
     assert plain.fetch_misses == stopped.fetch_misses == 1 + 4
     assert plain.runs == stopped.runs
+
+
+def test_code_cache_equals_a_plain_lru_on_random_block_sequences():
+    """The cache's shortcut (a block run again right away) changes nothing: the same misses as a
+    plain per-set LRU list on random sequences with repeats, for 1, 2 and 64 ways."""
+    rng = random.Random(7)
+    starts = [rng.randrange(0, 4096, 2) for _ in range(40)]
+    spans = [(a, a + rng.choice((2, 14, 40, 130))) for a in starts]
+    for ways in (1, 2, 64):
+        cache, sets = CodeCache(1024, 16, ways), [[] for _ in range(64 // ways)]
+        got = want = 0
+        for _ in range(3000):
+            a, b = rng.choice(spans)
+            for _ in range(rng.choice((1, 1, 3))):
+                got += cache.fetch(a, b)
+                for line in range(a // 16, (b - 1) // 16 + 1):
+                    s = sets[line % len(sets)]
+                    if line in s:
+                        s.remove(line)
+                    else:
+                        want += 1
+                        if len(s) == ways:
+                            s.pop(0)
+                    s.append(line)
+        assert got == want and want > 100, (ways, got, want)

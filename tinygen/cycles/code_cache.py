@@ -27,11 +27,19 @@ class CodeCache:
         ways = lines if ways <= 0 or ways > lines else ways
         self.line, self.ways, self.sets = line, ways, lines // ways
         self._sets = [OrderedDict() for _ in range(self.sets)]
+        self._last: tuple[int, int] | None = None
+        # a run of the lines fetched last, again, hits and leaves the order as it was when they are
+        # each the most recent of their set: at most `ways` of them in one set, or one per set
+        self._repeat = ways if self.sets == 1 else self.sets
 
     def fetch(self, start: int, end: int) -> int:
         """Fetch the code bytes [start, end): the lines that missed."""
+        span = (start // self.line, (end - 1) // self.line)
+        if span == self._last and span[1] - span[0] < self._repeat:
+            return 0                                    # a loop of one block, run again
+        self._last = span
         misses = 0
-        for line in range(start // self.line, (end - 1) // self.line + 1):
+        for line in range(span[0], span[1] + 1):
             ways = self._sets[line % self.sets]
             if line in ways:
                 ways.move_to_end(line)
