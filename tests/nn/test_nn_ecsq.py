@@ -135,6 +135,6 @@ def test_share_weights_entropy_keeps_pruned_weights_zero_and_codes_smaller():
 
 
 def test_entropy_must_be_a_finite_weight():
-    for bad in (-0.1, float("nan"), float("inf")):
+    for bad in (-0.1, float("nan"), float("inf"), "0.1", True):
         with pytest.raises(ModelError, match="entropy"):
             share_weights(_net(), 4, entropy=bad)

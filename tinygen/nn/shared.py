@@ -112,7 +112,8 @@ def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = No
     (>= 0): the entropy-constrained assignment (the module docstring), for --weights huffman."""
     if bits not in BITS:
         raise ModelError(f"share_weights(bits={bits}): 2 to 6 bits", hint="e.g. bits=4 (16 centroids per channel)")
-    if entropy is not None and not (np.isfinite(entropy) and entropy >= 0):
+    if entropy is not None and not (isinstance(entropy, (int, float)) and not isinstance(entropy, bool)
+                                    and np.isfinite(entropy) and entropy >= 0):
         raise ModelError(f"share_weights(entropy={entropy}): a weight of code length >= 0",
                          hint="e.g. entropy=0.1 (bits of index cost against the weights' distortion)")
     named = dict(model.named_modules())
