@@ -32,7 +32,7 @@ def _cost(v, c, assign, lam, extra_zero=0):
     counts[0] += extra_zero
     with np.errstate(divide="ignore"):
         length = -np.log2(counts / counts.sum())
-    rate = np.where(np.isfinite(length), lam * np.where(np.isfinite(length), length, 0), np.inf)
+    rate = np.where(np.isfinite(length), lam * np.nan_to_num(length, posinf=0.0), np.inf)
     return (v[:, None] - c[None]) ** 2 / np.mean(v * v) + rate[None]
 
 

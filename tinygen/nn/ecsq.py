@@ -51,7 +51,7 @@ def ecsq_1d(values: np.ndarray, centroids: np.ndarray, lam: float, fixed_zero: i
         counts[0] += fixed_zero or 0
         with np.errstate(divide="ignore"):
             length = -np.log2(counts / counts.sum())                    # inf for an unused centroid
-        rate = np.where(np.isfinite(length), lam * np.where(np.isfinite(length), length, 0), np.inf)
+        rate = np.where(np.isfinite(length), lam * np.nan_to_num(length, posinf=0.0), np.inf)   # 0 * inf: inf
         cost = (v[:, None] - c[None]) ** 2 / power + rate[None]
         new = np.argmin(cost, axis=1)
         sums = np.bincount(new, weights=v, minlength=k)
