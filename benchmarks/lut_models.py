@@ -42,7 +42,8 @@ from tinygen.quant.weight_spec import parse_weights  # noqa: E402
 from tinygen.ref.interpreter import run  # noqa: E402
 from tinygen.report.weights import stored_weight_bytes  # noqa: E402
 
-MODELS = {"kws": "kws_dscnn_int8.tflite", "ic": "ic_resnet8_int8.tflite"}
+MODELS = {"kws": "kws_dscnn_int8.tflite", "ic": "ic_resnet8_int8.tflite", "ad": "ad_autoencoder_int8.tflite"}
+DEFAULT_MODELS = ["kws", "ic"]
 DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 
 
@@ -132,7 +133,7 @@ def _print_layers(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
     ap.add_argument("--bits", nargs="+", type=int, default=[4, 3, 2])
     ap.add_argument("--tables", nargs="+", default=["tensor", "channel"], choices=["tensor", "channel"])
     ap.add_argument("--samples", type=int, default=64)
