@@ -82,45 +82,130 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
 
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 /*
- * A row word of both rows: row b's word (at pa + stride) and row a's (pa advancing) read side by
- * side, then the 4 input pairs one at a time; two instructions a line, the pairs the Cortex-M7
- * issues together (each table or input load beside an extract or a SMLAD, the last SMLAD beside
- * the loop's branch), and no instruction reads what the one before it loaded: 16 issue cycles
- * and the taken branch for 16 multiply-accumulates (tinygen.cycles.cortex_m7).
+ * A row word of two rows (a at pa, b at pa + stride) and of three (c at pa + 2 stride): the rows'
+ * words read side by side, then the 4 input pairs one at a time; two instructions a line, the pairs
+ * the Cortex-M7 issues together (each load beside another load, an extract or a SMLAD), and no
+ * instruction reads what the one before it loaded. Two rows: 16 issue cycles and the taken branch
+ * for 16 multiply-accumulates; three rows: 23 and the branch for 24 (tinygen.cycles.cortex_m7).
  */
-#define TG_LUT_PAIRS_STEP                                                                                   \
-    "ldr r9, [%[pa], %[stride]]\n\t" "ldr r8, [%[pa]], #4\n\t"                                           \
-    "ldr r6, [%[x]], #4\n\t" "uxtb r4, r8\n\t"                                                           \
-    "uxtb r5, r9\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                                                   \
-    "uxtb r12, r8, ror #8\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                                          \
-    "smlad %[a], r6, r4, %[a]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"                                    \
-    "smlad %[b], r6, r5, %[b]\n\t" "ldr r6, [%[x]], #4\n\t"                                              \
-    "uxtb r4, r9, ror #8\n\t" "uxtb r5, r8, ror #16\n\t"                                                 \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[a], r6, r12, %[a]\n\t"                                     \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" "uxtb r12, r9, ror #16\n\t"                                         \
-    "smlad %[b], r6, r4, %[b]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"                                    \
-    "ldr r6, [%[x]], #4\n\t" "lsr r4, r8, #24\n\t"                                                       \
-    "lsr r8, r9, #24\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                                               \
-    "smlad %[a], r6, r5, %[a]\n\t" "ldr r8, [%[t], r8, lsl #2]\n\t"                                      \
-    "smlad %[b], r6, r12, %[b]\n\t" "ldr r6, [%[x]], #4\n\t"                                             \
-    "cmp %[x], %[t]\n\t" "smlad %[a], r6, r4, %[a]\n\t"                                             \
+#define TG_LUT_PAIRS_STEP2                                            \
+    "ldr r9, [%[pa], %[stride]]\n\t" "ldr r8, [%[pa]], #4\n\t"        \
+    "ldr r6, [%[x]], #4\n\t" "uxtb r4, r8\n\t"                        \
+    "uxtb r5, r9\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                \
+    "uxtb r12, r8, ror #8\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"       \
+    "smlad %[a], r6, r4, %[a]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t" \
+    "smlad %[b], r6, r5, %[b]\n\t" "ldr r6, [%[x]], #4\n\t"           \
+    "uxtb r4, r9, ror #8\n\t" "uxtb r5, r8, ror #16\n\t"              \
+    "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[a], r6, r12, %[a]\n\t"  \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" "uxtb r12, r9, ror #16\n\t"      \
+    "smlad %[b], r6, r4, %[b]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t" \
+    "ldr r6, [%[x]], #4\n\t" "lsr r4, r8, #24\n\t"                    \
+    "lsr r8, r9, #24\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"            \
+    "smlad %[a], r6, r5, %[a]\n\t" "ldr r8, [%[t], r8, lsl #2]\n\t"   \
+    "smlad %[b], r6, r12, %[b]\n\t" "ldr r6, [%[x]], #4\n\t"          \
+    "cmp %[x], %[t]\n\t" "smlad %[a], r6, r4, %[a]\n\t"               \
     "smlad %[b], r6, r8, %[b]\n\t"
+#define TG_LUT_PAIRS_STEP3                                                    \
+    "ldr r9, [%[pa], %[stride]]\n\t" "ldr r7, [%[pa], %[stride], lsl #1]\n\t" \
+    "ldr r8, [%[pa]], #4\n\t" "ldr r6, [%[x]], #4\n\t"                        \
+    "uxtb r4, r9\n\t" "uxtb r5, r7\n\t"                                       \
+    "uxtb r12, r8\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                       \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" "smlad %[b], r6, r4, %[b]\n\t"           \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #8\n\t"              \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
+    "uxtb r5, r7, ror #8\n\t" "smlad %[a], r6, r12, %[a]\n\t"                 \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
+    "uxtb r12, r8, ror #8\n\t" "smlad %[b], r6, r4, %[b]\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #16\n\t"             \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
+    "uxtb r5, r7, ror #16\n\t" "smlad %[a], r6, r12, %[a]\n\t"                \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
+    "uxtb r12, r8, ror #16\n\t" "smlad %[b], r6, r4, %[b]\n\t"                \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "lsr r4, r9, #24\n\t"                  \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
+    "lsr r5, r7, #24\n\t" "smlad %[a], r6, r12, %[a]\n\t"                     \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
+    "lsr r12, r8, #24\n\t" "smlad %[b], r6, r4, %[b]\n\t"                     \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[c], r6, r5, %[c]\n\t"         \
+    "cmp %[x], %[t]\n\t" "smlad %[a], r6, r12, %[a]\n\t"
 #else
-/* A row word of both rows, in plain order (a core issuing one instruction at a time). */
-#define TG_LUT_PAIRS_BYTE(extract_a, extract_b)                                                            \
-    extract_a extract_b                                                                                      \
-    "ldr r6, [%[x]], #4\n\t"                                                                                 \
-    "ldr r4, [%[t], r4, lsl #2]\n\t"                                                                         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t"                                                                         \
-    "smlad %[a], r6, r4, %[a]\n\t"                                                                           \
-    "smlad %[b], r6, r5, %[b]\n\t"
-#define TG_LUT_PAIRS_STEP                                                                                  \
-    "ldr r9, [%[pa], %[stride]]\n\t"                                                                         \
-    "ldr r8, [%[pa]], #4\n\t"                                                                                \
-    TG_LUT_PAIRS_BYTE("uxtb r4, r8\n\t", "uxtb r5, r9\n\t")                                                  \
-    TG_LUT_PAIRS_BYTE("uxtb r4, r8, ror #8\n\t", "uxtb r5, r9, ror #8\n\t")                                  \
-    TG_LUT_PAIRS_BYTE("uxtb r4, r8, ror #16\n\t", "uxtb r5, r9, ror #16\n\t")                                \
-    TG_LUT_PAIRS_BYTE("lsr r4, r8, #24\n\t", "lsr r5, r9, #24\n\t")                                          \
+/* The same in plain order (a core issuing one instruction at a time), each byte's loads together. */
+#define TG_LUT_PAIRS_STEP2           \
+    "ldr r9, [%[pa], %[stride]]\n\t" \
+    "ldr r8, [%[pa]], #4\n\t"        \
+    "uxtb r4, r8\n\t"                \
+    "uxtb r5, r9\n\t"                \
+    "ldr r6, [%[x]], #4\n\t"         \
+    "ldr r4, [%[t], r4, lsl #2]\n\t" \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" \
+    "smlad %[a], r6, r4, %[a]\n\t"   \
+    "smlad %[b], r6, r5, %[b]\n\t"   \
+    "uxtb r4, r8, ror #8\n\t"        \
+    "uxtb r5, r9, ror #8\n\t"        \
+    "ldr r6, [%[x]], #4\n\t"         \
+    "ldr r4, [%[t], r4, lsl #2]\n\t" \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" \
+    "smlad %[a], r6, r4, %[a]\n\t"   \
+    "smlad %[b], r6, r5, %[b]\n\t"   \
+    "uxtb r4, r8, ror #16\n\t"       \
+    "uxtb r5, r9, ror #16\n\t"       \
+    "ldr r6, [%[x]], #4\n\t"         \
+    "ldr r4, [%[t], r4, lsl #2]\n\t" \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" \
+    "smlad %[a], r6, r4, %[a]\n\t"   \
+    "smlad %[b], r6, r5, %[b]\n\t"   \
+    "lsr r4, r8, #24\n\t"            \
+    "lsr r5, r9, #24\n\t"            \
+    "ldr r6, [%[x]], #4\n\t"         \
+    "ldr r4, [%[t], r4, lsl #2]\n\t" \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" \
+    "smlad %[a], r6, r4, %[a]\n\t"   \
+    "smlad %[b], r6, r5, %[b]\n\t"   \
+    "cmp %[x], %[t]\n\t"
+#define TG_LUT_PAIRS_STEP3                   \
+    "ldr r9, [%[pa], %[stride]]\n\t"         \
+    "ldr r7, [%[pa], %[stride], lsl #1]\n\t" \
+    "ldr r8, [%[pa]], #4\n\t"                \
+    "uxtb r12, r8\n\t"                       \
+    "uxtb r4, r9\n\t"                        \
+    "uxtb r5, r7\n\t"                        \
+    "ldr r6, [%[x]], #4\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
+    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
+    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
+    "smlad %[a], r6, r12, %[a]\n\t"          \
+    "smlad %[b], r6, r4, %[b]\n\t"           \
+    "smlad %[c], r6, r5, %[c]\n\t"           \
+    "uxtb r12, r8, ror #8\n\t"               \
+    "uxtb r4, r9, ror #8\n\t"                \
+    "uxtb r5, r7, ror #8\n\t"                \
+    "ldr r6, [%[x]], #4\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
+    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
+    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
+    "smlad %[a], r6, r12, %[a]\n\t"          \
+    "smlad %[b], r6, r4, %[b]\n\t"           \
+    "smlad %[c], r6, r5, %[c]\n\t"           \
+    "uxtb r12, r8, ror #16\n\t"              \
+    "uxtb r4, r9, ror #16\n\t"               \
+    "uxtb r5, r7, ror #16\n\t"               \
+    "ldr r6, [%[x]], #4\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
+    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
+    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
+    "smlad %[a], r6, r12, %[a]\n\t"          \
+    "smlad %[b], r6, r4, %[b]\n\t"           \
+    "smlad %[c], r6, r5, %[c]\n\t"           \
+    "lsr r12, r8, #24\n\t"                   \
+    "lsr r4, r9, #24\n\t"                    \
+    "lsr r5, r7, #24\n\t"                    \
+    "ldr r6, [%[x]], #4\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
+    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
+    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
+    "smlad %[a], r6, r12, %[a]\n\t"          \
+    "smlad %[b], r6, r4, %[b]\n\t"           \
+    "smlad %[c], r6, r5, %[c]\n\t"           \
     "cmp %[x], %[t]\n\t"
 #endif
 
@@ -144,10 +229,11 @@ static inline __attribute__((always_inline)) int8_t tg_lut_pairs_out(int32_t a, 
 }
 
 /*
- * Every output, two rows at a time: the sums of rows o and o + 1 (of an odd last row, that row
- * twice: its reads stay in its row) over the row words, from the biases, then requantized in mode
- * `mode` (a constant after inlining; oq.act_min == -128 and oq.act_max == 127 constants where the
- * caller tested them).
+ * Every output, three rows at a time, the last one or two rows two at a time (a last single row as
+ * the pair of it with itself: stride 0, its reads stay in its row): each row's sum over the row
+ * words from its bias, then requantized in mode `mode` (a constant after inlining; oq.act_min ==
+ * -128 and oq.act_max == 127 constants where the caller tested them). The loops' operands sit in
+ * fixed registers, so that the allocator has the others to itself.
  */
 static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut_t *lut, int32_t cols,
                                                                       const int32_t *x, const uint32_t *t,
@@ -157,11 +243,27 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
 {
     const int32_t words = lut->row_words;
     const uint32_t *row = lut->rows;
-    int32_t o;
+    int32_t o = 0;
 
-    for (o = 0; o < cols; o += 2, row += 2 * words) {
+    for (; o + 3 <= cols; o += 3, row += 3 * words) {
+        register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;
+        register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;
+        register int32_t c __asm__("lr") = bias != NULL ? bias[o + 2] : 0;
+        register const uint32_t *pa __asm__("r2") = row;
+        register const int32_t *xp __asm__("r3") = x;
+        register const uint32_t *tp __asm__("r10") = t;
+        register int32_t stride __asm__("r11") = 4 * words;
+
+        __asm__ volatile("1:\n\t" TG_LUT_PAIRS_STEP3 "bne 1b\n\t"
+                         : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [pa] "+r"(pa), [x] "+r"(xp)
+                         : [t] "r"(tp), [stride] "r"(stride)
+                         : "r4", "r5", "r6", "r7", "r8", "r9", "r12", "cc", "memory");
+        output[o] = tg_lut_pairs_out(a, multiplier, shift, o, oq, mode);
+        output[o + 1] = tg_lut_pairs_out(b, multiplier, shift, o + 1, oq, mode);
+        output[o + 2] = tg_lut_pairs_out(c, multiplier, shift, o + 2, oq, mode);
+    }
+    if (o < cols) {
         const int32_t pair = o + 1 < cols;
-        /* the loop's operands in fixed registers: the allocator then has the rest to itself */
         register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;
         register int32_t b __asm__("r1") = pair && bias != NULL ? bias[o + 1] : 0;
         register const uint32_t *pa __asm__("r2") = row;
@@ -169,7 +271,7 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
         register const uint32_t *tp __asm__("r10") = t;
         register int32_t stride __asm__("r11") = pair ? 4 * words : 0;
 
-        __asm__ volatile("1:\n\t" TG_LUT_PAIRS_STEP "bne 1b\n\t"
+        __asm__ volatile("1:\n\t" TG_LUT_PAIRS_STEP2 "bne 1b\n\t"
                          : [a] "+r"(a), [b] "+r"(b), [pa] "+r"(pa), [x] "+r"(xp)
                          : [t] "r"(tp), [stride] "r"(stride)
                          : "r4", "r5", "r6", "r8", "r9", "r12", "cc", "memory");
