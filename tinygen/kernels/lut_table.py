@@ -231,5 +231,5 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 )
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS",
-           "decode_rows", "decoded_bytes", "fc_block_rows", "pairs_scratch", "shares_weights"]
+__all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS",
+           "ROW_AXIS", "decode_rows", "decoded_bytes", "fc_block_rows", "pairs_pack", "pairs_scratch", "shares_weights"]

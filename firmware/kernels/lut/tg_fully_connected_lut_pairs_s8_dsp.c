@@ -44,7 +44,7 @@ static void tg_lut_pairs_table(const int8_t *c, uint32_t *t)
     for (half = 0; half < 16; half += 8) {
         uint32_t lo[8];
         for (l = 0; l < 8; ++l) {
-            lo[l] = (uint16_t)(int16_t)c[half + l];
+            lo[l] = (uint32_t)(uint16_t)(int16_t)c[half + l];
         }
         for (h = 0; h < 16; ++h) {
             const uint32_t hi = (uint32_t)(uint16_t)(int16_t)c[h] << 16;
@@ -129,84 +129,28 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[c], r6, r5, %[c]\n\t"         \
     "cmp %[x], %[t]\n\t" "smlad %[a], r6, r12, %[a]\n\t"
 #else
-/* The same in plain order (a core issuing one instruction at a time), each byte's loads together. */
-#define TG_LUT_PAIRS_STEP2           \
-    "ldr r9, [%[pa], %[stride]]\n\t" \
-    "ldr r8, [%[pa]], #4\n\t"        \
-    "uxtb r4, r8\n\t"                \
-    "uxtb r5, r9\n\t"                \
-    "ldr r6, [%[x]], #4\n\t"         \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "smlad %[a], r6, r4, %[a]\n\t"   \
-    "smlad %[b], r6, r5, %[b]\n\t"   \
-    "uxtb r4, r8, ror #8\n\t"        \
-    "uxtb r5, r9, ror #8\n\t"        \
-    "ldr r6, [%[x]], #4\n\t"         \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "smlad %[a], r6, r4, %[a]\n\t"   \
-    "smlad %[b], r6, r5, %[b]\n\t"   \
-    "uxtb r4, r8, ror #16\n\t"       \
-    "uxtb r5, r9, ror #16\n\t"       \
-    "ldr r6, [%[x]], #4\n\t"         \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "smlad %[a], r6, r4, %[a]\n\t"   \
-    "smlad %[b], r6, r5, %[b]\n\t"   \
-    "lsr r4, r8, #24\n\t"            \
-    "lsr r5, r9, #24\n\t"            \
-    "ldr r6, [%[x]], #4\n\t"         \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "smlad %[a], r6, r4, %[a]\n\t"   \
-    "smlad %[b], r6, r5, %[b]\n\t"   \
-    "cmp %[x], %[t]\n\t"
-#define TG_LUT_PAIRS_STEP3                   \
-    "ldr r9, [%[pa], %[stride]]\n\t"         \
-    "ldr r7, [%[pa], %[stride], lsl #1]\n\t" \
-    "ldr r8, [%[pa]], #4\n\t"                \
-    "uxtb r12, r8\n\t"                       \
-    "uxtb r4, r9\n\t"                        \
-    "uxtb r5, r7\n\t"                        \
-    "ldr r6, [%[x]], #4\n\t"                 \
-    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "smlad %[a], r6, r12, %[a]\n\t"          \
-    "smlad %[b], r6, r4, %[b]\n\t"           \
-    "smlad %[c], r6, r5, %[c]\n\t"           \
-    "uxtb r12, r8, ror #8\n\t"               \
-    "uxtb r4, r9, ror #8\n\t"                \
-    "uxtb r5, r7, ror #8\n\t"                \
-    "ldr r6, [%[x]], #4\n\t"                 \
-    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "smlad %[a], r6, r12, %[a]\n\t"          \
-    "smlad %[b], r6, r4, %[b]\n\t"           \
-    "smlad %[c], r6, r5, %[c]\n\t"           \
-    "uxtb r12, r8, ror #16\n\t"              \
-    "uxtb r4, r9, ror #16\n\t"               \
-    "uxtb r5, r7, ror #16\n\t"               \
-    "ldr r6, [%[x]], #4\n\t"                 \
-    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "smlad %[a], r6, r12, %[a]\n\t"          \
-    "smlad %[b], r6, r4, %[b]\n\t"           \
-    "smlad %[c], r6, r5, %[c]\n\t"           \
-    "lsr r12, r8, #24\n\t"                   \
-    "lsr r4, r9, #24\n\t"                    \
-    "lsr r5, r7, #24\n\t"                    \
-    "ldr r6, [%[x]], #4\n\t"                 \
-    "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "smlad %[a], r6, r12, %[a]\n\t"          \
-    "smlad %[b], r6, r4, %[b]\n\t"           \
-    "smlad %[c], r6, r5, %[c]\n\t"           \
-    "cmp %[x], %[t]\n\t"
+/* The same in plain order (a core issuing one instruction at a time), each byte's loads together: the
+   rows' extracts of one byte (ea, eb, ec), the input pair, the table entries, the SMLADs. */
+#define TG_LUT_PAIRS_BYTE2(ea, eb)                                                                         \
+    ea eb "ldr r6, [%[x]], #4\n\t"                                                                           \
+    "ldr r4, [%[t], r4, lsl #2]\n\tldr r5, [%[t], r5, lsl #2]\n\t"                                           \
+    "smlad %[a], r6, r4, %[a]\n\tsmlad %[b], r6, r5, %[b]\n\t"
+#define TG_LUT_PAIRS_STEP2                                                                                 \
+    "ldr r9, [%[pa], %[stride]]\n\tldr r8, [%[pa]], #4\n\t"                                                 \
+    TG_LUT_PAIRS_BYTE2("uxtb r4, r8\n\t", "uxtb r5, r9\n\t")                                                 \
+    TG_LUT_PAIRS_BYTE2("uxtb r4, r8, ror #8\n\t", "uxtb r5, r9, ror #8\n\t")                                 \
+    TG_LUT_PAIRS_BYTE2("uxtb r4, r8, ror #16\n\t", "uxtb r5, r9, ror #16\n\t")                               \
+    TG_LUT_PAIRS_BYTE2("lsr r4, r8, #24\n\t", "lsr r5, r9, #24\n\t") "cmp %[x], %[t]\n\t"
+#define TG_LUT_PAIRS_BYTE3(ea, eb, ec)                                                                     \
+    ea eb ec "ldr r6, [%[x]], #4\n\t"                                                                        \
+    "ldr r12, [%[t], r12, lsl #2]\n\tldr r4, [%[t], r4, lsl #2]\n\tldr r5, [%[t], r5, lsl #2]\n\t"           \
+    "smlad %[a], r6, r12, %[a]\n\tsmlad %[b], r6, r4, %[b]\n\tsmlad %[c], r6, r5, %[c]\n\t"
+#define TG_LUT_PAIRS_STEP3                                                                                 \
+    "ldr r9, [%[pa], %[stride]]\n\tldr r7, [%[pa], %[stride], lsl #1]\n\tldr r8, [%[pa]], #4\n\t"           \
+    TG_LUT_PAIRS_BYTE3("uxtb r12, r8\n\t", "uxtb r4, r9\n\t", "uxtb r5, r7\n\t")                             \
+    TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #8\n\t", "uxtb r4, r9, ror #8\n\t", "uxtb r5, r7, ror #8\n\t")     \
+    TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #16\n\t", "uxtb r4, r9, ror #16\n\t", "uxtb r5, r7, ror #16\n\t")  \
+    TG_LUT_PAIRS_BYTE3("lsr r12, r8, #24\n\t", "lsr r4, r9, #24\n\t", "lsr r5, r7, #24\n\t") "cmp %[x], %[t]\n\t"
 #endif
 
 /* One output of sum a, channel o, in mode `mode` (a constant: tinygen.kernels.specialize's modes, as a
