@@ -86,7 +86,9 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
  * words read side by side, then the 4 input pairs one at a time; two instructions a line, the pairs
  * the Cortex-M7 issues together (each load beside another load, an extract or a SMLAD), and no
  * instruction reads what the one before it loaded. Two rows: 16 issue cycles and the taken branch
- * for 16 multiply-accumulates; three rows: 23 and the branch for 24 (tinygen.cycles.cortex_m7).
+ * for 16 multiply-accumulates; three rows, two words a turn (TG_LUT_PAIRS_WORD3, then LAST3 with the
+ * loop's compare; the last SMLAD of the first beside the second's first load): 45 and the branch for
+ * 48 (tinygen.cycles.cortex_m7).
  */
 #define TG_LUT_PAIRS_STEP2                                            \
     "ldr r9, [%[pa], %[stride]]\n\t" "ldr r8, [%[pa]], #4\n\t"        \
@@ -105,29 +107,30 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     "smlad %[b], r6, r12, %[b]\n\t" "ldr r6, [%[x]], #4\n\t"          \
     "cmp %[x], %[t]\n\t" "smlad %[a], r6, r4, %[a]\n\t"               \
     "smlad %[b], r6, r8, %[b]\n\t"
-#define TG_LUT_PAIRS_STEP3                                                    \
-    "ldr r9, [%[pa], %[stride]]\n\t" "ldr r7, [%[pa], %[stride], lsl #1]\n\t" \
-    "ldr r8, [%[pa]], #4\n\t" "ldr r6, [%[x]], #4\n\t"                        \
-    "uxtb r4, r9\n\t" "uxtb r5, r7\n\t"                                       \
-    "uxtb r12, r8\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                       \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" "smlad %[b], r6, r4, %[b]\n\t"           \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #8\n\t"              \
-    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
-    "uxtb r5, r7, ror #8\n\t" "smlad %[a], r6, r12, %[a]\n\t"                 \
-    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
-    "uxtb r12, r8, ror #8\n\t" "smlad %[b], r6, r4, %[b]\n\t"                 \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #16\n\t"             \
-    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
-    "uxtb r5, r7, ror #16\n\t" "smlad %[a], r6, r12, %[a]\n\t"                \
-    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
-    "uxtb r12, r8, ror #16\n\t" "smlad %[b], r6, r4, %[b]\n\t"                \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "lsr r4, r9, #24\n\t"                  \
-    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"           \
-    "lsr r5, r7, #24\n\t" "smlad %[a], r6, r12, %[a]\n\t"                     \
-    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                 \
-    "lsr r12, r8, #24\n\t" "smlad %[b], r6, r4, %[b]\n\t"                     \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[c], r6, r5, %[c]\n\t"         \
-    "cmp %[x], %[t]\n\t" "smlad %[a], r6, r12, %[a]\n\t"
+#define TG_LUT_PAIRS_BODY3                                                     \
+    "ldr r9, [%[pa], %[stride]]\n\t" "ldr r7, [%[pa], %[stride], lsl #1]\n\t"  \
+    "ldr r8, [%[pa]], #4\n\t" "ldr r6, [%[x]], #4\n\t"                         \
+    "uxtb r4, r9\n\t" "uxtb r5, r7\n\t"                                        \
+    "uxtb r12, r8\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"                        \
+    "ldr r5, [%[t], r5, lsl #2]\n\t" "smlad %[b], r6, r4, %[b]\n\t"            \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #8\n\t"               \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"            \
+    "uxtb r5, r7, ror #8\n\t" "smlad %[a], r6, r12, %[a]\n\t"                  \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                  \
+    "uxtb r12, r8, ror #8\n\t" "smlad %[b], r6, r4, %[b]\n\t"                  \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "uxtb r4, r9, ror #16\n\t"              \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"            \
+    "uxtb r5, r7, ror #16\n\t" "smlad %[a], r6, r12, %[a]\n\t"                 \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                  \
+    "uxtb r12, r8, ror #16\n\t" "smlad %[b], r6, r4, %[b]\n\t"                 \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "lsr r4, r9, #24\n\t"                   \
+    "smlad %[c], r6, r5, %[c]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"            \
+    "lsr r5, r7, #24\n\t" "smlad %[a], r6, r12, %[a]\n\t"                      \
+    "ldr r6, [%[x]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"                  \
+    "lsr r12, r8, #24\n\t" "smlad %[b], r6, r4, %[b]\n\t"                      \
+    "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[c], r6, r5, %[c]\n\t"
+#define TG_LUT_PAIRS_WORD3 TG_LUT_PAIRS_BODY3 "smlad %[a], r6, r12, %[a]\n\t"
+#define TG_LUT_PAIRS_LAST3 TG_LUT_PAIRS_BODY3 "cmp %[x], %[t]\n\t" "smlad %[a], r6, r12, %[a]\n\t"
 #else
 /* The same in plain order (a core issuing one instruction at a time), each byte's loads together: the
    rows' extracts of one byte (ea, eb, ec), the input pair, the table entries, the SMLADs. */
@@ -145,12 +148,13 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     ea eb ec "ldr r6, [%[x]], #4\n\t"                                                                        \
     "ldr r12, [%[t], r12, lsl #2]\n\tldr r4, [%[t], r4, lsl #2]\n\tldr r5, [%[t], r5, lsl #2]\n\t"           \
     "smlad %[a], r6, r12, %[a]\n\tsmlad %[b], r6, r4, %[b]\n\tsmlad %[c], r6, r5, %[c]\n\t"
-#define TG_LUT_PAIRS_STEP3                                                                                 \
+#define TG_LUT_PAIRS_WORD3                                                                                 \
     "ldr r9, [%[pa], %[stride]]\n\tldr r7, [%[pa], %[stride], lsl #1]\n\tldr r8, [%[pa]], #4\n\t"           \
     TG_LUT_PAIRS_BYTE3("uxtb r12, r8\n\t", "uxtb r4, r9\n\t", "uxtb r5, r7\n\t")                             \
     TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #8\n\t", "uxtb r4, r9, ror #8\n\t", "uxtb r5, r7, ror #8\n\t")     \
     TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #16\n\t", "uxtb r4, r9, ror #16\n\t", "uxtb r5, r7, ror #16\n\t")  \
-    TG_LUT_PAIRS_BYTE3("lsr r12, r8, #24\n\t", "lsr r4, r9, #24\n\t", "lsr r5, r7, #24\n\t") "cmp %[x], %[t]\n\t"
+    TG_LUT_PAIRS_BYTE3("lsr r12, r8, #24\n\t", "lsr r4, r9, #24\n\t", "lsr r5, r7, #24\n\t")
+#define TG_LUT_PAIRS_LAST3 TG_LUT_PAIRS_WORD3 "cmp %[x], %[t]\n\t"
 #endif
 
 /* One output of sum a, channel o, in mode `mode` (a constant: tinygen.kernels.specialize's modes, as a
@@ -198,7 +202,9 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
         register const uint32_t *tp __asm__("r10") = t;
         register int32_t stride __asm__("r11") = 4 * words;
 
-        __asm__ volatile("1:\n\t" TG_LUT_PAIRS_STEP3 "bne 1b\n\t"
+        /* two row words a turn; an odd count (16 odd bytes of pairs) enters at the second */
+        __asm__ volatile("sub r4, %[t], %[x]\n\ttst r4, #16\n\tbne 2f\n\t"
+                         "1:\n\t" TG_LUT_PAIRS_WORD3 "2:\n\t" TG_LUT_PAIRS_LAST3 "bne 1b\n\t"
                          : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [pa] "+r"(pa), [x] "+r"(xp)
                          : [t] "r"(tp), [stride] "r"(stride)
                          : "r4", "r5", "r6", "r7", "r8", "r9", "r12", "cc", "memory");
@@ -244,11 +250,7 @@ static __attribute__((noinline)) void tg_lut_pairs_rows_with(const tg_lut_t *lut
                                                              const int32_t *multiplier, const int8_t *shift,
                                                              tg_mat_mult_out_t oq, int32_t bounded, int8_t *output)
 {
-    if (bounded) {
-        tg_lut_pairs_rows(lut, cols, x, t, bias, multiplier, shift, oq, 1, output);
-    } else {
-        tg_lut_pairs_rows(lut, cols, x, t, bias, multiplier, shift, oq, 0, output);
-    }
+    tg_lut_pairs_rows(lut, cols, x, t, bias, multiplier, shift, oq, bounded, output);
 }
 
 void tg_fully_connected_lut_pairs_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
