@@ -131,6 +131,10 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[c], r6, r5, %[c]\n\t"
 #define TG_LUT_PAIRS_WORD3 TG_LUT_PAIRS_BODY3 "smlad %[a], r6, r12, %[a]\n\t"
 #define TG_LUT_PAIRS_LAST3 TG_LUT_PAIRS_BODY3 "cmp %[x], %[t]\n\t" "smlad %[a], r6, r12, %[a]\n\t"
+/* the three-row loop: two row words a turn; an odd count (16 odd bytes of pairs) enters at the second */
+#define TG_LUT_PAIRS_LOOP3                                                                                 \
+    "sub r4, %[t], %[x]\n\ttst r4, #16\n\tbne 2f\n\t"                                                        \
+    "1:\n\t" TG_LUT_PAIRS_WORD3 "2:\n\t" TG_LUT_PAIRS_LAST3 "bne 1b\n\t"
 #else
 /* The same in plain order (a core issuing one instruction at a time), each byte's loads together: the
    rows' extracts of one byte (ea, eb, ec), the input pair, the table entries, the SMLADs. */
@@ -154,7 +158,8 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #8\n\t", "uxtb r4, r9, ror #8\n\t", "uxtb r5, r7, ror #8\n\t")     \
     TG_LUT_PAIRS_BYTE3("uxtb r12, r8, ror #16\n\t", "uxtb r4, r9, ror #16\n\t", "uxtb r5, r7, ror #16\n\t")  \
     TG_LUT_PAIRS_BYTE3("lsr r12, r8, #24\n\t", "lsr r4, r9, #24\n\t", "lsr r5, r7, #24\n\t")
-#define TG_LUT_PAIRS_LAST3 TG_LUT_PAIRS_WORD3 "cmp %[x], %[t]\n\t"
+/* the three-row loop: a row word a turn (the Cortex-M4's 1 KB ART cache holds the loop's code better) */
+#define TG_LUT_PAIRS_LOOP3 "1:\n\t" TG_LUT_PAIRS_WORD3 "cmp %[x], %[t]\n\tbne 1b\n\t"
 #endif
 
 /* One output of sum a, channel o, in mode `mode` (a constant: tinygen.kernels.specialize's modes, as a
@@ -202,9 +207,7 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
         register const uint32_t *tp __asm__("r10") = t;
         register int32_t stride __asm__("r11") = 4 * words;
 
-        /* two row words a turn; an odd count (16 odd bytes of pairs) enters at the second */
-        __asm__ volatile("sub r4, %[t], %[x]\n\ttst r4, #16\n\tbne 2f\n\t"
-                         "1:\n\t" TG_LUT_PAIRS_WORD3 "2:\n\t" TG_LUT_PAIRS_LAST3 "bne 1b\n\t"
+        __asm__ volatile(TG_LUT_PAIRS_LOOP3
                          : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [pa] "+r"(pa), [x] "+r"(xp)
                          : [t] "r"(tp), [stride] "r"(stride)
                          : "r4", "r5", "r6", "r7", "r8", "r9", "r12", "cc", "memory");
