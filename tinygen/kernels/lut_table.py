@@ -184,8 +184,8 @@ PAIRS_TABLE_BYTES = 1024   # TG_LUT_PAIRS_TABLE_BYTES (tg_lut.h): 256 int16 pair
 
 
 def pairs_scratch(p: dict) -> int:
-    """TG_LUT_PAIRS_BYTES: tg_fully_connected_lut_pairs_s8_dsp's table of pairs, then the input's pairs (16
-    bytes per row word of 8 indices)."""
+    """TG_LUT_PAIRS_BYTES: tg_fully_connected_lut_pairs_s8_dsp's input pairs (16 bytes per row word of 8
+    indices), then its table of weight pairs."""
     return PAIRS_TABLE_BYTES + 16 * -(-p["in_features"] // 8)
 
 

@@ -12,19 +12,23 @@
  *     X[m] = (uint16_t)(x[2m] + input_offset) | (uint16_t)(x[2m + 1] + input_offset) << 16,
  * zeros past in_features up to the row's last word (the padding indices of a row's last word,
  * index 0, then meet zeros). A row word of 8 weights then takes 4 extracts (UXTB with rotation),
- * 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), two rows at a time sharing the input pairs:
+ * 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), three rows at a time sharing the input pairs (the
+ * last one or two rows two at a time):
  *     acc_r += SMLAD(X[4j + k], T[byte k of row r's word j]),  k = 0..3.
- * The sums start at the bias and go through the requantization of tg_fully_connected_s8_dsp
- * (tg_mat_mult_quant, tg_mat_mult_outputs), so the outputs equal that kernel's on the decoded
+ * The sums start at the bias and go through the requantization of tg_fully_connected_s8_dsp in the
+ * mode the build found for the layer, the packed constant's word after its rows
+ * (tinygen.kernels.lut_table.pairs_pack: the folded form of tg_mat_mult_outputs_folded, or
+ * tg_mat_mult_out's bounded or general one), so the outputs equal that kernel's on the decoded
  * weights byte for byte.
  *
- * Scratch (tinygen.kernels.lut_table.pairs_scratch): TG_LUT_PAIRS_TABLE_BYTES (1 KB) of table, then the pairs,
- * 16 bytes per row word; 4-byte aligned. The whole input is read (widened) before any output is
- * written, so the output may overlap the input.
+ * Scratch (tinygen.kernels.lut_table.pairs_scratch, TG_LUT_PAIRS_BYTES): the input pairs, 16 bytes
+ * per row word, then TG_LUT_PAIRS_TABLE_BYTES (1 KB) of table, where the row loops stop reading
+ * pairs; 4-byte aligned. The whole input is read (widened) before any output is written, so the
+ * output may overlap the input.
  *
- * The row loop is assembly scheduled for the Cortex-M7 where TG_DUAL_ISSUE=1 (its board files'
- * cflags: each SMLAD and UXTB beside a load, no load's result used by the next instruction), and
- * the same instructions in plain order otherwise (the Cortex-M4, which issues one at a time).
+ * The row loops are assembly scheduled for the Cortex-M7 where TG_DUAL_ISSUE=1 (its board files'
+ * cflags: each load beside another instruction, no load's result used by the next instruction),
+ * and the same instructions in plain order otherwise (the Cortex-M4, which issues one at a time).
  */
 #include <arm_acle.h>
 #include <stddef.h>
