@@ -1,8 +1,9 @@
-"""--weights lut on the MLPerf KWS and IC models: weight flash against int8, how often the
-shared-weight model's top-1 class agrees with int8's (and by how many LSB the outputs differ),
-and executed instructions on a board's stand-in against the int8 build.
+"""--weights lut on the MLPerf KWS and IC models (and AD, the autoencoder of one-row fully connected
+layers, with --models ad): weight flash against int8, how often the shared-weight model's top-1
+class agrees with int8's (and by how many LSB the outputs differ), and executed instructions on a
+board's stand-in against the int8 build.
 
-    .venv/bin/python benchmarks/lut_models.py [--models kws ic] [--bits 4 3 2] [--tables tensor channel]
+    .venv/bin/python benchmarks/lut_models.py [--models kws ic ad] [--bits 4 3 2] [--tables tensor channel]
                                               [--samples 64] [--standin [--board n6570] [--estimate]]
                                               [--kws-corpus] [--json out.json]
 
