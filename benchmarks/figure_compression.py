@@ -109,7 +109,9 @@ def _stage(name: str) -> str:
     if name in STAGES:
         return STAGES[name]
     bits, coded = name.removeprefix("pruned+shared").partition("+")[::2]
-    return f"pruned, shared {bits} bits" + (", huffman" if coded else "")
+    ec = bits.endswith("ec")
+    return (f"pruned, shared {bits.removesuffix('ec')} bits" + (", entropy-constrained" if ec else "")
+            + (", huffman" if coded else ""))
 
 
 def render_deep(rows: list) -> str:
@@ -122,9 +124,12 @@ def render_deep(rows: list) -> str:
     lines.append("")
     for r in rows:
         if r["stage"].endswith("+huffman") and "shared" in r["stage"]:
-            lines.append(f"- {_stage(r['stage'])}: the coded indices carry `{r['H']:.2f}` bits of entropy a weight "
-                         f"(`{r['H_zero']:.2f}` of them for zero or not), `{r['H_prev']:.2f}` given the previous "
-                         f"weight of the row.")
+            bits = r["stage"].removeprefix("pruned+shared").split("ec")[0]
+            ec = (f" (`share_weights(net, {bits}, entropy={r['entropy_lambda']})`: `{r['zeros']:.1%}` of the weights zero)"
+                  if "entropy_lambda" in r else "")
+            lines.append(f"- {_stage(r['stage'])}{ec}: the coded indices carry `{r['H']:.2f}` bits of entropy a "
+                         f"weight (`{r['H_zero']:.2f}` of them for zero or not), `{r['H_prev']:.2f}` given the "
+                         f"previous weight of the row.")
     return "\n".join(lines)
 
 

@@ -2,11 +2,11 @@
 tinygen.cycles.sram's SRAM read wait states, model_for's timing override, and estimate_standin priced
 with a part's timing beside the board's own."""
 
-import shutil
 
 import numpy as np
 import pytest
 
+from cycles_lib import standin_project
 from tinygen.board import get_board
 from tinygen.cycles.price import model_for
 from tinygen.cycles.sram import sram_reads, sram_wait_cycles
@@ -43,26 +43,16 @@ def test_a_logged_run_priced_with_a_parts_timing(tmp_path):
     """The same executed instructions, priced with the board's [timing] and with a part's that has fewer flash
     wait states and one SRAM read wait state: the instructions are the same, the SRAM waits appear only under
     the part's timing, and they are the SRAM reads of each layer's load mix."""
-    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed (sudo apt-get install -y --no-install-recommends gcc-arm-none-eabi "
-                        "qemu-system-arm)")
     import torch
-    from torch_models import compile_module
 
-    from tinygen.compiler import build
     from tinygen.cycles import estimate_standin
-    from tinygen.passes import CompileOptions
-    from tinygen.ref.interpreter import quantize_input
 
     board = get_board("u585")
     torch.manual_seed(1)
     net = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.AvgPool2d(2)).eval()       # a convolution re-reads its activations
     calib = np.random.default_rng(1).standard_normal((8, 8, 8, 8)).astype(np.float32)
-    source, graph = compile_module(net, calib, options=CompileOptions(features=board.isa_features))
-    project = build(source, graph, board, tmp_path / "fw").out_dir
-    x = quantize_input(graph, source.to_graph_layout(calib[:1])).tobytes()
+    _, _, project, x = standin_project(board, net, calib, tmp_path / "fw", ("arm-none-eabi-gcc", "qemu-system-arm"))
     part = {**board.raw["timing"], "flash_wait_states": 3, "sram_read_wait_states": 1}
     own, other = estimate_standin(board, project, x), estimate_standin(board, project, x, part)
     assert own["timing"]["flash_wait_states"] == 4 and other["timing"] == part
