@@ -132,6 +132,17 @@ STACK_MISMATCH["tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"] = (
     "011bf32, whose arm_nnfunctions.h (V.11.0.0) is older than the V.18.0.0 tinygen's adapters need")
 
 
+def point_timing(point: dict, board) -> dict:
+    """The [timing] a published point is priced with: the stand-in's, with the point's own part's memory system
+    (published.json's `timing`: flash wait states, caches, SRAM read waits, each cited in `timing_source`) over it;
+    the instruction stream still comes from the stand-in of the same core."""
+    own = point.get("timing") or {}
+    if own.get("model", board.raw["timing"]["model"]) != board.raw["timing"]["model"]:
+        raise SystemExit(f"{point['id']}: its timing names the {own['model']} model, {board.name}'s core is "
+                         f"{board.raw['timing']['model']}")
+    return {**board.raw["timing"], **own}
+
+
 def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) -> None:
     """Keep the twin build's unfitted components for `point` in fitted.json (benchmarks/calibration/fit.py
     re-fits from them in seconds)."""
@@ -141,6 +152,8 @@ def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) 
                           "published_cycles": point["cycles"], "standin_board": board.name,
                           "twin_matches_stack": point["id"] not in STACK_MISMATCH,
                           "components": components(twin["layers"])})
+    if point.get("timing"):             # priced on the point's own part's memory system, not the stand-in's
+        doc["points"][-1]["part_timing"] = point["timing"]
     if point["id"] in STACK_MISMATCH:
         doc["points"][-1]["stack_note"] = STACK_MISMATCH[point["id"]]
     if model_file is not None:          # a model that is not in the repository: say which file was built
@@ -155,7 +168,7 @@ def check_calibration(est: dict, name: str, board, work: Path) -> None:
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
         return
-    twin = estimate(name, board, work / "twin", "cmsis-nn")
+    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board))
     record_twin(point, board, twin)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
                                 "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
@@ -169,7 +182,7 @@ def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
     point = points.get(point_id)
     if point is None or not point["usable_for_calibration"] or point["core"] != board.raw["timing"]["model"]:
         raise SystemExit(f"--point {point_id}: not a usable point of {board.name}'s core in {CALIBRATION.name}")
-    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file)
+    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file, timing=point_timing(point, board))
     record_twin(point, board, twin, model_file)
     return {"id": point_id, "published_cycles": point["cycles"], "estimated_cycles": twin["total"]["cycles"],
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
@@ -219,9 +232,11 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
     return error, note + aside
 
 
-def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto") -> dict:
+def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto",
+             timing: dict | None = None) -> dict:
     """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
-    constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them)."""
+    constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them), priced with `timing`
+    (point_timing: a published point's own part) or the board's [timing]."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
@@ -245,7 +260,7 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
     t0 = time.monotonic()
-    est = estimate_standin(board, result.out_dir, x.tobytes())
+    est = estimate_standin(board, result.out_dir, x.tobytes(), timing)
     est["wall_seconds"] = time.monotonic() - t0
     est["build_seconds"] = build_seconds
     report = graph.meta.get("kernels") or {}

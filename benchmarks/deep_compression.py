@@ -8,16 +8,18 @@ instructions on the stand-in, bit-exact against the reference.
 Stages: int8 (examples/shared/int8_digits.py); pruned 70% (examples/deepcomp/pruned_digits.py),
 int8 and `--weights huffman`; pruned + shared at each --bits (deepcomp<bits>_digits.py: the
 codebook indices on the LUT kernels), then `--weights huffman` (the indices Huffman-coded,
-Deep Compression's last step). Per stage: the MAC layers' weights as built
+Deep Compression's last step); with 4 in --bits, the same for the entropy-constrained shared
+model (deepcomp4ec_digits.py: share_weights(net, 4, entropy=LAMBDA), tinygen/nn/ecsq.py). Per stage: the MAC layers' weights as built
 (tinygen.report.weights.stored_weight_bytes: packed indices and tables, codes and their tables
 and block offsets, int8 otherwise) and their ratio to the int8 weights; top-1 accuracy on the
 449 test images through the reference interpreter (tinygen.ref); and, unless --no-standin, one
 inference's executed instructions on the board's QEMU stand-in (after a warm-up), the device's
 outputs equal to the reference byte for byte on --samples test images, layer by layer.
 
-"entropy bytes": for the coded stages, what the coded layers would take if each weight's
-symbol cost exactly its order-0 entropy (the least any code of independent symbols stores,
-Huffman's is at least 1 bit a symbol), plus their tables, plus the other layers as stored;
+"entropy bytes": for the coded stages (examples/deepcomp/_deepcomp.py, coded_entropy), what
+the coded layers would take if each weight's symbol cost exactly its order-0 entropy (the least
+any code of independent symbols stores, Huffman's is at least 1 bit a symbol), plus their
+tables, plus the other layers as stored;
 "H" and "H|prev" are the coded symbols' entropy in bits per weight, alone and given the
 previous symbol of the row (a code of zero runs gains only where the second is smaller), and
 "H zero" the part of it that says whether the weight is zero (the entropy of zero or not).
@@ -41,9 +43,7 @@ import _deepcomp  # noqa: E402
 
 from tinygen.frontend.torch_loader import to_ir_layout  # noqa: E402
 from tinygen.hil.deadline import DEFAULT_TIMEOUT, add_timeout_option  # noqa: E402
-from tinygen.quant.huffman import rank_rows, symbols_of  # noqa: E402
 from tinygen.ref.interpreter import quantize_input, run  # noqa: E402
-from tinygen.report.weights import stored_weight_bytes  # noqa: E402
 
 INT8 = ROOT / "examples" / "shared" / "int8_digits.py"
 
@@ -54,6 +54,9 @@ def stages(bits_list: list[int]) -> list[tuple[str, Path, str | None]]:
     for bits in bits_list:
         rows += [(f"pruned+shared{bits}", _deepcomp.model_file(bits), None),
                  (f"pruned+shared{bits}+huffman", _deepcomp.model_file(bits), "huffman")]
+        if bits == _deepcomp.ENTROPY_BITS:
+            rows += [(f"pruned+shared{bits}ec", _deepcomp.ec_model_file(bits), None),
+                     (f"pruned+shared{bits}ec+huffman", _deepcomp.ec_model_file(bits), "huffman")]
     return rows
 
 
@@ -65,40 +68,6 @@ def test_inputs(graph) -> tuple[list[np.ndarray], np.ndarray]:
 def accuracy(graph, inputs: list[np.ndarray], labels: np.ndarray) -> float:
     out = graph.outputs[0]
     return float(np.mean([int(np.argmax(run(graph, q)[out])) == int(t) for q, t in zip(inputs, labels)]))
-
-
-def _entropy(counts: np.ndarray) -> float:
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum())
-
-
-def entropy(graph) -> dict:
-    """The coded layers' symbols (ranked per row as the coder ranks them): order-0 entropy and
-    entropy given the previous symbol, in bits per weight; the entropy bound in bytes."""
-    bound = h0_bits = h1_bits = zero_bits = count = 0.0
-    for node in graph.nodes:
-        if not (node.kernel and node.params and node.param("weight")):
-            continue
-        if node.attrs.get("weight_coding") != "huffman":
-            bound += stored_weight_bytes(graph, node)
-            continue
-        w = graph.tensor(node.param("weight"))
-        table = w.codebook.values if w.codebook is not None else None
-        sym = symbols_of(w.data.reshape(w.shape[0], -1), table)
-        if table is not None and table.shape[0] > 1:
-            sym, _ = rank_rows(sym, table)
-        sym = sym.astype(np.int64)
-        h0 = _entropy(np.bincount(sym.ravel()))
-        pairs = sym[:, :-1].ravel() * 256 + sym[:, 1:].ravel()
-        h1 = _entropy(np.bincount(pairs)) - _entropy(np.bincount(sym[:, :-1].ravel()))
-        zeros = int(np.sum(w.data == 0))
-        zero_bits += _entropy(np.asarray([zeros, w.data.size - zeros])) * sym.size
-        bound += h0 * sym.size / 8 + (table.size if table is not None else 0)
-        h0_bits += h0 * sym.size
-        h1_bits += h1 * sym.size
-        count += sym.size
-    return {"entropy_bytes": int(np.ceil(bound)), "H": h0_bits / count if count else None,
-            "H_prev": h1_bits / count if count else None, "H_zero": zero_bits / count if count else None}
 
 
 def standin(source, graph, board, inputs: list[np.ndarray], timeout: float) -> int:
@@ -140,8 +109,11 @@ def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: in
                "weights_int8": plain, "weights": stored, "ratio": stored / plain,
                "accuracy": accuracy(graph, inputs, labels), "test_images": len(labels),
                "kernels": sorted({n.kernel for n in graph.nodes if n.kernel and n.param("weight")})}
+        if name.startswith(f"pruned+shared{_deepcomp.ENTROPY_BITS}ec"):
+            row["entropy_lambda"] = _deepcomp.ENTROPY
+            row["zeros"] = _deepcomp.zero_share(graph)
         if weights == "huffman":
-            row.update(entropy(graph))
+            row.update(_deepcomp.coded_entropy(graph))
             row["entropy_ratio"] = row["entropy_bytes"] / plain
         if on_standin:
             row["instructions"] = standin(source, graph, board, inputs[:samples], timeout)

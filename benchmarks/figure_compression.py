@@ -1,7 +1,8 @@
 """The figure of compressed weights (issue 73), on docs/performance.md and docs/memory.md: the MLPerf
 KWS and IC models with shared weights (benchmarks/lut_models.py: weight flash, accuracy on the
-synthesized keyword corpus or top-1 agreement with int8, instructions on the f746zg stand-in) and
-the entropy-coded ones (benchmarks/huffman.py), each against the int8 build."""
+synthesized keyword corpus or top-1 agreement with int8, instructions on the f746zg stand-in and the
+Cortex-M7's estimated cycles) and the entropy-coded ones (benchmarks/huffman.py, the same two), each
+against the int8 build."""
 
 from __future__ import annotations
 
@@ -21,17 +22,17 @@ def measure(work: Path, quick: bool) -> dict:
     and 2 bits on the Cortex-M55 and ESP32-C3 stand-ins; huffman and lut:4,huffman on KWS and AD
     as shipped and 70% pruned (quick: KWS at 4 bits per tensor on each board; KWS pruned
     lut:4,huffman)."""
-    lut = ["benchmarks/lut_models.py", "--standin", "--kws-corpus", "--json", work / "lut.json",
+    lut = ["benchmarks/lut_models.py", "--standin", "--estimate", "--kws-corpus", "--json", work / "lut.json",
            "--work", work / "lut"]
     if quick:
         lut += ["--models", "kws", "--bits", "4", "--tables", "tensor"]
     python(*lut)
-    huffman = ["benchmarks/huffman.py", "--json", work / "huffman.json"]
+    huffman = ["benchmarks/huffman.py", "--estimate", "--json", work / "huffman.json"]
     if quick:
         huffman += ["--models", "kws70", "--weights", "lut:4,huffman"]
     python(*huffman)
-    rows = [{"board": "f746zg", **r} for r in json.loads((work / "lut.json").read_text())
-            if quick or r["spec"] in LUT_SPECS]
+    rows = [{"board": "f746zg", **{k: v for k, v in r.items() if k != "layers"}}
+            for r in json.loads((work / "lut.json").read_text()) if quick or r["spec"] in LUT_SPECS]
     cores = []
     for board in OTHER_BOARDS:
         other = ["benchmarks/lut_models.py", "--standin", "--estimate", "--board", board, "--samples", "8",
@@ -46,11 +47,13 @@ def measure(work: Path, quick: bool) -> dict:
         for spec, v in r.items():
             if not isinstance(v, dict) or spec == "int8":
                 continue
-            c8 = sum(base["layers"][n] for n in v["coded"])
             coded.append({"board": "f746zg", "model": r["model"], "spec": spec, "bytes": v["weights"], "int8_bytes": base["weights"],
                           "instructions": v["instructions"], "int8_instructions": base["instructions"],
-                          "coded_layers": len(v["coded"]),
-                          "coded_instructions": sum(v["layers"][n] for n in v["coded"]), "coded_int8_instructions": c8})
+                          "cycles": v["cycles"], "int8_cycles": base["cycles"], "coded_layers": len(v["coded"]),
+                          "coded_instructions": sum(v["layers"][n] for n in v["coded"]),
+                          "coded_int8_instructions": sum(base["layers"][n] for n in v["coded"]),
+                          "coded_cycles": sum(v["layer_cycles"][n] for n in v["coded"]),
+                          "coded_int8_cycles": sum(base["layer_cycles"][n] for n in v["coded"])})
     return {"lut": rows, "cores": cores, "huffman": coded}
 
 
@@ -59,17 +62,19 @@ def _x(a: int, b: int) -> str:
 
 
 def render(r: dict) -> str:
-    lines = ["Shared weights (`--weights lut:BITS`), f746zg stand-in (Cortex-M7, DSP kernels; instructions, "
-             "not cycles), each against the int8 build:", "",
-             "| model | `--weights` | weight bytes (vs int8) | accuracy (int8) | instructions (vs int8) |",
-             "|---|---|---:|---|---:|"]
+    lines = ["Shared weights (`--weights lut:BITS`), f746zg stand-in (Cortex-M7, DSP kernels; exact instructions, "
+             "and est. cycles by `tinygen.cycles`' uncalibrated Cortex-M7 model, every constant in flash), each "
+             "against the int8 build:", "",
+             "| model | `--weights` | weight bytes (vs int8) | accuracy (int8) | instructions (vs int8) "
+             "| est. cycles (vs int8) |", "|---|---|---:|---|---:|---:|"]
     for row in r["lut"]:
         if "accuracy" in row:
             acc = f"`{row['accuracy']:.2%}` top-1 (`{row['int8_accuracy']:.2%}`), corpus clips"
         else:
             acc = f"`{row['agreement']:.1%}` same top-1 as int8, random inputs (no test set)"
         lines.append(f"| {NAMES[row['model']]} | `{row['spec']}` | `{row['bytes']:,}` ({_x(row['bytes'], row['int8_bytes'])}) "
-                     f"| {acc} | `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) |")
+                     f"| {acc} | `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) "
+                     f"| `{row['cycles']:,.0f}` ({_x(row['cycles'], row['int8_cycles'])}) |")
     lines += ["", "The same on the Cortex-M55 (n6570) and ESP32-C3 stand-ins, one table per tensor (est. cycles: "
               "`tinygen.cycles`' timing models, uncalibrated):", "",
               "| board | model | `--weights` | instructions (vs int8) | est. cycles vs int8 |", "|---|---|---|---:|---:|"]
@@ -77,16 +82,17 @@ def render(r: dict) -> str:
         lines.append(f"| `{row['board']}` ({OTHER_BOARDS[row['board']]}) | {NAMES[row['model']]} | `{row['spec']}` "
                      f"| `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) "
                      f"| {_x(row['cycles'], row['int8_cycles'])} |")
-    lines += ["", "Entropy-coded weights (`--weights huffman`), the f746zg stand-in (pruned: the smallest 70% of "
-              "each layer's weights zeroed, not retrained):", "",
-              "| model | `--weights` | weight bytes (vs int8) | instructions (vs int8) | coded layers: instructions "
-              "(vs int8) |", "|---|---|---:|---:|---:|"]
+    lines += ["", "Entropy-coded weights (`--weights huffman`), the f746zg stand-in, instructions and est. cycles as "
+              "above (pruned: the smallest 70% of each layer's weights zeroed, not retrained):", "",
+              "| model | `--weights` | weight bytes (vs int8) | instructions (vs int8) | est. cycles (vs int8) "
+              "| coded layers: instructions, est. cycles (vs int8) |", "|---|---|---:|---:|---:|---:|"]
     for row in r["huffman"]:
-        coded = (f"{row['coded_layers']}: `{row['coded_instructions']:,}` "
-                 f"({_x(row['coded_instructions'], row['coded_int8_instructions'])})" if row["coded_layers"]
+        coded = (f"{row['coded_layers']}: {_x(row['coded_instructions'], row['coded_int8_instructions'])}, "
+                 f"{_x(row['coded_cycles'], row['coded_int8_cycles'])}" if row["coded_layers"]
                  else "none coded smaller")
         lines.append(f"| {NAMES[row['model']]} | `{row['spec']}` | `{row['bytes']:,}` ({_x(row['bytes'], row['int8_bytes'])}) "
-                     f"| `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) | {coded} |")
+                     f"| `{row['instructions']:,}` ({_x(row['instructions'], row['int8_instructions'])}) "
+                     f"| `{row['cycles']:,}` ({_x(row['cycles'], row['int8_cycles'])}) | {coded} |")
     return "\n".join(lines)
 
 
@@ -103,7 +109,9 @@ def _stage(name: str) -> str:
     if name in STAGES:
         return STAGES[name]
     bits, coded = name.removeprefix("pruned+shared").partition("+")[::2]
-    return f"pruned, shared {bits} bits" + (", huffman" if coded else "")
+    ec = bits.endswith("ec")
+    return (f"pruned, shared {bits.removesuffix('ec')} bits" + (", entropy-constrained" if ec else "")
+            + (", huffman" if coded else ""))
 
 
 def render_deep(rows: list) -> str:
@@ -116,9 +124,12 @@ def render_deep(rows: list) -> str:
     lines.append("")
     for r in rows:
         if r["stage"].endswith("+huffman") and "shared" in r["stage"]:
-            lines.append(f"- {_stage(r['stage'])}: the coded indices carry `{r['H']:.2f}` bits of entropy a weight "
-                         f"(`{r['H_zero']:.2f}` of them for zero or not), `{r['H_prev']:.2f}` given the previous "
-                         f"weight of the row.")
+            bits = r["stage"].removeprefix("pruned+shared").split("ec")[0]
+            ec = (f" (`share_weights(net, {bits}, entropy={r['entropy_lambda']})`: `{r['zeros']:.1%}` of the weights zero)"
+                  if "entropy_lambda" in r else "")
+            lines.append(f"- {_stage(r['stage'])}{ec}: the coded indices carry `{r['H']:.2f}` bits of entropy a "
+                         f"weight (`{r['H_zero']:.2f}` of them for zero or not), `{r['H_prev']:.2f}` given the "
+                         f"previous weight of the row.")
     return "\n".join(lines)
 
 

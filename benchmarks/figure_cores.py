@@ -46,7 +46,8 @@ def calibration_cell(est: dict) -> str:
     n = len(error["points"])
     cell = f"off by up to {error['overall_max_abs']:.0%} on {n} published point{'s' if n > 1 else ''}"
     if error["fit"]["applied"]:
-        return cell + ", fitted"
+        held = max((abs(v) for v in (error["fit"]["held_out"] or {}).values()), default=None)
+        return cell + ", fitted" + ("" if held is None else f" (each point left out of the fit: up to {held:.0%})")
     if "does not reproduce these points' software" in est["calibration_note"]:
         return cell + "; not fitted: the points ran older CMSIS-NN kernels than the twin build"
     return cell + "; not fitted: the fit stays over 15%"

@@ -13,7 +13,8 @@ the layers' weights as their kernels store them (coded layers: tables, block off
 against the int8 weights, every constant the kernels read (weights, biases, requantization,
 packed forms), and one inference's instructions on the stand-in, in all and in the coded
 layers alone, against the int8 build's. QEMU counts instructions, not cycles (the target is <= 1.5x int8 cycles
-on the M7). --timeout: seconds of the emulator's own time per answer beyond the known work.
+on the M7): --estimate also prices each build's layers with the board's timing model (tinygen.cycles; one logged
+run per build, constants in flash as built here). --timeout: seconds of the emulator's own time per answer beyond the known work.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def weight_flash(graph) -> tuple[int, int]:
     return plain, stored
 
 
-def measure(name: str, board, variants: list[str], timeout: float) -> dict:
+def measure(name: str, board, variants: list[str], timeout: float, estimate: bool = False) -> dict:
     from tinygen.compiler import compile_source, load_source
-    from tinygen.fit.autotune import measure_standin
+    from tinygen.fit.standin import measure_standin, measure_standin_cycles
     from tinygen.passes import CompileOptions
     from tinygen.quant.weight_spec import parse_weights
 
@@ -91,24 +92,34 @@ def measure(name: str, board, variants: list[str], timeout: float) -> dict:
         row[label] = {"weights_int8": plain, "weights": stored, "constants": const_flash(graph),
                       "instructions": sum(layers.values()), "layers": layers, "coded": coded,
                       "arena": graph.meta["memory"].arena_size}
+        if estimate:
+            cycles = measure_standin_cycles(source, graph, board, timeout)
+            row[label].update(cycles=sum(cycles.values()), layer_cycles=cycles)
     return row
 
 
+def _coded_ratio(v: dict, base: dict, key: str) -> float:
+    """The coded layers' `key` ("layers": instructions, "layer_cycles": est. cycles) against int8's."""
+    c8 = sum(base[key][n] for n in v["coded"])
+    return sum(v[key][n] for n in v["coded"]) / c8 if c8 else 1.0
+
+
 def table(rows: list[dict], variants: list[str]) -> str:
+    cycles = all("cycles" in r["int8"] for r in rows)
     head = (f"{'model':<6} {'weights':<15} {'weight bytes':>12} {'x int8':>7} {'constants':>10} "
-            f"{'instructions':>12} {'x int8':>7} {'coded':>5} {'x int8 (coded)':>14} {'arena +':>7}")
+            f"{'instructions':>12} {'x int8':>7} {'coded':>5} {'x int8 (coded)':>14} {'arena +':>7}"
+            + (f" {'est. cycles':>12} {'x int8':>7} {'x int8 (coded)':>14}" if cycles else ""))
     lines = [head, "-" * len(head)]
     for r in rows:
         base = r["int8"]
         for label in ["int8", *variants]:
             v = r[label]
-            coded = v["coded"]
-            c8 = sum(base["layers"][n] for n in coded)
-            cv = sum(v["layers"][n] for n in coded)
             lines.append(f"{r['model']:<6} {label:<15} {v['weights']:>12,} {v['weights'] / base['weights']:>7.3f} "
                          f"{v['constants']:>10,} {v['instructions']:>12,} "
-                         f"{v['instructions'] / base['instructions']:>7.2f} {len(coded):>5} "
-                         f"{(cv / c8 if c8 else 1.0):>14.2f} {v['arena'] - base['arena']:>7,}")
+                         f"{v['instructions'] / base['instructions']:>7.2f} {len(v['coded']):>5} "
+                         f"{_coded_ratio(v, base, 'layers'):>14.2f} {v['arena'] - base['arena']:>7,}"
+                         + (f" {v['cycles']:>12,} {v['cycles'] / base['cycles']:>7.2f} "
+                            f"{_coded_ratio(v, base, 'layer_cycles'):>14.2f}" if cycles else ""))
     return "\n".join(lines)
 
 
@@ -121,10 +132,12 @@ def main(argv=None) -> int:
     ap.add_argument("--weights", nargs="+", default=list(VARIANTS), metavar="SPEC",
                     help=f"--weights specs to compare with int8 (default: {' '.join(VARIANTS)})")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--estimate", action="store_true",
+                    help="also the board's estimated cycles per layer (tinygen.cycles), in all and in the coded layers")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
     board = get_board(args.board)
-    rows = [measure(name, board, args.weights, args.timeout or DEFAULT_TIMEOUT) for name in args.models]
+    rows = [measure(name, board, args.weights, args.timeout or DEFAULT_TIMEOUT, args.estimate) for name in args.models]
     print(f"--weights vs int8 on the {args.board} stand-in: bytes of the layers' weights as the kernels store them "
           "(the int8 build's DSP kernels store some widened) and of all constants; executed instructions of one "
           "inference, in all and in the huffman-coded layers; each against the int8 build")

@@ -1,8 +1,9 @@
-"""--weights lut on the MLPerf KWS and IC models: weight flash against int8, how often the
-shared-weight model's top-1 class agrees with int8's (and by how many LSB the outputs differ),
-and executed instructions on a board's stand-in against the int8 build.
+"""--weights lut on the MLPerf KWS and IC models (and AD, the autoencoder of one-row fully connected
+layers, with --models ad): weight flash against int8, how often the shared-weight model's top-1
+class agrees with int8's (and by how many LSB the outputs differ), and executed instructions on a
+board's stand-in against the int8 build.
 
-    .venv/bin/python benchmarks/lut_models.py [--models kws ic] [--bits 4 3 2] [--tables tensor channel]
+    .venv/bin/python benchmarks/lut_models.py [--models kws ic ad] [--bits 4 3 2] [--tables tensor channel]
                                               [--samples 64] [--standin [--board n6570] [--estimate]]
                                               [--kws-corpus] [--json out.json]
 
@@ -42,7 +43,8 @@ from tinygen.quant.weight_spec import parse_weights  # noqa: E402
 from tinygen.ref.interpreter import run  # noqa: E402
 from tinygen.report.weights import stored_weight_bytes  # noqa: E402
 
-MODELS = {"kws": "kws_dscnn_int8.tflite", "ic": "ic_resnet8_int8.tflite"}
+MODELS = {"kws": "kws_dscnn_int8.tflite", "ic": "ic_resnet8_int8.tflite", "ad": "ad_autoencoder_int8.tflite"}
+DEFAULT_MODELS = ["kws", "ic"]
 DIR = Path(__file__).resolve().parents[1] / "examples" / "mlperf-tiny"
 
 
@@ -132,7 +134,7 @@ def _print_layers(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
     ap.add_argument("--bits", nargs="+", type=int, default=[4, 3, 2])
     ap.add_argument("--tables", nargs="+", default=["tensor", "channel"], choices=["tensor", "channel"])
     ap.add_argument("--samples", type=int, default=64)

@@ -330,11 +330,12 @@ def test_library_cli_default_name_is_the_model_name(tmp_path):
 
 
 def test_build_defines_carry_the_boards_kernel_tuning(sources):
-    """A library's NAME_config.h carries the board's -DTG_ cflags (TG_DUAL_ISSUE=1 on a Cortex-M7 board), which a
-    user's project does not get from the board file; a Cortex-M4 board has none."""
+    """A library's NAME_config.h carries the board's -DTG_ cflags (TG_DUAL_ISSUE=1 on a Cortex-M7 board,
+    TG_PAIRS_WHOLE=4 on the F446 with its 1 KB ART), which a user's project does not get from the board file."""
     source, _ = sources["kws"]
     for name, dual in (("f746zg", True), ("f446re", False)):
         board = get_board(name)
         graph = compile_source(source, None, CompileOptions(features=board.isa_features))
         assert (("TG_DUAL_ISSUE", "1") in build_defines(graph, board)) == dual
-        assert not any(macro == "TG_DUAL_ISSUE" for macro, _ in build_defines(graph))
+        assert (("TG_PAIRS_WHOLE", "4") in build_defines(graph, board)) == (not dual)
+        assert not any(macro in ("TG_DUAL_ISSUE", "TG_PAIRS_WHOLE") for macro, _ in build_defines(graph))

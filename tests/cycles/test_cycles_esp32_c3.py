@@ -4,12 +4,11 @@ C3's shared flash cache, and one tiny model end to end through the esp32-c3 stan
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
 
-from cycles_lib import block
+from cycles_lib import block, standin_project
 from tinygen.cycles import esp32_c3
 from tinygen.cycles.price import price
 from tinygen.cycles.qemu_log import LogFolder
@@ -105,28 +104,19 @@ def test_esp32_c3_tiny_model_prices_weight_reads_per_layer(tmp_path):
     """A conv + pointwise + dense net built for the esp32-c3: its stand-in's logged run priced by the C3 model,
     each layer's instructions those the device counts (but for its counter reads), its weights' flash misses
     added."""
-    for tool in ("riscv64-unknown-elf-gcc", "qemu-system-riscv32"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed (sudo apt-get install -y --no-install-recommends "
-                        "gcc-riscv64-unknown-elf qemu-system-misc)")
     import torch
-    from torch_models import compile_module
 
     from tinygen.board import get_board
-    from tinygen.compiler import build
     from tinygen.cycles import estimate_standin
-    from tinygen.passes import CompileOptions
-    from tinygen.ref.interpreter import quantize_input
 
     board = get_board("esp32-c3")
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(4, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(16, 32, 1),
                               torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(32 * 6 * 6, 10)).eval()
     calib = np.random.default_rng(0).standard_normal((8, 4, 6, 6)).astype(np.float32)
-    source, graph = compile_module(net, calib, options=CompileOptions(features=board.isa_features))
-    project = build(source, graph, board, tmp_path / "fw").out_dir
-    x = quantize_input(graph, source.to_graph_layout(calib[:1]))
-    est = estimate_standin(board, project, x.tobytes())
+    _, graph, project, x = standin_project(board, net, calib, tmp_path / "fw",
+                                           ("riscv64-unknown-elf-gcc", "qemu-system-riscv32"))
+    est = estimate_standin(board, project, x)
     assert est["calibrated"] is False and est["model"] == esp32_c3.NAME
     for row in est["layers"]:
         # the device's count also holds the few instructions between its counter reads and the layer's call

@@ -23,8 +23,9 @@ def test_components_sum_an_estimates_layers():
     rows = [{"instructions": 10, "core_cycles": 12.0, "fetch_cycles": 3.0, "weight_read_cycles": 5.0,
              "mix": {"load": 4, "load2": 1, "branch": 2, "alu": 3}},
             {"instructions": 5, "core_cycles": 6.0, "fetch_cycles": 1.0, "weight_read_cycles": 0.0,
-             "mix": {"fpload": 2, "branch": 1}}]
-    assert components(rows) == {"instructions": 15, "core": 18.0, "memory": 9.0, "loads": 7, "branches": 3}
+             "sram_wait_cycles": 4.0, "mix": {"fpload": 2, "branch": 1}}]
+    assert components(rows) == {"instructions": 15, "core": 18.0, "memory": 9.0, "sram": 4.0, "loads": 7,
+                                "branches": 3}
 
 
 def test_prediction_by_hand():
@@ -33,6 +34,9 @@ def test_prediction_by_hand():
     assert predict(comp, params) == 1000 + 300 + 50 + 100
     assert adjustment(comp, params) == 100 + 50 + 100
     assert adjustment(comp, IDENTITY) == 0
+    # a part's SRAM read wait states are priced from its document: added as they are, never scaled by the fit
+    assert predict({**comp, "sram": 70}, params) == 1000 + 70 + 300 + 50 + 100
+    assert adjustment({**comp, "sram": 70}, params) == adjustment(comp, params)
 
 
 def test_fit_recovers_parameters_inside_the_bounds():

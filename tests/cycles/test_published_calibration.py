@@ -1,7 +1,8 @@
 """benchmarks/calibration/published.json, the published real-board latencies that calibrate the
 timing models (issue 72): every point cites its source, its cycles follow from its clock and
-latency, a point marked usable for calibration is a CPU-only TFLM + CMSIS-NN run, and each core
-that tinygen models has such a point or the file says that none was found."""
+latency, a point marked usable for calibration is a CPU-only TFLM + CMSIS-NN run, each core
+that tinygen models has such a point or the file says that none was found, and a point priced
+with its own part's memory system (`timing`) names only [timing] keys, each cited."""
 
 import copy
 import json
@@ -26,12 +27,32 @@ def source_problem(src) -> str | None:
     return None
 
 
+# the [timing] keys a point may give for its own part (boards/README.md); never `model`: the core stays the stand-in's
+PART_TIMING = ("flash_wait_states", "code_cache_bytes", "code_line_bytes", "data_cache_bytes", "data_line_bytes",
+               "data_cache_shared", "data_miss_cycles", "weights_in", "sram_read_wait_states")
+
+
+def timing_problems(p: dict) -> list[str]:
+    """A point's own part's [timing]: known keys only, each with a source (repository, commit, path(s), what it
+    says)."""
+    name, out = p.get("id", "?"), []
+    for key in p.get("timing") or {}:
+        src = (p.get("timing_source") or {}).get(key)
+        if key not in PART_TIMING:
+            out.append(f"{name}: timing key {key} is not a part's [timing] key")
+        elif not isinstance(src, dict) or not src.get("says"):
+            out.append(f"{name}: timing {key} has no source saying it")
+        elif (why := source_problem({**src, "path": src.get("path") or ",".join(src.get("paths", []))})) is not None:
+            out.append(f"{name}: timing {key}: {why}")
+    return out
+
+
 def point_problems(p: dict) -> list[str]:
     name = p.get("id", "?")
     missing = [f for f in FIELDS if f not in p]
     if missing:
         return [f"{name}: missing {', '.join(missing)}"]
-    out = []
+    out = timing_problems(p)
     if (why := source_problem(p["source"])) is not None:
         out.append(f"{name}: {why}")
     if not p["reason"] or not p["software_stack"]:
@@ -95,6 +116,11 @@ def test_checker_catches_each_kind_of_error():
     assert any("median throughput" in m for m in wrong_rate)
     assert any("marked usable" in m for m in broken(lambda d: d["points"][usable].update(stack_class="other")))
     assert any("id repeated" in m for m in broken(lambda d: d["points"].append(d["points"][usable])))
+    part = next(i for i, p in enumerate(doc["points"]) if p.get("timing"))
+    key = next(iter(doc["points"][part]["timing"]))
+    assert any("no source" in m for m in broken(lambda d: d["points"][part]["timing_source"].pop(key)))
+    assert any("commit" in m for m in broken(lambda d: d["points"][part]["timing_source"][key].update(commit="x")))
+    assert any("not a part's" in m for m in broken(lambda d: d["points"][part]["timing"].update(model="cortex-m7")))
     core = doc["points"][usable]["core"]
 
     def drop_core(d):

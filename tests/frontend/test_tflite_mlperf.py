@@ -177,13 +177,13 @@ def test_tflite_s8_total_macs(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board_name, suffix", [("f746zg", "_dsp"), ("esp32-c3", "_rv32"), ("n6570", "_mve"),
-                                                ("u585", "_dsp")])
+                                                ("u585", "_dsp"), ("f446re", "_dsp")])
 @pytest.mark.parametrize("name", MODELS)
 def test_tflite_s8_standin_firmware_equals_tflm(name, board_name, suffix, tmp_path):
     """The firmware built for the Nucleo-F746ZG (or the ESP32-C3, the STM32N6570-DK's Cortex-M55
-    with its Helium kernels, the B-U585I-IOT02A's Cortex-M33), run on its QEMU stand-in
-    (mps2-an500; RISC-V virt; mps3-an547; mps2-an505) through the serial protocol, equals TFLM on
-    every input."""
+    with its Helium kernels, the B-U585I-IOT02A's Cortex-M33, the Nucleo-F446RE with its own
+    -DTG_ loop switches), run on its QEMU stand-in (mps2-an500; RISC-V virt; mps3-an547;
+    mps2-an505; mps2-an386) through the serial protocol, equals TFLM on every input."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device

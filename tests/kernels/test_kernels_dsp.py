@@ -49,13 +49,16 @@ def test_dsp_kernel_compiles_strict(source, core, tmp_path):
 
 
 @needs_arm_gcc
+@pytest.mark.parametrize("board, core, define", [("f746zg", "cortex-m7", "-DTG_DUAL_ISSUE=1"),
+                                                 ("f446re", "cortex-m4", "-DTG_PAIRS_WHOLE=4")])
 @pytest.mark.parametrize("source", DSP_SOURCES, ids=lambda p: p.stem)
-def test_dsp_kernel_compiles_strict_with_the_m7_boards_defines(source, tmp_path):
-    """The Cortex-M7 boards' own -D switches (TG_DUAL_ISSUE: the loops scheduled for dual issue) take
-    other code paths; those compile with the strict flags too."""
-    defines = [f for f in get_board("f746zg").cflags if f.startswith("-D")]
-    assert "-DTG_DUAL_ISSUE=1" in defines
-    cmd = [ARM_GCC, "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES['cortex-m7']}", *STRICT,
+def test_dsp_kernel_compiles_strict_with_the_boards_defines(source, board, core, define, tmp_path):
+    """The boards' own -D switches take other code paths: the Cortex-M7's TG_DUAL_ISSUE (the loops
+    scheduled for dual issue), the F446's TG_PAIRS_WHOLE (the pair loop kept a loop where its 1 KB
+    ART would not hold it unrolled); those compile with the strict flags too."""
+    defines = [f for f in get_board(board).cflags if f.startswith("-D")]
+    assert define in defines
+    cmd = [ARM_GCC, f"-mcpu={core}", "-mthumb", "-mfloat-abi=hard", f"-mfpu={CORES[core]}", *STRICT,
            *defines, *KERNEL_INCLUDES, "-c", str(source), "-o", str(tmp_path / "k.o")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -19,6 +19,7 @@ import pytest
 
 from rows3_lib import check_seed, compile_chain, served_after_preferred
 from standin_lib import needs_qemu
+from tinygen.board import get_board
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
 
 ROWS3 = "tg_conv2d_rows3_s8_dsp"
@@ -100,6 +101,25 @@ def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_conv_rows3_s8_dsp_standin(board, seed, tmp_path):
     _check(board, seed, tmp_path)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_conv_rows3_s8_dsp_five_and_six_steps_standin(board, tmp_path):
+    """Depths of 6 and 5 steps (27: 3x3 over 3 channels, IC's first conv; 20: 2x2 over 5; 24: 3x2 over 4):
+    unrolled whole on the F746, a loop of 3 or 5 steps under the F446's -DTG_ROWS3_WHOLE=4
+    (boards/nucleo-f446re.toml, its 1 KB ART); equal the reference either way."""
+    board = get_board(board)
+    layers = [(3, 5, (3, 3), (1, 1), (1, 1)), (5, 4, (2, 2), (1, 1), (0, 0)), (4, 6, (3, 2), (1, 1), (1, 0))]
+    torch.manual_seed(9)
+    net = Chain(layers)
+    for prm in net.parameters():
+        torch.nn.init.uniform_(prm, -0.5, 0.5)
+    net.eval()
+    calib = np.random.default_rng(9).standard_normal((16, 3, 7, 8)).astype(np.float32)
+    compiled = compile_with(ROWS3, net, calib, board.isa_features, True)
+    assert len(compiled[3]) == 3
+    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board.name} depths 27, 20, 24", True, None, False)
 
 
 @needs_qemu

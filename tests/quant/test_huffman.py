@@ -102,7 +102,23 @@ def test_codebook_indices_are_coded_and_decode_through_the_tables(groups):
     assert symbols_of(w, table).max() < 16
     packed = encode(w, table)
     assert np.array_equal(decode(packed, 6, 40), w)
-    assert packed[2] == groups and packed[3] == 16
+    # groups 1: the table is not ranked; it is stored up to the last index used
+    width = idx.max() + 1 if groups == 1 else max(len(np.unique(r)) for r in idx)
+    assert packed[2] == groups and packed[3] == width < 16
+
+
+def test_table_entries_no_row_uses_are_not_stored():
+    """Entropy-constrained sharing leaves most of a 16-entry table unused: ranked, the unused
+    entries come last in every row and the stored tables stop at the widest row's last used one."""
+    rng = np.random.default_rng(3)
+    table = np.sort(rng.integers(-127, 128, (8, 16)), axis=1).astype(np.int8)
+    used = np.stack([rng.permutation(16)[:3] for _ in range(8)])           # 3 entries per row, anywhere
+    idx = np.take_along_axis(used, rng.integers(0, 3, (8, 50)), axis=1)
+    w = np.take_along_axis(table, idx, axis=1)
+    packed = encode_symbols(idx, table)
+    assert packed[3] == 3 and np.array_equal(decode(packed, 8, 50), w)
+    full = encode_symbols(np.concatenate([idx, np.arange(16)[None].repeat(8, 0)], axis=1), table)
+    assert full[3] == 16
 
 
 def test_a_weight_missing_from_its_table_is_refused():

@@ -136,6 +136,8 @@ SCHEMA = {
         "flash_wait_states": _k(INTEGER, NO, "flash wait states at `clock_hz` (the cycles of one cache miss)"),
         "code_cache_bytes": _k(INTEGER, NO, "the instruction cache (or ART accelerator), in bytes"),
         "code_line_bytes": _k(INTEGER, NO, "its line, in bytes"),
+        "code_cache_ways": _k(INTEGER, NO, "its lines per set (`0` or absent: fully associative); the cycle "
+                                           "estimate simulates it, least recently used, over the executed blocks"),
         "data_cache_bytes": _k(INTEGER, NO, "the cache that data reads from flash (weights) go through, in bytes "
                                             "(`0`: none)"),
         "data_line_bytes": _k(INTEGER, NO, "its line, in bytes (default `16`)"),

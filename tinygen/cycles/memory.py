@@ -1,13 +1,20 @@
 """Instruction fetch from flash: the wait states the board file states, hidden
 by its cache (Cortex-M7 L1 I-cache) or accelerator (STM32F4 ART).
 
-A segment's code footprint (the distinct lines its blocks span) misses once
-(cold); a footprint larger than the cache also misses in proportion to the
-overflow on every line fetch (capacity, as if lines were evicted uniformly).
-Each miss costs the wait states. The flash prefetch buffer, which hides some
-sequential misses, is not modelled: this side is an upper bound. Data read
-from flash (weights) is priced apart (weight_reads): QEMU's log has no data
-addresses, so it follows from each kernel's known access pattern.
+A logged run (tinygen.cycles.run) fetches every executed block through a
+simulation of the board's code cache (code_cache) in the order the blocks
+ran: the lines that missed cost the wait states each. The flash prefetch
+buffer, which hides some sequential misses, is not modelled: this side is an
+upper bound.
+
+A segment folded without the simulation (no cache given to the LogFolder)
+gets the coarse bound instead: its code footprint (the distinct lines its
+blocks span) misses once (cold), and a footprint larger than the cache also
+misses in proportion to the overflow on every line fetch, as if lines were
+evicted uniformly, which prices a loop that fits as missing when cold code
+around it does not. Data read from flash (weights) is priced apart
+(weight_reads): QEMU's log has no data addresses, so it follows from each
+kernel's known access pattern.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ def fetch_stall_cycles(segment: Segment, timing: dict) -> float:
     ws = int(timing.get("flash_wait_states", 0))
     if ws == 0 or not segment.lines:
         return 0.0
+    if segment.fetch_misses is not None:            # simulated over the executed sequence (code_cache)
+        return float(segment.fetch_misses * ws)
     ratio = _ratio(timing)
     footprint = len({line // ratio for line in segment.lines})
     fetches = segment.line_fetches / ratio

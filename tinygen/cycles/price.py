@@ -31,19 +31,31 @@ class Priced:
     by_class: dict[str, float] = field(default_factory=dict)
     mix: dict[str, int] = field(default_factory=dict)       # executed instructions per class
     weight_cycles: float = 0.0                              # flash weight reads (weight_reads), set by the caller
+    sram_cycles: float = 0.0                                # SRAM read wait states (sram), set by the caller
 
     @property
     def cycles(self) -> float:
-        return self.core_cycles + self.fetch_cycles + self.weight_cycles
+        return self.core_cycles + self.fetch_cycles + self.weight_cycles + self.sram_cycles
 
     def add_weight_reads(self, cycles: float) -> None:
         self.weight_cycles = cycles
         if cycles:
             self.by_class["flash weight reads"] = cycles
 
+    def add_sram_waits(self, cycles: float) -> None:
+        self.sram_cycles = cycles
+        if cycles:
+            self.by_class["SRAM read wait states"] = cycles
 
-def model_for(board) -> tuple[object, dict]:
-    timing = board.raw.get("timing")
+
+def model_for(board, timing: dict | None = None) -> tuple[object, dict]:
+    """The board's core model and [timing]; `timing`: another memory system to price with (a calibration
+    point's own part, benchmarks/cycle_estimates.py), which must name the same core model."""
+    own = board.raw.get("timing")
+    if timing and own and timing.get("model") != own.get("model"):
+        raise UsageError(f"the timing given names the {timing.get('model')} model, board {board.name}'s core is "
+                         f"{own.get('model')}", "price a part only on a stand-in of its own core")
+    timing = timing or own
     if not timing or timing.get("model") not in MODELS:
         raise UsageError(f"board {board.name} has no cycle model",
                          f"add [timing] model = one of {', '.join(MODELS)} to {board.path} (boards/README.md)")
@@ -79,7 +91,8 @@ def layer_rows(priced: list[Priced], names: list[str], board, params: dict | Non
     rows = []
     for name, p in zip(names, priced):
         row = {"name": name, "instructions": p.instructions, "fetch_cycles": p.fetch_cycles,
-               "weight_read_cycles": p.weight_cycles, "core_cycles": p.core_cycles, "mix": p.mix}
+               "weight_read_cycles": p.weight_cycles, "sram_wait_cycles": p.sram_cycles, "core_cycles": p.core_cycles,
+               "mix": p.mix}
         row["fit_cycles"] = adjustment(components([row]), params or IDENTITY)
         seconds = (p.cycles + row["fit_cycles"]) / board.clock_hz
         rows.append({**row, "cycles": p.cycles + row["fit_cycles"], "ms": seconds * 1e3,
@@ -87,11 +100,12 @@ def layer_rows(priced: list[Priced], names: list[str], board, params: dict | Non
     return rows
 
 
-def summary(rows: list[dict], board, model, seconds_logging: float | None = None) -> dict:
+def summary(rows: list[dict], board, model, seconds_logging: float | None = None, timing: dict | None = None) -> dict:
     total = {k: sum(r[k] for r in rows) for k in ("instructions", "cycles", "ms")}
     energy = None if any(r["energy_j"] is None for r in rows) else sum(r["energy_j"] for r in rows)
     return {"label": LABEL, "model": model.NAME, "calibrated": model.CALIBRATED, "fit": dict(model.FIT),
-            "calibration_note": getattr(model, "CALIBRATION", UNCALIBRATED), "clock_hz": board.clock_hz, "timing": dict(board.raw["timing"]),
+            "calibration_note": getattr(model, "CALIBRATION", UNCALIBRATED), "clock_hz": board.clock_hz,
+            "timing": dict(timing or board.raw["timing"]),
             "power": {k: board.power.get(k) for k in ("supply_v", "run_current_a", "source", "confirmed")},
             "layers": rows, "total": {**total, "energy_j": energy}, "logging_seconds": seconds_logging}
 

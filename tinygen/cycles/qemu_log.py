@@ -20,13 +20,17 @@ the layer it fell in depend on the host's timing (one block more, now and then).
 
 Segments: a block starting at one of `starts` opens a segment (a layer, a
 microbenchmark), one starting at one of `stops` closes it; blocks outside a
-segment are not counted.
+segment are not counted. Given the board's code cache (code_cache), every
+block that ran, inside a segment or not, fetches its lines through it in the
+order they ran, and each segment counts the lines that missed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from tinygen.cycles.code_cache import CodeCache
 
 # Thumb prints a 32-bit instruction as two halfwords ("f8d0 3000"), RISC-V as one word ("02a58633"); both
 # print a 16-bit one (Thumb, RISC-V C) as four hex digits
@@ -62,6 +66,7 @@ class Segment:
     runs: dict[tuple[int, bool], int] = field(default_factory=dict)
     lines: set[int] = field(default_factory=set)      # 16-byte code lines fetched
     line_fetches: int = 0
+    fetch_misses: int | None = None                   # lines that missed the simulated code cache (None: none given)
 
     def instructions(self, blocks: list[Block]) -> int:
         return sum(len(blocks[b].insns) * n for (b, _), n in self.runs.items())
@@ -72,8 +77,10 @@ class LogFolder:
 
     LINE = 16                   # bytes per code line for the fetch model (ART / cache lines are 16 or 32)
 
-    def __init__(self, starts: set[int], stops: set[int]):
+    def __init__(self, starts: set[int], stops: set[int], cache: CodeCache | None = None):
         self.starts, self.stops = starts, stops
+        self.cache = cache
+        self._fetch: tuple[int, Segment | None] | None = None     # (block, its segment) that ran last, not yet fetched
         self.blocks: list[Block] = []
         self._latest: dict[int, int] = {}            # pc -> index of its latest translation
         self._pending: list[Insn] | None = None
@@ -110,6 +117,7 @@ class LogFolder:
 
     def _ran(self, pc: int) -> None:
         self._reopened = None
+        self._fetched()
         if pc in self.stops:
             self._finish_last(pc)
             self._open = None
@@ -119,12 +127,18 @@ class LogFolder:
             self._reopened = (self._open,)
             self._open = Segment()
             self.segments.append(self._open)
+        b = self._latest.get(pc)
         if self._open is None:
+            if b is not None and self.cache is not None:
+                self._fetch = (b, None)
             return
         self._finish_last(pc)
-        b = self._latest.get(pc)
         if b is None:
             return
+        if self.cache is not None:
+            self._fetch = (b, self._open)
+            if self._open.fetch_misses is None:
+                self._open.fetch_misses = 0
         self._last = b
         block = self.blocks[b]
         first, last = block.pc // self.LINE, (block.end - 1) // self.LINE
@@ -132,8 +146,18 @@ class LogFolder:
         self._open.line_fetches += self._last_fetches
         self._open.lines.update(range(first, last + 1))
 
+    def _fetched(self) -> None:
+        """The block traced last ran: its lines go through the code cache."""
+        if self._fetch is not None:
+            b, segment = self._fetch
+            misses = self.cache.fetch(self.blocks[b].pc, self.blocks[b].end)
+            if segment is not None:
+                segment.fetch_misses += misses
+            self._fetch = None
+
     def _not_run(self) -> None:
         """The block traced last did not run (module docstring): take back what its Trace did."""
+        self._fetch = None
         if self._last is not None and self._open is not None:
             self._open.line_fetches -= self._last_fetches
         self._last = None
@@ -153,6 +177,7 @@ class LogFolder:
 
     def finish(self) -> list[Segment]:
         self._close_block()
+        self._fetched()
         self._finish_last(-1)
         return self.segments
 

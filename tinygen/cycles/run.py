@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from tinygen.cycles.code_cache import CodeCache, code_cache_for
 from tinygen.cycles.qemu_log import LogFolder
 from tinygen.hil.deadline import STANDIN
 from tinygen.errors import TinygenError
@@ -44,8 +45,8 @@ def symbols(elf: Path, names: tuple[str, ...], nm: str = "arm-none-eabi-nm") -> 
 class LoggedRun:
     """QEMU's log through a FIFO into a LogFolder, for the life of the block."""
 
-    def __init__(self, starts: set[int], stops: set[int]):
-        self.folder = LogFolder(starts, stops)
+    def __init__(self, starts: set[int], stops: set[int], cache: CodeCache | None = None):
+        self.folder = LogFolder(starts, stops, cache)
         self._dir = tempfile.TemporaryDirectory(prefix="tg-qemu-log-")
         self.fifo = Path(self._dir.name) / "exec.log"
         os.mkfifo(self.fifo)
@@ -103,7 +104,8 @@ def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], time
 
     elf = firmware_elf(project)
     addr = symbols(elf, (LAYER_START, LAYER_STOP))
-    with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}) as log:
+    cache = code_cache_for(board.raw.get("timing") or {})      # the board's code cache, simulated (memory)
+    with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}, cache) as log:
         emu = Emulator(board, elf, extra_args=log.qemu_args)
         with emu as url:
             clock = clock_for([emu.proc.pid, os.getpid()], "QEMU with its execution log")

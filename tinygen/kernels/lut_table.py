@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from tinygen.kernels.depthwise_narrow_lut import narrow_lut_pack, narrow_lut_scratch
 from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
                                        DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP)
@@ -20,7 +22,8 @@ from tinygen.kernels.lut_rv32_pack import blocks_bytes, blocks_lut_rv32, depthwi
 from tinygen.kernels.mve_table import mve_kernels
 from tinygen.kernels.rv32 import rv32_kernels
 from tinygen.kernels.spec import _REQUANT, KernelSpec
-from tinygen.kernels.specialize import LUT_DECODES
+from tinygen.kernels.specialize import (BOUNDED, FOLDED, GENERAL, LUT_DECODES, POS, requant_bounded, requant_folded,
+                                        sign_add_needed)
 from tinygen.quant.pack_lut import decoded_bytes, layer_rows, pack_lut
 
 OUT_AXIS = WEIGHT_OUT_AXIS         # where a MAC op's weight tensor has its output channels (tinygen.ir)
@@ -177,6 +180,38 @@ FC_BLOCK_DECODE = replace(
     scratch=lambda p: decoded_bytes(fc_block_rows(p) * p["in_features"]),
     calls=(FC_DSP.source, *FC_DSP.calls, DECODER))
 
+PAIRS_TABLE_BYTES = 1024   # TG_LUT_PAIRS_TABLE_BYTES (tg_lut.h): 256 int16 pairs
+
+
+def pairs_scratch(p: dict) -> int:
+    """TG_LUT_PAIRS_BYTES: tg_fully_connected_lut_pairs_s8_dsp's input pairs (16 bytes per row word of 8
+    indices), then its table of weight pairs."""
+    return PAIRS_TABLE_BYTES + 16 * -(-p["in_features"] // 8)
+
+
+def _one_row_4bit_tensor(graph, node) -> bool:
+    """A fully connected layer of one row with 4-bit indices and one table for the tensor."""
+    cb = graph.tensor(node.param("weight")).codebook if _one_row(graph, node) else None
+    return cb is not None and cb.bits == 4 and cb.axis is None
+
+
+def pairs_pack(p: dict, consts: dict) -> np.ndarray:
+    """tg_fully_connected_lut_pairs_s8_dsp's packed constant: LUT.md's, then one word, the layer's
+    requantization as a specialized layer's `bounded` (tinygen.kernels.specialize: FOLDED, BOUNDED or
+    GENERAL, with POS where the layer needs no sign's ADD), found at build time."""
+    bias, m, s = consts.get("bias"), consts["multiplier"], consts["shift"]
+    bounded = requant_bounded(p["in_features"], bias, m, s)
+    mode = FOLDED if requant_folded(bounded, s, p["output_offset"]) else BOUNDED if bounded else GENERAL
+    if mode != GENERAL and not sign_add_needed(p):
+        mode |= POS
+    return np.concatenate([pack_lut(consts["codebook"], 0), np.asarray([mode], np.uint32)])
+
+
+# the same layers (4 bits, one table) multiplied straight from a table of weight pairs: no decoded weights
+FC_PAIRS = replace(FC_BLOCK_DECODE, name="tg_fully_connected_lut_pairs_s8_dsp",
+                   source="kernels/tg_fully_connected_lut_pairs_s8_dsp.c", scratch=pairs_scratch,
+                   pack=pairs_pack, accepts=_one_row_4bit_tensor, calls=())
+
 LUT_KERNELS: tuple[KernelSpec, ...] = (
     # RV32IM (the ESP32-C3): any pointwise layer too (its weights in RAM, not only tg_conv2d_1x1_s8_rv32's)
     _rv32("tg_conv2d_s8_rv32", "tg_conv2d_lut_decode_s8_rv32", blocks_lut_rv32, blocks_bytes),
@@ -186,6 +221,7 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
           depthwise_bytes),
     # the ARMv7E-M DSP extension (Cortex-M4/M7, M33, M55)
     DEPTHWISE_NARROW_DECODE,
+    FC_PAIRS,
     FC_BLOCK_DECODE,
     *(_decoding(int8, name, accepts) for int8, name, accepts in _DECODING),
     _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
@@ -195,5 +231,5 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 )
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["DECODER", "FC_BLOCK_BYTES", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS", "ROW_AXIS",
-           "decode_rows", "decoded_bytes", "fc_block_rows", "shares_weights"]
+__all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS",
+           "ROW_AXIS", "decode_rows", "decoded_bytes", "fc_block_rows", "pairs_pack", "pairs_scratch", "shares_weights"]

@@ -86,6 +86,9 @@ Weight sharing (tinygen/nn/shared.py, Deep Compression's trained quantization):
 trainable centroids per output channel; fine-tuning trains the centroids, and the op config
 gains {"shared": {"bits": b, "axis": "channel"}}: the build stores each layer's indices and
 its per-channel tables of integer codes (the weight tensor's Codebook, source "nn").
+`share_weights(model, bits, entropy=LAMBDA)` clusters for `--weights huffman` instead: the
+entropy-constrained assignment (tinygen/nn/ecsq.py) weighs each index's code length against
+the weight's error, so a few centroids take most weights and the coded indices are short.
 
 Pruning (tinygen/nn/prune.py, Deep Compression's first step): `prune_weights(model, 0.7)`
 zeros the 70% of each int8 QConv2d / QLinear's weights smallest in magnitude behind a fixed

@@ -25,6 +25,14 @@ keeps its pruned weights exactly zero: centroid 0 of every channel is fixed at 0
 trained: its gradient is 0), every pruned weight is assigned to it, and only the kept weights
 are clustered into the other 2**bits - 1 centroids. The mask is taken off (the zeros live in
 the assignment), so the saved model holds no mask.
+
+share_weights(model, bits, entropy=LAMBDA) clusters for the entropy coder (`--weights huffman`):
+k-means first, then the entropy-constrained assignment of tinygen/nn/ecsq.py (each weight on the
+centroid that minimises its distortion plus LAMBDA times its index's code length), so a few
+centroids (the zero of a pruned layer above all) take most weights and the coded indices are
+short; a kept weight of a pruned layer may join the zero. The assignment is then fixed, as
+k-means' is, and fine-tuning trains the centroids. The saved model is the same structure (the
+assignment is a buffer), so it loads with a plain share_weights(model, bits).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from tinygen.errors import ModelError
+from tinygen.nn.ecsq import ecsq_1d
 from tinygen.nn.layers import QConv2d, QLinear
 from tinygen.nn.prune import pruned_mask
 
@@ -89,7 +98,8 @@ class SharedWeight(nn.Module):
         return torch.gather(table, 1, flat).reshape(self.assign.shape)
 
 
-def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = None) -> list[str]:
+def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = None,
+                  entropy: float | None = None) -> list[str]:
     """Make the int8 QConv2d / QLinear layers of `model` (or only those named in `layers`, by
     module path) share 2**bits trainable centroids per output channel, clustered from their
     current weights. Returns the layers changed. Unnamed layers whose channels hold so few
@@ -98,9 +108,14 @@ def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = No
     model, then fine-tune; to load a saved shared model, build the network, call
     share_weights with the same arguments, then load_state_dict. A layer pruned by
     prune_weights keeps its zeros (centroid 0 fixed at 0.0; the module docstring); to load a
-    saved pruned and shared model, call prune_weights first as it was called."""
+    saved pruned and shared model, call prune_weights first as it was called. entropy=LAMBDA
+    (>= 0): the entropy-constrained assignment (the module docstring), for --weights huffman."""
     if bits not in BITS:
         raise ModelError(f"share_weights(bits={bits}): 2 to 6 bits", hint="e.g. bits=4 (16 centroids per channel)")
+    if entropy is not None and not (isinstance(entropy, (int, float)) and not isinstance(entropy, bool)
+                                    and np.isfinite(entropy) and entropy >= 0):
+        raise ModelError(f"share_weights(entropy={entropy}): a weight of code length >= 0",
+                         hint="e.g. entropy=0.1 (bits of index cost against the weights' distortion)")
     named = dict(model.named_modules())
     targets = list(named) if layers is None else layers
     missing = [n for n in targets if n not in named]
@@ -125,7 +140,7 @@ def share_weights(model: nn.Module, bits: int = 4, layers: list[str] | None = No
             continue                    # the table alone is as large as the channel's int8 weights
         if parametrize.is_parametrized(layer, "weight") and pruned_mask(layer) is None:
             raise ModelError(f"share_weights: {name} shares its weights already", hint="call it once per layer")
-        _share(layer, bits)
+        _share(layer, bits, entropy)
         changed.append(name)
     return changed
 
@@ -135,7 +150,7 @@ def _layers(named: dict) -> list[str]:
 
 
 @torch.no_grad()
-def _share(layer: nn.Module, bits: int) -> None:
+def _share(layer: nn.Module, bits: int, entropy: float | None = None) -> None:
     mask = pruned_mask(layer)
     w = layer.weight.detach().double().cpu().numpy()        # pruned: 0.0 where the mask is False
     k = 1 << bits
@@ -145,12 +160,17 @@ def _share(layer: nn.Module, bits: int) -> None:
     if mask is None:
         for o, row in enumerate(rows):
             centroids[o], assign[o] = kmeans_1d(row, k)
+            if entropy is not None:
+                centroids[o], assign[o] = ecsq_1d(row, centroids[o], entropy)
     else:                               # centroid 0 is the pruned weights' 0.0; the kept share the rest
         kept = mask.cpu().numpy().reshape(rows.shape)
         for o, row in enumerate(rows):
             c, a = kmeans_1d(row[kept[o]], k - 1)
             centroids[o, 1:] = c
             assign[o, kept[o]] = a + 1
+            if entropy is not None:     # the kept may join the zero; the pruned stay on it
+                centroids[o], assign[o, kept[o]] = ecsq_1d(row[kept[o]], centroids[o], entropy,
+                                                           fixed_zero=int((~kept[o]).sum()))
     dev = layer.weight.device
     shared = SharedWeight(torch.from_numpy(centroids).float().to(dev),
                           torch.from_numpy(assign.reshape(w.shape)).to(dev), zero=mask is not None)

@@ -18,7 +18,8 @@ construction break by symbol.
 The packed constant, uint32 words (little-endian), as firmware/kernels/huffman/tg_kernels_huffman.h
 describes it:
     [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
-    [3] table width (2**bits; 0: none)  [4] n_long (symbols with codes longer than peek)
+    [3] table width (0: none): the entries up to the last one a row uses (ranked, the unused
+        of a 2**bits table come last and are not stored)  [4] n_long (symbols with codes longer than peek)
     [5] peek   [6 .. 6+n_blocks]   bit offset of each block in the stream, then the stream's length
     fast: 2**peek uint16 entries, (length << 8) | symbol, 0 where a longer code starts (padded to a word)
     limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
@@ -153,6 +154,8 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     sym = np.asarray(sym, dtype=np.uint8)
     if table is not None and table.shape[0] > 1:
         sym, table = rank_rows(sym, np.asarray(table, dtype=np.int8))
+    if table is not None:               # the entries past the last one used are not stored
+        table = np.asarray(table)[:, :int(sym.max(initial=0)) + 1]
     out_c, depth = sym.shape
     block = block or block_rows(out_c, depth)
     counts = np.bincount(sym.ravel(), minlength=256)

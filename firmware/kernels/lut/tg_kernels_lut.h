@@ -100,6 +100,16 @@ void tg_fully_connected_lut_block_s8_dsp(const tg_fully_connected_params_t *p, c
                                          const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
                                          const int8_t *shift, int8_t *scratch, int8_t *output);
 
+/*
+ * The same layers (one row) with 4-bit indices and one table for the tensor, multiplied straight
+ * from a table of weight pairs: each index byte's two weights as an int16 pair, built in the
+ * scratch, one SMLAD per byte of a row against the input widened to pairs (no decoded weights).
+ * Scratch: TG_LUT_PAIRS_BYTES(row words) bytes, 4-byte aligned (the input pairs, then the table).
+ */
+void tg_fully_connected_lut_pairs_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                         const uint32_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                         const int8_t *shift, int8_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,11 @@ static inline int32_t tg_lut_fc_block_rows(int32_t in_features, int32_t out_feat
     return rows > out_features ? out_features : rows;
 }
 
+/* tg_fully_connected_lut_pairs_s8_dsp's scratch: the input's pairs, 16 bytes per row word, then the
+   256 pair words of the table (tinygen.kernels.lut_table.pairs_scratch) */
+#define TG_LUT_PAIRS_TABLE_BYTES 1024
+#define TG_LUT_PAIRS_BYTES(row_words) (TG_LUT_PAIRS_TABLE_BYTES + 16 * (row_words))
+
 /* A packed constant's header, its tables and its first row. */
 typedef struct {
     int32_t bits;               /* bits per index, 2..6 */

@@ -311,8 +311,13 @@ static inline __attribute__((always_inline)) int32_t tg_pairs_out(int32_t a2, in
 
 /* Up to this many steps run unrolled whole, more in a loop: 8 saved VWW 108,000 instructions
    (1.6%) for 684 B of code, which took its flash past the CMSIS-NN build's; 6 (from 4) takes
-   VWW's first conv (depth 27: 6 steps and the tail) whole, 32,000 instructions for 184 B. */
+   VWW's first conv (depth 27: 6 steps and the tail) whole, 32,000 instructions for 184 B. A
+   board whose code cache those bytes overflow sets its own in its cflags: the F446's 1 KB ART
+   (-DTG_PAIRS_WHOLE=4, boards/nucleo-f446re.toml) keeps that layer's loop in a loop of 3 steps,
+   so the loop fits the cache. */
+#ifndef TG_PAIRS_WHOLE
 #define TG_PAIRS_WHOLE 6
+#endif
 
 /*
  * The pair loop as one asm block, where every size is a constant it can take as an

@@ -160,8 +160,12 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
    instructions of loop control fewer per channel pair, 3 steps more of code). A loop of 8
    steps would leave out half the passes' 3 instructions of loop control (KWS's pointwise layers:
    6 per channel pair) for 4 more steps of code per layer (84 B each, every instruction 32-bit):
-   over VWW's 11 such layers its flash would pass the CMSIS-NN build's. */
+   over VWW's 11 such layers its flash would pass the CMSIS-NN build's. A board whose code cache
+   6 steps unrolled overflow sets its own in its cflags: the F446's 1 KB ART (-DTG_ROWS3_WHOLE=4,
+   boards/nucleo-f446re.toml) keeps IC's first conv (depth 27) a loop of 3 steps that fits it. */
+#ifndef TG_ROWS3_WHOLE
 #define TG_ROWS3_WHOLE 6
+#endif
 
 /*
  * The pair loop of one 3-row block as one asm block: per pair the record's doubled biases
