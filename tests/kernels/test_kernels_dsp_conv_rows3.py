@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rows3_lib import check_seed, compile_chain, served_after_preferred
+from rows3_lib import check_on_standin, check_seed, compile_chain, served_after_preferred
 from standin_lib import needs_qemu
 from tinygen.board import get_board
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
@@ -111,13 +111,7 @@ def test_conv_rows3_s8_dsp_five_and_six_steps_standin(board, tmp_path):
     (boards/nucleo-f446re.toml, its 1 KB ART); equal the reference either way."""
     board = get_board(board)
     layers = [(3, 5, (3, 3), (1, 1), (1, 1)), (5, 4, (2, 2), (1, 1), (0, 0)), (4, 6, (3, 2), (1, 1), (1, 0))]
-    torch.manual_seed(9)
-    net = Chain(layers)
-    for prm in net.parameters():
-        torch.nn.init.uniform_(prm, -0.5, 0.5)
-    net.eval()
-    calib = np.random.default_rng(9).standard_normal((16, 3, 7, 8)).astype(np.float32)
-    compiled = compile_with(ROWS3, net, calib, board.isa_features, True)
+    compiled = compile_chain(ROWS3, layers, (7, 8), 9, board.isa_features)
     assert len(compiled[3]) == 3
     check_on_standin(ROWS3, board, compiled, tmp_path, f"{board.name} depths 27, 20, 24", True, None, False)
 
