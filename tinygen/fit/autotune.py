@@ -43,13 +43,10 @@ from typing import Callable
 
 from tinygen.board import Board
 from tinygen.build.kernel_code import kernel_code
-from tinygen.build.memory import MemoryFitError
 from tinygen.codegen.build_flags import switch_flags
 from tinygen.codegen.kx1_cases import KX1, case_flags
 from tinygen.compiler import SourceModel, compile_source
-from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
-from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
 from tinygen.passes.footprint import layer_flash
 from tinygen.report.kernels import choice_table, kernel_report
@@ -58,17 +55,14 @@ from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
 from tinygen.cycles.price import MODELS
 from tinygen.fit.placed_choice import place_choice
+from tinygen.fit.variants import MEASURE_ATTEMPTS, Measure, measure_variant, variant_context
 from tinygen.fit.standin import (PLACEMENTS, STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles,
                                  metric_for, priced_in, standin_memory, unavailable)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
-# (source, graph built as it is, board, timeout) -> node name -> the metric of that layer (executed
-# instructions or estimated cycles)
-Measure = Callable[[SourceModel, Graph, Board, float], dict[str, int]]
 Progress = Callable[[str], None]
-MEASURE_ATTEMPTS = 3        # a variant that timed out is measured again with twice the time, up to this often
 # --kernels auto by cycles: the candidates executing at most this many times their layer's fewest
 # instructions are priced (_priced)
 SCREEN_RATIO = 3.0
@@ -125,22 +119,6 @@ def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
         found[node.name] = [s.name for s in specs if (s.backend != "cmsis-nn" or options.cmsis_nn)
                             and (s.backend != "esp-nn" or options.esp_nn)]
     return found
-
-
-def _variant_context(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
-                     choice: dict[str, str]) -> dict:
-    """What decides which kernels a measuring build applies (the cache's not-measured records)."""
-    return {"board": board.name, "model": source.source_hash, "calib": str(calib),
-            "choice": sorted(choice.items()), "features": sorted(options.features), "cmsis_nn": bool(options.cmsis_nn),
-            "esp_nn": bool(options.esp_nn),
-            "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
-            "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
-            # lower_peak's bounds decide which swaps a measuring build makes (records made under
-            # the arena-only lowering, before the instruction bound, no longer apply)
-            "lower_peak_bounds": [options.lower_peak_flash, options.lower_peak_instructions],
-            "nested_int8": sorted(options.nested_int8),
-            # a switch's lowering floor (tinygen/switches.py relax_lowering) changes what is applied
-            **({"arena_floor": options.arena_floor} if options.arena_floor else {})}
 
 
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
@@ -260,7 +238,7 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
     width = max(len(names) for names in open_nodes.values())
     choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
                for i in range(width)]
-    contexts = [_variant_context(source, calib, options, board, c) for c in choices]
+    contexts = [variant_context(source, calib, options, board, c) for c in choices]
     settled = set()             # (node, kernel) asked for in a measuring build that applied another
     for p in labels:
         for n, names in candidates.items():
@@ -281,7 +259,7 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
         try:
             for i in todo:
                 variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
-                got = _measure_variant(measure, source, variant, board, timeout, progress)
+                got = measure_variant(measure, source, variant, board, timeout, progress)
                 variants += 1
                 applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
                 # every layer's count is worth keeping, those without a choice too
@@ -361,37 +339,6 @@ def _kernel_code(graph: Graph, board: Board, open_nodes: dict[str, list[str]],
     return {k: kernel_code(k, board, defines) for k in kernels}
 
 
-def _measure_variant(measure: Measure, source: SourceModel, variant: Graph, board: Board, timeout: float,
-                     progress: Progress) -> dict[str, int]:
-    """measure(), again with twice the time after a timeout (or a stand-in that went
-    away), MEASURE_ATTEMPTS times in all; a TinygenError after that or on any other failure."""
-    wait = timeout
-    for attempt in range(1, MEASURE_ATTEMPTS + 1):
-        try:
-            return measure(source, variant, board, wait)
-        except MemoryFitError:
-            raise                   # the variant does not fit the part: the build would refuse it too
-        except LinkError as e:
-            first = _first_line(e)
-            if attempt == MEASURE_ATTEMPTS:
-                raise TinygenError(
-                    f"kernels auto: measuring on {board.name}'s stand-in failed {attempt} times: {first}",
-                    f"if this machine is only busy or slow, raise --timeout (it was {timeout:g} s, the last try "
-                    f"{wait:g} s of the emulator's own time); or build without measuring: --kernels tinygen") from None
-            wait *= 2
-            progress(f"kernels auto: {first}; measuring again with --timeout {wait:g}")
-        except (TinygenError, OSError) as e:             # with the details (compiler output, ...)
-            detail = str(getattr(e, "message", None) or e)
-            raise TinygenError(f"kernels auto: measuring on {board.name}'s stand-in failed: {detail}",
-                               "build without measuring: --kernels tinygen (the preferred kernels); the "
-                               "failure is a bug if the same model builds with them") from None
-    raise AssertionError("unreachable")
-
-
-def _first_line(e: Exception) -> str:
-    return (str(getattr(e, "message", None) or e).splitlines() or [type(e).__name__])[0].rstrip(":")
-
-
 def _compile_auto_switches(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
                            progress: Progress, measure: Measure | None, cache: MeasurementCache | None,
                            timeout: float, metric: str, screen: Measure | None) -> Graph:
@@ -431,6 +378,6 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     return graph
 
 
-__all__ = ["MEASURE_ATTEMPTS", "SCREEN_RATIO", "STANDIN_BYTES", "build_standin", "check_fit", "choice_table", "compile_auto",
-           "default_kernels", "kernel_report", "measure_standin", "measure_standin_cycles", "metric_for", "pick_fastest",
-           "standin_memory", "unavailable"]
+__all__ = ["MEASURE_ATTEMPTS", "SCREEN_RATIO", "STANDIN_BYTES", "build_standin", "check_fit", "choice_table",
+           "compile_auto", "default_kernels", "kernel_report", "measure_standin", "measure_standin_cycles", "metric_for",
+           "pick_fastest", "standin_memory", "unavailable"]

@@ -32,6 +32,7 @@ from collections.abc import Callable
 
 from tinygen.build.memory import MemoryFitError
 from tinygen.codegen.weights_ram import placement
+from tinygen.fit.variants import first_line
 from tinygen.ir import Graph
 
 Counts = dict[str, dict[str, int | None]]
@@ -84,7 +85,7 @@ def place_choice(counts: dict[str, Counts], mode: str, layers: list[str], pick: 
             fallback = pick(counts["flash"]) if "flash" in counts else choice
             if fallback == choice:
                 raise
-            note = (f"kernels auto: the choice priced with the constants in RAM does not fit ({_first(e)}); "
+            note = (f"kernels auto: the choice priced with the constants in RAM does not fit ({first_line(e)}); "
                     f"the choice priced with them in flash is built")
             return finish(build(fallback, counts["flash"], flash)), flash, note
     choice = pick(counts["flash"])
@@ -103,21 +104,18 @@ def place_choice(counts: dict[str, Counts], mode: str, layers: list[str], pick: 
         second = finish(build(again, mixed(counts, priced), priced))
     except MemoryFitError as e:
         note = (f"kernels auto: priced with the constants in RAM, {changed} would win but do not fit "
-                f"({_first(e)}); the choice priced in flash is kept")
+                f"({first_line(e)}); the choice priced in flash is kept")
         return report(first, choice, mixed(counts, priced), priced), priced, note
     before, after = estimate(first, counts, layers, memory_scale), estimate(second, counts, layers, memory_scale)
     if before is not None and after is not None and after < before:
         note = (f"kernels auto: chosen again with the constants in RAM where place_weights put them: {changed} "
-                f"({before:,.0f} -> {after:,.0f} est. cycles of the layers with a choice and the constants left in flash)")
+                f"({before:,.0f} -> {after:,.0f} est. cycles of the layers with a choice and the constants "
+                f"left in flash)")
         ended = {n: "ram" if n in moved_layers(second) else "flash" for n in every}
         return report(second, again, mixed(counts, ended), ended), ended, note
     note = (f"kernels auto: priced with the constants in RAM, {changed} would win, but the build with them does "
             f"not estimate fewer cycles ({_cycles(before)} -> {_cycles(after)}); the choice priced in flash is kept")
     return report(first, choice, mixed(counts, priced), priced), priced, note
-
-
-def _first(e: Exception) -> str:
-    return (str(getattr(e, "message", None) or e).splitlines() or [type(e).__name__])[0]
 
 
 def _cycles(value: float | None) -> str:
