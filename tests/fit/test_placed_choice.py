@@ -19,8 +19,9 @@ from tinygen.fit import autotune
 from tinygen.fit import compile as fit_compile
 from tinygen.fit.autotune import compile_auto
 from tinygen.fit.measure_cache import MeasurementCache, key_digest, layer_key, sources_hash
-from tinygen.fit.placed_choice import estimate, place_choice
-from tinygen.fit.standin import Placed, priced_in
+from tinygen.fit.placed_choice import built_cycles, estimate, place_choice
+from tinygen.cycles.weight_reads import graph_weight_reads
+from tinygen.fit.standin import Placed, measure_standin_cycles, priced_in, unavailable
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.report.kernels import choice_table
@@ -201,6 +202,45 @@ def test_rechoice_kept_only_where_it_fits_and_saves():
     assert built == [{"a": "k8", "b": "k8"}] and set(priced.values()) == {"flash"} and note is None
 
 
+def test_rechoice_compares_the_two_finished_builds_whole_where_it_can():
+    """The layer saves what its prices say, but the other layers' code moved: the whole builds decide."""
+    def build(choice, by, priced):
+        return SimpleNamespace(choice=dict(choice))
+
+    def finish(g):
+        return _graph(g.choice, {"a": 10})
+
+    def total(g):          # the build with w16 logged whole: its other layers' fetch stalls grew
+        return 500 if g.kernels["a"] == "w16" else 480
+
+    graph, priced, note = place_choice(COUNTS, "auto", ["a", "b"], _pick, build, _report, finish, 1.0, total)
+    assert graph.kernels == {"a": "k8", "b": "k8"} and "480 -> 500 est. cycles of the whole build" in note
+    graph, _, note = place_choice(COUNTS, "auto", ["a", "b"], _pick, build, _report, finish, 1.0,
+                                  lambda g: 400 if g.kernels["a"] == "w16" else 480)
+    assert graph.kernels == {"a": "w16", "b": "k8"} and "480 -> 400" in note
+    # not known (no stand-in): by the layers' prices
+    graph, _, _ = place_choice(COUNTS, "auto", ["a", "b"], _pick, build, _report, finish, 1.0, lambda g: None)
+    assert graph.kernels == {"a": "w16", "b": "k8"}
+
+
+def test_built_cycles_prices_every_layer_as_built_and_caches_it(tmp_path):
+    g = _graph({"a": "w16", "b": "k8"}, {"a": 10})
+    g.name = "g"
+    runs = []
+
+    def measure(graph):
+        runs.append(graph)
+        return {"a": Placed(120, {"flash": 120, "ram": 60}), "b": 50}
+
+    keys = lambda graph: [{"layer": n.name, "kernel": n.kernel} for n in graph.nodes]      # noqa: E731
+    cache = MeasurementCache(tmp_path / "c.json")
+    assert built_cycles(measure, g, keys, cache) == 60 + 50
+    assert built_cycles(measure, g, keys, MeasurementCache(cache.path)) == 110 and len(runs) == 1
+    flash = _graph({"a": "w16", "b": "k8"}, {})
+    flash.name = "g"
+    assert built_cycles(measure, flash, keys, cache) == 170 and len(runs) == 2
+
+
 def test_ram_mode_falls_back_to_the_flash_choice_where_it_does_not_fit():
     def build(choice, by, priced):
         return SimpleNamespace(choice=dict(choice))
@@ -237,3 +277,17 @@ def test_placed_counts_are_plain_ints_where_one_price_is_read():
     c = Placed(120, {"flash": 120, "ram": 70})
     assert c == 120 and int(c) + 1 == 121 and c.by_placement["ram"] == 70
     assert dataclasses.is_dataclass(U585) and priced_in(U585, "ram").raw["timing"]["weights_in"] == "ram"
+
+
+@pytest.mark.skipif(unavailable(U585) is not None, reason=f"cannot measure on the u585 stand-in: {unavailable(U585)}")
+def test_one_logged_run_prices_both_placements_on_the_u585_standin(tmp_path):
+    """The stand-in's own measure: each layer's price in flash is the board's own estimate, its price in
+    RAM lower by the flash reads of the layers that read constants, the same elsewhere."""
+    source = example_source(MODEL)
+    graph = compile_auto(source, None, _options(), U585, measure=FakeStandin(), cache=MeasurementCache(tmp_path / "c"))
+    got = measure_standin_cycles(source, graph, U585, placements=("flash", "ram"))
+    reads = graph_weight_reads(graph, U585.raw["timing"])
+    assert got and all(isinstance(c, Placed) and c.by_placement["flash"] == c for c in got.values())
+    assert all(c.by_placement["ram"] <= c for c in got.values())
+    assert all(got[n].by_placement["ram"] < got[n] for n, r in reads.items() if r.cycles > 0)
+    assert all(got[n].by_placement["ram"] == got[n] for n in got if n not in reads)

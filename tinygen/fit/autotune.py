@@ -54,7 +54,7 @@ from tinygen.kernels.auto_pick import pick_fastest, pick_layers
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
 from tinygen.cycles.price import MODELS
-from tinygen.fit.placed_choice import place_choice
+from tinygen.fit.placed_choice import built_cycles, place_choice
 from tinygen.fit.variants import MEASURE_ATTEMPTS, Measure, measure_variant, variant_context
 from tinygen.fit.standin import (PLACEMENTS, STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles,
                                  metric_for, priced_in, standin_memory, unavailable)
@@ -166,7 +166,8 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     candidates = _candidates(graph, options)
     open_nodes = {n: names for n, names in candidates.items() if len(names) > 1 and n not in fixed}
     # by cycles, priced with the constants in flash, and in RAM too where the build may put them there
-    placements = ("flash",) if weights_in == "flash" else PLACEMENTS
+    # (tinygen.fit.weights_ram: Cortex-M builds only)
+    placements = PLACEMENTS if weights_in != "flash" and board.build == "cortex-m" else ("flash",)
     if not open_nodes:
         counts = {p: {n: dict.fromkeys(names) for n, names in candidates.items()} for p in placements}
         note = f"kernels auto: no layer has more than one candidate kernel on {board.name}; nothing to measure"
@@ -209,9 +210,20 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
         chosen = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=by))
         return report(chosen, choice, by, priced)
 
+    def total(built: Graph) -> int | None:
+        # a finished build whole, on the stand-in (or the caller's measure), every layer as built
+        if measure is None and unavailable(board) is not None:
+            return None
+        run = measure or measure_standin_cycles
+        return built_cycles(lambda g: measure_variant(run, source, g, board, timeout, progress), built,
+                            lambda g: [layer_key(g, n, KERNELS_BY_NAME[n.kernel], board, options.cmsis_nn,
+                                                 options.esp_nn, "cycles") for n in g.nodes if n.kernel],
+                            cache if cache is not None else MeasurementCache.default())
+
     model = MODELS.get((board.raw.get("timing") or {}).get("model"))
     graph, _, again = place_choice(counts, weights_in if metric == "cycles" else "flash", list(open_nodes), pick,
-                                   build, report, finish or (lambda g: g), model.FIT["memory_scale"] if model else 1.0)
+                                   build, report, finish or (lambda g: g), model.FIT["memory_scale"] if model else 1.0,
+                                   total if metric == "cycles" else None)
     if again:
         progress(again)
         graph.meta["kernels"]["note"] = "; ".join(filter(None, [graph.meta["kernels"].get("note"), again]))

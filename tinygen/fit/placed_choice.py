@@ -1,6 +1,6 @@
 """--kernels auto's choice priced with the constants where the build puts them (--weights-in, issue 72).
 
-    graph, priced, note = place_choice(counts, "auto", layers, pick, build, report, finish, memory_scale)
+    graph, priced, note = place_choice(counts, "auto", layers, pick, build, report, finish, memory_scale, total)
 
 A layer's estimated cycles include its weight reads from flash (tinygen.cycles.weight_reads);
 with its constants in RAM they cost nothing, so a kernel that reads more constants (the
@@ -17,12 +17,17 @@ the same logged runs (tinygen.fit.standin.Placed). Per --weights-in:
   layers whose constants were moved with RAM reads and choose again. Where another kernel wins,
   build and finish that choice too (the memory check and place_weights run again: bigger
   constants may not fit, or push another layer's to flash) and keep whichever of the two
-  finished builds estimates fewer cycles (`estimate`); where it does not fit, keep the first.
+  finished builds estimates fewer cycles; where it does not fit, keep the first. The two builds
+  are compared whole (`total`: each finished build's logged run, every layer priced as built,
+  built_cycles): a kernel the choice adds moves the others' code, and with it their code fetch
+  stalls and the core model's block boundaries (on the STM32N6's external flash, 88 wait
+  states a line, that outweighed a layer's saving); without it, by `estimate`.
 
 `pick(counts)`: layer -> kernel by those counts (tinygen.kernels.auto_pick.pick_layers);
 `build(choice, counts, priced)`: the compiled graph of that choice, its report priced as said;
 `report(graph, choice, counts, priced)`: the graph with its report priced so (the same kernels);
-`finish(graph)`: the graph as the build ends it (the fit-first trade, then place_weights).
+`finish(graph)`: the graph as the build ends it (the fit-first trade, then place_weights);
+`total(graph)`: a finished build's estimated cycles (None: not known).
 `priced`: layer -> the placement its counts were taken in, for the report.
 """
 
@@ -32,6 +37,7 @@ from collections.abc import Callable
 
 from tinygen.build.memory import MemoryFitError
 from tinygen.codegen.weights_ram import placement
+from tinygen.fit.measure_cache import MeasurementCache, key_digest
 from tinygen.fit.variants import first_line
 from tinygen.ir import Graph
 
@@ -71,7 +77,8 @@ def estimate(graph: Graph, counts: dict[str, Counts], layers: list[str], memory_
 
 
 def place_choice(counts: dict[str, Counts], mode: str, layers: list[str], pick: Pick, build: Build, report: Report,
-                 finish: Finish, memory_scale: float) -> tuple[Graph, dict[str, str], str | None]:
+                 finish: Finish, memory_scale: float,
+                 total: Callable[[Graph], float | None] | None = None) -> tuple[Graph, dict[str, str], str | None]:
     """(the finished graph, layer -> the placement its counts in the report were taken in, a note
     on the choice again or None); `layers`: those with a choice (the module docstring)."""
     every = list(next(iter(counts.values())))
@@ -106,16 +113,37 @@ def place_choice(counts: dict[str, Counts], mode: str, layers: list[str], pick: 
         note = (f"kernels auto: priced with the constants in RAM, {changed} would win but do not fit "
                 f"({first_line(e)}); the choice priced in flash is kept")
         return report(first, choice, mixed(counts, priced), priced), priced, note
-    before, after = estimate(first, counts, layers, memory_scale), estimate(second, counts, layers, memory_scale)
+    before, after = (total(first), total(second)) if total is not None else (None, None)
+    what = "est. cycles of the whole build, each logged"
+    if before is None or after is None:
+        before, after = estimate(first, counts, layers, memory_scale), estimate(second, counts, layers, memory_scale)
+        what = "est. cycles of the layers with a choice and the constants left in flash"
     if before is not None and after is not None and after < before:
         note = (f"kernels auto: chosen again with the constants in RAM where place_weights put them: {changed} "
-                f"({before:,.0f} -> {after:,.0f} est. cycles of the layers with a choice and the constants "
-                f"left in flash)")
+                f"({before:,.0f} -> {after:,.0f} {what})")
         ended = {n: "ram" if n in moved_layers(second) else "flash" for n in every}
         return report(second, again, mixed(counts, ended), ended), ended, note
     note = (f"kernels auto: priced with the constants in RAM, {changed} would win, but the build with them does "
-            f"not estimate fewer cycles ({_cycles(before)} -> {_cycles(after)}); the choice priced in flash is kept")
+            f"not estimate fewer cycles ({_cycles(before)} -> {_cycles(after)} {what}); the choice priced in flash "
+            f"is kept")
     return report(first, choice, mixed(counts, priced), priced), priced, note
+
+
+def built_cycles(measure: Callable[[Graph], dict[str, int]], graph: Graph, keys: Callable[[Graph], list[dict]],
+                 cache: MeasurementCache) -> int:
+    """A finished build's estimated cycles: every layer of one logged run (`measure`) priced as built, its
+    constants where place_weights put them (a Placed count: its price there); cached under the layers'
+    own keys (`keys`: each layer's, in order) and the placement."""
+    moved = moved_layers(graph)
+    key = {"built": [key_digest(k) for k in keys(graph)], "in_ram": sorted(moved), "metric": "cycles"}
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    got = measure(graph)
+    total = sum(getattr(c, "by_placement", {}).get("ram" if n in moved else "flash", c) for n, c in got.items())
+    cache.put(key, int(round(total)), {"built": graph.name})
+    cache.save()
+    return int(round(total))
 
 
 def _cycles(value: float | None) -> str:
