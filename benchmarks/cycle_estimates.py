@@ -21,7 +21,9 @@ held-out, per published point, from calibration/fitted.json; null with the
 reason where the core has no point), the build's seconds (`build_seconds`: compiling, with auto's
 measuring where the cache in $TINYGEN_CACHE_DIR lacks the counts; wall time, so a loaded machine
 stretches it), auto's metric (`kernels_metric`: "cycles" on a board with a timing model) and
-the firmware variants it measured. `--calibration` also builds the TFLM +
+the firmware variants it measured, where each layer with a choice was priced with its constants
+(`kernels_priced_with`: flash or ram, as --weights-in puts them) and auto's note (`kernels_note`).
+`--calibration` also builds the TFLM +
 CMSIS-NN twin of each model with a published point and records its unfitted
 components in calibration/fitted.json; calibration/fit.py re-fits from them.
 
@@ -266,6 +268,11 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     report = graph.meta.get("kernels") or {}
     est["kernels_metric"] = report.get("metric")
     est["kernels_measured_variants"] = report.get("measured_variants")
+    # --kernels auto by cycles: where each layer with a choice had its constants when priced (flash or ram,
+    # tinygen/fit/placed_choice.py), and the choice's note (a choice made again with the constants in RAM)
+    est["kernels_priced_with"] = {layer["name"]: layer.get("priced_with") for layer in report.get("layers", [])
+                                  if layer.get("candidates")}
+    est["kernels_note"] = report.get("note")
     est["model_name"] = name
     est["kernels"] = kernels
     est["estimated_cycles"] = est["total"]["cycles"]

@@ -305,10 +305,10 @@ def test_auto_refuses_a_model_too_big_before_measuring(tmp_path, monkeypatch, ca
 def test_build_and_inspect_pass_timeout_to_measuring(tmp_path, monkeypatch):
     seen = []
 
-    def spy(source, calib, opts, board, progress=None, measure=None, cache=None, timeout=None):
+    def spy(source, calib, opts, board, progress=None, measure=None, cache=None, timeout=None, **placed):
         seen.append(timeout)
         return compile_auto(source, calib, opts, board, progress, measure=FakeStandin(),
-                            cache=MeasurementCache(tmp_path / "c.json"), timeout=timeout)
+                            cache=MeasurementCache(tmp_path / "c.json"), timeout=timeout, **placed)
 
     monkeypatch.setattr(fit_compile, "compile_auto", spy)     # the commands' compile calls it
     model = str(example_source("mlp").path)

@@ -43,30 +43,26 @@ from typing import Callable
 
 from tinygen.board import Board
 from tinygen.build.kernel_code import kernel_code
-from tinygen.build.memory import MemoryFitError
 from tinygen.codegen.build_flags import switch_flags
 from tinygen.codegen.kx1_cases import KX1, case_flags
 from tinygen.compiler import SourceModel, compile_source
-from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
-from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
 from tinygen.passes.footprint import layer_flash
 from tinygen.report.kernels import choice_table, kernel_report
 from tinygen.kernels.auto_pick import pick_fastest, pick_layers
 from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
-from tinygen.fit.standin import (STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles, metric_for,
-                                 standin_memory, unavailable)
+from tinygen.cycles.price import MODELS
+from tinygen.fit.placed_choice import built_cycles, place_choice
+from tinygen.fit.variants import MEASURE_ATTEMPTS, Measure, measure_variant, variant_context
+from tinygen.fit.standin import (PLACEMENTS, STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles,
+                                 metric_for, priced_in, standin_memory, unavailable)
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
 
-# (source, graph built as it is, board, timeout) -> node name -> the metric of that layer (executed
-# instructions or estimated cycles)
-Measure = Callable[[SourceModel, Graph, Board, float], dict[str, int]]
 Progress = Callable[[str], None]
-MEASURE_ATTEMPTS = 3        # a variant that timed out is measured again with twice the time, up to this often
 # --kernels auto by cycles: the candidates executing at most this many times their layer's fewest
 # instructions are priced (_priced)
 SCREEN_RATIO = 3.0
@@ -125,26 +121,11 @@ def _candidates(graph: Graph, options: CompileOptions) -> dict[str, list[str]]:
     return found
 
 
-def _variant_context(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
-                     choice: dict[str, str]) -> dict:
-    """What decides which kernels a measuring build applies (the cache's not-measured records)."""
-    return {"board": board.name, "model": source.source_hash, "calib": str(calib),
-            "choice": sorted(choice.items()), "features": sorted(options.features), "cmsis_nn": bool(options.cmsis_nn),
-            "esp_nn": bool(options.esp_nn),
-            "arena_region": options.arena_region, "fuse_residual": options.fuse_residual,
-            "lower_peak": options.lower_peak, "compact": options.compact, "storage": options.storage,
-            # lower_peak's bounds decide which swaps a measuring build makes (records made under
-            # the arena-only lowering, before the instruction bound, no longer apply)
-            "lower_peak_bounds": [options.lower_peak_flash, options.lower_peak_instructions],
-            "nested_int8": sorted(options.nested_int8),
-            # a switch's lowering floor (tinygen/switches.py relax_lowering) changes what is applied
-            **({"arena_floor": options.arena_floor} if options.arena_floor else {})}
-
-
 def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
                  progress: Progress = lambda msg: None, measure: Measure | None = None,
                  cache: MeasurementCache | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 metric: str | None = None, screen: Measure | None = None) -> Graph:
+                 metric: str | None = None, screen: Measure | None = None, weights_in: str = "flash",
+                 finish: Callable[[Graph], Graph] | None = None) -> Graph:
     """Compile with, per layer, the candidate kernel that measured the least `metric`
     ("cycles" or "instructions"; default metric_for(board)); `measure` (default: the
     stand-in's, measure_standin_cycles or measure_standin) returns that metric. By cycles,
@@ -152,39 +133,55 @@ def compile_auto(source: SourceModel, calib: str | None, options: CompileOptions
     `measure` comes without one) measures the instructions that decide which candidates are
     priced (_priced).
     graph.meta["kernels"] records the choice (kernel_report). `timeout`: seconds of the
-    emulator's own time per answer while measuring (--timeout)."""
+    emulator's own time per answer while measuring (--timeout). By cycles, `weights_in` (the
+    build's --weights-in) says where the candidates are priced with their constants
+    (tinygen.fit.placed_choice; "flash" for a caller that places none), and `finish` (the
+    fit-first trade, then place_weights: what the build does to the choice; default none) is
+    applied to the returned graph, a switchable model's excepted (its constants stay in flash)."""
     options = replace(options, kernels="auto")
     metric = metric or metric_for(board)
     if source.switches:                 # each switch its own choice: same layer names, other formats
-        return _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout, metric,
-                                      screen)
+        graph = _compile_auto_switches(source, calib, options, board, progress, measure, cache, timeout, metric,
+                                       screen)
+        return finish(graph) if finish else graph
     graph = compile_source(source, calib, options)
     check_fit(source, graph, board, options, calib)     # what cannot be built is not measured
-    return _choose(source, calib, options, board, graph, progress, measure, cache, timeout, metric, screen)
+    return _choose(source, calib, options, board, graph, progress, measure, cache, timeout, metric, screen,
+                   weights_in, finish)
 
 
-def _standin_measure(metric: str, layers: set[str]) -> Measure:
-    """The stand-in's measure of `metric`; cycles priced for `layers` alone (those with a choice)."""
-    return partial(measure_standin_cycles, only=layers) if metric == "cycles" else measure_standin
+def _standin_measure(metric: str, layers: set[str], placements: tuple[str, ...] = ()) -> Measure:
+    """The stand-in's measure of `metric`; cycles priced for `layers` alone (those with a choice), with the
+    constants in each of `placements`."""
+    return partial(measure_standin_cycles, only=layers, placements=placements) if metric == "cycles" \
+        else measure_standin
 
 
 def _choose(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
             progress: Progress, measure: Measure | None, cache: MeasurementCache | None, timeout: float,
-            metric: str = "instructions", screen: Measure | None = None) -> Graph:
+            metric: str = "instructions", screen: Measure | None = None, weights_in: str = "flash",
+            finish: Callable[[Graph], Graph] | None = None) -> Graph:
     """compile_auto for a plain model whose preferred-kernel compile is `graph`."""
     fixed = dict(options.kernel_choice or {})
     candidates = _candidates(graph, options)
     open_nodes = {n: names for n, names in candidates.items() if len(names) > 1 and n not in fixed}
+    # by cycles, priced with the constants in flash, and in RAM too where the build may put them there
+    # (tinygen.fit.weights_ram: Cortex-M builds only)
+    placements = PLACEMENTS if weights_in != "flash" and board.build == "cortex-m" else ("flash",)
     if not open_nodes:
-        counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
+        counts = {p: {n: dict.fromkeys(names) for n, names in candidates.items()} for p in placements}
         note = f"kernels auto: no layer has more than one candidate kernel on {board.name}; nothing to measure"
         variants = 0
     elif metric == "cycles" and (measure is None or screen is not None):
         counts, note, variants = _priced(source, calib, options, board, graph, candidates, open_nodes, fixed, progress,
-                                         measure, screen, cache, timeout)
+                                         measure, screen, cache, timeout, placements)
+    elif metric == "cycles":
+        counts, note, variants = _measure(source, calib, options, board, graph, candidates, open_nodes, fixed, metric,
+                                          progress, measure, cache, timeout, placements)
     else:
         counts, note, variants = _measure(source, calib, options, board, graph, candidates, open_nodes, fixed, metric,
                                           progress, measure, cache, timeout)
+        counts = {"flash": counts}          # instructions: the same wherever the constants are
     # flash weighed (tinygen/kernels/auto_pick.py): --prefer balanced keeps a layer's preferred
     # kernel unless a candidate with more flash (constants, and code no other layer links) saves
     # enough instructions per byte
@@ -192,44 +189,77 @@ def _choose(source: SourceModel, calib: str | None, options: CompileOptions, boa
     flash = {n: {k: layer_flash(graph, nodes[n], KERNELS_BY_NAME[k]) for k in names} for n, names in open_nodes.items()}
     others = tuple(sorted({fixed.get(n.name, n.kernel) for n in graph.nodes if n.kernel and n.name not in open_nodes}))
     code = _kernel_code(graph, board, open_nodes, others)
-    choice = pick_layers(open_nodes, counts, flash, code, others, options.prefer)
-    refused = [{"layer": n, "kernel": choice[n], "fastest": fast, "flash_refused": flash[n][fast] - flash[n][choice[n]],
-                f"{metric}_kept": counts[n][choice[n]] - counts[n][fast]}
-               for n, names in open_nodes.items() for fast in [pick_fastest(names, counts[n])]
-               # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
-               if fast != choice[n] and counts[n][choice[n]] is not None]
-    # lower_peak weighs its swaps by the counts measured here
-    graph = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=counts))
-    graph.meta["kernels"] = {**kernel_report(graph, "auto", counts, note, variants, metric), "prefer": options.prefer,
-                             "flash_refused": refused}
+
+    def pick(by: dict) -> dict[str, str]:
+        return pick_layers(open_nodes, by, flash, code, others, options.prefer)
+
+    def report(chosen: Graph, choice: dict[str, str], by: dict, priced: dict[str, str]) -> Graph:
+        refused = [{"layer": n, "kernel": choice[n], "fastest": fast,
+                    "flash_refused": flash[n][fast] - flash[n][choice[n]],
+                    f"{metric}_kept": by[n][choice[n]] - by[n][fast]}
+                   for n, names in open_nodes.items() for fast in [pick_fastest(names, by[n])]
+                   # an unmeasured preferred kernel is kept for lower_peak to decide, as in the default build
+                   if fast != choice[n] and by[n][choice[n]] is not None]
+        chosen.meta["kernels"] = {**kernel_report(chosen, "auto", by, note, variants, metric,
+                                                  priced if metric == "cycles" else None),
+                                  "prefer": options.prefer, "flash_refused": refused}
+        return chosen
+
+    def build(choice: dict[str, str], by: dict, priced: dict[str, str]) -> Graph:
+        # lower_peak weighs its swaps by the counts measured here
+        chosen = compile_source(source, calib, replace(options, kernel_choice={**choice, **fixed}, kernel_counts=by))
+        return report(chosen, choice, by, priced)
+
+    def total(built: Graph) -> int | None:
+        # a finished build whole, on the stand-in (or the caller's measure), every layer as built
+        if measure is None and unavailable(board) is not None:
+            return None
+        run = measure or measure_standin_cycles
+        return built_cycles(lambda g: measure_variant(run, source, g, board, timeout, progress), built,
+                            lambda g: [layer_key(g, n, KERNELS_BY_NAME[n.kernel], board, options.cmsis_nn,
+                                                 options.esp_nn, "cycles") for n in g.nodes if n.kernel],
+                            cache if cache is not None else MeasurementCache.default())
+
+    model = MODELS.get((board.raw.get("timing") or {}).get("model"))
+    graph, _, again = place_choice(counts, weights_in if metric == "cycles" else "flash", list(open_nodes), pick,
+                                   build, report, finish or (lambda g: g), model.FIT["memory_scale"] if model else 1.0,
+                                   total if metric == "cycles" else None)
+    if again:
+        progress(again)
+        graph.meta["kernels"]["note"] = "; ".join(filter(None, [graph.meta["kernels"].get("note"), again]))
     return graph
 
 
 def _measure(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
              candidates: dict[str, list[str]], open_nodes: dict[str, list[str]], fixed: dict[str, str], metric: str,
              progress: Progress, measure: Measure | None, cache: MeasurementCache | None,
-             timeout: float) -> tuple[dict, str | None, int]:
+             timeout: float, placements: tuple[str, ...] = ()) -> tuple[dict, str | None, int]:
     """(node -> kernel -> `metric`, measured or cached, None where neither; the note where nothing
     could be measured; the variants measured): firmware variant i runs each open node's i-th
-    kernel (its last where it has fewer), `fixed` pinned."""
-    counts: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
+    kernel (its last where it has fewer), `fixed` pinned. With `placements` (estimated cycles
+    only): placement -> those counts, priced with the constants there (priced_in), every
+    placement from the same logged run (tinygen.fit.standin.Placed) and cached under its own key."""
+    labels = placements or (None,)
+    counts = {p: {n: dict.fromkeys(names) for n, names in candidates.items()} for p in labels}
     note, variants = None, 0
     cache = cache if cache is not None else MeasurementCache.default()
     nodes = {n.name: n for n in graph.nodes}
-    keys = {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board, options.cmsis_nn, options.esp_nn, metric)
-                for k in names} for n, names in candidates.items()}
+    keys = {p: {n: {k: layer_key(graph, nodes[n], KERNELS_BY_NAME[k], board if p is None else priced_in(board, p),
+                                 options.cmsis_nn, options.esp_nn, metric) for k in names}
+                for n, names in candidates.items()} for p in labels}
     width = max(len(names) for names in open_nodes.values())
     choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
                for i in range(width)]
-    contexts = [_variant_context(source, calib, options, board, c) for c in choices]
+    contexts = [variant_context(source, calib, options, board, c) for c in choices]
     settled = set()             # (node, kernel) asked for in a measuring build that applied another
-    for n, names in candidates.items():
-        for i, k in enumerate(names):
-            counts[n][k] = cache.get(keys[n][k], contexts[i] if n in open_nodes else None)
-            if counts[n][k] is None and n in open_nodes and cache.unmeasured(keys[n][k], contexts[i]):
-                settled.add((n, k))
+    for p in labels:
+        for n, names in candidates.items():
+            for i, k in enumerate(names):
+                counts[p][n][k] = cache.get(keys[p][n][k], contexts[i] if n in open_nodes else None)
+                if counts[p][n][k] is None and n in open_nodes and cache.unmeasured(keys[p][n][k], contexts[i]):
+                    settled.add((n, k))
     todo = sorted({i for n, names in open_nodes.items() for i, k in enumerate(names)
-                   if counts[n][k] is None and (n, k) not in settled})
+                   if any(counts[p][n][k] is None for p in labels) and (n, k) not in settled})
     note = unavailable(board) if todo and measure is None else None
     if note:
         note = f"kernels auto: {note}; using the preferred kernels where nothing is cached"
@@ -237,33 +267,45 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
     elif todo:
         progress(f"kernels auto: measuring {len(todo)} firmware variants on {board.name}'s stand-in "
                  f"({len(open_nodes)} layers with a choice; {_METRIC_WORDS[metric]})")
-        measure = measure or _standin_measure(metric, set(open_nodes))
+        measure = measure or _standin_measure(metric, set(open_nodes), placements)
         try:
             for i in todo:
                 variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
-                got = _measure_variant(measure, source, variant, board, timeout, progress)
+                got = measure_variant(measure, source, variant, board, timeout, progress)
                 variants += 1
                 applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
                 # every layer's count is worth keeping, those without a choice too
                 for n, k in applied.items():
                     if n in got:
-                        counts[n][k] = got[n]
-                        cache.put(keys[n][k], got[n], {"kernel": k, "op": nodes[n].op,
-                                                       "machine": keys[n][k]["machine"]})
+                        for p, count in _by_placement(got[n], board, labels).items():
+                            counts[p][n][k] = count
+                            cache.put(keys[p][n][k], count, {"kernel": k, "op": nodes[n].op,
+                                                             "machine": keys[p][n][k]["machine"]})
                 for n, names in open_nodes.items():     # asked for, not applied: not measurable here
                     k = names[i] if i < len(names) else None
-                    if k is not None and applied.get(n) != k and counts[n][k] is None:
-                        cache.put_unmeasured(keys[n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
+                    if k is not None and applied.get(n) != k and counts[labels[0]][n][k] is None:
+                        for p in labels:
+                            cache.put_unmeasured(keys[p][n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
         finally:
             cache.save()            # what was measured before a failure is kept
-    return counts, note, variants
+    return (counts if placements else counts[None]), note, variants
+
+
+def _by_placement(count: int, board: Board, labels: tuple[str | None, ...]) -> dict[str | None, int]:
+    """A measured count per label: None (the board's own pricing) the count itself; a placement its
+    price there (Placed), or the count where the board's own [timing] already prices it so."""
+    placed = getattr(count, "by_placement", {})
+    out = {p: int(count) if p is None or (p not in placed and priced_in(board, p) is board) else placed.get(p)
+           for p in labels}
+    return {p: c for p, c in out.items() if c is not None}
 
 
 def _priced(source: SourceModel, calib: str | None, options: CompileOptions, board: Board, graph: Graph,
             candidates: dict[str, list[str]], open_nodes: dict[str, list[str]], fixed: dict[str, str],
             progress: Progress, measure: Measure | None, screen: Measure | None, cache: MeasurementCache | None,
-            timeout: float) -> tuple[dict, str | None, int]:
-    """_measure's estimated cycles, the candidates screened first by their executed instructions
+            timeout: float, placements: tuple[str, ...] = ("flash",)) -> tuple[dict, str | None, int]:
+    """_measure's estimated cycles per placement of the constants (`placements`), the candidates
+    screened first by their executed instructions
     (`screen`, default the stand-in's: unlogged runs, cached apart): only each layer's preferred
     kernel and those within SCREEN_RATIO of its fewest instructions are logged and priced, in
     variants of those alone (a logged run's cost grows with what it executes, and the portable
@@ -271,7 +313,7 @@ def _priced(source: SourceModel, calib: str | None, options: CompileOptions, boa
     they lose to every priced candidate (tinygen.kernels.auto_pick)."""
     instructions, note, screened = _measure(source, calib, options, board, graph, candidates, open_nodes, fixed,
                                             "instructions", progress, screen, cache, timeout)
-    cycles: dict[str, dict[str, int | None]] = {n: dict.fromkeys(names) for n, names in candidates.items()}
+    cycles = {p: {n: dict.fromkeys(names) for n, names in candidates.items()} for p in placements}
     if note:
         return cycles, note, screened
     kept = {n: _within(names, instructions[n]) for n, names in open_nodes.items()}
@@ -279,9 +321,10 @@ def _priced(source: SourceModel, calib: str | None, options: CompileOptions, boa
     if not priced:
         return cycles, None, screened
     got, note, variants = _measure(source, calib, options, board, graph, priced, priced, fixed, "cycles", progress,
-                                   measure, cache, timeout)
-    for n in got:
-        cycles[n].update(got[n])
+                                   measure, cache, timeout, placements)
+    for p in placements:
+        for n in got[p]:
+            cycles[p][n].update(got[p][n])
     left = sum(len(names) - len(kept[n]) for n, names in open_nodes.items())
     if left:
         note = (f"kernels auto: {left} candidate(s) executing over {SCREEN_RATIO:g}x their layer's fewest "
@@ -306,37 +349,6 @@ def _kernel_code(graph: Graph, board: Board, open_nodes: dict[str, list[str]],
     defines = switch_flags(graph) + case_flags(kx1_layers)
     kernels = sorted({k for names in open_nodes.values() for k in names} | set(others))
     return {k: kernel_code(k, board, defines) for k in kernels}
-
-
-def _measure_variant(measure: Measure, source: SourceModel, variant: Graph, board: Board, timeout: float,
-                     progress: Progress) -> dict[str, int]:
-    """measure(), again with twice the time after a timeout (or a stand-in that went
-    away), MEASURE_ATTEMPTS times in all; a TinygenError after that or on any other failure."""
-    wait = timeout
-    for attempt in range(1, MEASURE_ATTEMPTS + 1):
-        try:
-            return measure(source, variant, board, wait)
-        except MemoryFitError:
-            raise                   # the variant does not fit the part: the build would refuse it too
-        except LinkError as e:
-            first = _first_line(e)
-            if attempt == MEASURE_ATTEMPTS:
-                raise TinygenError(
-                    f"kernels auto: measuring on {board.name}'s stand-in failed {attempt} times: {first}",
-                    f"if this machine is only busy or slow, raise --timeout (it was {timeout:g} s, the last try "
-                    f"{wait:g} s of the emulator's own time); or build without measuring: --kernels tinygen") from None
-            wait *= 2
-            progress(f"kernels auto: {first}; measuring again with --timeout {wait:g}")
-        except (TinygenError, OSError) as e:             # with the details (compiler output, ...)
-            detail = str(getattr(e, "message", None) or e)
-            raise TinygenError(f"kernels auto: measuring on {board.name}'s stand-in failed: {detail}",
-                               "build without measuring: --kernels tinygen (the preferred kernels); the "
-                               "failure is a bug if the same model builds with them") from None
-    raise AssertionError("unreachable")
-
-
-def _first_line(e: Exception) -> str:
-    return (str(getattr(e, "message", None) or e).splitlines() or [type(e).__name__])[0].rstrip(":")
 
 
 def _compile_auto_switches(source: SourceModel, calib: str | None, options: CompileOptions, board: Board,
@@ -378,6 +390,6 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
     return graph
 
 
-__all__ = ["MEASURE_ATTEMPTS", "SCREEN_RATIO", "STANDIN_BYTES", "build_standin", "check_fit", "choice_table", "compile_auto",
-           "default_kernels", "kernel_report", "measure_standin", "measure_standin_cycles", "metric_for", "pick_fastest",
-           "standin_memory", "unavailable"]
+__all__ = ["MEASURE_ATTEMPTS", "SCREEN_RATIO", "STANDIN_BYTES", "build_standin", "check_fit", "choice_table",
+           "compile_auto", "default_kernels", "kernel_report", "measure_standin", "measure_standin_cycles", "metric_for",
+           "pick_fastest", "standin_memory", "unavailable"]

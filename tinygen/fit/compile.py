@@ -8,7 +8,8 @@ power) and every sweep point run.
 
 The steps: check the request's cheap parts (model id, calibration file, percentile, arena
 region, front end) before the long work; load the model; compile it with the requested
-kernels (`auto`: each layer's candidates measured on the board's stand-in, tinygen.fit.autotune);
+kernels (`auto`: each layer's candidates measured on the board's stand-in, tinygen.fit.autotune,
+priced with the constants where the build puts them, tinygen.fit.placed_choice);
 attach the audio front end (tinygen.codegen.audio); and, with a board, the fit-first trade
 (tinygen.fit: where the fastest kernels overflow the part, layers trade speed for flash or RAM),
 then the constants whose flash reads cost most moved into the RAM left (tinygen.fit.weights_ram).
@@ -120,22 +121,26 @@ def compile_model(request: CompileRequest, board: Board | None = None,
     with warned_once(CalibrationWarning):
         if quiet:
             warnings.simplefilter("ignore", CalibrationWarning)
-        if kernels == "auto" and board is not None:
-            graph = compile_auto(source, calib, options, board, progress, timeout=request.timeout)
-        else:
-            graph = compile_source(source, calib, options)
-            note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
-            graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
-        if frontend is not None:
-            attach(graph, frontend)
-        if board is not None:
+        def finish(graph: Graph) -> Graph:
+            if frontend is not None:
+                attach(graph, frontend)
+            if board is None:
+                return graph
             # fit first: where the fastest kernels overflow the flash, layers trade speed for it (a
             # switchable model: the RAM trade, and the mixed storage's int8 layers where flash allows)
             fit = fit_switches if source.switches else fit_model
             graph = fit(source, calib, options, board, graph, progress)
             # last: the RAM the build leaves holds the constants whose flash reads cost most
-            graph = place_weights(graph, board, request.weights_in)
-    return source, graph
+            return place_weights(graph, board, request.weights_in)
+
+        if kernels == "auto" and board is not None:
+            # auto prices its candidates with the constants where the build puts them (it finishes the build)
+            return source, compile_auto(source, calib, options, board, progress, timeout=request.timeout,
+                                        weights_in=request.weights_in, finish=finish)
+        graph = compile_source(source, calib, options)
+        note = "kernels auto: no --board to measure on; using the preferred kernels" if kernels == "auto" else None
+        graph.meta["kernels"] = kernel_report(graph, kernels, note=note)
+        return source, finish(graph)
 
 
 def compile_options(request: CompileRequest, board: Board | None, kernels: str) -> CompileOptions:

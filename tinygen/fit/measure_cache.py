@@ -42,6 +42,7 @@ import numpy as np
 
 from tinygen import __version__
 from tinygen import cycles as cycles_package
+from tinygen import kernels as kernels_package
 from tinygen.board import Board
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KernelSpec
@@ -77,7 +78,7 @@ def sources_hash(spec: KernelSpec) -> str:
     another), the Python that generates kernel calls and parameters (tinygen/kernels),
     and the code laying out its packed constants (KernelSpec.pack), if any."""
     headers = kernel_paths("*.h")
-    python = sorted(Path(__file__).parent.glob("*.py"))
+    python = sorted(Path(kernels_package.__file__).parent.glob("*.py"))
     sources = [firmware_path(rel) for rel in (spec.source, *spec.calls, *spec.headers) if rel]
     h = _hash_files([*sources, *headers, *python])
     pack = getattr(spec, "pack", None)

@@ -34,6 +34,7 @@ from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.ir import Graph
 
 METRICS = ("instructions", "cycles")
+PLACEMENTS = ("flash", "ram")      # where a build's constants are, as --kernels auto prices them
 # flash and RAM of the Cortex-M stand-ins (mps2-an500, mps2-an386: 4 MB each, notes/emulation.md):
 # measuring builds are linked for them, not for the real part (instructions do not depend on it)
 STANDIN_BYTES = 4 << 20
@@ -86,11 +87,41 @@ def measure_standin(source: SourceModel, graph: Graph, board: Board,
     return {layer.name: layer.count for layer in layers}
 
 
+class Placed(int):
+    """A layer's estimated cycles by the board's own [timing], with its price under each placement
+    of the constants asked for (`by_placement`: "flash" or "ram" -> cycles) from the same logged run."""
+
+    by_placement: dict[str, int]
+
+    def __new__(cls, cycles: int, by_placement: dict[str, int]):
+        self = super().__new__(cls, cycles)
+        self.by_placement = dict(by_placement)
+        return self
+
+
+def priced_in(board: Board, placement: str) -> Board:
+    """`board` priced with every constant in `placement` ("flash" or "ram"): a copy whose [timing]
+    says weights_in = "ram" (tinygen.cycles.weight_reads: no flash read stalls), or the board
+    itself where its [timing] already says so (no [timing]: the board). The cache keys of its
+    estimated cycles (tinygen.fit.measure_cache.layer_key) differ by themselves."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
+    timing = board.raw.get("timing")
+    if not timing or str(timing.get("weights_in", "flash")) == placement:
+        return board
+    if placement == "flash":
+        timing = {k: v for k, v in timing.items() if k != "weights_in"}
+    else:
+        timing = {**timing, "weights_in": placement}
+    return replace(board, raw={**board.raw, "timing": timing})
+
+
 def measure_standin_cycles(source: SourceModel, graph: Graph, board: Board, timeout: float = DEFAULT_TIMEOUT,
-                           only: set[str] | None = None) -> dict[str, int]:
+                           only: set[str] | None = None, placements: tuple[str, ...] = ()) -> dict[str, int]:
     """Build `graph` for the board, run one inference on its stand-in with QEMU's execution
     log and return each layer's estimated cycles (rounded) by the board's timing model;
-    `only`: price those layers alone. `timeout` as for measure_standin."""
+    `only`: price those layers alone; `placements` ("flash", "ram"): each count a Placed, the
+    same run priced with the constants in each (priced_in). `timeout` as for measure_standin."""
     from tinygen.cycles import layer_estimates
     from tinygen.cycles.run import layer_segments
 
@@ -98,7 +129,14 @@ def measure_standin_cycles(source: SourceModel, graph: Graph, board: Board, time
         build_standin(source, graph, standin_memory(board), Path(tmp))
         blocks, segments, layers, _ = layer_segments(board, Path(tmp), _input, timeout)
         rows = layer_estimates(board, Path(tmp), graph, blocks, segments, layers, only)
-    return {row["name"]: int(round(row["cycles"])) for row in rows}
+        others = {p: rows if priced_in(board, p) is board else layer_estimates(
+            board, Path(tmp), graph, blocks, segments, layers, only, timing=priced_in(board, p).raw["timing"])
+            for p in placements}
+    cycles = {row["name"]: int(round(row["cycles"])) for row in rows}
+    if not placements:
+        return cycles
+    priced = {p: {row["name"]: int(round(row["cycles"])) for row in got} for p, got in others.items()}
+    return {n: Placed(c, {p: priced[p][n] for p in placements}) for n, c in cycles.items()}
 
 
 def standin_memory(board: Board) -> Board:
@@ -123,5 +161,5 @@ def build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -
     build_firmware(dest, project, board, predicted, str(source.path), f"{dest} (measuring kernels)")
 
 
-__all__ = ["METRICS", "STANDIN_BYTES", "build_standin", "measure_standin", "measure_standin_cycles", "metric_for",
-           "standin_memory", "unavailable"]
+__all__ = ["METRICS", "PLACEMENTS", "STANDIN_BYTES", "Placed", "build_standin", "measure_standin",
+           "measure_standin_cycles", "metric_for", "priced_in", "standin_memory", "unavailable"]

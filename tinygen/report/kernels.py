@@ -21,12 +21,16 @@ from tinygen.kernels.params import kernel_params
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes.choose_kernels import kernel_candidates, weight_type
 
+PRICED_WITH = {"flash": "constants in flash", "ram": "constants in RAM"}
+
 
 def kernel_report(graph: Graph, mode: str | None, counts: dict | None = None, note: str | None = None,
-                  variants: int = 0, metric: str | None = None) -> dict:
+                  variants: int = 0, metric: str | None = None, priced: dict[str, str] | None = None) -> dict:
     """Per layer the kernel chosen, its measured count and its rivals' (JSON); `metric`: what
     the counts are ("instructions" or "cycles", estimated; recorded where given). The layers'
-    field keeps the name "instructions" whatever the metric: read "metric" first."""
+    field keeps the name "instructions" whatever the metric: read "metric" first. `priced`:
+    layer -> where its constants were when its cycles were priced ("flash" or "ram",
+    tinygen.fit.placed_choice), recorded per layer as "priced_with"."""
     counts = counts or {}
     layers = []
     for node in graph.nodes:
@@ -35,24 +39,29 @@ def kernel_report(graph: Graph, mode: str | None, counts: dict | None = None, no
         measured = counts.get(node.name, {})
         layers.append({"name": node.name, "op": node.op, "kernel": node.kernel,
                        "instructions": measured.get(node.kernel),
-                       "candidates": {k: v for k, v in measured.items()} if len(measured) > 1 else {}})
+                       "candidates": {k: v for k, v in measured.items()} if len(measured) > 1 else {},
+                       **({"priced_with": priced.get(node.name)} if priced is not None else {})})
     return {"mode": mode, "note": note, "measured_variants": variants, "layers": layers,
             **({"metric": metric} if metric else {})}
 
 
 def choice_table(report: dict) -> str:
     """The kernel chosen per layer with its measured count and the other candidates', headed by
-    the metric measured (executed instructions, or estimated cycles where the board has a timing model)."""
+    the metric measured (executed instructions, or estimated cycles where the board has a timing model);
+    estimated cycles with where each layer's constants were when they were priced."""
     from tinygen.report import table
 
     rows = []
+    placed = any(layer.get("priced_with") for layer in report["layers"])
     for layer in report["layers"]:
         count = layer["instructions"]
         others = ", ".join(f"{k} {v:,}" if v is not None else f"{k} -"
                            for k, v in layer["candidates"].items() if k != layer["kernel"])
-        rows.append([layer["name"], layer["kernel"], f"{count:,}" if count is not None else "-", others or "-"])
+        rows.append([layer["name"], layer["kernel"], f"{count:,}" if count is not None else "-", others or "-"]
+                    + ([PRICED_WITH.get(layer.get("priced_with"), "-")] if placed else []))
     unit = "est. cycles" if report.get("metric") == "cycles" else "instructions"
-    return table(["layer", "kernel", unit, f"other candidates ({unit})"], rows, "llrl")
+    return table(["layer", "kernel", unit, f"other candidates ({unit})"] + (["priced with"] if placed else []), rows,
+                 "llrl" + ("l" if placed else ""))
 
 
 def _backend_layers(graph: Graph, backend: str) -> tuple[list, list]:
