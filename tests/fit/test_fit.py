@@ -69,7 +69,7 @@ WIDE = {"conv2d": ("tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_direct_s8_dsp"),
         "conv2d_add": ("tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_add_s8_dsp")}
 
 
-def _wide_choice(plain, features, kernels: str) -> dict[str, str]:
+def wide_choice(plain, features, kernels: str) -> dict[str, str]:
     """Per layer that takes one, the first of WIDE's int16-weight kernels among its candidates."""
     from tinygen.passes.choose_kernels import kernel_candidates
 
@@ -87,7 +87,7 @@ def fitted(source, board, kernels="tinygen"):
     that takes one (the fastest on these layers: the trade's starting point)."""
     options = CompileOptions(features=board.isa_features, kernels=kernels)
     plain = compile_source(source, None, options)
-    wide = _wide_choice(plain, options.features, kernels)
+    wide = wide_choice(plain, options.features, kernels)
     options = CompileOptions(features=board.isa_features, kernels=kernels, kernel_choice=wide)
     return fit_model(source, None, options, board, compile_source(source, None, options))
 
@@ -164,7 +164,7 @@ def test_check_before_measuring_refuses_where_the_fit_refuses(block):
     from tinygen.fit.autotune import check_fit
 
     plain = compile_source(block, None, CompileOptions(features=F746.isa_features, kernels="tinygen"))
-    wide = _wide_choice(plain, F746.isa_features, "tinygen")
+    wide = wide_choice(plain, F746.isa_features, "tinygen")
     options = CompileOptions(features=F746.isa_features, kernels="tinygen", kernel_choice=wide)
     graph = compile_source(block, None, options)
     far = F746.with_budget(flash=200 * 1024)           # under the constants alone: refused before any C

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2e import assert_device_equals_reference
-from test_fit import BLOCK, F746, WIDE
+from test_fit import BLOCK, F746, wide_choice
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import _candidates, fit_lines, fit_model, layer_options, predicted, smallest_options
 from tinygen.fit.code import _most, faster_options, fusion_choice, kernel_move
@@ -19,7 +19,6 @@ from tinygen.fit.trade import LayerOptions, Option
 from tinygen.ir import Graph, Node
 from tinygen.kernels.specialize import INLINE
 from tinygen.passes import CompileOptions
-from tinygen.passes.choose_kernels import kernel_candidates
 
 
 def test_kernel_move_takes_the_kernel_whose_layers_move_for_the_fewest_instructions():
@@ -99,8 +98,7 @@ def block(tmp_path_factory):
 
 def _wide_options(source, board):
     plain = compile_source(source, None, CompileOptions(features=board.isa_features, kernels="tinygen"))
-    wide = {n.name: WIDE[n.op] for n in plain.nodes if n.op in WIDE
-            and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, board.isa_features, "tinygen")]}
+    wide = wide_choice(plain, board.isa_features, "tinygen")
     return CompileOptions(features=board.isa_features, kernels="tinygen", kernel_choice=wide)
 
 

@@ -9,14 +9,13 @@ import subprocess
 
 import pytest
 
-from test_fit import BLOCK, WIDE
+from test_fit import BLOCK, wide_choice
 from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError
 from tinygen.cli import main
 from tinygen.compiler import compile_source, load_source
 from tinygen.fit import _candidates, check_flash_floor, estimated, layer_options, smallest_options
 from tinygen.passes import CompileOptions
-from tinygen.passes.choose_kernels import kernel_candidates
 
 F746 = get_board("f746zg")
 
@@ -92,8 +91,7 @@ def wide_block(tmp_path_factory):
     path.write_text(BLOCK)
     source = load_source(path)
     plain = compile_source(source, None, CompileOptions(features=F746.isa_features, kernels="tinygen"))
-    wide = {n.name: WIDE[n.op] for n in plain.nodes if n.op in WIDE
-            and WIDE[n.op] in [k.name for k in kernel_candidates(plain, n, F746.isa_features, "tinygen")]}
+    wide = wide_choice(plain, F746.isa_features, "tinygen")
     options = CompileOptions(features=F746.isa_features, kernels="tinygen", kernel_choice=wide)
     return compile_source(source, None, options), options
 
