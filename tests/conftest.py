@@ -10,12 +10,22 @@ examples on every run (the "tinygen" profile below).
 onnxruntime's fused session (its default, whose u8s8 kernels give other bytes on CPUs without
 AVX-512 VNNI) comes back scrambled in every test and every process a test starts
 (tinygen.hil.onnx_check.PERTURB_FUSED_ENV): a test that asserts on its values fails on every
-machine, not only on some (docs/design/testing.md)."""
+machine, not only on some (docs/design/testing.md).
+
+The suite keeps its own user cache (measured kernels, compiled objects, probes, searches):
+`tinygen-tests` beside the user's `tinygen` cache, unless $TINYGEN_CACHE_DIR names one. A test
+that plants counts in the cache (a fake measurer) then cannot reach a figure's or a user's
+`--kernels auto` build, and the suite's builds still find what its earlier runs measured."""
 
 import os
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+from tinygen.resources import cache_dir  # noqa: E402
+
+if not os.environ.get("TINYGEN_CACHE_DIR"):
+    os.environ["TINYGEN_CACHE_DIR"] = str(cache_dir().with_name("tinygen-tests"))
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
