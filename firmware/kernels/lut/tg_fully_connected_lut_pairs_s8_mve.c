@@ -39,82 +39,128 @@ static void tg_lut_pairs_mve_table(const int8_t *c, uint16_t *t)
     }
 }
 
-/* The step's 16 weights of the row at r (8 index bytes) from T. */
-static inline int8x16_t tg_lut_pairs_mve_step(const uint16_t *t, const uint8_t *r)
-{
-    return vreinterpretq_s8_u16(vldrhq_gather_shifted_offset_u16(t, vldrbq_u16(r)));
-}
-
-/* The same for a partial step: `bytes` index bytes (1..8), the lanes past them zero. */
+/* A step's weights of the row at r from T: its `bytes` index bytes (1..8) widened to halfword offsets,
+   gathered; the lanes past them zero. */
 static inline int8x16_t tg_lut_pairs_mve_tail(const uint16_t *t, const uint8_t *r, int32_t bytes)
 {
     const mve_pred16_t live = vctp16q((uint32_t)bytes);
     return vreinterpretq_s8_u16(vldrhq_gather_shifted_offset_z_u16(t, vldrbq_z_u16(r, live), live));
 }
 
-/* The full steps of 4 rows (r0..r3: their index bytes, x: the inputs): a0..a3 += the dot products.
- * Written out so that the 4 row pointers, the input pointer, the table and the 4 sums stay in
- * registers (the compiler's version of the same loop spills), the sums in even registers (VMLADAVA
- * takes no other), the rows in low ones (VLDRB.U16 takes no other); 9 loads (the input, 4 x 8 index bytes, 4 gathers) and 4 VMLADAVA a step, each
- * gather's offsets and result in other registers (a gather's Qd must differ from its Qm). */
-#define TG_LUT_PAIRS_MVE_ROW(R, A, Q)                                                                            \
-    "vldrb.u16 " Q ", [%[" R "]], #8\n\t"                                                                        \
-    "vldrh.u16 q3, [%[t], " Q ", uxtw #1]\n\t"                                                                   \
-    "vmladava.s8 %[" A "], q2, q3\n\t"
+/* What tg_lut_pairs_mve_blocks reads (the TG_LPM_* offsets, checked below). */
+typedef struct {
+    const int8_t *x;            /* the input row */
+    const uint8_t *rows;        /* the first block's row 0 */
+    int32_t row_bytes;          /* = 8 * steps: no partial step */
+    int32_t steps;              /* >= 1 */
+    int32_t blocks;             /* >= 1 */
+    const uint16_t *t;          /* the pair table */
+    int32_t *sums;              /* 4 a block */
+} tg_lut_pairs_mve_run_t;
 
-static __attribute__((noinline)) void tg_lut_pairs_mve_full(const uint16_t *t, const int8_t *x, const uint8_t *r0, const uint8_t *r1,
-                                         const uint8_t *r2, const uint8_t *r3, int32_t steps, int32_t *sums)
+#define TG_LPM_X 0
+#define TG_LPM_ROWS 4
+#define TG_LPM_ROW_BYTES 8
+#define TG_LPM_STEPS 12
+#define TG_LPM_BLOCKS 16
+#define TG_LPM_T 20
+#define TG_LPM_SUMS 24
+typedef char tg_lut_pairs_mve_layout_check[(__builtin_offsetof(tg_lut_pairs_mve_run_t, x) == TG_LPM_X
+                                            && __builtin_offsetof(tg_lut_pairs_mve_run_t, steps) == TG_LPM_STEPS
+                                            && __builtin_offsetof(tg_lut_pairs_mve_run_t, sums) == TG_LPM_SUMS)
+                                               ? 1 : -1];
+
+/* One row's part of a step: 8 index bytes widened to halfword offsets, the gather of their 16
+   weights from T, their products with the step's inputs (q2) into the row's sum. */
+#define TG_LPM_ROW(R, A, Q)                                                                                    \
+    "vldrb.u16 " Q ", [" R "], #8\n\t"                                                                          \
+    "vldrh.u16 q3, [r9, " Q ", uxtw #1]\n\t"                                                                   \
+    "vmladava.s8 " A ", q2, q3\n\t"
+
+/*
+ * The sums of whole blocks of 4 rows of whole steps (in_features a multiple of 16): per block the 4
+ * row pointers (low registers r0..r3: VLDRB.U16 takes no other), the 4 sums in even registers
+ * (r6, r8, r10, r12: VMLADAVA takes no other), the input in r7, T in r9; 9 loads (the input, 4 x 8
+ * index bytes, 4 gathers, each gather's result in another register than its offsets) and 4 VMLADAVA
+ * a step in a low-overhead loop; one STM writes the block's sums in register order, and the next
+ * block's row 0 is where row 3 ended. Written out: the compiler's version of the same loop spills.
+ */
+__attribute__((naked, noinline)) static void tg_lut_pairs_mve_blocks(tg_lut_pairs_mve_run_t *m)
 {
-    register int32_t a0 __asm("r6") = 0;
-    register int32_t a1 __asm("r8") = 0;
-    register int32_t a2 __asm("r10") = 0;
-    register int32_t a3 __asm("r12") = 0;
-    register int32_t n __asm("lr") = steps;
-    __asm volatile("dls lr, lr\n"
+    (void)m;
+    __asm volatile("push {r4-r11, lr}\n\t"
+                   "mov r11, r0\n\t"
+                   "ldr r0, [r11, #" TG_MVE_X(TG_LPM_ROWS) "]\n\t"
+                   "ldr r9, [r11, #" TG_MVE_X(TG_LPM_T) "]\n\t"
+                   "ldr r5, [r11, #" TG_MVE_X(TG_LPM_SUMS) "]\n"
+                   "10:\n\t"
+                   "ldr r4, [r11, #" TG_MVE_X(TG_LPM_ROW_BYTES) "]\n\t"
+                   "add r1, r0, r4\n\t"
+                   "add r2, r1, r4\n\t"
+                   "add r3, r2, r4\n\t"
+                   "ldr r7, [r11, #" TG_MVE_X(TG_LPM_X) "]\n\t"
+                   "ldr lr, [r11, #" TG_MVE_X(TG_LPM_STEPS) "]\n\t"
+                   "movs r6, #0\n\t"
+                   "mov r8, r6\n\t"
+                   "mov r10, r6\n\t"
+                   "mov r12, r6\n\t"
+                   "dls lr, lr\n"
                    "1:\n\t"
-                   "vldrb.8 q2, [%[x]], #16\n\t"
-                   TG_LUT_PAIRS_MVE_ROW("r0", "a0", "q0")
-                   TG_LUT_PAIRS_MVE_ROW("r1", "a1", "q1")
-                   TG_LUT_PAIRS_MVE_ROW("r2", "a2", "q0")
-                   TG_LUT_PAIRS_MVE_ROW("r3", "a3", "q1")
+                   "vldrb.8 q2, [r7], #16\n\t"
+                   TG_LPM_ROW("r0", "r6", "q0")
+                   TG_LPM_ROW("r1", "r8", "q1")
+                   TG_LPM_ROW("r2", "r10", "q0")
+                   TG_LPM_ROW("r3", "r12", "q1")
                    "le lr, 1b\n\t"
-                   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [r0] "+l"(r0),
-                     [r1] "+l"(r1), [r2] "+l"(r2), [r3] "+l"(r3), [n] "+r"(n)
-                   : [t] "r"(t)
-                   : "q0", "q1", "q2", "q3", "memory");
+                   "stm r5!, {r6, r8, r10, r12}\n\t"
+                   "mov r0, r3\n\t"
+                   "ldr r4, [r11, #" TG_MVE_X(TG_LPM_BLOCKS) "]\n\t"
+                   "subs r4, r4, #1\n\t"
+                   "str r4, [r11, #" TG_MVE_X(TG_LPM_BLOCKS) "]\n\t"
+                   "bne 10b\n\t"
+                   "pop {r4-r11, pc}\n\t");
+}
+
+/* The sums of one block of 4 rows (r0..r3) of n weights (any n >= 1) into sums[0..3]. */
+static void tg_lut_pairs_mve_block(const uint16_t *t, const int8_t *x, const uint8_t *r0, const uint8_t *r1,
+                                   const uint8_t *r2, const uint8_t *r3, int32_t n, int32_t *sums)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t k = 0; k < n; k += 16, x += 16, r0 += 8, r1 += 8, r2 += 8, r3 += 8) {
+        const int32_t left = n - k < 16 ? n - k : 16;
+        const mve_pred16_t live = vctp8q((uint32_t)left);
+        const int32_t bytes = (left + 1) >> 1;
+        const int8x16_t xv = vldrbq_z_s8(x, live);
+        a0 = vmladavaq_p_s8(a0, xv, tg_lut_pairs_mve_tail(t, r0, bytes), live);
+        a1 = vmladavaq_p_s8(a1, xv, tg_lut_pairs_mve_tail(t, r1, bytes), live);
+        a2 = vmladavaq_p_s8(a2, xv, tg_lut_pairs_mve_tail(t, r2, bytes), live);
+        a3 = vmladavaq_p_s8(a3, xv, tg_lut_pairs_mve_tail(t, r3, bytes), live);
+    }
     sums[0] = a0;
     sums[1] = a1;
     sums[2] = a2;
     sums[3] = a3;
 }
 
-/* sums[o] = sum_k x[k] * w[o][k] for the out_c rows of n weights each (row o at rows + o * row_bytes),
-   4 rows at a time; sums has room for out_c rounded up to 4 (a last block's missing rows repeat
-   its first). */
+/* sums[o] = sum_k x[k] * w[o][k] for the out_c rows of n weights each (row o at rows + o * row_bytes):
+   whole blocks of 4 rows of whole steps in tg_lut_pairs_mve_blocks, the rest (a depth that ends mid-step,
+   a last block of 1..3 rows, whose missing rows repeat its first) here step by step, predicated.
+   sums has room for out_c rounded up to 4. */
 static void tg_lut_pairs_mve_dots(const uint16_t *t, const int8_t *x, const uint8_t *rows, int32_t row_bytes,
                                   int32_t out_c, int32_t n, int32_t *sums)
 {
-    const int32_t full = n >> 4;
-    const int32_t left = n & 15;
-    const mve_pred16_t live = vctp8q((uint32_t)left);
-    const int32_t bytes = (left + 1) >> 1;
-    for (int32_t o = 0; o < out_c; o += 4, rows += 4 * row_bytes, sums += 4) {
-        const uint8_t *r0 = rows;
+    int32_t o = 0;
+    if ((n & 15) == 0 && out_c >= 4) {
+        tg_lut_pairs_mve_run_t m = {x, rows, row_bytes, n >> 4, out_c >> 2, t, sums};
+        tg_lut_pairs_mve_blocks(&m);
+        o = out_c & ~3;
+    }
+    for (; o < out_c; o += 4) {
+        const uint8_t *r0 = rows + o * row_bytes;
         const uint8_t *r1 = o + 1 < out_c ? r0 + row_bytes : r0;
         const uint8_t *r2 = o + 2 < out_c ? r0 + 2 * row_bytes : r0;
         const uint8_t *r3 = o + 3 < out_c ? r0 + 3 * row_bytes : r0;
-        sums[0] = sums[1] = sums[2] = sums[3] = 0;
-        if (full > 0) {
-            tg_lut_pairs_mve_full(t, x, r0, r1, r2, r3, full, sums);
-        }
-        if (left > 0) {
-            const int32_t step = 16 * full;
-            const int8x16_t xv = vldrbq_z_s8(&x[step], live);
-            sums[0] = vmladavaq_p_s8(sums[0], xv, tg_lut_pairs_mve_tail(t, &r0[step / 2], bytes), live);
-            sums[1] = vmladavaq_p_s8(sums[1], xv, tg_lut_pairs_mve_tail(t, &r1[step / 2], bytes), live);
-            sums[2] = vmladavaq_p_s8(sums[2], xv, tg_lut_pairs_mve_tail(t, &r2[step / 2], bytes), live);
-            sums[3] = vmladavaq_p_s8(sums[3], xv, tg_lut_pairs_mve_tail(t, &r3[step / 2], bytes), live);
-        }
+        tg_lut_pairs_mve_block(t, x, r0, r1, r2, r3, n, &sums[o]);
     }
 }
 
