@@ -13,7 +13,7 @@
  * predicated (VCTP): no index byte past the row's bytes and no input past in_features is read, and
  * the products past in_features are left out. The 4 sums of each block go to the scratch after the
  * table; the requantization then takes them 4 at a time with the folded biases, multipliers and
- * shifts of the int8 MVE kernel's records (tg_requant_mve.h), bit for bit as tg_fully_connected_s8_mve
+ * shifts of the int8 MVE kernel's records (tg_lut_mve_fc_requant), bit for bit as tg_fully_connected_s8_mve
  * on the decoded weights.
  *
  * packed: LUT.md's constant (4-bit indices, one table), then tg_fully_connected_s8_mve's records less
@@ -24,8 +24,7 @@
 #include <arm_mve.h>
 
 #include "tg_kernels_lut_mve.h"
-#include "tg_lut.h"
-#include "tg_requant_mve.h"
+#include "tg_lut_mve.h"
 
 /* T (above) from the 16 entries of c: two vectors of 8 halfwords per high nibble. */
 static void tg_lut_pairs_mve_table(const int8_t *c, uint16_t *t)
@@ -172,20 +171,11 @@ void tg_fully_connected_lut_pairs_s8_mve(const tg_fully_connected_params_t *p, c
     const int32_t *records = tg_lut_after(&lut, out_c);  /* [0] flags, [1] steps, then 16 words a block */
     uint16_t *t = (uint16_t *)(void *)scratch;
     int32_t *sums = (int32_t *)(void *)&scratch[TG_LUT_PAIRS_MVE_TABLE_BYTES];
-    const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
-    const int16x8_t lo = vdupq_n_s16((int16_t)p->act_min);
-    const int16x8_t hi = vdupq_n_s16((int16_t)p->act_max);
 
     tg_lut_pairs_mve_table(lut.tables, t);
     for (int32_t r = 0; r < p->rows; r++, input += p->in_features, output += out_c) {
         tg_lut_pairs_mve_dots(t, input, (const uint8_t *)(const void *)lut.rows, 4 * lut.row_words, out_c,
                               p->in_features, sums);
-        const int32_t *q = &records[2];
-        for (int32_t o = 0; o < out_c; o += 4, q += 16) {
-            const int32x4_t acc = vaddq_s32(vldrwq_s32(&sums[o]), vldrwq_s32(&q[0]));
-            const int32x4_t v = tg_requant_mve(acc, vldrwq_s32(&q[4]), vldrwq_s32(&q[8]), vldrwq_s32(&q[12]), 1, 1);
-            const int8x16_t b = tg_mve_narrow1(v, zp, lo, hi, 1);
-            vstrbq_p_s32(&output[o], vreinterpretq_s32_s8(b), vctp32q((uint32_t)(out_c - o)));
-        }
+        tg_lut_mve_fc_requant(p, records, sums, output);
     }
 }
