@@ -269,37 +269,46 @@ FC_ROWS = {
     "ad fc 128->640": fc_p(1, 128, 640),
 }
 PAIRS_MVE = "tg_fully_connected_lut_pairs_s8_mve"
+NIBBLES_MVE = "tg_fully_connected_lut_nibbles_s8_mve"
 
 
 def measure_pairs_mve(board: str, work: Path) -> list[dict]:
-    """Each FC_ROWS layer at 4 bits with one table: tg_fully_connected_lut_pairs_s8_mve and
-    tg_fully_connected_lut_decode_s8_mve (the same packed constant) against tg_fully_connected_s8_mve on
-    int8 weights of the same shape, called as the generic kernels; their outputs must equal the twin's."""
+    """Each FC_ROWS layer at 4 bits, one table for the tensor (tg_fully_connected_lut_pairs_s8_mve) and
+    one per channel (tg_fully_connected_lut_nibbles_s8_mve), and tg_fully_connected_lut_decode_s8_mve on
+    the same packed constant, against tg_fully_connected_s8_mve on int8 weights of the same shape, called
+    as the generic kernels; their outputs must equal the twin's."""
     out = []
     for k, (label, p) in enumerate(FC_ROWS.items()):
         w8 = np.clip(np.rint(np.random.default_rng(2).normal(0, 40, OPS["fully_connected"][0](p))), -127,
                      127).astype(np.int8)
         decode, int8 = decoding_pair("mve", "fully_connected", p)
-        args, _ = lut_case("fully_connected", p, 4, "tensor", 4)
-        want = KERNELS["tg_fully_connected_lut_s8"].twin(p, *args).reshape(-1).astype(np.int8)
-        lut_args = decoding_args("mve", "fully_connected", p, 4, "tensor", 4)[0]
-        calls = [Call(int8, p, decoding_args("mve", "fully_connected", p, 4, "tensor", 1, w8=w8)[1], label),
-                 Call(decode, p, lut_args, label), Call(PAIRS_MVE, p, lut_args, label)]
+        calls = [Call(int8, p, decoding_args("mve", "fully_connected", p, 4, "tensor", 1, w8=w8)[1], label)]
+        cases = []
+        for axis, kernel in (("tensor", PAIRS_MVE), ("channel", NIBBLES_MVE)):
+            args, _ = lut_case("fully_connected", p, 4, axis, 4)
+            want = KERNELS["tg_fully_connected_lut_s8"].twin(p, *args).reshape(-1).astype(np.int8)
+            lut_args = decoding_args("mve", "fully_connected", p, 4, axis, 4)[0]
+            cases.append((axis, kernel, len(calls), want))
+            calls += [Call(decode, p, lut_args, label), Call(kernel, p, lut_args, label)]
         run_calls(board, calls, work / f"fc{k}")
-        for c in calls[1:]:
-            if not np.array_equal(want, c.result.view(np.int8)):
-                raise SystemExit(f"{c.name} {label} lut:4:tensor: output differs from the twin")
-        out.append({"layer": label, "bits": 4, "tables": "tensor", "int8_isa_instructions": calls[0].instructions,
-                    "decode_instructions": calls[1].instructions, "pairs_instructions": calls[2].instructions})
+        for axis, kernel, i, want in cases:
+            for c in calls[i:i + 2]:
+                if not np.array_equal(want, c.result.view(np.int8)):
+                    raise SystemExit(f"{c.name} {label} lut:4:{axis}: output differs from the twin")
+            out.append({"layer": label, "bits": 4, "tables": axis, "kernel": kernel,
+                        "int8_isa_instructions": calls[0].instructions,
+                        "decode_instructions": calls[i].instructions, "kernel_instructions": calls[i + 1].instructions})
     return out
 
 
 def _print_pairs(board: str, rows: list[dict]) -> None:
-    print(f"{board}: one-row fully connected layers at lut:4:tensor, instructions: {PAIRS_MVE} and the decoding "
-          "kernel against the int8 MVE kernel (generic entry points)")
+    print(f"{board}: one-row fully connected layers at lut:4, instructions: {PAIRS_MVE} (one table) or "
+          f"{NIBBLES_MVE} (a table per channel) and the decoding kernel against the int8 MVE kernel (generic "
+          "entry points)")
     for r in rows:
         i8 = r["int8_isa_instructions"]
-        print(f"  {r['layer']:<18} pairs {r['pairs_instructions']:>8,} x{r['pairs_instructions'] / i8:.3f}   decode "
+        print(f"  {r['layer']:<18} lut:4:{r['tables']:<8} {r['kernel'].split('_')[4]:<8} "
+              f"{r['kernel_instructions']:>8,} x{r['kernel_instructions'] / i8:.3f}   decode "
               f"{r['decode_instructions']:>8,} x{r['decode_instructions'] / i8:.3f}   int8 {i8:>8,}")
 
 
