@@ -122,11 +122,13 @@ def _no_twin(p, *arrays):
 
 for _specs, _header, _int8_header, _rest in _ISA.values():
     for _spec in (s for s in _specs if s.op in OPS):
-        _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
         _lut = KERNELS[OPS[_spec.op][2].replace("_s8", "_lut_s8")]
         KERNELS[_spec.name] = replace(_lut, header=_header, args=("int8_t", "uint32_t", *_rest), twin=_no_twin,
                                       scratch=_spec.scratch, portable_scratch=True,
                                       extra_sources=tuple(s.removeprefix("kernels/") for s in _spec.calls))
+        if not _spec.calls:         # (tg_fully_connected_lut_pairs_s8_mve: no int8 kernel under it)
+            continue
+        _int8 = KERNELS_BY_NAME[_spec.calls[0].removeprefix("kernels/").removesuffix(".c")]
         # (benchmarks/rv32_kernels.py's entries, where imported, have the same arguments and a twin)
         KERNELS.setdefault(_int8.name, replace(_lut, header=_int8_header, args=("int8_t", "int32_t", *_rest),
                                                twin=_no_twin, scratch=_int8.scratch))
@@ -258,6 +260,58 @@ def measure_decoding(board: str, bits_list, work: Path) -> list[dict]:
     return out
 
 
+# the one-row fully connected layers of MLPerf KWS and AD: on Helium, 4 bits and one table take
+# tg_fully_connected_lut_pairs_s8_mve (no decoded weights) where the others decode first
+FC_ROWS = {
+    "kws fc 64->12": fc_p(1, 64, 12),
+    "ad fc 640->128": fc_p(1, 640, 128),
+    "ad fc 128->128": fc_p(1, 128, 128),
+    "ad fc 128->640": fc_p(1, 128, 640),
+}
+PAIRS_MVE = "tg_fully_connected_lut_pairs_s8_mve"
+NIBBLES_MVE = "tg_fully_connected_lut_nibbles_s8_mve"
+
+
+def measure_pairs_mve(board: str, work: Path) -> list[dict]:
+    """Each FC_ROWS layer at 4 bits, one table for the tensor (tg_fully_connected_lut_pairs_s8_mve) and
+    one per channel (tg_fully_connected_lut_nibbles_s8_mve), and tg_fully_connected_lut_decode_s8_mve on
+    the same packed constant, against tg_fully_connected_s8_mve on int8 weights of the same shape, called
+    as the generic kernels; their outputs must equal the twin's."""
+    out = []
+    for k, (label, p) in enumerate(FC_ROWS.items()):
+        w8 = np.clip(np.rint(np.random.default_rng(2).normal(0, 40, OPS["fully_connected"][0](p))), -127,
+                     127).astype(np.int8)
+        decode, int8 = decoding_pair("mve", "fully_connected", p)
+        calls = [Call(int8, p, decoding_args("mve", "fully_connected", p, 4, "tensor", 1, w8=w8)[1], label)]
+        cases = []
+        for axis, kernel in (("tensor", PAIRS_MVE), ("channel", NIBBLES_MVE)):
+            args, _ = lut_case("fully_connected", p, 4, axis, 4)
+            want = KERNELS["tg_fully_connected_lut_s8"].twin(p, *args).reshape(-1).astype(np.int8)
+            lut_args = decoding_args("mve", "fully_connected", p, 4, axis, 4)[0]
+            cases.append((axis, kernel, len(calls), want))
+            calls += [Call(decode, p, lut_args, label), Call(kernel, p, lut_args, label)]
+        run_calls(board, calls, work / f"fc{k}")
+        for axis, kernel, i, want in cases:
+            for c in calls[i:i + 2]:
+                if not np.array_equal(want, c.result.view(np.int8)):
+                    raise SystemExit(f"{c.name} {label} lut:4:{axis}: output differs from the twin")
+            out.append({"layer": label, "bits": 4, "tables": axis, "kernel": kernel,
+                        "int8_isa_instructions": calls[0].instructions,
+                        "decode_instructions": calls[i].instructions, "kernel_instructions": calls[i + 1].instructions})
+    return out
+
+
+def _print_pairs(board: str, rows: list[dict]) -> None:
+    print(f"{board}: one-row fully connected layers at lut:4, instructions: {PAIRS_MVE} (one table) or "
+          f"{NIBBLES_MVE} (a table per channel) and the decoding kernel against the int8 MVE kernel (generic "
+          "entry points)")
+    for r in rows:
+        i8 = r["int8_isa_instructions"]
+        print(f"  {r['layer']:<18} lut:4:{r['tables']:<8} {r['kernel'].split('_')[4]:<8} "
+              f"{r['kernel_instructions']:>8,} x{r['kernel_instructions'] / i8:.3f}   decode "
+              f"{r['decode_instructions']:>8,} x{r['decode_instructions'] / i8:.3f}   int8 {i8:>8,}")
+
+
 def _print_decoding(board: str, rows: list[dict]) -> None:
     print(f"{board}: instructions of the {BOARD_ISA[board].upper()} kernel decoding into scratch against the int8 "
           "kernel it runs (generic entry points), weight bytes (LUT / int8)")
@@ -279,6 +333,9 @@ def main(argv=None) -> int:
         if board in BOARD_ISA:
             results[board] = measure_decoding(board, args.bits, args.work.resolve() / board)
             _print_decoding(board, results[board])
+            if BOARD_ISA[board] == "mve":
+                results[f"{board} fc pairs"] = measure_pairs_mve(board, args.work.resolve() / board)
+                _print_pairs(board, results[f"{board} fc pairs"])
             continue
         results[board] = rows = measure(board, args.bits, args.work / board)
         print(f"{board}: instructions (LUT / int8, portable kernels), weight bytes (LUT / int8), and the DSP "

@@ -48,6 +48,18 @@ def test_m55_vmladav_loop_and_the_reduction_result_used_by_a_scalar():
     assert cortex_m55.block_cycles(block(*body, "b #0x100"), taken=True)[0] == 5 + 1 + cortex_m55.REFILL
 
 
+def test_m55_gathers_are_priced_as_gather_beats_in_the_load_store_pipe():
+    """A gather ([Rn, Qm] or [Qm]) is told from a contiguous load and costs GATHER_BEATS (LLVM's two
+    beats), overlapping a MAC as any load: the pairs kernel's step of one row."""
+    gather = block("vldrh.u16 q3, [r9, q0, uxtw #1]").insns[0]
+    assert cortex_m55.gathers(gather) and cortex_m55.gathers(block("vldrw.u32 q1, [q2, #8]").insns[0])
+    assert not cortex_m55.gathers(block("vldrb.u16 q0, [r0], #8").insns[0])
+    assert not cortex_m55.gathers(block("vmladava.s8 r6, q2, q3").insns[0])
+    row = ("vldrb.u16 q0, [r0], #8", "vldrh.u16 q3, [r9, q0, uxtw #1]", "vmladava.s8 r6, q2, q3")
+    assert cortex_m55.GATHER_BEATS == 2
+    assert cortex_m55.block_cycles(block(*row), taken=False)[0] == 2 + cortex_m55.GATHER_BEATS + 1
+
+
 def test_m55_predication_takes_one_control_cycle_and_breaks_the_overlap():
     assert cortex_m55.block_cycles(block("vctp.8 r3", "vpst", "vstrbt.8 q2, [r0]"), taken=False)[0] == 1 + 1 + 2
 

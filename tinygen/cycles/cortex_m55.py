@@ -24,12 +24,23 @@ branch cache predicts, 0 extra. Not modelled: the dual issue of two 16-bit
 instructions (an upper bound), MVE-to-MVE data dependencies (the beats
 forward), interleaving a scalar instruction between the beats.
 
+Gathers and scatters (a vector load or store addressing [Rn, Qm] or [Qm]) take the load/store pipe
+for GATHER_BEATS, overlapping as any vector load: LLVM's model gives them the same two beats of the
+load/store pipe (M55Write2LSE3, ReleaseAtCycles=[2]) and needs their offset vector 4 cycles earlier
+(M55GatherQRead, a data dependency this model leaves out). Arm's Cortex-M55 Software Optimization
+Guide, which would give the per-element cost of a gather on silicon, was not consulted here: where
+a gather costs more than two beats on the core, a kernel built on them (the one-row shared-weight
+fully connected layer, tg_fully_connected_lut_pairs_s8_mve: a halfword gather of 8 elements per 16
+weights) is priced low by (the true cost - GATHER_BEATS) per gather.
+
 QEMU 7.2's disassembler predates MVE and prints its instructions as
 coprocessor ones (vldrb.s8 as `ldc p14`, DLS as `.byte`): tinygen.cycles.disasm
 takes the mnemonics from binutils' disassembly of the same ELF (OBJDUMP_ARCH).
 """
 
 from __future__ import annotations
+
+import re
 
 from tinygen.cycles.cortex_m33 import scalar_cycles
 from tinygen.cycles.isa import base, dest, kind, reads
@@ -47,12 +58,18 @@ OBJDUMP_ARCH = "armv8.1-m.main"
 REFILL = 2
 BEATS = 2
 REDUCE_USE = 1
+GATHER_BEATS = BEATS        # a gather load or scatter store in the load/store pipe (LLVM: as any vector load)
 LOAD_STORE = ("vldr", "vstr", "vld2", "vld4", "vst2", "vst4")
 CONTROL = ("vctp", "vpst", "vpnot")
 MULTIPLY = ("vmul", "vmla", "vmls", "vqdmul", "vqrdmul", "vrmul", "vqdml", "vqrdml", "vrml", "vfma", "vfms",
             "vaddv", "vaddlv", "vcmp", "vpt", "vcvt", "vrint")
 REDUCTIONS = ("vmlav", "vmladav", "vmlsdav", "vmlaldav", "vmlsldav", "vrmlaldavh", "vaddv", "vaddlv", "vabav",
               "vminv", "vmaxv", "vminav", "vmaxav")
+
+
+def gathers(insn) -> bool:
+    """Whether a vector load or store addresses memory by a vector of offsets or addresses ([Rn, Qm], [Qm])."""
+    return pipe(insn) == "ls" and re.search(r"\[\s*(?:\w+\s*,\s*)?q\d", insn.operands) is not None
 
 
 def pipe(insn) -> str:
@@ -79,7 +96,8 @@ def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
             if p == "control":
                 c, previous = 1, None
             else:
-                c = BEATS - 1 if previous is not None and previous != p else BEATS
+                beats = GATHER_BEATS if gathers(insn) else BEATS
+                c = beats - 1 if previous is not None and previous != p else beats
                 previous = p
             if base(insn.mnemonic).startswith(REDUCTIONS) and nxt is not None and kind(nxt) != "mve" \
                     and reads(nxt, dest(insn)):
@@ -93,4 +111,5 @@ def block_cycles(block: Block, taken: bool) -> tuple[int, dict[str, int]]:
     return total, by
 
 
-__all__ = ["BEATS", "CALIBRATED", "CALIBRATION", "FIT", "NAME", "OBJDUMP_ARCH", "REDUCE_USE", "REFILL", "block_cycles", "pipe"]
+__all__ = ["BEATS", "CALIBRATED", "CALIBRATION", "FIT", "GATHER_BEATS", "NAME", "OBJDUMP_ARCH", "REDUCE_USE", "REFILL",
+           "block_cycles", "gathers", "pipe"]

@@ -90,6 +90,18 @@ def _one_row(graph, node) -> bool:
     return shares_weights(graph, node) and x.size // x.shape[-1] == 1
 
 
+def _one_row_4bit_tensor(graph, node) -> bool:
+    """A fully connected layer of one row with 4-bit indices and one table for the tensor."""
+    cb = graph.tensor(node.param("weight")).codebook if _one_row(graph, node) else None
+    return cb is not None and cb.bits == 4 and cb.axis is None
+
+
+def _one_row_4bit(graph, node) -> bool:
+    """A fully connected layer of one row with 4-bit indices (a table per output channel or one)."""
+    cb = graph.tensor(node.param("weight")).codebook if _one_row(graph, node) else None
+    return cb is not None and cb.bits == 4
+
+
 def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec:
     """The DSP kernel decoding the layer's weights into its scratch, then running `int8` (an
     int8 DSP kernel taking the weights and a scratch) on them: faster than decoding in the
@@ -142,9 +154,30 @@ def _rv32(int8: str, name: str, pack, records) -> KernelSpec:
     return _decoding_into(int8, name, pack, records, _RV32_HEADERS)
 
 
+PAIRS_MVE_TABLE_BYTES = 512   # TG_LUT_PAIRS_MVE_TABLE_BYTES (tg_kernels_lut_mve.h): 256 halfword pairs
+
+
+def pairs_mve_scratch(p: dict) -> int:
+    """TG_LUT_PAIRS_MVE_BYTES: tg_fully_connected_lut_pairs_s8_mve's table of weight pairs, then the
+    int32 sums of its output features rounded up to a block of 4."""
+    return PAIRS_MVE_TABLE_BYTES + 16 * -(-p["out_features"] // 4)
+
+
+def nibbles_mve_scratch(p: dict) -> int:
+    """TG_LUT_NIBBLES_MVE_BYTES: tg_fully_connected_lut_nibbles_s8_mve's int32 sums, a block of 4 at a time."""
+    return 16 * -(-p["out_features"] // 4)
+
+
 # Helium: tinygen.kernels.table puts them first, with the other MVE kernels, before the DSP
-# kernels the core also runs
+# kernels the core also runs; a one-row fully connected layer with 4-bit indices and one table
+# first takes the kernel looking its weights up from a table of pairs as it multiplies (no
+# decoded weights; the packed constant is the decoding kernel's), one with a table per channel the
+# kernel gathering each weight from its row's table
 LUT_MVE_KERNELS: tuple[KernelSpec, ...] = (
+    replace(_mve("tg_fully_connected_s8_mve", "tg_fully_connected_lut_pairs_s8_mve", mat_mult_lut_mve,
+                 mat_mult_records_bytes), scratch=pairs_mve_scratch, accepts=_one_row_4bit_tensor, calls=()),
+    replace(_mve("tg_fully_connected_s8_mve", "tg_fully_connected_lut_nibbles_s8_mve", mat_mult_lut_mve,
+                 mat_mult_records_bytes), scratch=nibbles_mve_scratch, accepts=_one_row_4bit, calls=()),
     _mve("tg_conv2d_1x1_s8_mve", "tg_conv2d_1x1_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
     _mve("tg_conv2d_s8_mve", "tg_conv2d_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
     _mve("tg_fully_connected_s8_mve", "tg_fully_connected_lut_decode_s8_mve", mat_mult_lut_mve, mat_mult_records_bytes),
@@ -189,12 +222,6 @@ def pairs_scratch(p: dict) -> int:
     return PAIRS_TABLE_BYTES + 16 * -(-p["in_features"] // 8)
 
 
-def _one_row_4bit_tensor(graph, node) -> bool:
-    """A fully connected layer of one row with 4-bit indices and one table for the tensor."""
-    cb = graph.tensor(node.param("weight")).codebook if _one_row(graph, node) else None
-    return cb is not None and cb.bits == 4 and cb.axis is None
-
-
 def pairs_pack(p: dict, consts: dict) -> np.ndarray:
     """tg_fully_connected_lut_pairs_s8_dsp's packed constant: LUT.md's, then one word, the layer's
     requantization as a specialized layer's `bounded` (tinygen.kernels.specialize: FOLDED, BOUNDED or
@@ -232,4 +259,4 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
 __all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS",
-           "ROW_AXIS", "decode_rows", "decoded_bytes", "fc_block_rows", "pairs_pack", "pairs_scratch", "shares_weights"]
+           "ROW_AXIS", "decode_rows", "decoded_bytes", "fc_block_rows", "nibbles_mve_scratch", "pairs_mve_scratch", "pairs_pack", "pairs_scratch", "shares_weights"]

@@ -119,6 +119,10 @@ PER_MAC.update({
     "tg_conv2d_add_lut_decode_s8_rv32": 3.2, "tg_depthwise_conv2d_lut_decode_s8_rv32": 7.2,
     "tg_fully_connected_lut_decode_s8_rv32": 13.7,
 })
+# the one-row 4-bit Helium FCs looking their weights up as they multiply (benchmarks/lut_kernels.py --boards
+# n6570, AD 640 -> 128, 81,920 MACs: from a table of weight pairs at lut:4:tensor 19,740 instructions, by
+# byte gathers from each channel's table at lut:4:channel 32,257)
+PER_MAC.update({"tg_fully_connected_lut_pairs_s8_mve": 0.24, "tg_fully_connected_lut_nibbles_s8_mve": 0.39})
 # CMSIS-NN's Helium paths through its adapters (tinygen/kernels/cmsis_nn_mve.py), same stand-in and
 # models: convs 0.4 (KWS pointwise 64 -> 64, IC 3x3), depthwise 3x3 2.3 (KWS), fully connected 0.56 (AD)
 PER_MAC.update({

@@ -35,6 +35,21 @@ void tg_conv2d_add_lut_decode_s8_mve(const tg_conv2d_add_params_t *p, const int8
 void tg_fully_connected_lut_decode_s8_mve(const tg_fully_connected_params_t *p, const int8_t *input,
                                           const uint32_t *packed, int8_t *scratch, int8_t *output);
 
+/* tg_fully_connected_s8_mve on 4-bit indices with one table for the tensor, looked up from the rows
+ * as the products run (a table of weight pairs in the scratch, no decoded weights): scratch
+ * TG_LUT_PAIRS_MVE_BYTES(p->out_features). */
+#define TG_LUT_PAIRS_MVE_TABLE_BYTES 512
+#define TG_LUT_PAIRS_MVE_BYTES(out_c) (TG_LUT_PAIRS_MVE_TABLE_BYTES + 16 * (((out_c) + 3) / 4))
+void tg_fully_connected_lut_pairs_s8_mve(const tg_fully_connected_params_t *p, const int8_t *input,
+                                         const uint32_t *packed, int8_t *scratch, int8_t *output);
+
+/* The same on 4-bit indices with a table per output channel or one for the tensor, each index's
+ * weight gathered from its table as the products run (no decoded weights): scratch
+ * TG_LUT_NIBBLES_MVE_BYTES(p->out_features), the sums. */
+#define TG_LUT_NIBBLES_MVE_BYTES(out_c) (16 * (((out_c) + 3) / 4))
+void tg_fully_connected_lut_nibbles_s8_mve(const tg_fully_connected_params_t *p, const int8_t *input,
+                                           const uint32_t *packed, int8_t *scratch, int8_t *output);
+
 /* tg_depthwise_conv2d_s8_mve (depth multiplier 1, dilation 1, at most 16 taps): packed's one
  * row holds each channel's taps in turn, kernel column then kernel row. */
 void tg_depthwise_conv2d_lut_decode_s8_mve(const tg_conv2d_params_t *p, const int8_t *input,

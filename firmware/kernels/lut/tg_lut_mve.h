@@ -22,7 +22,9 @@
 #include <arm_mve.h>
 #include <stdint.h>
 
+#include "tg_kernels.h"
 #include "tg_lut.h"
+#include "tg_requant_mve.h"
 
 /* the decoded records' share of a decoding kernel's scratch, rounded up to 16 bytes (the int8
    kernel's own scratch follows, aligned as the arena aligns buffers) */
@@ -229,6 +231,28 @@ static inline const int32_t *tg_lut_mve_depthwise(const uint32_t *packed, int32_
 static inline int32_t tg_lut_mve_depthwise_bytes(int32_t channels)
 {
     return 4 * (1 + 8 * channels);
+}
+
+/* The one-row fully connected kernels' requantization (tg_fully_connected_lut_pairs_s8_mve.c,
+   tg_fully_connected_lut_nibbles_s8_mve.c): the p->out_features sums of one input row (4 a block)
+   plus the records' folded biases, requantized with their multipliers and shifts (the header's 2
+   words, then 16 words a block: biases, multipliers, -right shifts, left shifts), the zero point
+   added, clamped, stored as int8, 4 at a time (the last block predicated). Bit for bit as
+   tg_fully_connected_s8_mve. */
+static inline void tg_lut_mve_fc_requant(const tg_fully_connected_params_t *p, const int32_t *records,
+                                         const int32_t *sums, int8_t *output)
+{
+    const int32_t out_c = p->out_features;
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
+    const int16x8_t lo = vdupq_n_s16((int16_t)p->act_min);
+    const int16x8_t hi = vdupq_n_s16((int16_t)p->act_max);
+    const int32_t *q = &records[2];
+    for (int32_t o = 0; o < out_c; o += 4, q += 16) {
+        const int32x4_t acc = vaddq_s32(vldrwq_s32(&sums[o]), vldrwq_s32(&q[0]));
+        const int32x4_t v = tg_requant_mve(acc, vldrwq_s32(&q[4]), vldrwq_s32(&q[8]), vldrwq_s32(&q[12]), 1, 1);
+        const int8x16_t b = tg_mve_narrow1(v, zp, lo, hi, 1);
+        vstrbq_p_s32(&output[o], vreinterpretq_s32_s8(b), vctp32q((uint32_t)(out_c - o)));
+    }
 }
 
 #endif /* TG_LUT_MVE_H */
