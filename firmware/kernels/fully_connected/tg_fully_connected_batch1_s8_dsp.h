@@ -23,14 +23,14 @@
  *
  * 18 instructions for 16 multiply-accumulates; without scratch LDR x + SXTB16 xa, x + SXTB16
  * xb, x, ROR #8 replace the LDRD: 20. The single-issue cores (M4, M33) read the words by single
- * LDRs back to back instead (TG_FC_B1_LOAD_W: a load after a load pipelines on the M4), 22 and
- * 23 instructions for 24 and 23 cycles on the M4, 23 and 24 (with the fitted load extra) on the
- * M33, where LDRD + LDM and LDR + LDM took 24 and 25 on the M4, 23 and 25 on the M33
- * (tinygen.cycles; the lean step's LDR x no longer stalls its SXTB16): the lean kernel runs at
- * the old scratch kernel's speed. Steps unrolled by 8 (SUBS + BNE per 128 MACs). The floor
- * with int8 weights: each weight byte is loaded once and must be sign-extended, SXTB16 takes 2
- * bytes and SMLAD 2 products, so 1 instruction (cycle) per MAC before any load; the loads (a
- * quarter cycle per MAC for the weights) and the loop add the rest.
+ * LDRs back to back instead (TG_FC_B1_LOAD_W: a load after a load pipelines on the M4): 22 and 23
+ * instructions, 23 and 24 cycles on the M4, 22 and 23 on the M33 (before the fitted extra per
+ * load), where LDRD + LDM and LDR + LDM took 24 and 25 on the M4, 23 and 25 on the M33 (the lean
+ * step's LDR x no longer stalls its SXTB16 there; tinygen.cycles): the lean kernel runs at the
+ * old scratch kernel's speed. Steps unrolled by 8 (SUBS + BNE per 128 MACs). The floor with int8
+ * weights: each weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and
+ * SMLAD 2 products, so 1 instruction (cycle) per MAC before any load; the loads (a quarter cycle
+ * per MAC for the weights) and the loop add the rest.
  * 4 rows is the widest block: the 14 registers hold 4 accumulators, 2 input pairs, 4 weight
  * words, a temporary, 2 pointers and the count. Per output the requantization
  * (tg_fc_b1_out) is about 10 more: 2 per 64 MACs at depth 128.
