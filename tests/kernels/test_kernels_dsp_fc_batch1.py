@@ -134,9 +134,10 @@ class Chain(nn.Module):
     """Linear layers 128 -> 37 -> 23 -> 64 -> 19 -> 130 -> 11: depth tails of 1..3 and last
     blocks of 1..3 rows."""
 
-    def __init__(self):
+    sizes = (128, 37, 23, 64, 19, 130, 11)
+
+    def __init__(self, sizes: tuple = sizes):
         super().__init__()
-        sizes = (128, 37, 23, 64, 19, 130, 11)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
 
     def forward(self, x):
@@ -146,9 +147,15 @@ class Chain(nn.Module):
         return x
 
 
-def _chain(seed: int) -> nn.Module:
+# depths multiples of 4 (the lean kernel takes them) whose steps of 4 values leave the remainders of
+# the loop unrolled by 8 (steps % 8: 7 = one turn of 4 and 3 single steps, 7, 3, 1, 2, 0), and a
+# last block of 3 rows; the stand-in test puts the lean kernel on every other layer
+LEAN_SIZES = (92, 28, 44, 36, 40, 128, 15)
+
+
+def _chain(seed: int, sizes: tuple = Chain.sizes) -> nn.Module:
     torch.manual_seed(seed)
-    return Chain().eval()
+    return Chain(sizes).eval()
 
 
 def test_fully_connected_batch1_s8_dsp_chosen_for_one_row():
@@ -165,7 +172,8 @@ def test_fully_connected_batch1_s8_dsp_chosen_for_one_row():
 def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
     """The chain, specialized (the shared bodies per requantization mode) and generic (the .c
     entry points), and specialized with an ONNX model's single-rounding pairs (the rounds-once
-    bodies), on the stand-in: every layer equals the reference for 3 inputs."""
+    bodies), on the stand-in: every layer equals the reference for 3 inputs. A second chain
+    (LEAN_SIZES) takes both kernels through every remainder of the steps unrolled by 8."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
@@ -176,14 +184,24 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
     board = get_board(board_name)
     options = CompileOptions(features=frozenset(board.isa_features))
     rng = np.random.default_rng(1)
-    for seed, specialize, once in ((1, True, False), (2, False, False), (5, True, True)):
-        calib = rng.standard_normal((16, 128)).astype(np.float32)
-        source, graph = compile_module(_chain(seed), calib, options=options)
+    # parity: the lean kernel on the layers of that parity only (LEAN_SIZES: both kernels over the
+    # remainders of the unrolled loop), None: on every depth it takes
+    for seed, specialize, once, sizes, parity in ((1, True, False, Chain.sizes, None),
+                                                  (2, False, False, Chain.sizes, None),
+                                                  (5, True, True, Chain.sizes, None), (6, True, False, LEAN_SIZES, 0),
+                                                  (7, False, False, LEAN_SIZES, 1)):
+        calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
+        _, first = compile_module(_chain(seed, sizes), calib, options=options)
+        fcs = [n for n in first.nodes if n.op == "fully_connected"]
+        # the lean kernel on the depths it takes (of the parity), chosen before the arena is planned
+        # (the arena's lowering off: it would take the lean kernel at the peak)
+        choice = {n.name: LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 and parity in (None, i % 2)
+                  else BATCH1 for i, n in enumerate(fcs)}
+        source, graph = compile_module(_chain(seed, sizes), calib, options=CompileOptions(
+            features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
         graph.meta["specialize"] = specialize
         fcs = [n for n in graph.nodes if n.op == "fully_connected"]
-        assert {n.kernel for n in fcs} <= {BATCH1, LEAN} and len(fcs) == 6
-        for n in fcs:       # the same packed constant: the lean kernel on every depth it takes
-            n.kernel = LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 else BATCH1
+        assert [n.kernel for n in fcs] == list(choice.values()) and len(fcs) == 6
         if once:
             assert len(to_single_rounding(graph, {BATCH1, LEAN})) == 6
         project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
@@ -200,7 +218,8 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_fully_connected_batch1_w16_s8_dsp_standin(board_name, tmp_path):
     """The chain with every layer on the int16-weight kernel (chosen per layer, as --kernels auto
-    or the fit would), specialized and generic, on the stand-in: every layer equals the reference."""
+    or the fit would), specialized and generic, and LEAN_SIZES' chain (the other remainders of the
+    unrolled loop), on the stand-in: every layer equals the reference."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
     from tinygen.board import get_board
@@ -210,13 +229,13 @@ def test_fully_connected_batch1_w16_s8_dsp_standin(board_name, tmp_path):
 
     board = get_board(board_name)
     rng = np.random.default_rng(3)
-    for seed, specialize in ((3, True), (4, False)):
-        calib = rng.standard_normal((16, 128)).astype(np.float32)
+    for seed, specialize, sizes in ((3, True, Chain.sizes), (4, False, Chain.sizes), (8, True, LEAN_SIZES)):
+        calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
         plain = CompileOptions(features=frozenset(board.isa_features))
-        _, first = compile_module(_chain(seed), calib, options=plain)
+        _, first = compile_module(_chain(seed, sizes), calib, options=plain)
         choice = {n.name: W16 for n in first.nodes if n.op == "fully_connected"}
-        source, graph = compile_module(_chain(seed), calib, options=CompileOptions(
-            features=frozenset(board.isa_features), kernel_choice=choice))
+        source, graph = compile_module(_chain(seed, sizes), calib, options=CompileOptions(
+            features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
         graph.meta["specialize"] = specialize
         assert [n.kernel for n in graph.nodes if n.op == "fully_connected"] == [W16] * 6
         project = build(source, graph, board, tmp_path / f"s{seed}").out_dir

@@ -58,7 +58,8 @@ PER_MAC = {
     "tg_fully_connected_s8_dsp": 2.0,
     # depth <= 16 only: 4 -> 128 1,320 instructions, 8 -> 128 2,480 (f746zg stand-in, 2.6 and 2.4 per MAC)
     "tg_fully_connected_shallow_s8_dsp": 2.5,
-    # one row, 4 outputs per pass (the floor argued in tg_fully_connected_batch1_s8_dsp.h: 1.16 per MAC)
+    # one row, 4 outputs per pass (tg_fully_connected_batch1_s8_dsp.h: 21 and 23 instructions per 16 MACs on
+    # the M7, 22 and 23 on the M4 / M33; the requantization and the loop on top)
     "tg_fully_connected_batch1_s8_dsp": 1.3,
     "tg_fully_connected_batch1_lean_s8_dsp": 1.4,
     "tg_conv2d_s8": 6.5,

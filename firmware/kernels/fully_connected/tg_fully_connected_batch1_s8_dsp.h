@@ -22,10 +22,15 @@
  *     4 x { SXTB16 t, wi, ROR #8;  SXTB16 wi, wi;  SMLAD ai, xa, wi, ai;  SMLAD ai, xb, t, ai }
  *
  * 18 instructions for 16 multiply-accumulates; without scratch LDR x + SXTB16 xa, x + SXTB16
- * xb, x, ROR #8 replace the LDRD: 20. Steps unrolled by 4 (SUBS + BNE per 64 MACs): 74
- * (1.16 per MAC) and 82 (1.28) instructions per 64 MACs. The floor with int8 weights: each
- * weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and SMLAD 2
- * products, so 1 instruction per MAC before any load; the loads and the loop add the rest.
+ * xb, x, ROR #8 replace the LDRD: 20. The single-issue cores (M4, M33) read the words by single
+ * LDRs back to back instead (TG_FC_B1_LOAD_W: a load after a load pipelines on the M4): 22 and 23
+ * instructions, 23 and 24 cycles on the M4, 22 and 23 on the M33 (before the fitted extra per
+ * load), where LDRD + LDM and LDR + LDM took 24 and 25 on the M4, 23 and 25 on the M33 (the lean
+ * step's LDR x no longer stalls its SXTB16 there; tinygen.cycles): the lean kernel runs at the
+ * old scratch kernel's speed. Steps unrolled by 8 (SUBS + BNE per 128 MACs). The floor with int8
+ * weights: each weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and
+ * SMLAD 2 products, so 1 instruction (cycle) per MAC before any load; the loads (a quarter cycle
+ * per MAC for the weights) and the loop add the rest.
  * 4 rows is the widest block: the 14 registers hold 4 accumulators, 2 input pairs, 4 weight
  * words, a temporary, 2 pointers and the count. Per output the requantization
  * (tg_fc_b1_out) is about 10 more: 2 per 64 MACs at depth 128.
@@ -36,7 +41,7 @@
  *
  *     LDRD  xa, xb, [x], #8;  LDM w!, {4 words} (rows 0, 1);  4 SMLAD;  LDM w!, {4 words};  4 SMLAD
  *
- * 11 instructions for 16 multiply-accumulates, 45 per 64 with the loop (0.70 per MAC), where
+ * 11 instructions for 16 multiply-accumulates (0.70 per MAC; 18 with single loads), where
  * the flash has room for it (--kernels auto weighs the bytes it adds: tinygen/kernels/auto_pick.py).
  *
  * Loop order: the scratch kernel reads (widens) the whole input before writing any output,
@@ -108,22 +113,31 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     "smlad %[a2], r4, r6, %[a2]\n\tldr r9, [%[w]], #4\n\tsmlad %[a2], r5, r8, %[a2]\n\tldr r10, [%[w]], #4\n\t" \
     "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
 #else
+/*
+ * Single-issue cores (Cortex-M4, M33): a step's words read by single LDRs back to back, then the
+ * arithmetic. A load right after a load pipelines on the M4 (1 cycle, not 2: TRM 3.3.2), so 5 or
+ * 6 words take 6 or 7 cycles where LDR + LDM (1 + N) or LDRD + LDM took 7 or 8; the M33 issues a
+ * load a cycle and stalls only where the next instruction reads it, which none here does. The
+ * lean step then costs what the scratch one did with LDRD + LDM (tinygen.cycles: 24 cycles a
+ * step on the M4, 23 on the M33).
+ */
+/* the 4 rows' weight words of a step into r6, r8, r9, r10 */
+#define TG_FC_B1_LOAD_W "ldr r6, [%[w]], #4\n\tldr r8, [%[w]], #4\n\tldr r9, [%[w]], #4\n\tldr r10, [%[w]], #4\n\t"
 /* One step for the 4 rows from the input pairs in r4, r5 and the weight words in r6, r8, r9, r10. */
 #define TG_FC_B1_MACS                                                                                        \
-    "ldmia %[w]!, {r6, r8, r9, r10}\n\t"                                                                      \
     "sxtb16 r12, r6, ror #8\n\tsxtb16 r6, r6\n\tsmlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r12, %[a0]\n\t"  \
     "sxtb16 r12, r8, ror #8\n\tsxtb16 r8, r8\n\tsmlad %[a1], r4, r8, %[a1]\n\tsmlad %[a1], r5, r12, %[a1]\n\t"  \
     "sxtb16 r12, r9, ror #8\n\tsxtb16 r9, r9\n\tsmlad %[a2], r4, r9, %[a2]\n\tsmlad %[a2], r5, r12, %[a2]\n\t"  \
     "sxtb16 r12, r10, ror #8\n\tsxtb16 r10, r10\n\tsmlad %[a3], r4, r10, %[a3]\n\tsmlad %[a3], r5, r12, %[a3]\n\t"
-/* the input pairs of a step: from the widened row, or an input word widened as it is read */
-#define TG_FC_B1_STEP_WIDENED "ldrd r4, r5, [%[x]], #8\n\t" TG_FC_B1_MACS
-#define TG_FC_B1_STEP_LEAN "ldr r4, [%[x]], #4\n\tsxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
-/* a step with int16 weights: per row its pair words (w0, w2), (w1, w3), two rows per LDM */
+/* the input pairs of a step: from the widened row, or an input word widened after the loads */
+#define TG_FC_B1_STEP_WIDENED "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W TG_FC_B1_MACS
+#define TG_FC_B1_STEP_LEAN                                                                                   \
+    "ldr r4, [%[x]], #4\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
+/* a step with int16 weights: per row its pair words (w0, w2), (w1, w3), two rows per 4 loads */
 #define TG_FC_B1_STEP_W16                                                                                    \
-    "ldrd r4, r5, [%[x]], #8\n\tldmia %[w]!, {r6, r8, r9, r10}\n\t"                                          \
+    "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W                                             \
     "smlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r8, %[a0]\n\t"                                             \
-    "smlad %[a1], r4, r9, %[a1]\n\tsmlad %[a1], r5, r10, %[a1]\n\t"                                            \
-    "ldmia %[w]!, {r6, r8, r9, r10}\n\t"                                                                      \
+    "smlad %[a1], r4, r9, %[a1]\n\tsmlad %[a1], r5, r10, %[a1]\n\t" TG_FC_B1_LOAD_W                             \
     "smlad %[a2], r4, r6, %[a2]\n\tsmlad %[a2], r5, r8, %[a2]\n\t"                                             \
     "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
 
@@ -141,10 +155,29 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
                      :                                                                                       \
                      : "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory")
 
+/* a step 8, 4 or 1 times over, for the unrolled loops */
+#define TG_FC_B1_X4(step) step step step step
+#define TG_FC_B1_X8(step) TG_FC_B1_X4(step) TG_FC_B1_X4(step)
+
+/* The loop of `n` turns of `times` (TG_FC_B1_X8, _X4 or nothing) steps of the kind `widened`. */
+#define TG_FC_B1_TURNS(times, widened)                                                                       \
+    do {                                                                                                     \
+        if ((widened) == TG_FC_B1_W16) {                                                                     \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_W16));                                                         \
+        } else if (widened) {                                                                                \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_WIDENED));                                                     \
+        } else {                                                                                             \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_LEAN));                                                        \
+        }                                                                                                    \
+    } while (0)
+#define TG_FC_B1_X1(step) step
+
 /*
  * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: one of
  * TG_FC_B1_LEAN, _WIDENED, _W16) over `steps` steps of 4 values, into a[0..3]; *w advances
- * past the block. The unrolled loop takes steps / 4 turns, then single steps.
+ * past the block. The loop unrolled by 8 takes steps / 8 turns (SUBS + BNE per 128 MACs: a
+ * taken branch costs 3 cycles on the M4, 2 and the fitted extra on the M33), then one turn of
+ * 4 steps where steps % 8 >= 4, then single steps.
  */
 static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x, const int8_t **w, int32_t steps,
                                                                   int32_t widened, int32_t a[4])
@@ -154,29 +187,21 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
     register const void *xp __asm__("r7") = x;
     register const int8_t *wp __asm__("r11") = *w;
-    register int32_t n __asm__("lr") = steps >> 2;
+    register int32_t n __asm__("lr") = steps >> 3;
     __asm__ volatile("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}"
                      : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [w] "+r"(wp)
                      :
                      : "memory");
     if (n != 0) {
-        if (widened == TG_FC_B1_W16) {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16 TG_FC_B1_STEP_W16);
-        } else if (widened) {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED TG_FC_B1_STEP_WIDENED);
-        } else {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN TG_FC_B1_STEP_LEAN);
-        }
+        TG_FC_B1_TURNS(TG_FC_B1_X8, widened);
+    }
+    if ((steps & 4) != 0) {
+        n = 1;
+        TG_FC_B1_TURNS(TG_FC_B1_X4, widened);
     }
     n = steps & 3;
     if (n != 0) {
-        if (widened == TG_FC_B1_W16) {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_W16);
-        } else if (widened) {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_WIDENED);
-        } else {
-            TG_FC_B1_LOOP(TG_FC_B1_STEP_LEAN);
-        }
+        TG_FC_B1_TURNS(TG_FC_B1_X1, widened);
     }
     a[0] = a0;
     a[1] = a1;
