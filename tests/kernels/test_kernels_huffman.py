@@ -91,3 +91,27 @@ def test_huffman_decode_s8_host_codebook(lib, groups):
     w = np.take_along_axis(np.broadcast_to(table, (11, 8)), idx, axis=1)
     packed = encode(w, table, block=3)
     assert np.array_equal(_decode_c(lib, packed, 11, 33), w)
+
+
+@pytest.mark.parametrize("groups", [0, 1, 11])
+@pytest.mark.parametrize("multi", [9, 10])
+def test_huffman_decode_s8_host_multi(lib, groups, multi):
+    """With a multi-symbol table (up to three codes a lookup, the long codes alone): every
+    block decodes to the weights, as numpy's twin does; a corrupted entry changes them."""
+    rng = np.random.default_rng(multi + groups)
+    if groups:
+        table = rng.integers(-128, 128, (groups, 16)).astype(np.int8)
+        idx = np.minimum(rng.geometric(0.45, (11, 77)) - 1, 15)
+        w = np.take_along_axis(np.broadcast_to(table, (11, 16)), idx, axis=1)
+    else:
+        table, w = None, _fibonacci_weights(18, 77)[:11]
+        w[rng.random(w.shape) < 0.6] = 0
+    packed = encode(w, table, block=3, multi=multi)
+    assert packed[6] == multi
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), decode(packed, *w.shape))
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), w)
+    bad = packed.copy()
+    at = 7 + int(bad[1]) + 1 + ((1 << int(bad[5])) + 1) // 2 + 2 * (16 - int(bad[5])) + (int(bad[4]) + 3) // 4
+    entries = bad[at:at + (1 << multi)]
+    bad[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01    # the first weight of each 3-code entry
+    assert not np.array_equal(_decode_c(lib, bad, *w.shape), w)

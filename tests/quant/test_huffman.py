@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygen.quant.huffman import (HEADER_WORDS, MAX_LEN, block_rows, canonical_codes, code_lengths, decode,
-                                   encode, encode_symbols, rank_rows, symbols_of)
+from tinygen.quant.huffman import (HEADER_WORDS, MAX_LEN, MULTI_SHARE, block_rows, canonical_codes, code_lengths,
+                                   decode, encode, encode_symbols, multi_bits, rank_rows, symbols_of)
 
 
 def _laplace(rng, shape, scale):
@@ -144,3 +144,58 @@ def test_per_channel_tables_are_ranked_so_one_code_serves_every_row():
     p = np.bincount(idx.ravel(), minlength=16) / idx.size
     unranked_bits = -(p[p > 0] * np.log2(p[p > 0])).sum() * idx.size      # the least any code of the raw indices takes
     assert stream_bits < 0.7 * unranked_bits
+
+
+def _multi_case(groups: int | None):
+    """Pruned-like weights (mostly zero, some long codes), int8 or through `groups` tables."""
+    rng = np.random.default_rng(17 if groups is None else groups)
+    if groups is None:
+        w = _laplace(rng, (13, 61), 9.0)
+        w[rng.random(w.shape) < 0.7] = 0
+        return w, None
+    table = rng.integers(-128, 128, (groups, 16)).astype(np.int8)
+    idx = np.minimum(rng.geometric(0.45, (13, 61)) - 1, 15)
+    return np.take_along_axis(np.broadcast_to(table, (13, 16)), idx, axis=1), table
+
+
+@pytest.mark.parametrize("groups", [None, 1, 13])
+@pytest.mark.parametrize("multi", [9, 10])
+def test_multi_symbol_table_decodes_the_same_weights(groups, multi):
+    w, table = _multi_case(groups)
+    packed = encode(w, table, block=4, multi=multi)
+    plain = encode(w, table, block=4, multi=0)
+    assert packed[6] == multi and plain[6] == 0
+    assert packed.size == plain.size + (1 << multi)           # the table's words, counted in the bytes
+    assert np.array_equal(decode(packed, *w.shape), w)
+
+
+def test_multi_symbol_entries_hold_up_to_three_whole_codes():
+    w, _ = _multi_case(None)
+    entries = encode(w, multi=10)[multi_at(encode(w, multi=10)):][:1 << 10]
+    counts = np.bincount((entries >> 24) & 3, minlength=4)
+    assert counts[3] > counts[1] > 0
+    assert np.all((entries >> 26) <= 10)
+
+
+def multi_at(packed: np.ndarray) -> int:
+    """The word where a packed constant's multi-symbol table starts (after header, offsets,
+    fast, limit, delta and long symbols)."""
+    n_blocks, n_long, peek = int(packed[1]), int(packed[4]), int(packed[5])
+    return HEADER_WORDS + n_blocks + 1 + ((1 << peek) + 1) // 2 + 2 * (MAX_LEN - peek) + (n_long + 3) // 4
+
+
+def test_a_corrupted_multi_symbol_table_decodes_other_weights():
+    w, _ = _multi_case(None)
+    packed = encode(w, multi=10).copy()
+    at = multi_at(packed)
+    entries = packed[at:at + (1 << 10)]
+    packed[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01   # their first weight off by one
+    assert not np.array_equal(decode(packed, *w.shape), w)
+
+
+def test_the_multi_symbol_table_is_sized_by_the_stream():
+    assert multi_bits(1 << 20, 8) == 10                        # at most MULTI_MAX bits
+    assert multi_bits(4 * MULTI_SHARE * 512, 8) == 9           # 1/MULTI_SHARE of the stream
+    assert multi_bits(4 * MULTI_SHARE * 256, 8) == 0           # not more bits than peek: none
+    assert multi_bits(4 * MULTI_SHARE * 16, 3) == 4
+    assert multi_bits(1 << 20, 8, 10 / 3) == 10 and multi_bits(1 << 20, 8, 3.5) == 0   # codes too long
