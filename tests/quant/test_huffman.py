@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygen.quant.huffman import (HEADER_WORDS, MAX_LEN, MULTI_SHARE, block_rows, canonical_codes, code_lengths,
-                                   decode, encode, encode_symbols, multi_bits, rank_rows, symbols_of)
+                                   decode, encode, encode_symbols, multi_bits, parts, rank_rows, symbols_of)
 
 
 def _laplace(rng, shape, scale):
@@ -171,23 +171,17 @@ def test_multi_symbol_table_decodes_the_same_weights(groups, multi):
 
 def test_multi_symbol_entries_hold_up_to_three_whole_codes():
     w, _ = _multi_case(None)
-    entries = encode(w, multi=10)[multi_at(encode(w, multi=10)):][:1 << 10]
+    packed = encode(w, multi=10)
+    entries = packed[parts(packed)["multi"]:parts(packed)["tables"]]
     counts = np.bincount((entries >> 24) & 3, minlength=4)
     assert counts[3] > counts[1] > 0
     assert np.all((entries >> 26) <= 10)
 
 
-def multi_at(packed: np.ndarray) -> int:
-    """The word where a packed constant's multi-symbol table starts (after header, offsets,
-    fast, limit, delta and long symbols)."""
-    n_blocks, n_long, peek = int(packed[1]), int(packed[4]), int(packed[5])
-    return HEADER_WORDS + n_blocks + 1 + ((1 << peek) + 1) // 2 + 2 * (MAX_LEN - peek) + (n_long + 3) // 4
-
-
 def test_a_corrupted_multi_symbol_table_decodes_other_weights():
     w, _ = _multi_case(None)
     packed = encode(w, multi=10).copy()
-    at = multi_at(packed)
+    at = parts(packed)["multi"]
     entries = packed[at:at + (1 << 10)]
     packed[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01   # their first weight off by one
     assert not np.array_equal(decode(packed, *w.shape), w)
@@ -199,3 +193,23 @@ def test_the_multi_symbol_table_is_sized_by_the_stream():
     assert multi_bits(4 * MULTI_SHARE * 256, 8) == 0           # not more bits than peek: none
     assert multi_bits(4 * MULTI_SHARE * 16, 3) == 4
     assert multi_bits(1 << 20, 8, 10 / 3) == 10 and multi_bits(1 << 20, 8, 3.5) == 0   # codes too long
+
+@pytest.mark.parametrize("groups", [None, 1, 13])
+def test_blocks_halves_decode_and_a_wrong_mid_is_refused(groups):
+    """Each block's second half starts at its stored bits (uint16 past the block's start): the
+    decoder runs the halves side by side; a mid one bit off leaves the first half's end elsewhere."""
+    w, table = _multi_case(groups)
+    packed = encode(w, table, block=4, halves=True).copy()
+    plain = encode(w, table, block=4, halves=False)
+    assert packed[7] == 1 and plain[7] == 0 and packed.size == plain.size + (int(packed[1]) + 1) // 2
+    assert np.array_equal(decode(packed, *w.shape), w)
+    packed[parts(packed)["mids"]] += 1                       # block 0's mid one bit later
+    with pytest.raises(ValueError, match="first half ends"):
+        decode(packed, *w.shape)
+
+
+def test_halves_are_stored_where_they_are_cheap():
+    w, _ = _multi_case(None)
+    assert encode(w, block=1)[7] == 0                         # 13 mids against a stream of ~250 bytes
+    big = _laplace(np.random.default_rng(2), (64, 640), 9.0)
+    assert encode(big)[7] == 1

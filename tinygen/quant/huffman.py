@@ -20,8 +20,12 @@ describes it:
     [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
     [3] table width (0: none): the entries up to the last one a row uses (ranked, the unused
         of a 2**bits table come last and are not stored)  [4] n_long (symbols with codes longer than peek)
-    [5] peek   [6] multi: the bits of the multi-symbol table (0: none)
-    [7 .. 7+n_blocks]   bit offset of each block in the stream, then the stream's length
+    [5] peek   [6] multi: the bits of the multi-symbol table (0: none)   [7] halves (0 or 1)
+    [8 .. 8+n_blocks]   bit offset of each block in the stream, then the stream's length
+    mids: where halves, n_blocks uint16 (padded to a word), each block's second half (from its
+        symbol count // 2 on) as bits past the block's start: the decoder runs the halves side
+        by side, two independent chains of lookups (where every first half takes fewer than
+        2**16 bits and the mids at most 1/HALVES_SHARE of the stream's bytes)
     fast: 2**peek uint16 entries, (length << 8) | symbol, 0 where a longer code starts (padded to a word)
     limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
     long symbols: n_long bytes, padded to a word
@@ -41,7 +45,10 @@ import numpy as np
 
 PEEK = 8              # bits the decoder's first table takes at most (256 entries)
 MAX_LEN = 16          # longest code: the decoder keeps at least 25 bits in its buffer
-HEADER_WORDS = 7
+HEADER_WORDS = 8
+# a block's second half gets its own start (a uint16 a block) where those take at most
+# 1/HALVES_SHARE of the stream's bytes
+HALVES_SHARE = 64
 # The multi-symbol table (one lookup, up to MULTI_COUNT weights): MULTI_MAX bits at most, and
 # its 4 * 2**bits bytes at most 1/MULTI_SHARE of the stream's, so it adds at most that much flash;
 # only where the codes average at most 1/MULTI_COUNT of its bits (a lookup then serves about
@@ -141,11 +148,13 @@ def symbols_of(weights: np.ndarray, table: np.ndarray | None) -> np.ndarray:
 
 
 def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | None = None,
-           multi: int | None = None) -> np.ndarray:
+           multi: int | None = None, halves: bool | None = None) -> np.ndarray:
     """The packed constant (uint32 words) for OHWI / [out][in] int8 weights; `table`: the
     codebook's values [groups, 2**bits] (groups 1 or out_c) where the layer shares weights;
-    `multi`: the multi-symbol table's bits (0: none; None: multi_bits)."""
-    return encode_symbols(symbols_of(weights, table), table, block, multi)
+    `multi`: the multi-symbol table's bits (0: none; None: multi_bits); `halves`: whether the
+    blocks' second halves get their starts (None: where they take at most 1/HALVES_SHARE of
+    the stream and fit)."""
+    return encode_symbols(symbols_of(weights, table), table, block, multi, halves)
 
 
 def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +200,7 @@ def multi_table(fast: np.ndarray, peek: int, multi: int, values: np.ndarray | No
 
 
 def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None,
-                   multi: int | None = None) -> np.ndarray:
+                   multi: int | None = None, halves: bool | None = None) -> np.ndarray:
     """encode for symbols [out_c, depth] already known (a codebook's indices)."""
     sym = np.asarray(sym, dtype=np.uint8)
     if table is not None and table.shape[0] > 1:
@@ -211,11 +220,20 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     bits = len_of[sym]                                  # [out_c, depth]
     ends = np.cumsum(bits.ravel())
     offsets = [0] + [int(ends[min(b + block, out_c) * depth - 1]) for b in range(0, out_c, block)]
+    starts = np.concatenate([[0], ends])
+    mids = np.asarray([int(starts[b * depth + (min(b + block, out_c) - b) * depth // 2]) for b in range(0, out_c, block)])
+    mids = mids - np.asarray(offsets[:-1])
     stream = _bitstream(code_of[sym].ravel(), bits.ravel(), offsets[-1])
     groups, width = (0, 0) if table is None else table.shape
     multi = multi_bits(stream.size, peek, offsets[-1] / max(sym.size, 1)) if multi is None else multi
-    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, multi, *offsets], dtype=np.uint32)
-    parts = [header, _words(fast), limit, delta.view(np.uint32), _words(longs)]
+    fits = int(mids.max(initial=0)) < 1 << 16
+    if halves and not fits:
+        raise ValueError("a block's first half takes 2**16 bits or more: no halves")
+    halves = int(fits and (2 * mids.size * HALVES_SHARE <= stream.size if halves is None else halves))
+    mids = mids.astype(np.uint16)
+    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, multi, halves, *offsets],
+                        dtype=np.uint32)
+    parts = [header, *([_words(mids)] if halves else []), _words(fast), limit, delta.view(np.uint32), _words(longs)]
     if multi:
         parts.append(multi_table(fast, peek, multi, table[0] if groups == 1 else None))
     if table is not None:
@@ -243,29 +261,42 @@ def _bits(bits: np.ndarray, pos: int, n: int) -> int:
     return int.from_bytes(np.packbits(bits[pos:pos + n]).tobytes(), "big") >> (-n % 8)
 
 
+def parts(packed: np.ndarray) -> dict[str, int]:
+    """The word where each part of a packed constant starts (as tg_huffman_open finds them):
+    offsets, mids, fast, limit, delta, longs, multi, tables, stream."""
+    w = [int(v) for v in np.asarray(packed[:HEADER_WORDS], dtype=np.uint32)]
+    n_blocks, groups, width, n_long, peek, multi, halves = w[1], w[2], w[3], w[4], w[5], w[6], w[7]
+    sizes = {"offsets": n_blocks + 1, "mids": (n_blocks + 1) // 2 if halves else 0, "fast": ((1 << peek) + 1) // 2,
+             "limit": MAX_LEN - peek, "delta": MAX_LEN - peek, "longs": (n_long + 3) // 4,
+             "multi": 1 << multi if multi else 0, "tables": (groups * width + 3) // 4, "stream": 0}
+    at, out = HEADER_WORDS, {}
+    for name, size in sizes.items():
+        out[name] = at
+        at += size
+    return out
+
+
 class _Decoder:
     """The packed constant's parts, as tg_huffman_open finds them."""
 
     def __init__(self, packed: np.ndarray):
         words = np.asarray(packed, dtype=np.uint32)
-        self.block, self.n_blocks, self.groups, width, n_long, peek, multi = (int(v) for v in words[:HEADER_WORDS])
+        self.block, self.n_blocks, self.groups, width, n_long, peek, multi, halves = (int(v) for v in
+                                                                                       words[:HEADER_WORDS])
         self.peek, self.multi = peek, multi
-        self.offsets = words[HEADER_WORDS:HEADER_WORDS + self.n_blocks + 1].astype(np.int64)
+        at = parts(words)
         raw = words.view(np.uint8)
-        at = 4 * (HEADER_WORDS + self.n_blocks + 1)
-        self.fast = raw[at:at + 2 * (1 << peek)].view("<u2")
-        at += (2 * (1 << peek) + 3) // 4 * 4
-        self.limit = raw[at:at + 4 * (MAX_LEN - peek)].view("<u4")
-        at += 4 * (MAX_LEN - peek)
-        self.delta = raw[at:at + 4 * (MAX_LEN - peek)].view("<i4")
-        at += 4 * (MAX_LEN - peek)
-        self.longs = raw[at:at + n_long]
-        at += (n_long + 3) // 4 * 4
-        self.mtable = raw[at:at + 4 * (1 << multi)].view("<u4") if multi else None
-        at += 4 * (1 << multi) if multi else 0
-        self.table = raw[at:at + self.groups * width].view(np.int8).reshape(self.groups, width) if self.groups else None
-        at += (self.groups * width + 3) // 4 * 4
-        self.bits = np.unpackbits(raw[at:])
+        self.offsets = words[at["offsets"]:at["offsets"] + self.n_blocks + 1].astype(np.int64)
+        mids = raw[4 * at["mids"]:4 * at["mids"] + 2 * self.n_blocks].view("<u2")
+        self.mids = self.offsets[:-1] + mids if halves else None
+        self.fast = raw[4 * at["fast"]:4 * at["fast"] + 2 * (1 << peek)].view("<u2")
+        self.limit = words[at["limit"]:at["delta"]]
+        self.delta = words[at["delta"]:at["longs"]].view(np.int32)
+        self.longs = raw[4 * at["longs"]:4 * at["longs"] + n_long]
+        self.mtable = words[at["multi"]:at["tables"]] if multi else None
+        tables = raw[4 * at["tables"]:4 * at["tables"] + self.groups * width]
+        self.table = tables.view(np.int8).reshape(self.groups, width) if self.groups else None
+        self.bits = np.unpackbits(raw[4 * at["stream"]:])
 
     def one(self, pos: int) -> tuple[int, int]:
         """(length, symbol) of the code at pos: the fast table, else the canonical limits."""
@@ -280,10 +311,11 @@ class _Decoder:
                     break
         return n, s
 
-    def run(self, pos: int, count: int, row: int) -> tuple[list[int], int]:
-        """Mirrors tg_huffman_run: count weights from pos (row: the table's row), and the
-        position after them; the multi-symbol table while MULTI_COUNT weights remain."""
-        values = None if self.table is None else self.table[row].view(np.uint8)
+    def run(self, pos: int, count: int) -> tuple[list[int], int]:
+        """Mirrors tg_huffman_run: count symbols from pos (the weights where there is one table
+        or none; a per-channel table's indices), and the position after them; the
+        multi-symbol table while MULTI_COUNT remain."""
+        values = self.table[0].view(np.uint8) if self.groups == 1 else None
         out: list[int] = []
         while self.multi and count - len(out) >= MULTI_COUNT:
             e = int(self.mtable[_bits(self.bits, pos, self.multi)])
@@ -293,8 +325,7 @@ class _Decoder:
                 out.append(s if values is None else int(values[s]))
                 pos += length
                 continue
-            syms = [(e >> (8 * i)) & 0xFF for i in range(n)]
-            out += [int(values[s]) for s in syms] if self.groups > 1 else syms
+            out += [(e >> (8 * i)) & 0xFF for i in range(n)]
             pos += e >> 26
         while len(out) < count:
             length, s = self.one(pos)
@@ -305,22 +336,25 @@ class _Decoder:
 
 def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
     """Mirrors tg_huffman_decode_s8 block by block: the int8 weights [out_c, depth] the packed
-    constant encodes (the multi-symbol table, fast lookups, the canonical limits for long
-    codes, the value tables)."""
+    constant encodes (each block's two halves where it has them, by the multi-symbol table, fast lookups, the
+    canonical limits for long codes; the value tables); a half that does not end where the
+    next starts is refused."""
     d = _Decoder(packed)
     out = np.zeros((out_c, depth), dtype=np.uint8)
     for b in range(d.n_blocks):
         first, last = b * d.block, min((b + 1) * d.block, out_c)
-        pos = int(d.offsets[b])
-        if d.groups > 1:                    # a table per row: a run per row
-            for o in range(first, last):
-                weights, pos = d.run(pos, depth, o)
-                out[o] = weights
-        else:
-            weights, pos = d.run(pos, (last - first) * depth, 0)
-            out[first:last] = np.asarray(weights, dtype=np.uint8).reshape(last - first, depth)
-        if pos != int(d.offsets[b + 1]):
-            raise ValueError(f"block {b} ends at bit {pos}, not {int(d.offsets[b + 1])}")
+        count = (last - first) * depth
+        half = count // 2 if d.mids is not None else count
+        a, mid = d.run(int(d.offsets[b]), half)
+        c, end = d.run(int(d.mids[b]), count - half) if d.mids is not None else ([], mid)
+        for name, at, want in (("first half", mid, mid if d.mids is None else d.mids[b]),
+                               ("block", end, d.offsets[b + 1])):
+            if at != int(want):
+                raise ValueError(f"block {b}'s {name} ends at bit {at}, not {int(want)}")
+        sym = np.asarray(a + c, dtype=np.uint8).reshape(last - first, depth)
+        if d.groups > 1:                    # a table per row, after decoding
+            sym = np.take_along_axis(d.table[first:last].view(np.uint8), sym.astype(np.int64), axis=1)
+        out[first:last] = sym
     return out.view(np.int8)
 
 
@@ -330,4 +364,4 @@ def coded_bytes(packed: np.ndarray) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
-           "decode", "encode", "encode_symbols", "multi_bits", "multi_table", "rank_rows", "symbols_of"]
+           "decode", "encode", "encode_symbols", "multi_bits", "multi_table", "parts", "rank_rows", "symbols_of"]

@@ -3,7 +3,9 @@
  * Per symbol one 32-bit load at the bit position's byte (the stream is padded so that it
  * may read past the end), byte-swapped so the next bits come MSB first; one lookup of its
  * top peek (at most 8) bits gives symbol and length for the common codes; the load serves
- * up to three codes (tg_huffman_run). Numpy twin: tinygen/quant/huffman.py (decode).
+ * up to three codes (tg_huffman_three), and the block's two halves are decoded side by
+ * side (tg_huffman_pair): two independent chains of loads and lookups, which a dual-issue
+ * core overlaps. Numpy twin: tinygen/quant/huffman.py (decode).
  */
 #include <stddef.h>
 #include <string.h>
@@ -50,108 +52,199 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_one(const tg_hu
     return pos + (entry >> 8);
 }
 
+/* What the loops read, held in registers (the int8 stores could alias the struct's fields). */
+typedef struct {
+    const uint8_t *stream;
+    const uint16_t *fast;         /* the fast table, or (multi) the multi-symbol table's words */
+    const uint32_t *multi_table;
+    uint32_t drop;                /* 32 - the bits of the table looked up */
+} tg_huffman_loop_t;
+
+static inline __attribute__((always_inline)) tg_huffman_loop_t tg_huffman_loop(const tg_huffman_t *h, int multi)
+{
+    tg_huffman_loop_t l;
+    l.stream = h->stream;
+    l.fast = h->fast;
+    l.multi_table = h->multi_table;
+    l.drop = 32 - (multi ? h->multi : h->peek);
+    return l;
+}
+
 /*
- * Decode count symbols from bit position pos into out, through table (NULL: the symbols
- * are the int8 values); returns the bit position after them. While three symbols remain,
- * one load serves up to three codes by up to three lookups of the fast table (the load
- * keeps at least 25 bits: after two codes of at most peek <= 8 bits the next lookup's bits
- * are still among them). A code the fast table does not hold ends the group and is decoded
- * alone.
+ * Up to three codes from one load at *pos, their weights written to out[0..2] whatever
+ * their number (the caller has room for three); returns how many there were and moves *pos
+ * past them. multi: one lookup of the multi-symbol table (its entries hold the weights, or a
+ * per-channel table's indices). Else three lookups of the fast table: the load keeps at
+ * least 25 bits, and after two codes of at most peek <= 8 bits the third lookup's bits are
+ * among them; a zero entry (a long code) repeats to the end (the lookups after it see the
+ * same bits), so the whole codes are the nonzero entries (each below 1 << 16).
  */
-static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_huffman_t *h, uint32_t pos,
+static inline __attribute__((always_inline)) uint32_t tg_huffman_three(const tg_huffman_loop_t *l, int multi,
+                                                                 uint32_t *pos, const int8_t *table,
+                                                                 int8_t *out)
+{
+    uint32_t bits = tg_huffman_peek(l->stream, *pos), e0, e1, e2;
+    if (multi) {
+        e0 = l->multi_table[bits >> l->drop];
+        out[0] = tg_huffman_value(e0, NULL);
+        out[1] = tg_huffman_value(e0 >> 8, NULL);
+        out[2] = tg_huffman_value(e0 >> 16, NULL);
+        *pos += e0 >> 26;
+        return (e0 >> 24) & 3u;
+    }
+    e0 = l->fast[bits >> l->drop];
+    bits <<= e0 >> 8;
+    e1 = l->fast[bits >> l->drop];
+    bits <<= e1 >> 8;
+    e2 = l->fast[bits >> l->drop];
+    out[0] = tg_huffman_value(e0, table);
+    out[1] = tg_huffman_value(e1, table);
+    out[2] = tg_huffman_value(e2, table);
+    *pos += (e0 >> 8) + (e1 >> 8) + (e2 >> 8);
+    return ((e0 + 0xFFFFu) >> 16) + ((e1 + 0xFFFFu) >> 16) + ((e2 + 0xFFFFu) >> 16);
+}
+
+/* count symbols from pos into out, three a step while three remain (a code the step does
+   not take is decoded alone); returns the position after them. */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_huffman_t *h, int multi, uint32_t pos,
                                                                int32_t count, const int8_t *table,
-                                                               int8_t *restrict out)
+                                                               int8_t *out)
 {
-    const uint16_t *restrict fast = h->fast;
-    const uint8_t *restrict stream = h->stream;
-    const uint32_t drop = 32 - h->peek;
+    const tg_huffman_loop_t l = tg_huffman_loop(h, multi);
     int8_t *const end = out + count;
-    uint32_t bits, entry, len;
-    int32_t n;
-
+    uint32_t n;
     while (end - out >= 3) {
-        bits = tg_huffman_peek(stream, pos);
-        entry = fast[bits >> drop];
-        if (__builtin_expect(entry == 0, 0)) {
+        n = tg_huffman_three(&l, multi, &pos, table, out);
+        out += n;
+        /* fewer than three fast codes: a long one is next; with the multi-symbol table, none
+           taken: a code longer than its bits */
+        if (__builtin_expect(multi ? n == 0 : n < 3, 0)) {
             pos = tg_huffman_one(h, pos, table, out++);
-            continue;
-        }
-#pragma GCC unroll 3
-        for (n = 0; n < 3; ++n) {
-            len = entry >> 8;
-            pos += len;
-            bits <<= len;
-            *out++ = tg_huffman_value(entry, table);
-            entry = n < 2 ? fast[bits >> drop] : 0u;
-            if (entry == 0) {
-                break;
-            }
         }
     }
     while (out < end) {
         pos = tg_huffman_one(h, pos, table, out++);
     }
     return pos;
+}
+
+/* After a step of three fast lookups whose last entry e2 is zero: the whole codes it took
+   (the nonzero entries: a zero, a long code, repeats to the end), then that long code
+   decoded alone; returns where out goes on (the caller had room for three). */
+static inline __attribute__((always_inline)) int8_t *tg_huffman_settle(const tg_huffman_t *h, uint32_t *pos,
+                                                                 uint32_t e0, uint32_t e1, const int8_t *table,
+                                                                 int8_t *out)
+{
+    out += (uint32_t)(e0 != 0) + (uint32_t)(e1 != 0);
+    *pos = tg_huffman_one(h, *pos, table, out);
+    return out + 1;
 }
 
 /*
- * tg_huffman_run with the multi-symbol table: while three symbols remain, one lookup gives
- * up to three weights (a table per output channel: their indices); a code longer than the
- * table's bits is decoded alone.
+ * Two runs side by side (count_a symbols from pos_a into a, count_b from pos_b into b): the
+ * steps of one are independent of the other's, written interleaved so that their loads and
+ * lookups overlap on a dual-issue core. Each step takes up to three codes of each run from
+ * one load (tg_huffman_three); the ends of the runs go one code at a time.
  */
-static inline __attribute__((always_inline)) uint32_t tg_huffman_run_multi(const tg_huffman_t *h, uint32_t pos,
-                                                                     int32_t count, const int8_t *table,
-                                                                     int8_t *restrict out)
+static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffman_t *h, int multi,
+                                                            uint32_t pos_a, int32_t count_a, int8_t *a,
+                                                            uint32_t pos_b, int32_t count_b, int8_t *b,
+                                                            const int8_t *table)
 {
-    const int8_t *mapped = h->groups > 1 ? table : NULL;
-    const uint32_t *restrict multi = h->multi_table;
-    const uint8_t *restrict stream = h->stream;
-    const uint32_t drop = 32 - h->multi;
-    int8_t *const end = out + count;
-
-    while (end - out >= 3) {
-        const uint32_t entry = multi[tg_huffman_peek(stream, pos) >> drop];
-        const uint32_t n = (entry >> 24) & 3u;
-        if (__builtin_expect(n == 0, 0)) {
-            pos = tg_huffman_one(h, pos, table, out++);
+    const tg_huffman_loop_t l = tg_huffman_loop(h, multi);
+    int8_t *const last_a = a + count_a - 3, *const last_b = b + count_b - 3;
+    uint32_t ba, bb, a0, b0, a1, b1, a2, b2;
+    while (a <= last_a && b <= last_b) {
+        ba = tg_huffman_peek(l.stream, pos_a);
+        bb = tg_huffman_peek(l.stream, pos_b);
+        if (multi) {
+            a0 = l.multi_table[ba >> l.drop];
+            b0 = l.multi_table[bb >> l.drop];
+            a[0] = (int8_t)a0;
+            b[0] = (int8_t)b0;
+            a[1] = (int8_t)(a0 >> 8);
+            b[1] = (int8_t)(b0 >> 8);
+            a[2] = (int8_t)(a0 >> 16);
+            b[2] = (int8_t)(b0 >> 16);
+            pos_a += a0 >> 26;
+            pos_b += b0 >> 26;
+            a1 = (a0 >> 24) & 3u;
+            b1 = (b0 >> 24) & 3u;
+            a += a1;
+            b += b1;
+            if (__builtin_expect(a1 == 0, 0)) {
+                pos_a = tg_huffman_one(h, pos_a, table, a++);
+            }
+            if (__builtin_expect(b1 == 0, 0)) {
+                pos_b = tg_huffman_one(h, pos_b, table, b++);
+            }
             continue;
         }
-        out[0] = tg_huffman_value(entry, mapped);
-        out[1] = tg_huffman_value(entry >> 8, mapped);
-        out[2] = tg_huffman_value(entry >> 16, mapped);
-        out += n;
-        pos += entry >> 26;
+        a0 = l.fast[ba >> l.drop];
+        b0 = l.fast[bb >> l.drop];
+        ba <<= a0 >> 8;
+        bb <<= b0 >> 8;
+        a1 = l.fast[ba >> l.drop];
+        b1 = l.fast[bb >> l.drop];
+        ba <<= a1 >> 8;
+        bb <<= b1 >> 8;
+        a2 = l.fast[ba >> l.drop];
+        b2 = l.fast[bb >> l.drop];
+        a[0] = tg_huffman_value(a0, table);
+        b[0] = tg_huffman_value(b0, table);
+        a[1] = tg_huffman_value(a1, table);
+        b[1] = tg_huffman_value(b1, table);
+        a[2] = tg_huffman_value(a2, table);
+        b[2] = tg_huffman_value(b2, table);
+        pos_a += (a0 >> 8) + (a1 >> 8) + (a2 >> 8);
+        pos_b += (b0 >> 8) + (b1 >> 8) + (b2 >> 8);
+        if (__builtin_expect(a2 != 0 && b2 != 0, 1)) {
+            a += 3;
+            b += 3;
+        } else {
+            a = a2 != 0 ? a + 3 : tg_huffman_settle(h, &pos_a, a0, a1, table, a);
+            b = b2 != 0 ? b + 3 : tg_huffman_settle(h, &pos_b, b0, b1, table, b);
+        }
     }
-    while (out < end) {
-        pos = tg_huffman_one(h, pos, table, out++);
-    }
-    return pos;
+    (void)tg_huffman_run(h, multi, pos_a, (int32_t)(last_a + 3 - a), table, a);
+    (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), table, b);
 }
 
-/* One run of count symbols, by the multi-symbol table where the layer has one. */
-static uint32_t tg_huffman_any(const tg_huffman_t *h, uint32_t pos, int32_t count, const int8_t *table,
-                               int8_t *out)
+/* One run of count symbols (a block without halves), each table's loop specialized. */
+static uint32_t tg_huffman_any(const tg_huffman_t *h, uint32_t pos, int32_t count, const int8_t *table, int8_t *out)
 {
     if (h->multi != 0) {
-        return table != NULL ? tg_huffman_run_multi(h, pos, count, table, out)
-                             : tg_huffman_run_multi(h, pos, count, NULL, out);
+        return tg_huffman_run(h, 1, pos, count, table, out);
     }
-    return table != NULL ? tg_huffman_run(h, pos, count, table, out) : tg_huffman_run(h, pos, count, NULL, out);
+    return table != NULL ? tg_huffman_run(h, 0, pos, count, table, out) : tg_huffman_run(h, 0, pos, count, NULL, out);
 }
 
 void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out)
 {
     const int32_t first = b * h->block;
     const int32_t last = first + h->block < out_c ? first + h->block : out_c;
-    uint32_t pos = h->offsets[b];
-    int32_t o;
+    const int32_t count = (last - first) * depth, half = count / 2;
+    /* one table maps the symbols as they are decoded; a table per output channel afterwards */
+    const int8_t *table = h->groups == 1 ? h->tables : NULL;
+    const uint32_t pos = h->offsets[b];
+    int32_t o, k;
 
-    if (h->groups <= 1) {
-        (void)tg_huffman_any(h, pos, (last - first) * depth, h->tables, out);
+    if (h->mids == NULL) {
+        (void)tg_huffman_any(h, pos, count, table, out);
+    } else if (h->multi != 0) {
+        tg_huffman_pair(h, 1, pos, half, out, pos + h->mids[b], count - half, &out[half], table);
+    } else if (table != NULL) {
+        tg_huffman_pair(h, 0, pos, half, out, pos + h->mids[b], count - half, &out[half], table);
     } else {
-        /* a table per output channel: row by row, each run going on where the last ended */
+        tg_huffman_pair(h, 0, pos, half, out, pos + h->mids[b], count - half, &out[half], NULL);
+    }
+    if (h->groups > 1) {
         for (o = first; o < last; ++o) {
-            pos = tg_huffman_any(h, pos, depth, &h->tables[o * h->width], &out[(o - first) * depth]);
+            const int8_t *row_table = &h->tables[o * h->width];
+            int8_t *row = &out[(o - first) * depth];
+            for (k = 0; k < depth; ++k) {
+                row[k] = row_table[(uint8_t)row[k]];
+            }
         }
     }
 }

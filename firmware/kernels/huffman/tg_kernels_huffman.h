@@ -8,8 +8,11 @@
  *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
  *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
  *          [5] peek (1..8: the bits the first lookup takes)  [6] multi (0: no multi-symbol
- *          table, else its bits, peek < multi <= 10)
- *   uint32 [7 .. 7 + n_blocks]: bit offset of each block in the stream, then its length
+ *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1)
+ *   uint32 [8 .. 8 + n_blocks]: bit offset of each block in the stream, then its length
+ *   uint16 mids[n_blocks] where halves (padded to a word): each block's second half (from its
+ *          symbol rows * depth / 2 on) as bits past the block's start: the decoder runs the
+ *          two halves side by side
  *   uint16 fast[1 << peek] (padded to a word): (length << 8) | symbol for codes of at most
  *          peek bits; 0 where a longer code starts (then limit/delta per length peek+1..16
  *          find it among the long symbols)
@@ -29,7 +32,7 @@
 #include "tg_kernels.h"
 
 #define TG_HUFFMAN_MAX_LEN 16
-#define TG_HUFFMAN_HEADER_WORDS 7
+#define TG_HUFFMAN_HEADER_WORDS 8
 
 /* A packed constant's parts, found by tg_huffman_open. */
 typedef struct {
@@ -37,6 +40,7 @@ typedef struct {
     uint32_t peek;                /* bits of the first lookup */
     uint32_t multi;               /* bits of the multi-symbol table (0: none) */
     const uint32_t *offsets;      /* [n_blocks + 1] bit offsets */
+    const uint16_t *mids;         /* [n_blocks] the blocks' second halves, bits past their starts; NULL: none */
     const uint16_t *fast;         /* [1 << peek] */
     const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - peek] */
     const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - peek] */
@@ -58,6 +62,8 @@ static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
     h->multi = packed[6];
     h->offsets = &packed[TG_HUFFMAN_HEADER_WORDS];
     at = h->offsets + h->n_blocks + 1;
+    h->mids = packed[7] ? (const uint16_t *)at : 0;
+    at += packed[7] ? (h->n_blocks + 1) / 2 : 0;
     h->fast = (const uint16_t *)at;
     at += ((1u << h->peek) + 1u) / 2u;
     h->limit = at;
