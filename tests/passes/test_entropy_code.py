@@ -146,9 +146,10 @@ def test_codebook_layers_code_their_indices(tmp_path):
     graph = compile_source(source, None, CompileOptions(weights=HUFFMAN))
     coded = [n for n in _coded(graph) if graph.tensor(n.param("weight")).codebook is not None]
     assert len(coded) == shared == 4
-    # the packed constants' headers: table groups (1 per tensor, 64 per channel) of 8 values
-    assert sorted(int(graph.const(n, "packed")[2]) for n in coded) == [1, 1, 64, 64]
-    assert {int(graph.const(n, "packed")[3]) for n in coded} == {8}
+    # the packed constants' headers: table groups (64 per channel) of 8 values; a table per
+    # tensor is folded into the code's own tables (none stored, groups 0)
+    assert sorted(int(graph.const(n, "packed")[2]) for n in coded) == [0, 0, 64, 64]
+    assert sorted(int(graph.const(n, "packed")[3]) for n in coded) == [0, 0, 8, 8]
     host = build_host(source, graph, tmp_path / "h")
     assert_bit_exact(graph, host, _inputs((1, *source.graph.tensor(source.graph.inputs[0]).shape[1:]), count=2))
 
@@ -265,7 +266,9 @@ def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
     graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:4,huffman")))
     coded = _coded(graph)
     assert coded and all(graph.tensor(n.param("weight")).codebook is not None for n in coded)
-    assert all(int(graph.const(n, "packed")[3]) == 16 for n in coded)      # 4-bit tables
+    # 4-bit tables per tensor: folded into the code's own tables, the fast entries give the weights
+    assert all(int(graph.const(n, "packed")[2]) == int(graph.const(n, "packed")[3]) == 0 for n in coded)
+    assert all(graph.tensor(n.param("weight")).codebook.bits == 4 for n in coded)
     lut = graph.meta["weight_coding"]
     assert all(lut[n.name]["after"] < lut[n.name]["before"] for n in coded)
     assert_bit_exact(graph, build_host(source, graph, tmp_path / "h"), _inputs((1, 8, 6, 3)))

@@ -102,9 +102,10 @@ def test_codebook_indices_are_coded_and_decode_through_the_tables(groups):
     assert symbols_of(w, table).max() < 16
     packed = encode(w, table)
     assert np.array_equal(decode(packed, 6, 40), w)
-    # groups 1: the table is not ranked; it is stored up to the last index used
-    width = idx.max() + 1 if groups == 1 else max(len(np.unique(r)) for r in idx)
-    assert packed[2] == groups and packed[3] == width < 16
+    if groups == 1:       # one table: folded into the code's tables (the weights decode directly), none stored
+        assert packed[2] == 0 and packed[3] == 0
+    else:                 # per channel: ranked, stored up to the widest row's last used entry
+        assert packed[2] == groups and packed[3] == max(len(np.unique(r)) for r in idx) < 16
 
 
 def test_table_entries_no_row_uses_are_not_stored():

@@ -5,7 +5,10 @@ numpy twin.
 A layer's weights are rows of K = kernel_h*kernel_w*in_c values, one row per output channel
 (OHWI, or [out][in] for a fully connected layer). The symbols are the int8 values (as bytes),
 or the codebook indices where the layer shares weights (Tensor.codebook: one table per tensor
-or per output channel); then the decoder maps each index through the table to int8. Rows are
+or per output channel). With one table its values replace the indices in the code's own
+tables (fast entries, long symbols), so the decoder reads the weights there and no table is
+stored; with a table per output channel the decoder maps each row's indices through its
+table. Rows are
 coded in blocks of `block` output channels; each block starts at a stored bit offset, so the
 kernel decodes one block into scratch, computes it, and moves on (RAM: one block).
 
@@ -17,7 +20,8 @@ construction break by symbol.
 
 The packed constant, uint32 words (little-endian), as firmware/kernels/huffman/tg_kernels_huffman.h
 describes it:
-    [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
+    [0] block  [1] n_blocks  [2] table groups (0: none, the symbols are the weights; out_c: per
+        channel; the decoder also takes 1, one table, though encode folds that one in)
     [3] table width (0: none): the entries up to the last one a row uses (ranked, the unused
         of a 2**bits table come last and are not stored)  [4] n_long (symbols with codes longer than peek)
     [5] peek   [6] multi: the bits of the multi-symbol table (0: none)   [7] halves (0 or 1)
@@ -30,8 +34,7 @@ describes it:
     limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
     long symbols: n_long bytes, padded to a word
     multi-symbol table: 2**multi uint32 entries, the codes that lie whole in the next `multi`
-        bits, up to MULTI_COUNT of them: bytes 0-2 their weights (the int8 values, through the
-        table where there is one table; a per-channel table's indices), bits 24-25 how many
+        bits, up to MULTI_COUNT of them: bytes 0-2 their symbols, bits 24-25 how many
         (0: the first code is longer than `multi`), bits 26-31 the bits they take
     value tables: groups * width int8, padded to a word
     stream: the codes MSB first, padded with 4 zero bytes and to a word
@@ -182,7 +185,7 @@ def multi_bits(stream_bytes: int, peek: int, mean_bits: float = 0.0) -> int:
 
 def multi_table(fast: np.ndarray, peek: int, multi: int, values: np.ndarray | None) -> np.ndarray:
     """The 2**multi entries (uint32) of the multi-symbol table: greedily, the codes whole in the
-    entry's bits, up to MULTI_COUNT; `values` (one table) maps their symbols to weights."""
+    entry's bits, up to MULTI_COUNT; `values` (a table) maps their symbols to weights."""
     lut = None if values is None else np.asarray(values, dtype=np.int8).view(np.uint8)
     out = np.zeros(1 << multi, dtype=np.uint32)
     for i in range(1 << multi):
@@ -224,6 +227,8 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     mids = np.asarray([int(starts[b * depth + (min(b + block, out_c) - b) * depth // 2]) for b in range(0, out_c, block)])
     mids = mids - np.asarray(offsets[:-1])
     stream = _bitstream(code_of[sym].ravel(), bits.ravel(), offsets[-1])
+    if table is not None and table.shape[0] == 1:
+        fast, longs, table = _fold(fast, longs, table[0])
     groups, width = (0, 0) if table is None else table.shape
     multi = multi_bits(stream.size, peek, offsets[-1] / max(sym.size, 1)) if multi is None else multi
     fits = int(mids.max(initial=0)) < 1 << 16
@@ -235,11 +240,19 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
                         dtype=np.uint32)
     parts = [header, *([_words(mids)] if halves else []), _words(fast), limit, delta.view(np.uint32), _words(longs)]
     if multi:
-        parts.append(multi_table(fast, peek, multi, table[0] if groups == 1 else None))
+        parts.append(multi_table(fast, peek, multi, None))
     if table is not None:
         parts.append(_words(np.asarray(table, dtype=np.int8)))
     parts.append(_words(stream))
     return np.concatenate(parts).astype(np.uint32)
+
+
+def _fold(fast: np.ndarray, longs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+    """One table for the whole layer: the fast entries and long symbols hold its values, so
+    the decoder reads the weights from them and no table is stored (groups 0)."""
+    lut = np.asarray(values, dtype=np.int8).view(np.uint8).astype(np.uint16)
+    fast = np.where(fast != 0, (fast & 0xFF00) | lut[fast & 0xFF], 0).astype(np.uint16)
+    return fast, lut[longs].astype(np.uint8), None
 
 
 def _bitstream(codes: np.ndarray, lengths: np.ndarray, total: int) -> np.ndarray:
@@ -312,24 +325,23 @@ class _Decoder:
         return n, s
 
     def run(self, pos: int, count: int) -> tuple[list[int], int]:
-        """Mirrors tg_huffman_run: count symbols from pos (the weights where there is one table
-        or none; a per-channel table's indices), and the position after them; the
-        multi-symbol table while MULTI_COUNT remain."""
-        values = self.table[0].view(np.uint8) if self.groups == 1 else None
+        """Mirrors tg_huffman_run: count symbols from pos (the weights, or the indices into
+        the tables), and the position after them; the multi-symbol table while MULTI_COUNT
+        remain."""
         out: list[int] = []
         while self.multi and count - len(out) >= MULTI_COUNT:
             e = int(self.mtable[_bits(self.bits, pos, self.multi)])
             n = (e >> 24) & 3
             if n == 0:
                 length, s = self.one(pos)
-                out.append(s if values is None else int(values[s]))
+                out.append(s)
                 pos += length
                 continue
             out += [(e >> (8 * i)) & 0xFF for i in range(n)]
             pos += e >> 26
         while len(out) < count:
             length, s = self.one(pos)
-            out.append(s if values is None else int(values[s]))
+            out.append(s)
             pos += length
         return out, pos
 
@@ -352,8 +364,9 @@ def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
             if at != int(want):
                 raise ValueError(f"block {b}'s {name} ends at bit {at}, not {int(want)}")
         sym = np.asarray(a + c, dtype=np.uint8).reshape(last - first, depth)
-        if d.groups > 1:                    # a table per row, after decoding
-            sym = np.take_along_axis(d.table[first:last].view(np.uint8), sym.astype(np.int64), axis=1)
+        if d.groups:                        # indices: each row's through its table
+            rows = d.table[first:last] if d.groups > 1 else d.table[[0] * (last - first)]
+            sym = np.take_along_axis(rows.view(np.uint8), sym.astype(np.int64), axis=1)
         out[first:last] = sym
     return out.view(np.int8)
 

@@ -6,7 +6,8 @@
  * is built by tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
  *
  *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
- *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
+ *          the symbols are the weights; 1: one table; out_c: one per output channel; the
+ *          encoder folds a single table into the code's tables)  [3] table width  [4] n_long
  *          [5] peek (1..8: the bits the first lookup takes)  [6] multi (0: no multi-symbol
  *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1)
  *   uint32 [8 .. 8 + n_blocks]: bit offset of each block in the stream, then its length
@@ -18,10 +19,10 @@
  *          find it among the long symbols)
  *   uint32 limit[16 - peek], int32 delta[16 - peek]; uint8 long symbols[n_long] (padded to a word)
  *   uint32 multi-symbol table[1 << multi] (where multi > 0): for the next multi bits of the
- *          stream, the codes whole in them, up to 3: bytes 0-2 their weights (int8 values,
- *          through the table where groups is 1; a per-channel table's indices where groups
- *          > 1), bits 24-25 how many (0: the first code is longer), bits 26-31 their bits
+ *          stream, the codes whole in them, up to 3: bytes 0-2 their symbols, bits 24-25 how
+ *          many (0: the first code is longer), bits 26-31 their bits
  *   int8 tables[groups][width] (padded to a word): a codebook's values, symbols its indices
+ *          (mapped row by row once a block is decoded)
  *   uint8 stream: the codes MSB first, 4 zero bytes after the last
  */
 #ifndef TG_KERNELS_HUFFMAN_H
