@@ -57,7 +57,7 @@ HALVES_SHARE = 64
 # only where the codes average at most 1/MULTI_COUNT of its bits (a lookup then serves about
 # MULTI_COUNT weights; with longer codes the fast table's three lookups a load are faster:
 # benchmarks/huffman.py, the dense AD layers)
-MULTI_COUNT, MULTI_MAX, MULTI_SHARE = 3, 10, 8
+MULTI_COUNT, MULTI_MAX, MULTI_SHARE = 3, 10, 16
 BLOCK_BYTES = 1024    # default bytes of decoded weights a block holds at most
 
 
