@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kernel_lib import CFLAGS, KERNEL_INCLUDES
-from tinygen.quant.huffman import decode, encode
+from tinygen.quant.huffman import decode, encode, parts
 from tinygen.resources import firmware_path
 
 _SHIM = r"""
@@ -66,10 +66,12 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("halves", [False, True])
 @pytest.mark.parametrize("name", CASES)
-def test_huffman_decode_s8_host(lib, name):
+def test_huffman_decode_s8_host(lib, name, halves):
     w = CASES[name]
-    packed = encode(w)
+    packed = encode(w, halves=halves)
+    assert packed[7] == halves
     assert np.array_equal(_decode_c(lib, packed, *w.shape), decode(packed, *w.shape))
     assert np.array_equal(_decode_c(lib, packed, *w.shape), w)
 
@@ -80,7 +82,9 @@ def test_huffman_decode_s8_host_random(lib, seed):
     out_c, depth = int(rng.integers(1, 50)), int(rng.integers(1, 400))
     w = np.clip(np.round(rng.laplace(0, rng.uniform(0.5, 50), (out_c, depth))), -128, 127).astype(np.int8)
     w[rng.random(w.shape) < 0.6] = 0
-    assert np.array_equal(_decode_c(lib, encode(w, block=int(rng.integers(1, out_c + 1))), out_c, depth), w)
+    for halves in (False, True):
+        packed = encode(w, block=int(rng.integers(1, out_c + 1)), halves=halves)
+        assert np.array_equal(_decode_c(lib, packed, out_c, depth), w)
 
 
 @pytest.mark.parametrize("groups", [1, 11])
@@ -89,5 +93,29 @@ def test_huffman_decode_s8_host_codebook(lib, groups):
     table = rng.integers(-128, 128, (groups, 8)).astype(np.int8)
     idx = np.minimum(rng.geometric(0.3, (11, 33)) - 1, 7)
     w = np.take_along_axis(np.broadcast_to(table, (11, 8)), idx, axis=1)
-    packed = encode(w, table, block=3)
-    assert np.array_equal(_decode_c(lib, packed, 11, 33), w)
+    for halves in (False, True):
+        assert np.array_equal(_decode_c(lib, encode(w, table, block=3, halves=halves), 11, 33), w)
+
+
+@pytest.mark.parametrize("groups", [0, 1, 11])
+@pytest.mark.parametrize("multi", [9, 10])
+def test_huffman_decode_s8_host_multi(lib, groups, multi):
+    """With a multi-symbol table (up to three codes a lookup, the long codes alone): every
+    block decodes to the weights, as numpy's twin does; a corrupted entry changes them."""
+    rng = np.random.default_rng(multi + groups)
+    if groups:
+        table = rng.integers(-128, 128, (groups, 16)).astype(np.int8)
+        idx = np.minimum(rng.geometric(0.45, (11, 77)) - 1, 15)
+        w = np.take_along_axis(np.broadcast_to(table, (11, 16)), idx, axis=1)
+    else:
+        table, w = None, _fibonacci_weights(18, 77)[:11]
+        w[rng.random(w.shape) < 0.6] = 0
+    packed = encode(w, table, block=3, multi=multi, halves=True)
+    assert packed[6] == multi and packed[7] == 1           # and the blocks' halves side by side
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), decode(packed, *w.shape))
+    assert np.array_equal(_decode_c(lib, packed, *w.shape), w)
+    bad = packed.copy()
+    at = parts(bad)["multi"]
+    entries = bad[at:at + (1 << multi)]
+    bad[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01    # the first weight of each 3-code entry
+    assert not np.array_equal(_decode_c(lib, bad, *w.shape), w)

@@ -146,9 +146,10 @@ def test_codebook_layers_code_their_indices(tmp_path):
     graph = compile_source(source, None, CompileOptions(weights=HUFFMAN))
     coded = [n for n in _coded(graph) if graph.tensor(n.param("weight")).codebook is not None]
     assert len(coded) == shared == 4
-    # the packed constants' headers: table groups (1 per tensor, 64 per channel) of 8 values
-    assert sorted(int(graph.const(n, "packed")[2]) for n in coded) == [1, 1, 64, 64]
-    assert {int(graph.const(n, "packed")[3]) for n in coded} == {8}
+    # the packed constants' headers: table groups (64 per channel) of 8 values; a table per
+    # tensor is folded into the code's own tables (none stored, groups 0)
+    assert sorted(int(graph.const(n, "packed")[2]) for n in coded) == [0, 0, 64, 64]
+    assert sorted(int(graph.const(n, "packed")[3]) for n in coded) == [0, 0, 8, 8]
     host = build_host(source, graph, tmp_path / "h")
     assert_bit_exact(graph, host, _inputs((1, *source.graph.tensor(source.graph.inputs[0]).shape[1:]), count=2))
 
@@ -265,7 +266,46 @@ def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
     graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:4,huffman")))
     coded = _coded(graph)
     assert coded and all(graph.tensor(n.param("weight")).codebook is not None for n in coded)
-    assert all(int(graph.const(n, "packed")[3]) == 16 for n in coded)      # 4-bit tables
+    # 4-bit tables per tensor: folded into the code's own tables, the fast entries give the weights
+    assert all(int(graph.const(n, "packed")[2]) == int(graph.const(n, "packed")[3]) == 0 for n in coded)
+    assert all(graph.tensor(n.param("weight")).codebook.bits == 4 for n in coded)
     lut = graph.meta["weight_coding"]
     assert all(lut[n.name]["after"] < lut[n.name]["before"] for n in coded)
     assert_bit_exact(graph, build_host(source, graph, tmp_path / "h"), _inputs((1, 8, 6, 3)))
+
+
+def _wide_fc_source(seed: int = 11):
+    """Fully connected 1024 -> 256 -> 10, 85% of the weights zeroed: with 3-bit shared weights its
+    first layer's codes average under 2 bits, so its blocks (one row each) get their halves'
+    starts and the layer a multi-symbol table."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(1024, 256), nn.ReLU(), nn.Linear(256, 10))
+    with torch.no_grad():
+        for layer in (net[1], net[3]):
+            layer.weight.mul_((torch.rand_like(layer.weight) < 0.15).float())
+    return source_of(net.eval(), (1, 1, 32, 32), seed)
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_one_row_fc_multi_symbol_halves_on_standin_equals_reference(tmp_path):
+    """The one-row fully connected kernel on the f746zg's DSP path, its layer decoded by the
+    multi-symbol table, the halves side by side: equal to the reference, on the host and the stand-in."""
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    source = _wide_fc_source()
+    graph = compile_source(source, None, CompileOptions(features=board.isa_features,
+                                                        weights=parse_weights("lut:3,huffman")))
+    wide = [n for n in _coded(graph) if graph.tensor(n.param("weight")).shape[1] == 1024]
+    assert len(wide) == 1 and wide[0].kernel == "tg_fully_connected_huffman_s8_dsp"
+    packed = graph.const(wide[0], "packed")
+    assert packed[6] > packed[5] and packed[7] == 1            # multi bits past peek, halves
+    shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
+    inputs = _inputs(shape, count=2, seed=4)
+    host_graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:3,huffman")))
+    assert_bit_exact(host_graph, build_host(source, host_graph, tmp_path / "h"), inputs)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs):
+            assert_device_equals_reference(dev, graph, x, f"wide fc {i}")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygen.quant.huffman import (HEADER_WORDS, MAX_LEN, block_rows, canonical_codes, code_lengths, decode,
-                                   encode, encode_symbols, rank_rows, symbols_of)
+from tinygen.quant.huffman import (HEADER_WORDS, MAX_LEN, MULTI_SHARE, block_rows, canonical_codes, code_lengths,
+                                   decode, encode, encode_symbols, multi_bits, parts, rank_rows, symbols_of)
 
 
 def _laplace(rng, shape, scale):
@@ -102,9 +102,10 @@ def test_codebook_indices_are_coded_and_decode_through_the_tables(groups):
     assert symbols_of(w, table).max() < 16
     packed = encode(w, table)
     assert np.array_equal(decode(packed, 6, 40), w)
-    # groups 1: the table is not ranked; it is stored up to the last index used
-    width = idx.max() + 1 if groups == 1 else max(len(np.unique(r)) for r in idx)
-    assert packed[2] == groups and packed[3] == width < 16
+    if groups == 1:       # one table: folded into the code's tables (the weights decode directly), none stored
+        assert packed[2] == 0 and packed[3] == 0
+    else:                 # per channel: ranked, stored up to the widest row's last used entry
+        assert packed[2] == groups and packed[3] == max(len(np.unique(r)) for r in idx) < 16
 
 
 def test_table_entries_no_row_uses_are_not_stored():
@@ -144,3 +145,72 @@ def test_per_channel_tables_are_ranked_so_one_code_serves_every_row():
     p = np.bincount(idx.ravel(), minlength=16) / idx.size
     unranked_bits = -(p[p > 0] * np.log2(p[p > 0])).sum() * idx.size      # the least any code of the raw indices takes
     assert stream_bits < 0.7 * unranked_bits
+
+
+def _multi_case(groups: int | None):
+    """Pruned-like weights (mostly zero, some long codes), int8 or through `groups` tables."""
+    rng = np.random.default_rng(17 if groups is None else groups)
+    if groups is None:
+        w = _laplace(rng, (13, 61), 9.0)
+        w[rng.random(w.shape) < 0.7] = 0
+        return w, None
+    table = rng.integers(-128, 128, (groups, 16)).astype(np.int8)
+    idx = np.minimum(rng.geometric(0.45, (13, 61)) - 1, 15)
+    return np.take_along_axis(np.broadcast_to(table, (13, 16)), idx, axis=1), table
+
+
+@pytest.mark.parametrize("groups", [None, 1, 13])
+@pytest.mark.parametrize("multi", [9, 10])
+def test_multi_symbol_table_decodes_the_same_weights(groups, multi):
+    w, table = _multi_case(groups)
+    packed = encode(w, table, block=4, multi=multi)
+    plain = encode(w, table, block=4, multi=0)
+    assert packed[6] == multi and plain[6] == 0
+    assert packed.size == plain.size + (1 << multi)           # the table's words, counted in the bytes
+    assert np.array_equal(decode(packed, *w.shape), w)
+
+
+def test_multi_symbol_entries_hold_up_to_three_whole_codes():
+    w, _ = _multi_case(None)
+    packed = encode(w, multi=10)
+    entries = packed[parts(packed)["multi"]:parts(packed)["tables"]]
+    counts = np.bincount((entries >> 24) & 3, minlength=4)
+    assert counts[3] > counts[1] > 0
+    assert np.all((entries >> 26) <= 10)
+
+
+def test_a_corrupted_multi_symbol_table_decodes_other_weights():
+    w, _ = _multi_case(None)
+    packed = encode(w, multi=10).copy()
+    at = parts(packed)["multi"]
+    entries = packed[at:at + (1 << 10)]
+    packed[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01   # their first weight off by one
+    assert not np.array_equal(decode(packed, *w.shape), w)
+
+
+def test_the_multi_symbol_table_is_sized_by_the_stream():
+    assert multi_bits(1 << 20, 8) == 10                        # at most MULTI_MAX bits
+    assert multi_bits(4 * MULTI_SHARE * 512, 8) == 9           # 1/MULTI_SHARE of the stream
+    assert multi_bits(4 * MULTI_SHARE * 256, 8) == 0           # not more bits than peek: none
+    assert multi_bits(4 * MULTI_SHARE * 16, 3) == 4
+    assert multi_bits(1 << 20, 8, 10 / 3) == 10 and multi_bits(1 << 20, 8, 3.5) == 0   # codes too long
+
+@pytest.mark.parametrize("groups", [None, 1, 13])
+def test_blocks_halves_decode_and_a_wrong_mid_is_refused(groups):
+    """Each block's second half starts at its stored bits (uint16 past the block's start): the
+    decoder runs the halves side by side; a mid one bit off leaves the first half's end elsewhere."""
+    w, table = _multi_case(groups)
+    packed = encode(w, table, block=4, halves=True).copy()
+    plain = encode(w, table, block=4, halves=False)
+    assert packed[7] == 1 and plain[7] == 0 and packed.size == plain.size + (int(packed[1]) + 1) // 2
+    assert np.array_equal(decode(packed, *w.shape), w)
+    packed[parts(packed)["mids"]] += 1                       # block 0's mid one bit later
+    with pytest.raises(ValueError, match="first half ends"):
+        decode(packed, *w.shape)
+
+
+def test_halves_are_stored_where_they_are_cheap():
+    w, _ = _multi_case(None)
+    assert encode(w, block=1)[7] == 0                         # 13 mids against a stream of ~250 bytes
+    big = _laplace(np.random.default_rng(2), (64, 640), 9.0)
+    assert encode(big)[7] == 1

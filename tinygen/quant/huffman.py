@@ -5,7 +5,10 @@ numpy twin.
 A layer's weights are rows of K = kernel_h*kernel_w*in_c values, one row per output channel
 (OHWI, or [out][in] for a fully connected layer). The symbols are the int8 values (as bytes),
 or the codebook indices where the layer shares weights (Tensor.codebook: one table per tensor
-or per output channel); then the decoder maps each index through the table to int8. Rows are
+or per output channel). With one table its values replace the indices in the code's own
+tables (fast entries, long symbols), so the decoder reads the weights there and no table is
+stored; with a table per output channel the decoder maps each row's indices through its
+table. Rows are
 coded in blocks of `block` output channels; each block starts at a stored bit offset, so the
 kernel decodes one block into scratch, computes it, and moves on (RAM: one block).
 
@@ -17,13 +20,22 @@ construction break by symbol.
 
 The packed constant, uint32 words (little-endian), as firmware/kernels/huffman/tg_kernels_huffman.h
 describes it:
-    [0] block  [1] n_blocks  [2] table groups (0: none, 1: per tensor, out_c: per channel)
+    [0] block  [1] n_blocks  [2] table groups (0: none, the symbols are the weights; out_c: per
+        channel; the decoder also takes 1, one table, though encode folds that one in)
     [3] table width (0: none): the entries up to the last one a row uses (ranked, the unused
         of a 2**bits table come last and are not stored)  [4] n_long (symbols with codes longer than peek)
-    [5] peek   [6 .. 6+n_blocks]   bit offset of each block in the stream, then the stream's length
+    [5] peek   [6] multi: the bits of the multi-symbol table (0: none)   [7] halves (0 or 1)
+    [8 .. 8+n_blocks]   bit offset of each block in the stream, then the stream's length
+    mids: where halves, n_blocks uint16 (padded to a word), each block's second half (from its
+        symbol count // 2 on) as bits past the block's start: the decoder runs the halves side
+        by side, two independent chains of lookups (where every first half takes fewer than
+        2**16 bits and the mids at most 1/HALVES_SHARE of the stream's bytes)
     fast: 2**peek uint16 entries, (length << 8) | symbol, 0 where a longer code starts (padded to a word)
     limit[MAX_LEN-peek] uint32, then delta[MAX_LEN-peek] int32 (lengths peek+1 .. MAX_LEN)
     long symbols: n_long bytes, padded to a word
+    multi-symbol table: 2**multi uint32 entries, the codes that lie whole in the next `multi`
+        bits, up to MULTI_COUNT of them: bytes 0-2 their symbols, bits 24-25 how many
+        (0: the first code is longer than `multi`), bits 26-31 the bits they take
     value tables: groups * width int8, padded to a word
     stream: the codes MSB first, padded with 4 zero bytes and to a word
 """
@@ -36,7 +48,16 @@ import numpy as np
 
 PEEK = 8              # bits the decoder's first table takes at most (256 entries)
 MAX_LEN = 16          # longest code: the decoder keeps at least 25 bits in its buffer
-HEADER_WORDS = 6
+HEADER_WORDS = 8
+# a block's second half gets its own start (a uint16 a block) where those take at most
+# 1/HALVES_SHARE of the stream's bytes
+HALVES_SHARE = 64
+# The multi-symbol table (one lookup, up to MULTI_COUNT weights): MULTI_MAX bits at most, and
+# its 4 * 2**bits bytes at most 1/MULTI_SHARE of the stream's, so it adds at most that much flash;
+# only where the codes average at most 1/MULTI_COUNT of its bits (a lookup then serves about
+# MULTI_COUNT weights; with longer codes the fast table's three lookups a load are faster:
+# benchmarks/huffman.py, the dense AD layers)
+MULTI_COUNT, MULTI_MAX, MULTI_SHARE = 3, 10, 16
 BLOCK_BYTES = 1024    # default bytes of decoded weights a block holds at most
 
 
@@ -129,10 +150,14 @@ def symbols_of(weights: np.ndarray, table: np.ndarray | None) -> np.ndarray:
     return match.argmax(axis=2).astype(np.uint8)
 
 
-def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
+def encode(weights: np.ndarray, table: np.ndarray | None = None, block: int | None = None,
+           multi: int | None = None, halves: bool | None = None) -> np.ndarray:
     """The packed constant (uint32 words) for OHWI / [out][in] int8 weights; `table`: the
-    codebook's values [groups, 2**bits] (groups 1 or out_c) where the layer shares weights."""
-    return encode_symbols(symbols_of(weights, table), table, block)
+    codebook's values [groups, 2**bits] (groups 1 or out_c) where the layer shares weights;
+    `multi`: the multi-symbol table's bits (0: none; None: multi_bits); `halves`: whether the
+    blocks' second halves get their starts (None: where they take at most 1/HALVES_SHARE of
+    the stream and fit)."""
+    return encode_symbols(symbols_of(weights, table), table, block, multi, halves)
 
 
 def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +174,36 @@ def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ranked_sym, ranked_table
 
 
-def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None) -> np.ndarray:
+def multi_bits(stream_bytes: int, peek: int, mean_bits: float = 0.0) -> int:
+    """The multi-symbol table's bits for a stream whose codes average `mean_bits`: the most
+    (at most MULTI_MAX) whose table takes at most 1/MULTI_SHARE of the stream's bytes, where
+    that is more than peek (a smaller one would hold few codes) and at least MULTI_COUNT
+    times mean_bits; else 0, none."""
+    bits = min(MULTI_MAX, (stream_bytes // (4 * MULTI_SHARE)).bit_length() - 1)
+    return bits if bits > peek and bits >= MULTI_COUNT * mean_bits else 0
+
+
+def multi_table(fast: np.ndarray, peek: int, multi: int, values: np.ndarray | None) -> np.ndarray:
+    """The 2**multi entries (uint32) of the multi-symbol table: greedily, the codes whole in the
+    entry's bits, up to MULTI_COUNT; `values` (a table) maps their symbols to weights."""
+    lut = None if values is None else np.asarray(values, dtype=np.int8).view(np.uint8)
+    out = np.zeros(1 << multi, dtype=np.uint32)
+    for i in range(1 << multi):
+        used, entry = 0, 0
+        for n in range(MULTI_COUNT):
+            window = ((i << used) & ((1 << multi) - 1)) >> (multi - peek)
+            f = int(fast[window])
+            if f == 0 or used + (f >> 8) > multi:
+                break
+            entry |= int(lut[f & 0xFF] if lut is not None else f & 0xFF) << (8 * n)
+            used += f >> 8
+            entry = (entry & 0xFFFFFF) | ((n + 1) << 24)
+        out[i] = entry | (used << 26)
+    return out
+
+
+def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int | None = None,
+                   multi: int | None = None, halves: bool | None = None) -> np.ndarray:
     """encode for symbols [out_c, depth] already known (a codebook's indices)."""
     sym = np.asarray(sym, dtype=np.uint8)
     if table is not None and table.shape[0] > 1:
@@ -169,14 +223,36 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     bits = len_of[sym]                                  # [out_c, depth]
     ends = np.cumsum(bits.ravel())
     offsets = [0] + [int(ends[min(b + block, out_c) * depth - 1]) for b in range(0, out_c, block)]
+    starts = np.concatenate([[0], ends])
+    mids = np.asarray([int(starts[b * depth + (min(b + block, out_c) - b) * depth // 2]) for b in range(0, out_c, block)])
+    mids = mids - np.asarray(offsets[:-1])
     stream = _bitstream(code_of[sym].ravel(), bits.ravel(), offsets[-1])
+    if table is not None and table.shape[0] == 1:
+        fast, longs, table = _fold(fast, longs, table[0])
     groups, width = (0, 0) if table is None else table.shape
-    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, *offsets], dtype=np.uint32)
-    parts = [header, _words(fast), limit, delta.view(np.uint32), _words(longs)]
+    multi = multi_bits(stream.size, peek, offsets[-1] / max(sym.size, 1)) if multi is None else multi
+    fits = int(mids.max(initial=0)) < 1 << 16
+    if halves and not fits:
+        raise ValueError("a block's first half takes 2**16 bits or more: no halves")
+    halves = int(fits and (2 * mids.size * HALVES_SHARE <= stream.size if halves is None else halves))
+    mids = mids.astype(np.uint16)
+    header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, multi, halves, *offsets],
+                        dtype=np.uint32)
+    parts = [header, *([_words(mids)] if halves else []), _words(fast), limit, delta.view(np.uint32), _words(longs)]
+    if multi:
+        parts.append(multi_table(fast, peek, multi, None))
     if table is not None:
         parts.append(_words(np.asarray(table, dtype=np.int8)))
     parts.append(_words(stream))
     return np.concatenate(parts).astype(np.uint32)
+
+
+def _fold(fast: np.ndarray, longs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+    """One table for the whole layer: the fast entries and long symbols hold its values, so
+    the decoder reads the weights from them and no table is stored (groups 0)."""
+    lut = np.asarray(values, dtype=np.int8).view(np.uint8).astype(np.uint16)
+    fast = np.where(fast != 0, (fast & 0xFF00) | lut[fast & 0xFF], 0).astype(np.uint16)
+    return fast, lut[longs].astype(np.uint8), None
 
 
 def _bitstream(codes: np.ndarray, lengths: np.ndarray, total: int) -> np.ndarray:
@@ -193,44 +269,106 @@ def _bitstream(codes: np.ndarray, lengths: np.ndarray, total: int) -> np.ndarray
     return out
 
 
+def _bits(bits: np.ndarray, pos: int, n: int) -> int:
+    """The n bits of the stream from bit pos, MSB first, as an integer."""
+    return int.from_bytes(np.packbits(bits[pos:pos + n]).tobytes(), "big") >> (-n % 8)
+
+
+def parts(packed: np.ndarray) -> dict[str, int]:
+    """The word where each part of a packed constant starts (as tg_huffman_open finds them):
+    offsets, mids, fast, limit, delta, longs, multi, tables, stream."""
+    w = [int(v) for v in np.asarray(packed[:HEADER_WORDS], dtype=np.uint32)]
+    n_blocks, groups, width, n_long, peek, multi, halves = w[1], w[2], w[3], w[4], w[5], w[6], w[7]
+    sizes = {"offsets": n_blocks + 1, "mids": (n_blocks + 1) // 2 if halves else 0, "fast": ((1 << peek) + 1) // 2,
+             "limit": MAX_LEN - peek, "delta": MAX_LEN - peek, "longs": (n_long + 3) // 4,
+             "multi": 1 << multi if multi else 0, "tables": (groups * width + 3) // 4, "stream": 0}
+    at, out = HEADER_WORDS, {}
+    for name, size in sizes.items():
+        out[name] = at
+        at += size
+    return out
+
+
+class _Decoder:
+    """The packed constant's parts, as tg_huffman_open finds them."""
+
+    def __init__(self, packed: np.ndarray):
+        words = np.asarray(packed, dtype=np.uint32)
+        self.block, self.n_blocks, self.groups, width, n_long, peek, multi, halves = (int(v) for v in
+                                                                                       words[:HEADER_WORDS])
+        self.peek, self.multi = peek, multi
+        at = parts(words)
+        raw = words.view(np.uint8)
+        self.offsets = words[at["offsets"]:at["offsets"] + self.n_blocks + 1].astype(np.int64)
+        mids = raw[4 * at["mids"]:4 * at["mids"] + 2 * self.n_blocks].view("<u2")
+        self.mids = self.offsets[:-1] + mids if halves else None
+        self.fast = raw[4 * at["fast"]:4 * at["fast"] + 2 * (1 << peek)].view("<u2")
+        self.limit = words[at["limit"]:at["delta"]]
+        self.delta = words[at["delta"]:at["longs"]].view(np.int32)
+        self.longs = raw[4 * at["longs"]:4 * at["longs"] + n_long]
+        self.mtable = words[at["multi"]:at["tables"]] if multi else None
+        tables = raw[4 * at["tables"]:4 * at["tables"] + self.groups * width]
+        self.table = tables.view(np.int8).reshape(self.groups, width) if self.groups else None
+        self.bits = np.unpackbits(raw[4 * at["stream"]:])
+
+    def one(self, pos: int) -> tuple[int, int]:
+        """(length, symbol) of the code at pos: the fast table, else the canonical limits."""
+        bits16 = _bits(self.bits, pos, MAX_LEN)
+        entry = int(self.fast[bits16 >> (MAX_LEN - self.peek)])
+        n, s = entry >> 8, entry & 0xFF
+        if n == 0:
+            for n in range(self.peek + 1, MAX_LEN + 1):
+                c = bits16 >> (MAX_LEN - n)
+                if c < int(self.limit[n - self.peek - 1]):
+                    s = int(self.longs[c + int(self.delta[n - self.peek - 1])])
+                    break
+        return n, s
+
+    def run(self, pos: int, count: int) -> tuple[list[int], int]:
+        """Mirrors tg_huffman_run: count symbols from pos (the weights, or the indices into
+        the tables), and the position after them; the multi-symbol table while MULTI_COUNT
+        remain."""
+        out: list[int] = []
+        while self.multi and count - len(out) >= MULTI_COUNT:
+            e = int(self.mtable[_bits(self.bits, pos, self.multi)])
+            n = (e >> 24) & 3
+            if n == 0:
+                length, s = self.one(pos)
+                out.append(s)
+                pos += length
+                continue
+            out += [(e >> (8 * i)) & 0xFF for i in range(n)]
+            pos += e >> 26
+        while len(out) < count:
+            length, s = self.one(pos)
+            out.append(s)
+            pos += length
+        return out, pos
+
+
 def decode(packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
     """Mirrors tg_huffman_decode_s8 block by block: the int8 weights [out_c, depth] the packed
-    constant encodes (table lookups, the canonical limits for long codes, the value tables)."""
-    words = np.asarray(packed, dtype=np.uint32)
-    block, n_blocks, groups, width, n_long, peek = (int(v) for v in words[:HEADER_WORDS])
-    offsets = words[HEADER_WORDS:HEADER_WORDS + n_blocks + 1].astype(np.int64)
-    raw = words.view(np.uint8)
-    at = 4 * (HEADER_WORDS + n_blocks + 1)
-    fast = raw[at:at + 2 * (1 << peek)].view("<u2")
-    at += (2 * (1 << peek) + 3) // 4 * 4
-    limit = raw[at:at + 4 * (MAX_LEN - peek)].view("<u4")
-    at += 4 * (MAX_LEN - peek)
-    delta = raw[at:at + 4 * (MAX_LEN - peek)].view("<i4")
-    at += 4 * (MAX_LEN - peek)
-    longs = raw[at:at + n_long]
-    at += (n_long + 3) // 4 * 4
-    table = raw[at:at + groups * width].view(np.int8).reshape(groups, width) if groups else None
-    at += (groups * width + 3) // 4 * 4
-    bits = np.unpackbits(raw[at:])
-    out = np.zeros((out_c, depth), dtype=np.int8)
-    for b in range(n_blocks):
-        pos = int(offsets[b])
-        for o in range(b * block, min((b + 1) * block, out_c)):
-            for k in range(depth):
-                bits16 = int(np.packbits(bits[pos:pos + MAX_LEN]).view(">u2")[0])
-                entry = int(fast[bits16 >> (MAX_LEN - peek)])
-                n, s = entry >> 8, entry & 0xFF
-                if n == 0:
-                    for n in range(peek + 1, MAX_LEN + 1):
-                        c = bits16 >> (MAX_LEN - n)
-                        if c < int(limit[n - peek - 1]):
-                            s = int(longs[c + int(delta[n - peek - 1])])
-                            break
-                pos += n
-                out[o, k] = np.uint8(s).view(np.int8) if table is None else table[o if groups > 1 else 0, s]
-        if pos != int(offsets[b + 1]):
-            raise ValueError(f"block {b} ends at bit {pos}, not {int(offsets[b + 1])}")
-    return out
+    constant encodes (each block's two halves where it has them, by the multi-symbol table, fast lookups, the
+    canonical limits for long codes; the value tables); a half that does not end where the
+    next starts is refused."""
+    d = _Decoder(packed)
+    out = np.zeros((out_c, depth), dtype=np.uint8)
+    for b in range(d.n_blocks):
+        first, last = b * d.block, min((b + 1) * d.block, out_c)
+        count = (last - first) * depth
+        half = count // 2 if d.mids is not None else count
+        a, mid = d.run(int(d.offsets[b]), half)
+        c, end = d.run(int(d.mids[b]), count - half) if d.mids is not None else ([], mid)
+        for name, at, want in (("first half", mid, mid if d.mids is None else d.mids[b]),
+                               ("block", end, d.offsets[b + 1])):
+            if at != int(want):
+                raise ValueError(f"block {b}'s {name} ends at bit {at}, not {int(want)}")
+        sym = np.asarray(a + c, dtype=np.uint8).reshape(last - first, depth)
+        if d.groups:                        # indices: each row's through its table
+            rows = d.table[first:last] if d.groups > 1 else d.table[[0] * (last - first)]
+            sym = np.take_along_axis(rows.view(np.uint8), sym.astype(np.int64), axis=1)
+        out[first:last] = sym
+    return out.view(np.int8)
 
 
 def coded_bytes(packed: np.ndarray) -> int:
@@ -239,4 +377,4 @@ def coded_bytes(packed: np.ndarray) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
-           "decode", "encode", "encode_symbols", "rank_rows", "symbols_of"]
+           "decode", "encode", "encode_symbols", "multi_bits", "multi_table", "parts", "rank_rows", "symbols_of"]

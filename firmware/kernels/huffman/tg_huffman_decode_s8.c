@@ -1,9 +1,14 @@
 /*
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
- * Per symbol one 32-bit load at the bit position's byte (the stream is padded so that it
- * may read past the end), byte-swapped so the next bits come MSB first; one lookup of its
- * top peek (at most 8) bits gives symbol and length for the common codes (13 instructions
- * a weight in the M7 loop). Numpy twin: tinygen/quant/huffman.py (decode).
+ * Per step one 32-bit load at the bit position's byte (the stream is padded so that it may
+ * read past the end), byte-swapped so the next bits come MSB first; it serves up to three
+ * codes (tg_huffman_three): three lookups of the fast table (its entries give weight and
+ * length for the codes of at most peek <= 8 bits), or one of the multi-symbol table. Where
+ * the block has its halves' starts, the two halves are decoded side by side
+ * (tg_huffman_pair): two independent chains of loads and lookups, which a dual-issue core
+ * overlaps. The symbols are the weights (a layer with one table has its values in the
+ * code's tables), or indices into a table per output channel, mapped when the block is
+ * decoded. Numpy twin: tinygen/quant/huffman.py (decode).
  */
 #include <stddef.h>
 #include <string.h>
@@ -31,48 +36,193 @@ static __attribute__((noinline, cold)) uint32_t tg_huffman_long(const tg_huffman
     return (n << 8) | h->longs[(int32_t)(bits >> (32 - n)) + h->delta[n - h->peek - 1]];
 }
 
-/*
- * Decode count symbols from bit position pos into out, through table (NULL: the symbols
- * are the int8 values); returns the bit position after them.
- */
-static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_huffman_t *h, uint32_t pos,
-                                                               int32_t count, const int8_t *table,
-                                                               int8_t *restrict out)
+/* The code at pos alone: the fast table, else the canonical limits; returns the position after it. */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_one(const tg_huffman_t *h, uint32_t pos,
+                                                               int8_t *out)
 {
-    const uint16_t *restrict fast = h->fast;
-    const uint8_t *restrict stream = h->stream;
-    const uint32_t drop = 32 - h->peek;
-    int8_t *const end = out + count;
+    const uint32_t bits = tg_huffman_peek(h->stream, pos);
+    uint32_t entry = h->fast[bits >> (32 - h->peek)];
+    if (__builtin_expect(entry == 0, 0)) {
+        entry = tg_huffman_long(h, bits);
+    }
+    *out = (int8_t)entry;
+    return pos + (entry >> 8);
+}
 
-    while (out < end) {
-        const uint32_t bits = tg_huffman_peek(stream, pos);
-        uint32_t entry = fast[bits >> drop];
-        uint32_t len = entry >> 8;
-        if (__builtin_expect(len == 0, 0)) {
-            entry = tg_huffman_long(h, bits);
-            len = entry >> 8;
+/* What the loops read, held in registers (the int8 stores could alias the struct's fields). */
+typedef struct {
+    const uint8_t *stream;
+    const uint16_t *fast;
+    const uint32_t *multi_table;
+    uint32_t drop;                /* 32 - the bits of the table looked up */
+} tg_huffman_loop_t;
+
+static inline __attribute__((always_inline)) tg_huffman_loop_t tg_huffman_loop(const tg_huffman_t *h, int multi)
+{
+    tg_huffman_loop_t l;
+    l.stream = h->stream;
+    l.fast = h->fast;
+    l.multi_table = h->multi_table;
+    l.drop = 32 - (multi ? h->multi : h->peek);
+    return l;
+}
+
+/*
+ * Up to three codes from one load at *pos, their symbols written to out[0..2] whatever
+ * their number (the caller has room for three); returns how many there were and moves *pos
+ * past them. multi: one lookup of the multi-symbol table. Else three lookups of the fast
+ * table: the load keeps at least 25 bits, and after two codes of at most peek <= 8 bits the
+ * third lookup's bits are among them; a zero entry (a long code) repeats to the end (the
+ * lookups after it see the same bits), so the whole codes are the nonzero entries.
+ */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_three(const tg_huffman_loop_t *l, int multi,
+                                                                 uint32_t *pos, int8_t *out)
+{
+    uint32_t bits = tg_huffman_peek(l->stream, *pos), e0, e1, e2;
+    if (multi) {
+        e0 = l->multi_table[bits >> l->drop];
+        out[0] = (int8_t)e0;
+        out[1] = (int8_t)(e0 >> 8);
+        out[2] = (int8_t)(e0 >> 16);
+        *pos += e0 >> 26;
+        return (e0 >> 24) & 3u;
+    }
+    e0 = l->fast[bits >> l->drop];
+    bits <<= e0 >> 8;
+    e1 = l->fast[bits >> l->drop];
+    bits <<= e1 >> 8;
+    e2 = l->fast[bits >> l->drop];
+    out[0] = (int8_t)e0;
+    out[1] = (int8_t)e1;
+    out[2] = (int8_t)e2;
+    *pos += (e0 >> 8) + (e1 >> 8) + (e2 >> 8);
+    return (uint32_t)(e0 != 0) + (uint32_t)(e1 != 0) + (uint32_t)(e2 != 0);
+}
+
+/* count symbols from pos into out, three a step while three remain; returns the position
+   after them. Fewer than three fast codes in a step: a long one is next, decoded alone; no
+   code from the multi-symbol table: one longer than its bits. */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_run(const tg_huffman_t *h, int multi, uint32_t pos,
+                                                               int32_t count, int8_t *out)
+{
+    const tg_huffman_loop_t l = tg_huffman_loop(h, multi);
+    int8_t *const end = out + count;
+    uint32_t n;
+    while (end - out >= 3) {
+        n = tg_huffman_three(&l, multi, &pos, out);
+        out += n;
+        if (__builtin_expect(multi ? n == 0 : n < 3, 0)) {
+            pos = tg_huffman_one(h, pos, out++);
         }
-        pos += len;
-        *out++ = table != NULL ? table[entry & 0xFFu] : (int8_t)entry;
+    }
+    while (out < end) {
+        pos = tg_huffman_one(h, pos, out++);
     }
     return pos;
+}
+
+/* After a step of three fast lookups whose last entry is zero: the whole codes it took (the
+   nonzero entries e0, e1), then the long code after them decoded alone; returns where out
+   goes on (the caller had room for three). */
+static inline __attribute__((always_inline)) int8_t *tg_huffman_settle(const tg_huffman_t *h, uint32_t *pos,
+                                                                 uint32_t e0, uint32_t e1, int8_t *out)
+{
+    out += (uint32_t)(e0 != 0) + (uint32_t)(e1 != 0);
+    *pos = tg_huffman_one(h, *pos, out);
+    return out + 1;
+}
+
+/*
+ * Two runs side by side (count_a symbols from pos_a into a, count_b from pos_b into b): the
+ * steps of one are independent of the other's, written interleaved so that their loads and
+ * lookups overlap on a dual-issue core. The ends of the runs go on alone (tg_huffman_run).
+ */
+static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffman_t *h, int multi,
+                                                            uint32_t pos_a, int32_t count_a, int8_t *a,
+                                                            uint32_t pos_b, int32_t count_b, int8_t *b)
+{
+    const tg_huffman_loop_t l = tg_huffman_loop(h, multi);
+    int8_t *const last_a = a + count_a - 3, *const last_b = b + count_b - 3;
+    uint32_t ba, bb, a0, b0, a1, b1, a2, b2;
+    while (a <= last_a && b <= last_b) {
+        ba = tg_huffman_peek(l.stream, pos_a);
+        bb = tg_huffman_peek(l.stream, pos_b);
+        if (multi) {
+            a0 = l.multi_table[ba >> l.drop];
+            b0 = l.multi_table[bb >> l.drop];
+            a[0] = (int8_t)a0;
+            b[0] = (int8_t)b0;
+            a[1] = (int8_t)(a0 >> 8);
+            b[1] = (int8_t)(b0 >> 8);
+            a[2] = (int8_t)(a0 >> 16);
+            b[2] = (int8_t)(b0 >> 16);
+            pos_a += a0 >> 26;
+            pos_b += b0 >> 26;
+            a1 = (a0 >> 24) & 3u;
+            b1 = (b0 >> 24) & 3u;
+            a += a1;
+            b += b1;
+            if (__builtin_expect(a1 == 0, 0)) {
+                pos_a = tg_huffman_one(h, pos_a, a++);
+            }
+            if (__builtin_expect(b1 == 0, 0)) {
+                pos_b = tg_huffman_one(h, pos_b, b++);
+            }
+            continue;
+        }
+        a0 = l.fast[ba >> l.drop];
+        b0 = l.fast[bb >> l.drop];
+        ba <<= a0 >> 8;
+        bb <<= b0 >> 8;
+        a1 = l.fast[ba >> l.drop];
+        b1 = l.fast[bb >> l.drop];
+        ba <<= a1 >> 8;
+        bb <<= b1 >> 8;
+        a2 = l.fast[ba >> l.drop];
+        b2 = l.fast[bb >> l.drop];
+        a[0] = (int8_t)a0;
+        b[0] = (int8_t)b0;
+        a[1] = (int8_t)a1;
+        b[1] = (int8_t)b1;
+        a[2] = (int8_t)a2;
+        b[2] = (int8_t)b2;
+        pos_a += (a0 >> 8) + (a1 >> 8) + (a2 >> 8);
+        pos_b += (b0 >> 8) + (b1 >> 8) + (b2 >> 8);
+        if (__builtin_expect(a2 != 0 && b2 != 0, 1)) {
+            a += 3;
+            b += 3;
+        } else {
+            a = a2 != 0 ? a + 3 : tg_huffman_settle(h, &pos_a, a0, a1, a);
+            b = b2 != 0 ? b + 3 : tg_huffman_settle(h, &pos_b, b0, b1, b);
+        }
+    }
+    (void)tg_huffman_run(h, multi, pos_a, (int32_t)(last_a + 3 - a), a);
+    (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), b);
 }
 
 void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out)
 {
     const int32_t first = b * h->block;
     const int32_t last = first + h->block < out_c ? first + h->block : out_c;
-    uint32_t pos = h->offsets[b];
-    int32_t o;
+    const int32_t count = (last - first) * depth, half = count / 2;
+    const uint32_t pos = h->offsets[b];
+    int32_t o, k;
 
-    if (h->tables == NULL) {
-        (void)tg_huffman_run(h, pos, (last - first) * depth, NULL, out);
-    } else if (h->groups == 1) {
-        (void)tg_huffman_run(h, pos, (last - first) * depth, h->tables, out);
+    if (h->mids == NULL) {
+        (void)(h->multi != 0 ? tg_huffman_run(h, 1, pos, count, out) : tg_huffman_run(h, 0, pos, count, out));
+    } else if (h->multi != 0) {
+        tg_huffman_pair(h, 1, pos, half, out, pos + h->mids[b], count - half, &out[half]);
     } else {
-        /* a table per output channel: row by row, each run going on where the last ended */
+        tg_huffman_pair(h, 0, pos, half, out, pos + h->mids[b], count - half, &out[half]);
+    }
+    if (h->groups > 0) {
+        /* the symbols are indices: each row's through its table */
         for (o = first; o < last; ++o) {
-            pos = tg_huffman_run(h, pos, depth, &h->tables[o * h->width], &out[(o - first) * depth]);
+            const int8_t *row_table = &h->tables[(h->groups > 1 ? o : 0) * h->width];
+            int8_t *row = &out[(o - first) * depth];
+            for (k = 0; k < depth; ++k) {
+                row[k] = row_table[(uint8_t)row[k]];
+            }
         }
     }
 }

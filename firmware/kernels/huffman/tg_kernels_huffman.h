@@ -6,14 +6,23 @@
  * is built by tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
  *
  *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
- *          1: one table, out_c: one per output channel)  [3] table width  [4] n_long
- *          [5] peek (1..8: the bits the first lookup takes)
- *   uint32 [6 .. 6 + n_blocks]: bit offset of each block in the stream, then its length
+ *          the symbols are the weights; 1: one table; out_c: one per output channel; the
+ *          encoder folds a single table into the code's tables)  [3] table width  [4] n_long
+ *          [5] peek (1..8: the bits the first lookup takes)  [6] multi (0: no multi-symbol
+ *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1)
+ *   uint32 [8 .. 8 + n_blocks]: bit offset of each block in the stream, then its length
+ *   uint16 mids[n_blocks] where halves (padded to a word): each block's second half (from its
+ *          symbol rows * depth / 2 on) as bits past the block's start: the decoder runs the
+ *          two halves side by side
  *   uint16 fast[1 << peek] (padded to a word): (length << 8) | symbol for codes of at most
  *          peek bits; 0 where a longer code starts (then limit/delta per length peek+1..16
  *          find it among the long symbols)
  *   uint32 limit[16 - peek], int32 delta[16 - peek]; uint8 long symbols[n_long] (padded to a word)
+ *   uint32 multi-symbol table[1 << multi] (where multi > 0): for the next multi bits of the
+ *          stream, the codes whole in them, up to 3: bytes 0-2 their symbols, bits 24-25 how
+ *          many (0: the first code is longer), bits 26-31 their bits
  *   int8 tables[groups][width] (padded to a word): a codebook's values, symbols its indices
+ *          (mapped row by row once a block is decoded)
  *   uint8 stream: the codes MSB first, 4 zero bytes after the last
  */
 #ifndef TG_KERNELS_HUFFMAN_H
@@ -24,17 +33,20 @@
 #include "tg_kernels.h"
 
 #define TG_HUFFMAN_MAX_LEN 16
-#define TG_HUFFMAN_HEADER_WORDS 6
+#define TG_HUFFMAN_HEADER_WORDS 8
 
 /* A packed constant's parts, found by tg_huffman_open. */
 typedef struct {
     int32_t block, n_blocks, groups, width;
     uint32_t peek;                /* bits of the first lookup */
+    uint32_t multi;               /* bits of the multi-symbol table (0: none) */
     const uint32_t *offsets;      /* [n_blocks + 1] bit offsets */
+    const uint16_t *mids;         /* [n_blocks] the blocks' second halves, bits past their starts; NULL: none */
     const uint16_t *fast;         /* [1 << peek] */
     const uint32_t *limit;        /* [TG_HUFFMAN_MAX_LEN - peek] */
     const int32_t *delta;         /* [TG_HUFFMAN_MAX_LEN - peek] */
     const uint8_t *longs;         /* symbols of the codes longer than peek bits */
+    const uint32_t *multi_table;  /* [1 << multi] */
     const int8_t *tables;         /* NULL: the symbols are the int8 values */
     const uint8_t *stream;
 } tg_huffman_t;
@@ -48,8 +60,11 @@ static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
     h->groups = (int32_t)packed[2];
     h->width = (int32_t)packed[3];
     h->peek = packed[5];
+    h->multi = packed[6];
     h->offsets = &packed[TG_HUFFMAN_HEADER_WORDS];
     at = h->offsets + h->n_blocks + 1;
+    h->mids = packed[7] ? (const uint16_t *)at : 0;
+    at += packed[7] ? (h->n_blocks + 1) / 2 : 0;
     h->fast = (const uint16_t *)at;
     at += ((1u << h->peek) + 1u) / 2u;
     h->limit = at;
@@ -58,6 +73,8 @@ static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
     at += TG_HUFFMAN_MAX_LEN - h->peek;
     h->longs = (const uint8_t *)at;
     at += (n_long + 3) / 4;
+    h->multi_table = at;
+    at += h->multi ? 1u << h->multi : 0u;
     h->tables = h->groups ? (const int8_t *)at : 0;
     at += (h->groups * h->width + 3) / 4;
     h->stream = (const uint8_t *)at;
