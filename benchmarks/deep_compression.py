@@ -3,7 +3,7 @@ each stage built for the f746zg, its weight flash against int8, its test accurac
 instructions on the stand-in, bit-exact against the reference.
 
     .venv/bin/python benchmarks/deep_compression.py [--bits 4 3 2] [--board f746zg] [--no-standin]
-                                                    [--json out.json]
+                                                    [--estimate] [--json out.json]
 
 Stages: int8 (examples/shared/int8_digits.py); pruned 70% (examples/deepcomp/pruned_digits.py),
 int8 and `--weights huffman`; pruned + shared at each --bits (deepcomp<bits>_digits.py: the
@@ -20,6 +20,8 @@ outputs equal to the reference byte for byte on --samples test images, layer by 
 the coded layers would take if each weight's symbol cost exactly its order-0 entropy (the least
 any code of independent symbols stores, Huffman's is at least 1 bit a symbol), plus their
 tables, plus the other layers as stored;
+--estimate: each stage's estimated cycles too, by the board's timing model (tinygen.cycles; one
+logged run per stage, as benchmarks/huffman.py --estimate), in all and per layer.
 "H" and "H|prev" are the coded symbols' entropy in bits per weight, alone and given the
 previous symbol of the row (a code of zero runs gains only where the second is smaller), and
 "H zero" the part of it that says whether the weight is zero (the entropy of zero or not).
@@ -96,8 +98,10 @@ def standin(source, graph, board, inputs: list[np.ndarray], timeout: float) -> i
     return counts[0]
 
 
-def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: int, timeout: float) -> list[dict]:
+def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: int, timeout: float,
+            estimate: bool = False) -> list[dict]:
     from tinygen.board import get_board
+    from tinygen.fit.standin import measure_standin_cycles
 
     board = get_board(board_name)
     rows = []
@@ -118,23 +122,30 @@ def measure(bits_list: list[int], board_name: str, on_standin: bool, samples: in
         if on_standin:
             row["instructions"] = standin(source, graph, board, inputs[:samples], timeout)
             row["bit_exact_images"] = samples
+        if estimate:
+            row["layer_cycles"] = measure_standin_cycles(source, graph, board, timeout)
+            row["cycles"] = sum(row["layer_cycles"].values())
         rows.append(row)
         print(f"  {name}: {stored:,} B ({stored / plain:.3f}x), {row['accuracy']:.2%}"
-              + (f", {row['instructions']:,} instructions" if on_standin else ""), file=sys.stderr, flush=True)
+              + (f", {row['instructions']:,} instructions" if on_standin else "")
+              + (f", {row['cycles']:,} est. cycles" if estimate else ""), file=sys.stderr, flush=True)
     return rows
 
 
 def table(rows: list[dict]) -> str:
     base = rows[0]
+    cycles = all("cycles" in r for r in rows)
     head = (f"{'stage':<26} {'weight bytes':>12} {'x int8':>7} {'test acc':>8} {'instructions':>12} {'x int8':>7} "
-            f"{'entropy bytes':>13} {'x int8':>7} {'H':>5} {'H|prev':>6} {'H zero':>6}")
+            + (f"{'est. cycles':>12} {'x int8':>7} " if cycles else "")
+            + f"{'entropy bytes':>13} {'x int8':>7} {'H':>5} {'H|prev':>6} {'H zero':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
         ins = r.get("instructions")
         ent = (f"{r['entropy_bytes']:>13,} {r['entropy_ratio']:>7.3f} {r['H']:>5.2f} {r['H_prev']:>6.2f} "
                f"{r['H_zero']:>6.2f}" if r.get("H") is not None else "")
         lines.append(f"{r['stage']:<26} {r['weights']:>12,} {r['ratio']:>7.3f} {r['accuracy']:>8.2%} "
-                     + (f"{ins:>12,} {ins / base['instructions']:>7.2f} " if ins else f"{'':>12} {'':>7} ") + ent)
+                     + (f"{ins:>12,} {ins / base['instructions']:>7.2f} " if ins else f"{'':>12} {'':>7} ")
+                     + (f"{r['cycles']:>12,} {r['cycles'] / base['cycles']:>7.2f} " if cycles else "") + ent)
     return "\n".join(lines)
 
 
@@ -145,9 +156,12 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=3, help="test images checked bit-exact on the stand-in")
     ap.add_argument("--no-standin", action="store_true", help="leave out the stand-in runs (instructions)")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--estimate", action="store_true",
+                    help="also the board's estimated cycles per stage and layer (tinygen.cycles)")
     add_timeout_option(ap)
     args = ap.parse_args(argv)
-    rows = measure(args.bits, args.board, not args.no_standin, args.samples, args.timeout or DEFAULT_TIMEOUT)
+    rows = measure(args.bits, args.board, not args.no_standin, args.samples, args.timeout or DEFAULT_TIMEOUT,
+                   args.estimate)
     print(f"Deep Compression on the digits CNN (examples/deepcomp), built for the {args.board}: the MAC layers' "
           f"weights as built against int8, top-1 on the {rows[0]['test_images']} test images (reference interpreter), "
           + ("executed instructions of one inference on the stand-in (bit-exact with the reference on "

@@ -1,6 +1,7 @@
-"""tg_huffman_decode_s8 (firmware/kernels/huffman, --weights huffman) on the host: every block
-of a packed constant decodes to the weights numpy's twin (tinygen.quant.huffman.decode)
-gives, for int8 symbols, long codes, and codebook indices through one table or one per
+"""tg_huffman_decode_s8 (firmware/kernels/huffman, --weights huffman) on the host, through
+tg_huffman_decode_layer_s8 (every block in turn: the layer whole, as the decoding kernels run
+it): every block of a packed constant decodes to the weights numpy's twin
+(tinygen.quant.huffman.decode) gives, for int8 symbols, long codes, and codebook indices through one table or one per
 output channel. The kernels around it are checked end to end (tests/passes/test_entropy_code.py)."""
 
 from __future__ import annotations
@@ -15,36 +16,20 @@ from kernel_lib import CFLAGS, KERNEL_INCLUDES
 from tinygen.quant.huffman import decode, encode, parts
 from tinygen.resources import firmware_path
 
-_SHIM = r"""
-#include <stdint.h>
-#include "tg_kernels_huffman.h"
-
-/* every block, in order, into out [out_c][depth] */
-void tgt_huffman_decode_all(const uint32_t *packed, int32_t out_c, int32_t depth, int8_t *out)
-{
-    tg_huffman_t h;
-    int32_t b;
-    tg_huffman_open(&h, packed);
-    for (b = 0; b < h.n_blocks; ++b) {
-        tg_huffman_decode_s8(&h, b, out_c, depth, &out[b * h.block * depth]);
-    }
-}
-"""
-
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
     work = tmp_path_factory.mktemp("huffman")
-    (work / "shim.c").write_text(_SHIM)
     so = work / "libhuffman.so"
-    subprocess.run(["cc", *CFLAGS, *KERNEL_INCLUDES, str(work / "shim.c"),
+    subprocess.run(["cc", *CFLAGS, *KERNEL_INCLUDES, str(firmware_path("kernels/tg_huffman_decode_layer_s8.c")),
                     str(firmware_path("kernels/tg_huffman_decode_s8.c")), "-o", str(so)], check=True)
     return ctypes.CDLL(str(so))
 
 
 def _decode_c(lib, packed: np.ndarray, out_c: int, depth: int) -> np.ndarray:
     out = np.full((out_c, depth), 99, np.int8)
-    lib.tgt_huffman_decode_all(packed.ctypes.data_as(ctypes.c_void_p), out_c, depth, out.ctypes.data_as(ctypes.c_void_p))
+    lib.tg_huffman_decode_layer_s8(packed.ctypes.data_as(ctypes.c_void_p), out_c, depth,
+                                   out.ctypes.data_as(ctypes.c_void_p))
     return out
 
 

@@ -7,6 +7,7 @@ layer (Tensor.codebook) codes its indices; the CLI builds with it; a float32 mod
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -221,18 +222,31 @@ def test_pruned_kws_on_host_equals_reference(tmp_path):
     assert_bit_exact(graph, build_host(source, graph, tmp_path / "h"), _inputs(shape, count=2))
 
 
+def _block_kernels(graph) -> dict[str, str]:
+    """Every coded layer on its block kernel (the fit's choice where the RAM is short), not the
+    one decoding the whole layer first (tests/passes/test_entropy_decode_whole.py)."""
+    block = {"conv2d": "tg_conv2d_huffman_s8_dsp", "fully_connected": "tg_fully_connected_huffman_s8_dsp"}
+    return {n.name: block[n.op] for n in _coded(graph)}
+
+
 @needs_qemu
 @pytest.mark.slow
-def test_pruned_kws_on_standin_equals_reference(tmp_path):
-    """One-block layers planned over their inputs (passes/inplace.py) on the DSP kernels."""
+@pytest.mark.parametrize("whole", [False, True])
+def test_pruned_kws_on_standin_equals_reference(whole, tmp_path):
+    """One-block layers planned over their inputs (passes/inplace.py) on the DSP kernels: the block
+    kernel, and the whole layer decoded for the int8 kernel (the int8 kernel's overlap)."""
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
     source = _pruned_kws()
-    graph = compile_source(source, None, CompileOptions(features=board.isa_features, weights=HUFFMAN))
-    assert {n.kernel for n in _coded(graph)} == {"tg_conv2d_huffman_s8_dsp"}
+    options = CompileOptions(features=board.isa_features, weights=HUFFMAN)
+    graph = compile_source(source, None, options)
+    if not whole:
+        graph = compile_source(source, None, replace(options, kernel_choice=_block_kernels(graph)))
+    kernel = "tg_conv2d_1x1_rows3_huffman_decode_s8_dsp" if whole else "tg_conv2d_huffman_s8_dsp"
+    assert kernel in {n.kernel for n in _coded(graph)}
     graph = plan_memory(graph, strategies=[("in place", "tight")])    # every allowed overlap taken
-    assert "tg_conv2d_huffman_s8_dsp" in _overlapping_kernels(graph)
+    assert kernel in _overlapping_kernels(graph)
     project = build(source, graph, board, tmp_path / "fw").out_dir
     shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
     with open_device(board, project, emulate=True) as dev:
@@ -249,8 +263,9 @@ def test_huffman_model_on_standin_equals_reference(name, hw, tmp_path):
 
     board = get_board(name)
     source = pruned_source(c3=40, hw=hw, seed=5)
-    graph = compile_source(source, None, CompileOptions(features=board.isa_features, weights=HUFFMAN,
-                                                        lower_peak=False))
+    options = CompileOptions(features=board.isa_features, weights=HUFFMAN, lower_peak=False)
+    graph = compile_source(source, None, replace(options, kernel_choice=_block_kernels(
+        compile_source(source, None, options))))
     assert {n.kernel for n in _coded(graph)} == {"tg_conv2d_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
     project = build(source, graph, board, tmp_path / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:

@@ -19,6 +19,7 @@ from tinygen.codegen.cformat import (C_TYPES, c_array_body, c_comment, c_float, 
                                      c_int, c_macro, c_string, c_struct_init)
 from tinygen.codegen.recurrent import emit_recurrent, emit_signal_state, emit_variable, reset_lines, state_macro
 from tinygen.codegen.tile_loop import fold, stream_kparams
+from tinygen.codegen.huffman_decode import huffman_decode_call
 from tinygen.codegen.lut_decode import decode_call
 from tinygen.codegen.operands import emit_input_list, emit_roles
 from tinygen.codegen.weights_ram import MACRO as WEIGHTS_RAM_MACRO
@@ -135,9 +136,13 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
         layer.body.append(f"{spec.name}({', '.join(args)});")
         return
     if inline.decodes:
-        # shared weights: decoded into the arena, then the int8 kernel's body on them (codegen/lut_decode.py)
-        call, args = decode_call(node, args, packed_at=1 + max(len(node.inputs), pad_inputs), scratch_at=-2 - len(after))
-        layer.body.append(f"/* {node.name}: shared weights (LUT.md) decoded into the arena for {inline.decodes} */")
+        # shared or entropy-coded weights: decoded into the arena, then the int8 kernel's body on them
+        # (codegen/lut_decode.py, codegen/huffman_decode.py)
+        coded = spec.weight_coding is not None
+        call, args = (huffman_decode_call if coded else decode_call)(
+            node, args, packed_at=1 + max(len(node.inputs), pad_inputs), scratch_at=-2 - len(after))
+        what = "entropy-coded weights (tg_kernels_huffman.h)" if coded else "shared weights (LUT.md)"
+        layer.body.append(f"/* {node.name}: {what} decoded into the arena for {inline.decodes} */")
         layer.body.append(call)
     # specialized: the kernel's inline body with this layer's constants (tinygen.kernels.specialize)
     consts = {role: graph.tensor(node.param(role)).data if node.param(role) else None

@@ -12,17 +12,23 @@ from tinygen.ir import Node
 from tinygen.kernels.lut_table import decode_rows, decoded_bytes
 
 
-def decode_call(node: Node, args: list[str], packed_at: int, scratch_at: int) -> tuple[str, list[str]]:
-    """(the decode statement, the int8 kernel's arguments) from the decoding kernel's arguments
-    `args`: its packed constant at `packed_at` gives way to the decoded weights, its scratch at
-    `scratch_at` to the int8 kernel's share after them (lut_table.decoded_bytes)."""
-    rows, count = decode_rows(node.op, node.attrs["kparams"])
+def decoded_args(args: list[str], packed_at: int, scratch_at: int, decoded: int) -> list[str]:
+    """The int8 kernel's arguments from a decoding kernel's `args`: its packed constant at
+    `packed_at` gives way to the decoded weights at the start of its scratch, its scratch at
+    `scratch_at` to the int8 kernel's share `decoded` bytes after them."""
     scratch = args[scratch_at]
-    call = f"tg_lut_decode_weights({args[packed_at]}, {rows}, {count}, {scratch});"
     out = list(args)
     out[packed_at] = scratch
-    out[scratch_at] = f"{scratch} + {decoded_bytes(rows * count)}"
-    return call, out
+    out[scratch_at] = f"{scratch} + {decoded}"
+    return out
 
 
-__all__ = ["decode_call"]
+def decode_call(node: Node, args: list[str], packed_at: int, scratch_at: int) -> tuple[str, list[str]]:
+    """(the decode statement, the int8 kernel's arguments: decoded_args) from the decoding kernel's
+    arguments `args`, the decoded weights' share of the scratch lut_table.decoded_bytes."""
+    rows, count = decode_rows(node.op, node.attrs["kparams"])
+    call = f"tg_lut_decode_weights({args[packed_at]}, {rows}, {count}, {args[scratch_at]});"
+    return call, decoded_args(args, packed_at, scratch_at, decoded_bytes(rows * count))
+
+
+__all__ = ["decode_call", "decoded_args"]

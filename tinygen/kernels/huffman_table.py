@@ -7,15 +7,21 @@ the decoded weights: their numpy twins are the int8 kernels'."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from tinygen.kernels.dsp_table import CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP, FC_DSP
 from tinygen.kernels.scratch import mat_mult_dsp_scratch
 from tinygen.kernels.spec import _REQUANT, KernelSpec
+from tinygen.kernels.specialize import HUFFMAN_DECODES
 from tinygen.quant.huffman import block_rows, encode, encode_symbols
 
 CODING = "huffman"
 HEADERS = ("kernels/tg_kernels_huffman.h",)
 _DECODER = "kernels/tg_huffman_decode_s8.c"
+# the whole layer's decode a decoding kernel (and a specialized layer of one) runs first
+LAYER_DECODER = "kernels/tg_huffman_decode_layer_s8.c"
 _DSP = frozenset({"dsp"})
 _PACKED = ("packed", "bias", "multiplier", "shift")
 
@@ -65,6 +71,17 @@ def pack(p: dict, consts: dict) -> np.ndarray:
     return encode(consts["weight"].reshape(out_c, -1), None, layer_block(p))
 
 
+def decoded_shape(p: dict) -> tuple[int, int]:
+    """(output channels, depth) of a conv's or fully connected layer's decoded weights (its kparams)."""
+    return _shape(p)[:2]
+
+
+def decoded_bytes(n: int) -> int:
+    """TG_HUFFMAN_DECODED_BYTES (tg_kernels_huffman.h): n decoded weights' share of a decoding
+    kernel's scratch, rounded up to 8 bytes."""
+    return _round8(n)
+
+
 def conv_depth(p: dict) -> int:
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
 
@@ -111,10 +128,46 @@ def op_twin(op: str) -> str:
     return {"conv2d": "conv2d_s8", "fully_connected": "fully_connected_s8"}[op]
 
 
+def _several_rows(graph, node) -> bool:
+    """A fully connected layer of several rows (for one row, each weight is used once: the block
+    kernel decodes it as often)."""
+    x = graph.tensor(node.inputs[0])
+    return x.size // x.shape[-1] > 1
+
+
+def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSpec:
+    """The DSP kernel decoding the layer's weights whole into its scratch (the int8 layout), then
+    running `int8` (an int8 DSP kernel taking the weights and a scratch) on them: the int8
+    build's kernel (specialized: its inline body, tinygen/codegen/huffman_decode.py) for the
+    decoded layer's RAM while the layer runs (as the shared-weight decoding kernels,
+    tinygen.kernels.lut_table). It names the block kernel `block` for a short RAM
+    (KernelSpec.ram_short): the fit's RAM trade (tinygen/fit/ram.py) swaps it back where that
+    scratch sits on the arena's peak. It serves the layers its int8 kernel and `accepts` take."""
+    def scratch(p: dict) -> int:
+        return decoded_bytes(int(np.prod(decoded_shape(p)))) + (int8.scratch(p) if int8.scratch else 0)
+
+    def serves(graph, node) -> bool:
+        return (accepts is None or accepts(graph, node)) and (int8.accepts is None or int8.accepts(graph, node))
+
+    return replace(int8, name=name, const_roles=_PACKED, source=f"kernels/{name}.c", twin=int8.ref_name,
+                   headers=int8.headers + HEADERS, scratch=scratch, pack=pack, ref_roles=_REQUANT, accepts=serves,
+                   leaner=(), ram_short=(block,), calls=(int8.source, *int8.calls, _DECODER, LAYER_DECODER), weight_coding=CODING)
+
+
+# the decoding kernels, by the int8 kernel each runs (specialize.HUFFMAN_DECODES), preferred first
+# as the int8 build prefers them (the 3-row / 3-pixel block kernels first, where they serve)
+_INT8 = {spec.name: spec for spec in (CONV2D_1X1_ROWS3_DSP, CONV2D_ROWS3_DSP, CONV2D_1X1_DSP, CONV2D_DSP, FC_DSP)}
+
+
 def huffman_kernels() -> tuple[KernelSpec, ...]:
-    """DSP first, then portable (only nodes marked for entropy coding take them)."""
+    """The decoding DSP kernels, then the block DSP kernels, then portable (only nodes marked for
+    entropy coding take them)."""
     conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
-    return (
+    block = {"conv2d": "tg_conv2d_huffman_s8_dsp", "fully_connected": "tg_fully_connected_huffman_s8_dsp"}
+    decoding = tuple(_decoding(_INT8[int8], name, block[_INT8[int8].op],
+                               _several_rows if _INT8[int8].op == "fully_connected" else None)
+                     for name, int8 in HUFFMAN_DECODES.items())
+    return decoding + (
         _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),
         _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack, conv_scratch, ()),
         _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack, fc_dsp_scratch, (), _DSP),
@@ -123,4 +176,4 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "coded_codebook", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]
+__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]

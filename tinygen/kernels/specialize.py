@@ -107,6 +107,16 @@ LUT_DECODES = {
     "tg_fully_connected_lut_decode_s8_dsp": "tg_fully_connected_s8_dsp",
 }
 INLINE.update({lut: replace(INLINE[int8], decodes=int8) for lut, int8 in LUT_DECODES.items()})
+# The same for entropy-coded weights (tinygen.kernels.huffman_table): the layer's codes decoded whole
+# into the arena (tinygen/codegen/huffman_decode.py), then the int8 kernel's body, preferred first
+HUFFMAN_DECODES = {
+    "tg_conv2d_1x1_rows3_huffman_decode_s8_dsp": "tg_conv2d_1x1_rows3_s8_dsp",
+    "tg_conv2d_rows3_huffman_decode_s8_dsp": "tg_conv2d_rows3_s8_dsp",
+    "tg_conv2d_1x1_huffman_decode_s8_dsp": "tg_conv2d_1x1_s8_dsp",
+    "tg_conv2d_huffman_decode_s8_dsp": "tg_conv2d_s8_dsp",
+    "tg_fully_connected_huffman_decode_s8_dsp": "tg_fully_connected_s8_dsp",
+}
+INLINE.update({coded: replace(INLINE[int8], decodes=int8) for coded, int8 in HUFFMAN_DECODES.items()})
 
 
 def enabled(graph, node=None) -> bool:
@@ -201,5 +211,5 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "INLINE", "Inline", "LUT_DECODES", "ONCE", "POS", "enabled", "depth", "folded_serves",
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "HUFFMAN_DECODES", "INLINE", "Inline", "LUT_DECODES", "ONCE", "POS", "enabled", "depth", "folded_serves",
            "requant_bounded", "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]

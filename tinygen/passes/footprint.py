@@ -89,6 +89,16 @@ PER_MAC.update({
     "tg_fully_connected_lut_s8": 13.5, "tg_conv2d_lut_decode_s8_dsp": 1.3, "tg_conv2d_1x1_lut_decode_s8_dsp": 1.4,
     "tg_fully_connected_lut_decode_s8_dsp": 2.5,
 })
+# the entropy-coded kernels (firmware/kernels/huffman/, MLPerf KWS 70% pruned, f746zg stand-in,
+# benchmarks/huffman.py --models kws70): a block of output channels decoded then multiplied, the
+# first conv 853,644 instructions for 320,000 MACs, the pointwise 845,565 for 512,000; the whole
+# layer decoded first for the int8 kernel (specialize.HUFFMAN_DECODES) 436,203 and 598,759
+PER_MAC.update({
+    "tg_conv2d_huffman_s8_dsp": 2.7, "tg_fully_connected_huffman_s8_dsp": 2.7,
+    "tg_conv2d_rows3_huffman_decode_s8_dsp": 1.4, "tg_conv2d_huffman_decode_s8_dsp": 1.4,
+    "tg_conv2d_1x1_rows3_huffman_decode_s8_dsp": 1.2, "tg_conv2d_1x1_huffman_decode_s8_dsp": 1.3,
+    "tg_fully_connected_huffman_decode_s8_dsp": 2.5,
+})
 # the low-bit kernels on the 3x3 64->64 8x8 layer (benchmarks/lowbit_kernels.py, f746zg stand-in;
 # the f446re within 1.5%): what lower_peak and the fit weigh where --kernels auto measured nothing
 PER_MAC.update({

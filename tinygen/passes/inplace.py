@@ -63,6 +63,7 @@ import numpy as np
 
 from tinygen.ir import Graph, Node, schema
 from tinygen.kernels.huffman_table import one_block
+from tinygen.kernels.specialize import HUFFMAN_DECODES
 
 # same-index elementwise kernels (flat loop over i, or the strided 4-D loop, which
 # is flat when the input has the output's shape)
@@ -275,6 +276,8 @@ DISTANCE = {
     "tg_fully_connected_huffman_s8_dsp": lambda k: (_row_blocks(k["rows"], k["in_features"], k["out_features"])
                                                     if one_block(k) else None),
 }
+# entropy-coded weights decoded whole into scratch first (specialize.HUFFMAN_DECODES): the int8 kernel's order
+DISTANCE.update({coded: DISTANCE[int8] for coded, int8 in HUFFMAN_DECODES.items() if int8 in DISTANCE})
 
 
 def _storage(graph: Graph, tensor: str) -> str:

@@ -53,6 +53,15 @@ def huffman_lines(graph: Graph) -> list[str]:
     kept = sorted(set(record) - set(coded))
     if kept and coded:
         lines.append(f"  kept as they were (coded no smaller): {', '.join(kept)}")
+    nodes = [n for n in graph.nodes if n.name in coded and n.kernel]
+    whole = [n for n in nodes if "_huffman_decode_" in n.kernel]
+    if whole:
+        lines.append(f"  decoded once into scratch for the int8 DSP kernel (faster; the arena has room: "
+                     f"{max(n.scratch_bytes for n in whole):,} B at most): {', '.join(n.name for n in whole)}")
+        blocks = [n.name for n in nodes if "_huffman_decode_" not in n.kernel]
+        if blocks:
+            lines.append(f"  decoded a block of output channels at a time (the arena has no room for the whole "
+                         f"layer, or one row): {', '.join(blocks)}")
     return lines
 
 

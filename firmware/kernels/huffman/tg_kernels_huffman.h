@@ -127,4 +127,41 @@ void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                               const int32_t *multiplier, const int8_t *shift,
                               int8_t *scratch, int8_t *output);
 
+/* A decoded layer's share of a decoding kernel's scratch: n int8 weights rounded up to 8 bytes. */
+#define TG_HUFFMAN_DECODED_BYTES(n) (((n) + 7) & ~7)
+
+/*
+ * A layer's blocks all decoded into out, int8 [out_c][depth] (the int8 layout): what a decoding
+ * kernel below runs first, and a specialized layer before the int8 kernel's inline body
+ * (tinygen/codegen/huffman_decode.py).
+ */
+void tg_huffman_decode_layer_s8(const uint32_t *packed, int32_t out_c, int32_t depth, int8_t *out);
+
+/*
+ * The decoding kernels on the DSP extension: the layer's weights decoded whole into the scratch
+ * (TG_HUFFMAN_DECODED_BYTES of them), then the int8 kernel named in each (tg_kernels_dsp.h) on
+ * them, with its own scratch after them; its arguments and results, the weights as the packed
+ * constant above.
+ */
+void tg_conv2d_1x1_rows3_huffman_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                               const uint32_t *packed, const int32_t *bias,
+                                               const int32_t *multiplier, const int8_t *shift,
+                                               int8_t *scratch, int8_t *output);
+void tg_conv2d_rows3_huffman_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                           const uint32_t *packed, const int32_t *bias,
+                                           const int32_t *multiplier, const int8_t *shift,
+                                           int8_t *scratch, int8_t *output);
+void tg_conv2d_1x1_huffman_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                         const uint32_t *packed, const int32_t *bias,
+                                         const int32_t *multiplier, const int8_t *shift,
+                                         int8_t *scratch, int8_t *output);
+void tg_conv2d_huffman_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                     const uint32_t *packed, const int32_t *bias,
+                                     const int32_t *multiplier, const int8_t *shift,
+                                     int8_t *scratch, int8_t *output);
+void tg_fully_connected_huffman_decode_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                              const uint32_t *packed, const int32_t *bias,
+                                              const int32_t *multiplier, const int8_t *shift,
+                                              int8_t *scratch, int8_t *output);
+
 #endif /* TG_KERNELS_HUFFMAN_H */
