@@ -89,10 +89,11 @@ PER_MAC.update({
     "tg_fully_connected_lut_s8": 13.5, "tg_conv2d_lut_decode_s8_dsp": 1.3, "tg_conv2d_1x1_lut_decode_s8_dsp": 1.4,
     "tg_fully_connected_lut_decode_s8_dsp": 2.5,
 })
-# the entropy-coded kernels (firmware/kernels/huffman/, MLPerf KWS 70% pruned, f746zg stand-in,
-# benchmarks/huffman.py --models kws70): a block of output channels decoded then multiplied, the
-# first conv 853,644 instructions for 320,000 MACs, the pointwise 845,565 for 512,000; the whole
-# layer decoded first for the int8 kernel (specialize.HUFFMAN_DECODES) 436,203 and 598,759
+# the entropy-coded kernels (firmware/kernels/huffman/; f746zg stand-in, MLPerf KWS 70% pruned as
+# benchmarks/huffman.py --models kws70 builds it, each layer's executed instructions): a block of output
+# channels decoded then multiplied, the first conv 853,644 for 320,000 MACs, the pointwise 845,565 for
+# 512,000; the whole layer decoded first for the int8 kernel (specialize.HUFFMAN_DECODES) 436,203 and
+# 598,759 (a layer of few output pixels costs more a MAC: the decode is per weight)
 PER_MAC.update({
     "tg_conv2d_huffman_s8_dsp": 2.7, "tg_fully_connected_huffman_s8_dsp": 2.7,
     "tg_conv2d_rows3_huffman_decode_s8_dsp": 1.4, "tg_conv2d_huffman_decode_s8_dsp": 1.4,
