@@ -1,10 +1,11 @@
 """--weights huffman on a DSP core: a coded conv or fully connected layer of several rows decodes
 its codes whole into the scratch (tg_huffman_decode_layer_s8) and then runs the int8 build's
 kernel on them (tinygen/kernels/huffman_table.py, the decoding kernels; specialized, the int8
-kernel's inline body: tinygen/codegen/huffman_decode.py). Each names the block kernel for a short
-RAM, which the fit's RAM trade takes (lower_peak with every swap that lowers the arena); its
-scratch is the decoded layer plus the int8 kernel's. On the f746zg stand-in, odd shapes, specialized and not: equal to the reference
-byte for byte, and not once the codes are corrupted; the build report says which layers decode whole."""
+kernel's inline body: tinygen/codegen/huffman_decode.py), its codes in one block. Each names the
+block kernel for a short RAM, which the fit's RAM trade takes (lower_peak with every swap that
+lowers the arena); its scratch is the decoded layer plus the int8 kernel's. On the f746zg
+stand-in, odd shapes, specialized and not: equal to the reference byte for byte, and not once
+the codes are corrupted; the build report says which layers decode whole."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from test_entropy_code import HUFFMAN, _coded, _inputs, pruned_source
 from test_prune import source_of
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source
-from tinygen.kernels.huffman_table import decoded_bytes, decoded_shape
+from tinygen.kernels.huffman_table import decoded_bytes, decoded_shape, pack
+from tinygen.kernels.spec import pack_consts
 from tinygen.kernels.specialize import HUFFMAN_DECODES, INLINE
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
-from tinygen.quant.huffman import parts
+from tinygen.quant.huffman import decode, parts
 from tinygen.report.weights import huffman_lines
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
@@ -92,8 +94,11 @@ def test_coded_layers_take_the_decoding_kernels_and_the_report_says_so():
     lines = "\n".join(huffman_lines(graph))
     assert "decoded once into scratch for the int8 DSP kernel" in lines
     assert all(n.name in lines for n in whole)
-    # the scratch is the decoded layer and the int8 kernel's
+    # the scratch is the decoded layer and the int8 kernel's; the codes one block, smaller than in blocks
     for node in whole:
+        packed, p = graph.const(node, "packed"), node.attrs["kparams"]
+        assert int(packed[1]) == 1 and packed.nbytes < pack(p, pack_consts(graph, node)).nbytes
+        assert np.array_equal(decode(packed, *decoded_shape(p)), graph.const(node, "weight").reshape(p["out_c"], -1))
         int8 = KERNELS_BY_NAME[HUFFMAN_DECODES[node.kernel]]
         rows, depth = decoded_shape(node.attrs["kparams"])
         assert node.scratch_bytes == decoded_bytes(rows * depth) + int8.scratch(node.attrs["kparams"])

@@ -60,15 +60,22 @@ def coded_codebook(book) -> bool:
     return book is not None and book.axis in (None, 0)
 
 
-def pack(p: dict, consts: dict) -> np.ndarray:
-    """The layer's packed constant (tinygen.quant.huffman) in blocks of layer_block: the
-    int8 weights, or a shared-weight layer's codebook indices and tables (consts["codebook"],
-    tinygen.kernels.spec.pack_consts)."""
+def pack(p: dict, consts: dict, block: int | None = None) -> np.ndarray:
+    """The layer's packed constant (tinygen.quant.huffman) in blocks of `block` output channels
+    (None: layer_block): the int8 weights, or a shared-weight layer's codebook indices and
+    tables (consts["codebook"], tinygen.kernels.spec.pack_consts)."""
     out_c, book = _shape(p)[0], consts.get("codebook")
+    block = layer_block(p) if block is None else block
     if coded_codebook(book):
         table = np.asarray(book.values, dtype=np.int8)
-        return encode_symbols(book.indices.reshape(out_c, -1), table, layer_block(p))
-    return encode(consts["weight"].reshape(out_c, -1), None, layer_block(p))
+        return encode_symbols(book.indices.reshape(out_c, -1), table, block)
+    return encode(consts["weight"].reshape(out_c, -1), None, block)
+
+
+def pack_whole(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant of a layer decoded whole (the decoding kernels): one block, so no
+    block offsets and halves' starts but one pair."""
+    return pack(p, consts, _shape(p)[0])
 
 
 def decoded_shape(p: dict) -> tuple[int, int]:
@@ -140,9 +147,10 @@ def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSp
     running `int8` (an int8 DSP kernel taking the weights and a scratch) on them: the int8
     build's kernel (specialized: its inline body, tinygen/codegen/huffman_decode.py) for the
     decoded layer's RAM while the layer runs (as the shared-weight decoding kernels,
-    tinygen.kernels.lut_table). It names the block kernel `block` for a short RAM
-    (KernelSpec.ram_short): the fit's RAM trade (tinygen/fit/ram.py) swaps it back where that
-    scratch sits on the arena's peak. It serves the layers its int8 kernel and `accepts` take."""
+    tinygen.kernels.lut_table), its codes in one block (pack_whole). It names the block kernel
+    `block` for a short RAM (KernelSpec.ram_short): the fit's RAM trade (tinygen/fit/ram.py)
+    swaps it back where that scratch sits on the arena's peak. It serves the layers its int8
+    kernel and `accepts` take."""
     def scratch(p: dict) -> int:
         return decoded_bytes(int(np.prod(decoded_shape(p)))) + (int8.scratch(p) if int8.scratch else 0)
 
@@ -150,8 +158,9 @@ def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSp
         return (accepts is None or accepts(graph, node)) and (int8.accepts is None or int8.accepts(graph, node))
 
     return replace(int8, name=name, const_roles=_PACKED, source=f"kernels/{name}.c", twin=int8.ref_name,
-                   headers=int8.headers + HEADERS, scratch=scratch, pack=pack, ref_roles=_REQUANT, accepts=serves,
-                   leaner=(), ram_short=(block,), calls=(int8.source, *int8.calls, _DECODER, LAYER_DECODER), weight_coding=CODING)
+                   headers=int8.headers + HEADERS, scratch=scratch, pack=pack_whole, ref_roles=_REQUANT,
+                   accepts=serves, leaner=(), ram_short=(block,),
+                   calls=(int8.source, *int8.calls, _DECODER, LAYER_DECODER), weight_coding=CODING)
 
 
 # the decoding kernels, by the int8 kernel each runs (specialize.HUFFMAN_DECODES), preferred first
@@ -176,4 +185,6 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook", "layer_block", "one_block", "pack", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch", "fc_scratch", "huffman_kernels"]
+__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
+           "layer_block", "one_block", "pack", "pack_whole", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch",
+           "fc_scratch", "huffman_kernels"]
