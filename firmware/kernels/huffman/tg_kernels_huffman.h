@@ -1,9 +1,11 @@
 /*
  * tg_kernels_huffman.h: entropy-coded weights (--weights huffman, issue 73). A MAC layer's
  * int8 weights, rows of depth = kernel_h*kernel_w*in_c per output channel, stored as
- * canonical Huffman codes in blocks of output channels; the kernels decode one block into
- * scratch and compute it with the int8 kernel, so RAM grows by one block. The packed layout
- * is built by tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
+ * canonical Huffman codes in blocks of output channels; the block kernels decode one block
+ * into scratch and compute it with the int8 arithmetic, so RAM grows by one block; the decoding
+ * kernels (tg_*_huffman_decode_s8_dsp, their codes in one block) decode the whole layer, then
+ * run the int8 DSP kernel on it, so RAM grows by the layer. The packed layout is built by
+ * tinygen/quant/huffman.py (encode; decode is the numpy twin of the decoder):
  *
  *   uint32 [0] block (output channels per block)  [1] n_blocks  [2] table groups (0: none,
  *          the symbols are the weights; 1: one table; out_c: one per output channel; the
