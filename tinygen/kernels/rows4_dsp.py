@@ -9,8 +9,9 @@ folded requantization (tinygen.kernels.specialize.folded_serves), at least 4 out
 depth (kernel_h * kernel_w * in_c) that is a multiple of 4 in 4..1999, an even channel count of
 2..1364; elsewhere it would compute every output alone, so it is a --kernels auto candidate only
 where the blocks run. Its fused-add form tg_conv2d_add_rows4_w16_s8_dsp adds each block's conv
-bytes to the skip bytes (the add's fast arithmetic, tg_conv2d_add_s8_dsp.h's), with the same
-conditions and weights and one block's outputs more scratch.
+bytes to the skip bytes (the add's fast arithmetic, tg_conv2d_add_s8_dsp.h's, each input's term
+tabulated for its 256 byte values at the layer's start: tg_conv_add_tables), with the same
+conditions and weights and one block's outputs and the two tables (2 KiB) more scratch.
 """
 
 from __future__ import annotations
