@@ -6,8 +6,9 @@ tg_conv2d_add_rows4_w16_s8_dsp's blocks).
 On the host, exhaustively: for every (conv byte, skip byte) pair of 256 x 256, the tables' path and
 the per-byte fast path equal tinygen's reference ADD (tinygen.ref.kernels.add_s8, TFLite's
 arithmetic), for MLPerf IC's three fused adds' parameters and drawn ones within the fast modes'
-conditions. The header is compiled for the host with the two DSP instructions the path uses
-(SMMULR, SSAT #8 with ASR #1) written out in C as the Arm ARM defines them. On the stand-ins the
+conditions, through each of its loops (TG_REQUANT_POS's with the output offset folded into SMMLAR, and
+without). The header is compiled for the host with the DSP instructions the path uses (SMMULR, SMMLAR,
+SSAT #8, with ASR #1 too) written out in C as the Arm ARM defines them. On the stand-ins the
 kernel itself: tests/kernels/test_kernels_dsp_conv_rows4.py (test_conv2d_add_rows4_w16_s8_dsp_standin).
 """
 
@@ -48,8 +49,6 @@ SHIM = r"""
 int32_t tg_dsp_load_s8x4(const int8_t *p);
 int32_t tg_dsp_sxtb16_odd(int32_t v);
 int32_t tg_dsp_sxtab16_odd(int32_t pair, int32_t v);
-int32_t tg_dsp_smmlar(int32_t a, int32_t b, int32_t acc);
-int32_t tg_dsp_ssat8(int32_t v);
 int32_t tg_dsp_ssat16(int32_t v);
 int32_t tg_dsp_pkhbt(int32_t lo, int32_t hi);
 int32_t tg_dsp_pkhtb(int32_t hi, int32_t lo);
@@ -57,6 +56,16 @@ int32_t tg_dsp_pkhtb(int32_t hi, int32_t lo);
 static inline int32_t tg_dsp_smmulr(int32_t a, int32_t b)
 {
     return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+/* SMMLAR: (a * b + (acc << 32) + 2^31) >> 32 */
+static inline int32_t tg_dsp_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    return (int32_t)(((int64_t)a * b + (int64_t)((uint64_t)(int64_t)acc << 32) + ((int64_t)1 << 31)) >> 32);
+}
+/* SSAT #8 */
+static inline int32_t tg_dsp_ssat8(int32_t v)
+{
+    return v < -128 ? -128 : v > 127 ? 127 : v;
 }
 /* SSAT #8, Rn, ASR #1 */
 static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
@@ -69,7 +78,7 @@ static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
 /* Every (c, skip) pair, out[(c + 128) * 256 + skip + 128]: by the tables (tg_conv_add_block, its output
    over the skip bytes as in place), and by the per-byte fast path
    (TG_CONV_ADD_FAST, with TG_REQUANT_POS where pos). */
-void all_pairs(const int32_t *f, int32_t pos, int8_t *by_tables, int8_t *by_byte)
+void all_pairs(const int32_t *f, int32_t pos, int32_t path, int8_t *by_tables, int8_t *by_byte)
 {
     const int32_t mode = TG_CONV_ADD_FAST | (pos ? TG_REQUANT_POS : 0);
     const tg_conv2d_add_params_t p = {.add_left_shift = f[0], .conv_offset = f[1], .conv_multiplier = f[2],
@@ -77,6 +86,7 @@ void all_pairs(const int32_t *f, int32_t pos, int8_t *by_tables, int8_t *by_byte
                                       .skip_shift = f[6], .add_output_offset = f[7],
                                       .add_output_multiplier = f[8], .add_output_shift = f[9],
                                       .add_act_min = f[10], .add_act_max = f[11]};
+    const int32_t clamp = p.add_act_min > -128 || p.add_act_max < 127;
     int32_t tab[512], c, s;
     int8_t conv[256];
     tg_conv_add_tables(&p, tab);
@@ -87,7 +97,13 @@ void all_pairs(const int32_t *f, int32_t pos, int8_t *by_tables, int8_t *by_byte
             row[s + 128] = (int8_t)s;        /* the skip bytes, the output written over them */
             by_byte[(c + 128) * 256 + s + 128] = tg_conv_add_of(&p, c, s, mode);
         }
-        tg_conv_add_block(&p, tab, conv, row, row, 256, mode);
+        if (path == 0) {            /* as a layer calls it */
+            tg_conv_add_block(&p, tab, conv, row, row, 256, mode);
+        } else if (path == 1) {     /* the offset folded into SMMLAR (TG_REQUANT_POS, a small output shift) */
+            (clamp ? tg_conv_add_block_fold_clamp : tg_conv_add_block_fold)(&p, tab, tab + 256, conv, row, row, 256);
+        } else {                    /* not folded */
+            (clamp ? tg_conv_add_block_pos_clamp : tg_conv_add_block_pos)(&p, tab, tab + 256, conv, row, row, 256);
+        }
     }
 }
 """
@@ -146,14 +162,18 @@ def _check(lib, p: dict) -> None:
     fields = (ctypes.c_int32 * len(FIELDS))(*(int(p[f]) for f in FIELDS))
     want = _reference(p)
     # the sign's ADD left out (TG_REQUANT_POS) only where a specialized layer may: add_act_min >= the zero point
-    for pos in [0] + ([1] if p["add_act_min"] >= p["add_output_offset"] else []):
+    paths = [(0, 0)]
+    if p["add_act_min"] >= p["add_output_offset"]:
+        # and each of its two loops, whichever the layer's output shift picks
+        paths += [(1, 0), (1, 2)] + ([(1, 1)] if -p["add_output_shift"] - 1 <= 20 else [])
+    for pos, path in paths:
         by_tables, by_byte = np.zeros(65536, np.int8), np.zeros(65536, np.int8)
-        lib.all_pairs(fields, ctypes.c_int32(pos), by_tables.ctypes.data_as(ctypes.c_void_p),
+        lib.all_pairs(fields, ctypes.c_int32(pos), ctypes.c_int32(path), by_tables.ctypes.data_as(ctypes.c_void_p),
                       by_byte.ctypes.data_as(ctypes.c_void_p))
-        assert np.array_equal(by_byte, want), (p, pos)
+        assert np.array_equal(by_byte, want), (p, pos, path)
         bad = np.flatnonzero(by_tables != want)
         assert not bad.size, f"{bad.size} of 65536 pairs differ, first (c, skip) = " \
-                             f"{(bad[0] // 256 - 128, bad[0] % 256 - 128)}, params {p}, pos {pos}"
+                             f"{(bad[0] // 256 - 128, bad[0] % 256 - 128)}, params {p}, pos {pos}, path {path}"
 
 
 def test_ic_fused_adds_every_pair(lib):

@@ -81,20 +81,37 @@ static inline __attribute__((always_inline)) void tg_conv_add_tables(const tg_co
     }
 }
 
-/* n output bytes from n conv bytes and n skip bytes by the tables (tg_conv_add_tables), as
-   tg_conv_add_sum computes them; pos: TG_REQUANT_POS, clamp: the add's bounds narrower than int8. */
+/* The most output shift (n = -add_output_shift - 1) at which tg_conv_add_run folds the output offset into
+   the multiply (fold): |(1 + 2 offset) 2^n| <= 255 * 2^20 < 2^28, and |smmulr| < 2^30, so no sum overflows. */
+#define TG_CONV_ADD_FOLD_MAX_SHIFT 20
+
+/*
+ * n output bytes from n conv bytes and n skip bytes by the tables (tg_conv_add_tables), as tg_conv_add_sum
+ * computes them; pos: TG_REQUANT_POS, clamp: the add's bounds narrower than int8. fold (with pos, and
+ * n <= TG_CONV_ADD_FOLD_MAX_SHIFT): ((x >> n) + 1 + 2 offset) >> 1 is (x + (1 + 2 offset) 2^n) >> (n + 1)
+ * (adding a multiple of 2^n commutes with the floor), and x + c for x = SMMULR(s, m) is SMMLAR(s, m, c):
+ * one instruction fewer per byte.
+ */
 static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2d_add_params_t *p, const int32_t *tc,
                                                                   const int32_t *ts, const int8_t *conv,
                                                                   const int8_t *skip, int8_t *out, int32_t n,
-                                                                  int32_t pos, int32_t clamp)
+                                                                  int32_t pos, int32_t clamp, int32_t fold)
 {
     const uint8_t *const cu = (const uint8_t *)conv, *const su = (const uint8_t *)skip;
     const int32_t m = p->add_output_multiplier, sh = -p->add_output_shift - 1, off = 1 + 2 * p->add_output_offset;
+    const int32_t lift = fold ? off * ((int32_t)1 << sh) : 0;
     const int32_t lo = p->add_act_min, hi = p->add_act_max;
     int32_t k;
+    /* unrolled: the loop's compare and branch (a pipeline refill on the Cortex-M4) once per 8 bytes */
+#pragma GCC unroll 8
     for (k = 0; k < n; ++k) {
-        const int32_t x = tg_dsp_smmulr(tc[cu[k]] + ts[su[k]], m);
-        int32_t o = tg_dsp_ssat8_asr1(((x + (pos ? 0 : x >> 31)) >> sh) + off);
+        int32_t o;
+        if (fold) {
+            o = tg_dsp_ssat8(tg_dsp_smmlar(tc[cu[k]] + ts[su[k]], m, lift) >> (sh + 1));
+        } else {
+            const int32_t x = tg_dsp_smmulr(tc[cu[k]] + ts[su[k]], m);
+            o = tg_dsp_ssat8_asr1(((x + (pos ? 0 : x >> 31)) >> sh) + off);
+        }
         if (clamp) {
             o = o < lo ? lo : o;
             o = o > hi ? hi : o;
@@ -103,34 +120,38 @@ static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2
     }
 }
 
-/* tg_conv_add_run out of line, tables at tc and ts (its own registers, not the caller's loop's), its loop picked once per call:
-   mode's TG_REQUANT_POS, and the clamp only where the add's bounds are narrower than SSAT's. */
-static __attribute__((noinline, unused)) void tg_conv_add_block_of(const tg_conv2d_add_params_t *p, const int32_t *tc,
-                                                                    const int32_t *ts, const int8_t *conv,
-                                                                    const int8_t *skip, int8_t *out, int32_t n,
-                                                                    int32_t mode)
-{
-    const int32_t clamp = p->add_act_min > -128 || p->add_act_max < 127;
-    if (mode & TG_REQUANT_POS) {
-        if (clamp) {
-            tg_conv_add_run(p, tc, ts, conv, skip, out, n, 1, 1);
-        } else {
-            tg_conv_add_run(p, tc, ts, conv, skip, out, n, 1, 0);
-        }
-    } else if (clamp) {
-        tg_conv_add_run(p, tc, ts, conv, skip, out, n, 0, 1);
-    } else {
-        tg_conv_add_run(p, tc, ts, conv, skip, out, n, 0, 0);
+/* tg_conv_add_run out of line (its own registers, not the caller's loop's), one function per
+   (TG_REQUANT_POS, clamp, fold): a specialized layer links only the one it calls. */
+#define TG_CONV_ADD_BLOCK(name, pos, clamp, fold)                                                                \
+    static __attribute__((noinline, unused)) void name(const tg_conv2d_add_params_t *p, const int32_t *tc,    \
+                                                       const int32_t *ts, const int8_t *conv, const int8_t *skip, \
+                                                       int8_t *out, int32_t n)                                    \
+    {                                                                                                             \
+        tg_conv_add_run(p, tc, ts, conv, skip, out, n, pos, clamp, fold);                                         \
     }
-}
+TG_CONV_ADD_BLOCK(tg_conv_add_block_fold, 1, 0, 1)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_fold_clamp, 1, 1, 1)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_pos, 1, 0, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_pos_clamp, 1, 1, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_sign, 0, 0, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_sign_clamp, 0, 1, 0)
+#undef TG_CONV_ADD_BLOCK
 
-/* tg_conv_add_block_of with the tables of tg_conv_add_tables at tab (the skip's apart: no address
-   arithmetic between the byte's load and its entry's). */
+/* n output bytes of the fused add from the tables of tg_conv_add_tables at tab (the skip's passed apart: no
+   address arithmetic between a byte's load and its entry's), the loop picked by mode's TG_REQUANT_POS, the
+   output shift and the add's bounds (clamped only where narrower than SSAT's): constants in a specialized layer. */
 static inline __attribute__((always_inline)) void tg_conv_add_block(const tg_conv2d_add_params_t *p, const int32_t *tab,
                                                                     const int8_t *conv, const int8_t *skip,
                                                                     int8_t *out, int32_t n, int32_t mode)
 {
-    tg_conv_add_block_of(p, tab, tab + 256, conv, skip, out, n, mode);
+    const int32_t clamp = p->add_act_min > -128 || p->add_act_max < 127;
+    if (!(mode & TG_REQUANT_POS)) {
+        (clamp ? tg_conv_add_block_sign_clamp : tg_conv_add_block_sign)(p, tab, tab + 256, conv, skip, out, n);
+    } else if (-p->add_output_shift - 1 <= TG_CONV_ADD_FOLD_MAX_SHIFT) {
+        (clamp ? tg_conv_add_block_fold_clamp : tg_conv_add_block_fold)(p, tab, tab + 256, conv, skip, out, n);
+    } else {
+        (clamp ? tg_conv_add_block_pos_clamp : tg_conv_add_block_pos)(p, tab, tab + 256, conv, skip, out, n);
+    }
 }
 
 /* One output byte from the conv's clamped result c and the skip byte: the add's arithmetic. */
