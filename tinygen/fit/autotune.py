@@ -28,8 +28,8 @@ A measuring variant runs the kernels it asks for: it is compiled without lower_p
 would put a scratch-free kernel at the arena's peak in place of a candidate there (IC's conv2d_1
 and conv2d_2: the 4-pixel int16-weight kernels, then never measured, so never picked). The final
 build's lower_peak weighs its swaps by the counts measured here (CompileOptions.kernel_counts):
-u585's IC went from 17,461,927 to 15,270,018 est. cycles, its arena from 32 to 34 KiB
-(benchmarks/cycle_estimates.py). A candidate a variant still did not get would be recorded as
+with that change alone u585's IC went from 17,461,927 to 15,270,018 est. cycles, its arena from 32
+to 34 KiB (benchmarks/cycle_estimates.py). A candidate a variant still did not get would be recorded as
 not measured in that variant's context (tinygen.fit.measure_cache), so it is not asked for again.
 
 Measuring follows the emulator's own time (tinygen.hil.deadline), so a loaded
