@@ -69,8 +69,8 @@ from tinygen.passes.plan_memory import align
 FLASH_PER_RAM_BYTE = 5.0
 # executed instructions one arena byte is worth by default (per inference). The swaps this pass
 # takes on the MLPerf Tiny models cost nothing by the estimates (IC: the widening convs at the
-# peak for the int16 direct ones, 1,024 + 1,024 + 128 B; auto never measures the widening kernel
-# there, its measuring builds swap it too), while a swap to a slower arithmetic costs hundreds to
+# peak for the int16 direct ones, 1,024 + 1,024 + 128 B, in the default build before auto measured
+# every candidate, tinygen/fit/autotune.py), while a swap to a slower arithmetic costs hundreds to
 # thousands per byte (sp_digits w1a8, measured on the f746zg stand-in: the table kernel's tables
 # for the add-only binary kernel, +912,000 instructions: ~710 per byte without a floor, ~14,000
 # per byte of the image's arena with it); the byte masks for the tables cost ~43 per byte
