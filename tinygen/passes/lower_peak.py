@@ -23,8 +23,11 @@ A trial whose kernel keeps more bytes of constants in flash (tg_conv2d_direct_s8
 int16 weights for tg_conv2d_1x1_s8_dsp's int8 ones) is weighed: taken only where the flash
 it adds is at most `flash_per_ram_byte` times the arena bytes it saves (FLASH_PER_RAM_BYTE
 by default, above the parts' flash / RAM: F746ZG 1 MB / 320 KB, F446RE 512 / 128 KB). On
-KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC it takes
-4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
+KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each (under --kernels
+tinygen, whose preferred kernels auto has not measured, it took 4.6 KB for 1 KB on IC's conv2d_1
+and conv2d_2 together; under auto, which now measures every candidate, the bound on
+instructions refuses IC's swaps: the plain add kernel at conv2d_2 would free 4 KB for about
+1.3 M more cycles).
 A trial is weighed in instructions too: the instructions its kernel adds (the layer's count
 with the new kernel less the current one's: the counts --kernels auto measured,
 CompileOptions.kernel_counts, where both are measured, else tinygen.passes.footprint's per-MAC
