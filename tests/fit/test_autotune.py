@@ -185,35 +185,6 @@ def test_fallback_without_standin_keeps_preference(tmp_path, monkeypatch):
     assert report["mode"] == "auto" and "qemu-system-arm not found" in report["note"]
 
 
-def test_second_build_measures_nothing_where_lower_peak_replaced_a_candidate(tmp_path):
-    """With lower_peak on, some of the small MobileNet's measuring variants get a kernel with
-    less scratch at the arena's peak instead of the one asked for: those candidates are recorded
-    as not measured (for this board and build), so the second build measures nothing and chooses
-    the same. (DS-CNN's variants had such a swap until its depthwise layers got a third DSP
-    candidate, tg_depthwise_conv2d_widen_s8_dsp.)"""
-    source = example_source("mobilenet")
-    opts = dataclasses.replace(options(), lower_peak=True)
-    fake = FakeStandin(seed=2)
-    path = tmp_path / "cache.json"
-    first = compile_auto(source, None, opts, F746, measure=fake, cache=MeasurementCache(path))
-    entries = json.loads(path.read_text())["entries"].values()
-    unmeasured = [e for e in entries if e.get("not_measured")]
-    assert unmeasured and all(e["applied"] != e["kernel"] for e in unmeasured), \
-        "the model must have candidates lower_peak replaces for the test to mean anything"
-    calls = fake.calls
-    again = MeasurementCache(path)
-    second = compile_auto(source, None, opts, F746, measure=fake, cache=again)
-    assert fake.calls == calls, "the second build must measure nothing"
-    assert again.misses == 0
-    assert [n.kernel for n in second.nodes] == [n.kernel for n in first.nodes]
-    assert second.meta["kernels"]["layers"] == first.meta["kernels"]["layers"]
-    # on another board (same stand-in machine) the record does not apply: measured there
-    f767 = get_board("f767zi")
-    compile_auto(source, None, dataclasses.replace(opts, features=f767.isa_features), f767, measure=fake,
-                 cache=MeasurementCache(path))
-    assert fake.calls > calls
-
-
 class SlowStandin(FakeStandin):
     """Times out the first `fails` times it is asked (as a stand-in on a loaded machine would
     with too short a deadline), then answers; records the timeouts it was given."""

@@ -178,7 +178,8 @@ def test_add_rows4_is_a_candidate_of_the_fused_adds():
 
 
 @needs_qemu
-@pytest.mark.parametrize("board, seed, specialize", [("u585", 0, True), ("f446re", 1, True), ("u585", 2, False)])
+@pytest.mark.parametrize("board, seed, specialize", [("u585", 0, True), ("f446re", 1, True), ("f746zg", 3, True),
+                                                     ("u585", 2, False)])
 def test_conv2d_add_rows4_w16_s8_dsp_standin(board, seed, specialize, tmp_path):
     """The fused adds equal the reference, the output in the skip's place where the planner puts it."""
     from tinygen.board import get_board

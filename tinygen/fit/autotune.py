@@ -22,9 +22,15 @@ is not measured. Variants are measured on the stand-in's own memory (STANDIN_BYT
 so a fast kernel whose widened weights overflow the real part is measured too; the
 fit-first trade (tinygen.fit) then weighs the counts against the part's flash. Counts are
 cached per layer and metric (tinygen.fit.measure_cache; cycles keyed by the timing model's
-sources and the board's [timing] too), and so is a candidate that a
-variant asked for but did not get (lower_peak put another kernel at the
-arena's peak), so a second build measures nothing.
+sources and the board's [timing] too), so a second build measures nothing.
+
+A measuring variant runs the kernels it asks for: it is compiled without lower_peak, which
+would put a scratch-free kernel at the arena's peak in place of a candidate there (IC's conv2d_1
+and conv2d_2: the 4-pixel int16-weight kernels, then never measured, so never picked). The final
+build's lower_peak weighs its swaps by the counts measured here (CompileOptions.kernel_counts):
+with that change alone u585's IC went from 17,461,927 to 15,270,018 est. cycles, its arena from 32
+to 34 KiB (benchmarks/cycle_estimates.py). A candidate a variant still did not get would be recorded as
+not measured in that variant's context (tinygen.fit.measure_cache), so it is not asked for again.
 
 Measuring follows the emulator's own time (tinygen.hil.deadline), so a loaded
 machine slows it down without changing the outcome. A variant whose measuring
@@ -250,7 +256,11 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
     width = max(len(names) for names in open_nodes.values())
     choices = [{**{n: names[min(i, len(names) - 1)] for n, names in open_nodes.items()}, **fixed}
                for i in range(width)]
-    contexts = [variant_context(source, calib, options, board, c) for c in choices]
+    # a measuring build runs the kernels it asks for: lower_peak, which would put a scratch-free kernel at
+    # the arena's peak instead (IC's 4-pixel convs at conv2d_1 and conv2d_2), decides in the final build,
+    # by these counts (CompileOptions.kernel_counts)
+    measuring = replace(options, lower_peak=False)
+    contexts = [variant_context(source, calib, measuring, board, c) for c in choices]
     settled = set()             # (node, kernel) asked for in a measuring build that applied another
     for p in labels:
         for n, names in candidates.items():
@@ -270,7 +280,7 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
         measure = measure or _standin_measure(metric, set(open_nodes), placements)
         try:
             for i in todo:
-                variant = compile_source(source, calib, replace(options, kernel_choice=choices[i]))
+                variant = compile_source(source, calib, replace(measuring, kernel_choice=choices[i]))
                 got = measure_variant(measure, source, variant, board, timeout, progress)
                 variants += 1
                 applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}

@@ -20,8 +20,8 @@ instruction counts of the same layer stay apart. Change any of them and the entr
 measured again. The cache is one JSON file, rewritten atomically and merged
 with what other processes wrote meanwhile.
 
-A candidate that a measuring build asked for and did not get (lower_peak put a
-scratch-free kernel at the arena's peak instead) has no count; it is recorded as
+A candidate that a measuring build asked for and did not get (the measuring builds run
+without lower_peak, tinygen.fit.autotune, so none does today) has no count; it is recorded as
 not measured under the key plus that build's context (board, model, options and
 the kernels asked for), so that the same build does not measure it again, while
 another model or board holding the same layer still does.

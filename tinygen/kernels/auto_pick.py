@@ -82,8 +82,8 @@ def pick(names: list[str], counts: dict[str, int | None], flash: dict[str, int],
         return pick_fastest(names, counts)
     base = names[0]
     if counts.get(base) is None:
-        # the preferred kernel was asked for but not applied while measuring (lower_peak put
-        # another at the arena's peak): nothing to weigh a saving against, so the layer keeps
+        # the preferred kernel not measured (a variant that did not apply it; the measuring builds
+        # run without lower_peak, tinygen.fit.autotune): nothing to weigh a saving against, so the layer keeps
         # the default's choice (and lower_peak decides there as in the default build), never a
         # measured portable kernel that merely stores no more flash
         return base

@@ -23,8 +23,11 @@ A trial whose kernel keeps more bytes of constants in flash (tg_conv2d_direct_s8
 int16 weights for tg_conv2d_1x1_s8_dsp's int8 ones) is weighed: taken only where the flash
 it adds is at most `flash_per_ram_byte` times the arena bytes it saves (FLASH_PER_RAM_BYTE
 by default, above the parts' flash / RAM: F746ZG 1 MB / 320 KB, F446RE 512 / 128 KB). On
-KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each; on IC it takes
-4.6 KB for 1 KB (conv2d_1 and conv2d_2 together).
+KWS that refuses 4 KB of flash per pointwise layer for 64 B of arena each (under --kernels
+tinygen, whose preferred kernels auto has not measured, it took 4.6 KB for 1 KB on IC's conv2d_1
+and conv2d_2 together; under auto, which now measures every candidate, the bound on
+instructions refuses IC's swaps: the plain add kernel at conv2d_2 would free 4 KB for about
+1.3 M more cycles).
 A trial is weighed in instructions too: the instructions its kernel adds (the layer's count
 with the new kernel less the current one's: the counts --kernels auto measured,
 CompileOptions.kernel_counts, where both are measured, else tinygen.passes.footprint's per-MAC
@@ -69,8 +72,8 @@ from tinygen.passes.plan_memory import align
 FLASH_PER_RAM_BYTE = 5.0
 # executed instructions one arena byte is worth by default (per inference). The swaps this pass
 # takes on the MLPerf Tiny models cost nothing by the estimates (IC: the widening convs at the
-# peak for the int16 direct ones, 1,024 + 1,024 + 128 B; auto never measures the widening kernel
-# there, its measuring builds swap it too), while a swap to a slower arithmetic costs hundreds to
+# peak for the int16 direct ones, 1,024 + 1,024 + 128 B, in the default build before auto measured
+# every candidate, tinygen/fit/autotune.py), while a swap to a slower arithmetic costs hundreds to
 # thousands per byte (sp_digits w1a8, measured on the f746zg stand-in: the table kernel's tables
 # for the add-only binary kernel, +912,000 instructions: ~710 per byte without a floor, ~14,000
 # per byte of the image's arena with it); the byte masks for the tables cost ~43 per byte

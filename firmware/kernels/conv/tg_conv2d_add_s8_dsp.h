@@ -44,6 +44,116 @@ static inline __attribute__((always_inline)) int32_t tg_conv_add_twice(int32_t v
     return (int32_t)((uint32_t)(((x + (x >> 31)) >> n_minus_1) + 1) & ~1u);
 }
 
+/* The fast modes' term of one input byte v of the add: twice its rescaled value, for the conv's byte
+   (which == 0) or the skip's (which == 1). A function of the byte alone: a layer may tabulate it
+   for the 256 values (tg_conv_add_tables). */
+static inline __attribute__((always_inline)) int32_t tg_conv_add_term(const tg_conv2d_add_params_t *p, int32_t v,
+                                                                      int32_t which)
+{
+    return which == 0
+               ? tg_conv_add_twice(v + p->conv_offset, p->add_left_shift + 1, p->conv_multiplier, -p->conv_shift - 1)
+               : tg_conv_add_twice(v + p->skip_offset, p->add_left_shift + 1, p->skip_multiplier, -p->skip_shift - 1);
+}
+
+/* The fast modes' output byte from the sum of the two terms: the add's output requantization and clamp. */
+static inline __attribute__((always_inline)) int8_t tg_conv_add_sum(const tg_conv2d_add_params_t *p, int32_t sum,
+                                                                    int32_t mode)
+{
+    const int32_t x = tg_dsp_smmulr(sum, p->add_output_multiplier);
+    /* the sign's ADD (x >> 31) left out where TG_REQUANT_POS: see tg_requant.h */
+    int32_t out = tg_dsp_ssat8_asr1(((x + (mode & TG_REQUANT_POS ? 0 : x >> 31)) >> (-p->add_output_shift - 1)) + 1 +
+                                    2 * p->add_output_offset);
+    out = out < p->add_act_min ? p->add_act_min : out;
+    out = out > p->add_act_max ? p->add_act_max : out;
+    return (int8_t)out;
+}
+
+/* Both inputs' terms for the 256 byte values, by the byte's unsigned value u = (uint8_t)v (one LDRB
+   and one LDR with LSL #2 per input): tab[u] the conv's, tab[256 + u] the skip's. An output byte is then
+   tg_conv_add_sum(p, tab[(uint8_t)c] + tab[256 + (uint8_t)skip], mode), the same bits. */
+static inline __attribute__((always_inline)) void tg_conv_add_tables(const tg_conv2d_add_params_t *p, int32_t *tab)
+{
+    int32_t v;
+#pragma GCC unroll 1
+    for (v = -128; v < 128; ++v) {
+        tab[(uint8_t)v] = tg_conv_add_term(p, v, 0);
+        tab[256 + (uint8_t)v] = tg_conv_add_term(p, v, 1);
+    }
+}
+
+/* The most output shift (n = -add_output_shift - 1) at which tg_conv_add_run folds the output offset into
+   the multiply (fold): |(1 + 2 offset) 2^n| <= 255 * 2^20 < 2^28, and |smmulr| < 2^30, so no sum overflows. */
+#define TG_CONV_ADD_FOLD_MAX_SHIFT 20
+
+/*
+ * n output bytes from n conv bytes and n skip bytes by the tables (tg_conv_add_tables), as tg_conv_add_sum
+ * computes them; pos: TG_REQUANT_POS, clamp: the add's bounds narrower than int8. fold (with pos, and
+ * n <= TG_CONV_ADD_FOLD_MAX_SHIFT): ((x >> n) + 1 + 2 offset) >> 1 is (x + (1 + 2 offset) 2^n) >> (n + 1)
+ * (adding a multiple of 2^n commutes with the floor), and x + c for x = SMMULR(s, m) is SMMLAR(s, m, c):
+ * one instruction fewer per byte.
+ */
+static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2d_add_params_t *p, const int32_t *tc,
+                                                                  const int32_t *ts, const int8_t *conv,
+                                                                  const int8_t *skip, int8_t *out, int32_t n,
+                                                                  int32_t pos, int32_t clamp, int32_t fold)
+{
+    const uint8_t *const cu = (const uint8_t *)conv, *const su = (const uint8_t *)skip;
+    const int32_t m = p->add_output_multiplier, sh = -p->add_output_shift - 1, off = 1 + 2 * p->add_output_offset;
+    const int32_t lift = fold ? off * ((int32_t)1 << sh) : 0;
+    const int32_t lo = p->add_act_min, hi = p->add_act_max;
+    int32_t k;
+    /* unrolled: the loop's compare and branch (a pipeline refill on the Cortex-M4) once per 8 bytes */
+#pragma GCC unroll 8
+    for (k = 0; k < n; ++k) {
+        int32_t o;
+        if (fold) {
+            o = tg_dsp_ssat8(tg_dsp_smmlar(tc[cu[k]] + ts[su[k]], m, lift) >> (sh + 1));
+        } else {
+            const int32_t x = tg_dsp_smmulr(tc[cu[k]] + ts[su[k]], m);
+            o = tg_dsp_ssat8_asr1(((x + (pos ? 0 : x >> 31)) >> sh) + off);
+        }
+        if (clamp) {
+            o = o < lo ? lo : o;
+            o = o > hi ? hi : o;
+        }
+        out[k] = (int8_t)o;      /* after skip[k] is read: out may be skip */
+    }
+}
+
+/* tg_conv_add_run out of line (its own registers, not the caller's loop's), one function per
+   (TG_REQUANT_POS, clamp, fold): a specialized layer links only the one it calls. */
+#define TG_CONV_ADD_BLOCK(name, pos, clamp, fold)                                                                \
+    static __attribute__((noinline, unused)) void name(const tg_conv2d_add_params_t *p, const int32_t *tc,    \
+                                                       const int32_t *ts, const int8_t *conv, const int8_t *skip, \
+                                                       int8_t *out, int32_t n)                                    \
+    {                                                                                                             \
+        tg_conv_add_run(p, tc, ts, conv, skip, out, n, pos, clamp, fold);                                         \
+    }
+TG_CONV_ADD_BLOCK(tg_conv_add_block_fold, 1, 0, 1)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_fold_clamp, 1, 1, 1)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_pos, 1, 0, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_pos_clamp, 1, 1, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_sign, 0, 0, 0)
+TG_CONV_ADD_BLOCK(tg_conv_add_block_sign_clamp, 0, 1, 0)
+#undef TG_CONV_ADD_BLOCK
+
+/* n output bytes of the fused add from the tables of tg_conv_add_tables at tab (the skip's passed apart: no
+   address arithmetic between a byte's load and its entry's), the loop picked by mode's TG_REQUANT_POS, the
+   output shift and the add's bounds (clamped only where narrower than SSAT's): constants in a specialized layer. */
+static inline __attribute__((always_inline)) void tg_conv_add_block(const tg_conv2d_add_params_t *p, const int32_t *tab,
+                                                                    const int8_t *conv, const int8_t *skip,
+                                                                    int8_t *out, int32_t n, int32_t mode)
+{
+    const int32_t clamp = p->add_act_min > -128 || p->add_act_max < 127;
+    if (!(mode & TG_REQUANT_POS)) {
+        (clamp ? tg_conv_add_block_sign_clamp : tg_conv_add_block_sign)(p, tab, tab + 256, conv, skip, out, n);
+    } else if (-p->add_output_shift - 1 <= TG_CONV_ADD_FOLD_MAX_SHIFT) {
+        (clamp ? tg_conv_add_block_fold_clamp : tg_conv_add_block_fold)(p, tab, tab + 256, conv, skip, out, n);
+    } else {
+        (clamp ? tg_conv_add_block_pos_clamp : tg_conv_add_block_pos)(p, tab, tab + 256, conv, skip, out, n);
+    }
+}
+
 /* One output byte from the conv's clamped result c and the skip byte: the add's arithmetic. */
 static inline __attribute__((always_inline)) int8_t tg_conv_add_of(const tg_conv2d_add_params_t *p, int32_t c,
                                                                    int32_t skip, int32_t mode)
@@ -59,14 +169,7 @@ static inline __attribute__((always_inline)) int8_t tg_conv_add_of(const tg_conv
         out = tg_requantize_smaller_than_one_exp(sum, p->add_output_multiplier, p->add_output_shift) +
               p->add_output_offset;
     } else {
-        const int32_t x = tg_dsp_smmulr(
-            tg_conv_add_twice(c + p->conv_offset, p->add_left_shift + 1, p->conv_multiplier, -p->conv_shift - 1) +
-                tg_conv_add_twice(skip + p->skip_offset, p->add_left_shift + 1, p->skip_multiplier,
-                                  -p->skip_shift - 1),
-            p->add_output_multiplier);
-        /* the sign's ADD (x >> 31) left out where TG_REQUANT_POS: see tg_requant.h */
-        out = tg_dsp_ssat8_asr1(((x + (mode & TG_REQUANT_POS ? 0 : x >> 31)) >> (-p->add_output_shift - 1)) + 1 +
-                                2 * p->add_output_offset);
+        return tg_conv_add_sum(p, tg_conv_add_term(p, c, 0) + tg_conv_add_term(p, skip, 1), mode);
     }
     out = out < p->add_act_min ? p->add_act_min : out;
     out = out > p->add_act_max ? p->add_act_max : out;

@@ -280,9 +280,14 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
         (int16_t *)__builtin_assume_aligned(scratch + tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth), 8);
     int32_t *const rec = (int32_t *)(void *)(buf + 4 * depth);
     int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
+    /* the add's terms per byte value (tg_conv_add_tables), after one block's conv bytes */
+    int32_t *const tab = (int32_t *)(void *)(conv + 4 * out_c);
     int32_t r = 0, done = 0, k;
 
     tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
+    if (add != NULL) {
+        tg_conv_add_tables(add, tab);
+    }
     for (;;) {      /* one copy of the block: the last block is the last 4 pixels */
         int32_t oy = r / p->out_w, ox = r - oy * p->out_w, at[4];
         /* the windows all inside the input (rows of kernel_w * in_c bytes, a multiple of 4): widened
@@ -318,11 +323,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
         tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv : &output[r * out_c], lo, hi,
                           tg_rows3_usat_bits(lo, hi), pos);
         if (add != NULL) {
-            const int32_t first = r * out_c;
-#pragma GCC unroll 1
-            for (k = (done - r) * out_c; k < 4 * out_c; ++k) {
-                output[first + k] = tg_conv_add_of(add, conv[k], skip[first + k], amode);
-            }
+            const int32_t first = r * out_c, from = (done - r) * out_c;
+            tg_conv_add_block(add, tab, conv + from, skip + first + from, output + first + from, 4 * out_c - from,
+                              amode);
             done = r + 4;
         }
         if (r + 4 >= pixels) {
@@ -350,10 +353,11 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_inl
     }
 }
 
-/* The fused add's scratch: the plain conv's, then one block's conv outputs (4 out_c bytes). */
+/* The fused add's scratch: the plain conv's, then one block's conv outputs (4 out_c bytes), then the
+   add's terms of the 256 byte values of each input (tg_conv_add_tables: 512 int32). */
 static inline int32_t tg_conv2d_add_rows4_w16_s8_dsp_buffer_size(int32_t depth, int32_t cols)
 {
-    return tg_conv2d_rows4_w16_s8_dsp_buffer_size(depth, cols) + 4 * cols;
+    return tg_conv2d_rows4_w16_s8_dsp_buffer_size(depth, cols) + 4 * ((cols + 1) & ~1) + 512 * (int32_t)sizeof(int32_t);
 }
 
 /* The conv's part of a fused add's parameters, as tg_conv2d_params_t (constants after inlining). */

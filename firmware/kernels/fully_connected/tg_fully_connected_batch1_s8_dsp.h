@@ -27,8 +27,8 @@
  * instructions, 23 and 24 cycles on the M4, 22 and 23 on the M33 (before the fitted extra per
  * load), where LDRD + LDM and LDR + LDM took 24 and 25 on the M4, 23 and 25 on the M33 (the lean
  * step's LDR x no longer stalls its SXTB16 there; tinygen.cycles): the lean kernel runs at the
- * old scratch kernel's speed. Steps unrolled by 8 (SUBS + BNE per 128 MACs). The floor with int8
- * weights: each weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and
+ * old scratch kernel's speed. Steps unrolled by 8 there (SUBS + BNE per 128 MACs), by 4 on the
+ * M7. The floor with int8 weights: each weight byte is loaded once and must be sign-extended, SXTB16 takes 2 bytes and
  * SMLAD 2 products, so 1 instruction (cycle) per MAC before any load; the loads (a quarter cycle
  * per MAC for the weights) and the loop add the rest.
  * 4 rows is the widest block: the 14 registers hold 4 accumulators, 2 input pairs, 4 weight
@@ -172,12 +172,23 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     } while (0)
 #define TG_FC_B1_X1(step) step
 
+/* Steps a turn of the unrolled loop: 8 on the single-issue cores (M4, M33), whose taken branch
+ * costs 3 cycles (2 and the fitted extra on the M33); 4 on the M7 (TG_DUAL_ISSUE), whose branch
+ * costs little beside its dual issue, so that the 8 more step copies' flash (about 400 B a kernel)
+ * buys no cycles there. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_FC_B1_TURN_LOG2 2
+#else
+#define TG_FC_B1_TURN_LOG2 3
+#endif
+
 /*
  * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: one of
  * TG_FC_B1_LEAN, _WIDENED, _W16) over `steps` steps of 4 values, into a[0..3]; *w advances
  * past the block. The loop unrolled by 8 takes steps / 8 turns (SUBS + BNE per 128 MACs: a
  * taken branch costs 3 cycles on the M4, 2 and the fitted extra on the M33), then one turn of
- * 4 steps where steps % 8 >= 4, then single steps.
+ * 4 steps where steps % 8 >= 4, then single steps; on the M7 (TG_FC_B1_TURN_LOG2) steps / 4
+ * turns of 4, then single steps.
  */
 static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x, const int8_t **w, int32_t steps,
                                                                   int32_t widened, int32_t a[4])
@@ -187,11 +198,12 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
     register const void *xp __asm__("r7") = x;
     register const int8_t *wp __asm__("r11") = *w;
-    register int32_t n __asm__("lr") = steps >> 3;
+    register int32_t n __asm__("lr") = steps >> TG_FC_B1_TURN_LOG2;
     __asm__ volatile("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}"
                      : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [w] "+r"(wp)
                      :
                      : "memory");
+#if TG_FC_B1_TURN_LOG2 == 3
     if (n != 0) {
         TG_FC_B1_TURNS(TG_FC_B1_X8, widened);
     }
@@ -199,6 +211,11 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
         n = 1;
         TG_FC_B1_TURNS(TG_FC_B1_X4, widened);
     }
+#else
+    if (n != 0) {
+        TG_FC_B1_TURNS(TG_FC_B1_X4, widened);
+    }
+#endif
     n = steps & 3;
     if (n != 0) {
         TG_FC_B1_TURNS(TG_FC_B1_X1, widened);
