@@ -148,8 +148,9 @@ def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSp
     build's kernel (specialized: its inline body, tinygen/codegen/huffman_decode.py) for the
     decoded layer's RAM while the layer runs (as the shared-weight decoding kernels,
     tinygen.kernels.lut_table), its codes in one block (pack_whole). It names the block kernel
-    `block` for a short RAM (KernelSpec.ram_short): the fit's RAM trade (tinygen/fit/ram.py)
-    swaps it back where that scratch sits on the arena's peak. It serves the layers its int8
+    `block` leaner (KernelSpec.leaner): where the decoded layer sits on the arena's peak,
+    passes/lower_peak.py swaps it back by the house's exchange rate (INSTRUCTIONS_PER_RAM_BYTE),
+    and the fit's RAM trade (tinygen/fit/ram.py) whatever it costs. It serves the layers its int8
     kernel and `accepts` take."""
     def scratch(p: dict) -> int:
         return decoded_bytes(int(np.prod(decoded_shape(p)))) + (int8.scratch(p) if int8.scratch else 0)
@@ -159,7 +160,7 @@ def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSp
 
     return replace(int8, name=name, const_roles=_PACKED, source=f"kernels/{name}.c", twin=int8.ref_name,
                    headers=int8.headers + HEADERS, scratch=scratch, pack=pack_whole, ref_roles=_REQUANT,
-                   accepts=serves, leaner=(), ram_short=(block,),
+                   accepts=serves, leaner=(block,),
                    calls=(int8.source, *int8.calls, _DECODER, LAYER_DECODER), weight_coding=CODING)
 
 

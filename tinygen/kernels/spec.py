@@ -58,11 +58,6 @@ class KernelSpec:
     # instructions, which tinygen/passes/lower_peak.py tries besides the scratch-free ones
     # where this kernel's scratch sets the arena's peak
     leaner: tuple[str, ...] = ()
-    # kernels of the same layers that need less scratch for many times the instructions, which
-    # lower_peak tries only where it takes every swap that lowers the arena (the fit's RAM trade,
-    # tinygen/fit/ram.py: the RAM is short), e.g. the entropy-coded block kernel for the one
-    # decoding the whole layer (tinygen/kernels/huffman_table.py)
-    ram_short: tuple[str, ...] = ()
     # recurrent layers: bytes of state the layer keeps across invocations, from its parameter struct
     # (None: none). It lives in the arena's persistent region (passes/plan_memory.py), which the
     # planner never reuses; the kernel takes it as `int8_t *state` just before its scratch

@@ -98,16 +98,14 @@ def _peak_nodes(graph: Graph) -> list[Node]:
     return [node for node, live in zip(graph.nodes, aligned) if live >= peak]
 
 
-def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str, lean: bool = False) -> list[str]:
+def _alternatives(graph: Graph, node: Node, features: frozenset, kernels: str) -> list[str]:
     """The other kernels worth a trial for `node`: its scratch-free candidates for the target's
     ISA (a portable kernel costs several times the instructions) and those its kernel names
     leaner (KernelSpec.leaner: tg_depthwise_conv2d_kx1_s8_dsp's widened block for
     tg_depthwise_conv2d_kx1_raw_s8_dsp's copy of the input) where they need less scratch,
-    then its preferred kernel where a per-node choice (--kernels auto's) replaced it. `lean` (every swap
-    that lowers the arena taken): those its kernel names for a short RAM too (KernelSpec.ram_short)."""
+    then its preferred kernel where a per-node choice (--kernels auto's) replaced it."""
     specs = kernel_candidates(graph, node, features, kernels)
-    own = KERNELS_BY_NAME.get(node.kernel)
-    leaner = (own.leaner + (own.ram_short if lean else ())) if own is not None else ()
+    leaner = KERNELS_BY_NAME[node.kernel].leaner if node.kernel in KERNELS_BY_NAME else ()
     found = [spec.name for spec in specs if spec.name != node.kernel and spec.requires and
              (spec.scratch is None or spec.name in leaner and _scratch(graph, node, spec) < node.scratch_bytes)]
     if specs and specs[0].name != node.kernel and specs[0].name not in found:
@@ -171,7 +169,7 @@ def lower_peak(graph: Graph, replan: Replan, features: frozenset, kernels: str,
             if node.name in pinned:
                 continue
             specs = kernel_candidates(graph, node, features, kernels)
-            for kernel in _alternatives(graph, node, features, kernels, lean):
+            for kernel in _alternatives(graph, node, features, kernels):
                 trial = replan(graph.copy(), {**overrides, node.name: kernel})
                 size = trial.meta["memory"].arena_size
                 kept = max(size, floor)         # what the image needs after the trial
@@ -238,8 +236,7 @@ def _together(graph: Graph, replan: Replan, overrides: dict, features: frozenset
     the 3-row one that runs in place): of those that lower the arena within the bounds, the one adding the
     fewest instructions per byte saved, as (arena, graph, changes), else None."""
     peak = [(node, alts) for node in _peak_nodes(graph)
-            for alts in [_alternatives(graph, node, features, kernels,
-                                       flash_per_ram_byte is None and instructions_per_ram_byte is None)] if alts]
+            for alts in [_alternatives(graph, node, features, kernels)] if alts]
     if len(peak) < 2:
         return None
     first = {node.name: alts[0] for node, alts in peak}
