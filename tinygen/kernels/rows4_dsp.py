@@ -78,4 +78,4 @@ def rows4_w16_weights(p: dict, consts: dict) -> np.ndarray:
     return np.ascontiguousarray(halves).ravel()
 
 
-__all__ = ["ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_scratch", "rows4_serves", "rows4_w16_weights"]
+__all__ = ["ADD_BLOCKS", "ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_scratch", "rows4_serves", "rows4_w16_weights"]
