@@ -67,6 +67,12 @@ static inline int32_t tg_dsp_ssat8(int32_t v)
 {
     return v < -128 ? -128 : v > 127 ? 127 : v;
 }
+/* SSAT #8, Rn, ASR #n */
+static inline int32_t tg_dsp_ssat8_asrn(int32_t v, int32_t n)
+{
+    v >>= n;
+    return v < -128 ? -128 : v > 127 ? 127 : v;
+}
 /* SSAT #8, Rn, ASR #1 */
 static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
 {
@@ -99,8 +105,8 @@ void all_pairs(const int32_t *f, int32_t pos, int32_t path, int8_t *by_tables, i
         }
         if (path == 0) {            /* as a layer calls it */
             tg_conv_add_block(&p, tab, conv, row, row, 256, mode);
-        } else if (path == 1) {     /* the offset folded into SMMLAR (TG_REQUANT_POS, a small output shift) */
-            (clamp ? tg_conv_add_block_fold_clamp : tg_conv_add_block_fold)(&p, tab, tab + 256, conv, row, row, 256);
+        } else if (path == 1) {     /* the offset folded into SMMLAR, the shift into SSAT (TG_REQUANT_POS, a small output shift) */
+            tg_conv_add_fold_fn(&p, clamp)(&p, tab, tab + 256, conv, row, row, 256);
         } else {                    /* not folded */
             (clamp ? tg_conv_add_block_pos_clamp : tg_conv_add_block_pos)(&p, tab, tab + 256, conv, row, row, 256);
         }

@@ -12,6 +12,8 @@ and generic, clamped, and with single-rounding pairs, equal the reference on eve
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -19,8 +21,9 @@ from torch import nn
 
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
-from tinygen.kernels.rows4_dsp import rows4_scratch, rows4_serves, rows4_w16_weights
+from tinygen.kernels.rows4_dsp import ADD_BLOCKS, add_rows4_scratch, rows4_scratch, rows4_serves, rows4_w16_weights
 from tinygen.passes.choose_kernels import kernel_candidates
+from tinygen.resources import firmware_path
 
 ROWS4 = "tg_conv2d_rows4_w16_s8_dsp"
 
@@ -51,6 +54,16 @@ def test_rows4_scratch_is_four_fields_four_widened_and_the_records(kh, kw, in_c,
     depth = kh * kw * in_c
     assert rows4_scratch(_params(kh, kw, in_c, 4, 4, cols)) == \
         -(-4 * depth // 8) * 8 + 8 * (-(-depth // 4) * 4) + 16 * (cols + cols % 2)
+
+
+@pytest.mark.parametrize("cols", [2, 16, 33, 64])
+def test_add_rows4_scratch_holds_four_blocks_outputs_and_the_tables(cols):
+    """tg_conv2d_add_rows4_w16_s8_dsp_buffer_size: the plain kernel's, 4 blocks of 4 pixels' conv bytes
+    (TG_ROWS4_ADD_BLOCKS, out_c rounded up to even), the two tables of 256 int32."""
+    p = _params(3, 3, 16, 8, 8, cols)
+    assert add_rows4_scratch(p) == rows4_scratch(p) + 4 * 4 * (cols + cols % 2) + 2 * 256 * 4
+    header = firmware_path("kernels/tg_conv2d_rows4_w16_s8_dsp.h").read_text()
+    assert re.search(r"#define TG_ROWS4_ADD_BLOCKS (\d+)\n", header).group(1) == str(ADD_BLOCKS) == "4"
 
 
 @pytest.mark.parametrize("out_c, depth", [(4, 8), (3, 6), (16, 144)])

@@ -11,7 +11,8 @@ depth (kernel_h * kernel_w * in_c) that is a multiple of 4 in 4..1999, an even c
 where the blocks run. Its fused-add form tg_conv2d_add_rows4_w16_s8_dsp adds each block's conv
 bytes to the skip bytes (the add's fast arithmetic, tg_conv2d_add_s8_dsp.h's, each input's term
 tabulated for its 256 byte values at the layer's start: tg_conv_add_tables), with the same
-conditions and weights and one block's outputs and the two tables (2 KiB) more scratch.
+conditions and weights and 4 blocks' outputs (added at once: ADD_BLOCKS) and the two tables (2 KiB)
+more scratch.
 """
 
 from __future__ import annotations
@@ -50,15 +51,17 @@ def rows4_scratch(p: dict) -> int:
     return _round_up(4 * depth, 8) + 4 * 2 * _round_up(depth, 4) + 16 * _round_up(p["out_c"], 2)
 
 
+# the fused add holds this many blocks' conv outputs before adding them (TG_ROWS4_ADD_BLOCKS)
+ADD_BLOCKS = 4
 # the fused add's terms per byte value, tabulated at the layer's start in its scratch
 # (tg_conv_add_tables, firmware/kernels/conv/tg_conv2d_add_s8_dsp.h): 256 int32 per input
 ADD_TABLES_BYTES = 2 * 256 * 4
 
 
 def add_rows4_scratch(p: dict) -> int:
-    """tg_conv2d_add_rows4_w16_s8_dsp_buffer_size: the plain kernel's, then one block's conv
-    outputs (4 out_c bytes, out_c rounded up to even), then the add's two tables (ADD_TABLES_BYTES)."""
-    return rows4_scratch(p) + 4 * _round_up(p["out_c"], 2) + ADD_TABLES_BYTES
+    """tg_conv2d_add_rows4_w16_s8_dsp_buffer_size: the plain kernel's, then ADD_BLOCKS blocks' conv
+    outputs (4 out_c bytes each, out_c rounded up to even), then the add's two tables (ADD_TABLES_BYTES)."""
+    return rows4_scratch(p) + ADD_BLOCKS * 4 * _round_up(p["out_c"], 2) + ADD_TABLES_BYTES
 
 
 def rows4_w16_weights(p: dict, consts: dict) -> np.ndarray:
@@ -75,4 +78,4 @@ def rows4_w16_weights(p: dict, consts: dict) -> np.ndarray:
     return np.ascontiguousarray(halves).ravel()
 
 
-__all__ = ["ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_scratch", "rows4_serves", "rows4_w16_weights"]
+__all__ = ["ADD_BLOCKS", "ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_scratch", "rows4_serves", "rows4_w16_weights"]

@@ -88,9 +88,10 @@ static inline __attribute__((always_inline)) void tg_conv_add_tables(const tg_co
 /*
  * n output bytes from n conv bytes and n skip bytes by the tables (tg_conv_add_tables), as tg_conv_add_sum
  * computes them; pos: TG_REQUANT_POS, clamp: the add's bounds narrower than int8. fold (with pos, and
- * n <= TG_CONV_ADD_FOLD_MAX_SHIFT): ((x >> n) + 1 + 2 offset) >> 1 is (x + (1 + 2 offset) 2^n) >> (n + 1)
- * (adding a multiple of 2^n commutes with the floor), and x + c for x = SMMULR(s, m) is SMMLAR(s, m, c):
- * one instruction fewer per byte.
+ * n <= TG_CONV_ADD_FOLD_MAX_SHIFT), the constant n + 1 (0: not folded): ((x >> n) + 1 + 2 offset) >> 1 is
+ * (x + (1 + 2 offset) 2^n) >> (n + 1) (adding a multiple of 2^n commutes with the floor), x + c for
+ * x = SMMULR(s, m) is SMMLAR(s, m, c), and the shift by the constant n + 1 is SSAT's own: two instructions
+ * fewer per byte.
  */
 static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2d_add_params_t *p, const int32_t *tc,
                                                                   const int32_t *ts, const int8_t *conv,
@@ -99,7 +100,7 @@ static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2
 {
     const uint8_t *const cu = (const uint8_t *)conv, *const su = (const uint8_t *)skip;
     const int32_t m = p->add_output_multiplier, sh = -p->add_output_shift - 1, off = 1 + 2 * p->add_output_offset;
-    const int32_t lift = fold ? off * ((int32_t)1 << sh) : 0;
+    const int32_t lift = fold ? off * ((int32_t)1 << (fold - 1)) : 0;
     const int32_t lo = p->add_act_min, hi = p->add_act_max;
     int32_t k;
     /* unrolled: the loop's compare and branch (a pipeline refill on the Cortex-M4) once per 8 bytes */
@@ -107,7 +108,7 @@ static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2
     for (k = 0; k < n; ++k) {
         int32_t o;
         if (fold) {
-            o = tg_dsp_ssat8(tg_dsp_smmlar(tc[cu[k]] + ts[su[k]], m, lift) >> (sh + 1));
+            o = tg_dsp_ssat8_asrn(tg_dsp_smmlar(tc[cu[k]] + ts[su[k]], m, lift), fold);
         } else {
             const int32_t x = tg_dsp_smmulr(tc[cu[k]] + ts[su[k]], m);
             o = tg_dsp_ssat8_asr1(((x + (pos ? 0 : x >> 31)) >> sh) + off);
@@ -129,13 +130,39 @@ static inline __attribute__((always_inline)) void tg_conv_add_run(const tg_conv2
     {                                                                                                             \
         tg_conv_add_run(p, tc, ts, conv, skip, out, n, pos, clamp, fold);                                         \
     }
-TG_CONV_ADD_BLOCK(tg_conv_add_block_fold, 1, 0, 1)
-TG_CONV_ADD_BLOCK(tg_conv_add_block_fold_clamp, 1, 1, 1)
+/* the folded loops, one per output shift n + 1 of 1..TG_CONV_ADD_FOLD_MAX_SHIFT + 1, with the clamp and without */
+#define TG_CONV_ADD_FOLD(s)                                          \
+    TG_CONV_ADD_BLOCK(tg_conv_add_block_fold_##s, 1, 0, s)           \
+    TG_CONV_ADD_BLOCK(tg_conv_add_block_fold_clamp_##s, 1, 1, s)
+#define TG_CONV_ADD_FOLDS(X)                                                                                      \
+    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) \
+    X(21)
+TG_CONV_ADD_FOLDS(TG_CONV_ADD_FOLD)
 TG_CONV_ADD_BLOCK(tg_conv_add_block_pos, 1, 0, 0)
 TG_CONV_ADD_BLOCK(tg_conv_add_block_pos_clamp, 1, 1, 0)
 TG_CONV_ADD_BLOCK(tg_conv_add_block_sign, 0, 0, 0)
 TG_CONV_ADD_BLOCK(tg_conv_add_block_sign_clamp, 0, 1, 0)
+#undef TG_CONV_ADD_FOLD
 #undef TG_CONV_ADD_BLOCK
+
+typedef void (*tg_conv_add_block_fn)(const tg_conv2d_add_params_t *, const int32_t *, const int32_t *, const int8_t *,
+                                     const int8_t *, int8_t *, int32_t);
+
+/* The folded loop of the layer's output shift (-add_output_shift of 1..TG_CONV_ADD_FOLD_MAX_SHIFT + 1): a
+   constant in a specialized layer, where the switch folds away. */
+static inline __attribute__((always_inline)) tg_conv_add_block_fn tg_conv_add_fold_fn(const tg_conv2d_add_params_t *p,
+                                                                                    int32_t clamp)
+{
+#define TG_CONV_ADD_CASE(s)                                                 \
+    case s:                                                                 \
+        return clamp ? tg_conv_add_block_fold_clamp_##s : tg_conv_add_block_fold_##s;
+    switch (-p->add_output_shift) {
+        TG_CONV_ADD_FOLDS(TG_CONV_ADD_CASE)
+    default:
+        return NULL;       /* not reached: the shift is checked before */
+    }
+#undef TG_CONV_ADD_CASE
+}
 
 /* n output bytes of the fused add from the tables of tg_conv_add_tables at tab (the skip's passed apart: no
    address arithmetic between a byte's load and its entry's), the loop picked by mode's TG_REQUANT_POS, the
@@ -148,7 +175,7 @@ static inline __attribute__((always_inline)) void tg_conv_add_block(const tg_con
     if (!(mode & TG_REQUANT_POS)) {
         (clamp ? tg_conv_add_block_sign_clamp : tg_conv_add_block_sign)(p, tab, tab + 256, conv, skip, out, n);
     } else if (-p->add_output_shift - 1 <= TG_CONV_ADD_FOLD_MAX_SHIFT) {
-        (clamp ? tg_conv_add_block_fold_clamp : tg_conv_add_block_fold)(p, tab, tab + 256, conv, skip, out, n);
+        tg_conv_add_fold_fn(p, clamp)(p, tab, tab + 256, conv, skip, out, n);
     } else {
         (clamp ? tg_conv_add_block_pos_clamp : tg_conv_add_block_pos)(p, tab, tab + 256, conv, skip, out, n);
     }

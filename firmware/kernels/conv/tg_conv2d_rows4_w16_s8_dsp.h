@@ -259,11 +259,21 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_eac
 }
 
 /*
+ * The fused add's conv bytes are kept for this many consecutive blocks (16 pixels) and added in one
+ * call: the add's loop (tg_conv_add_block) then runs once per 4 blocks, and where the code cache is
+ * smaller than the block's code and the add's together (the F446's 1 KB ART and IC's layers) the
+ * block's lines it evicts miss once per 4 blocks, not every block.
+ */
+#define TG_ROWS4_ADD_BLOCKS 4
+
+/*
  * The 4-pixel blocks (tg_rows4_on holds). add, skip: a fused residual add (NULL for a plain conv,
- * a constant after inlining) in epilogue mode amode (tg_conv2d_add_s8_dsp.h): each block's conv
- * outputs go to scratch after the records, then each output byte is written from its conv byte
- * and skip byte p, read just before (the output may take the skip's place); the last block,
- * overlapping the one before, writes only the pixels that one did not.
+ * a constant after inlining) in epilogue mode amode (tg_conv2d_add_s8_dsp.h): the blocks' conv
+ * outputs go to scratch after the records, up to TG_ROWS4_ADD_BLOCKS blocks' (pixel base first),
+ * then each output byte of the pixels not yet written (from done) is written from its conv byte
+ * and skip byte p, read just before (the output may take the skip's place): before a block that
+ * would not fit, and after the last (the last block, overlapping the one before, computes some held
+ * pixels again, the same bytes, and each pixel is added once).
  */
 static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blocks(
     const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
@@ -280,9 +290,9 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
         (int16_t *)__builtin_assume_aligned(scratch + tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth), 8);
     int32_t *const rec = (int32_t *)(void *)(buf + 4 * depth);
     int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
-    /* the add's terms per byte value (tg_conv_add_tables), after one block's conv bytes */
-    int32_t *const tab = (int32_t *)(void *)(conv + 4 * out_c);
-    int32_t r = 0, done = 0, k;
+    /* the add's terms per byte value (tg_conv_add_tables), after the blocks' conv bytes */
+    int32_t *const tab = (int32_t *)(void *)(conv + TG_ROWS4_ADD_BLOCKS * 4 * out_c);
+    int32_t r = 0, done = 0, base = 0, k;
 
     tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
     if (add != NULL) {
@@ -320,15 +330,19 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
             tg_rows4_widen_run(col, col + depth, col + 2 * depth, col + 3 * depth, depth, q->input_offset,
                                (int32_t *)__builtin_assume_aligned(buf, 8));
         }
-        tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv : &output[r * out_c], lo, hi,
-                          tg_rows3_usat_bits(lo, hi), pos);
-        if (add != NULL) {
-            const int32_t first = r * out_c, from = (done - r) * out_c;
-            tg_conv_add_block(add, tab, conv + from, skip + first + from, output + first + from, 4 * out_c - from,
-                              amode);
-            done = r + 4;
+        if (add != NULL && r + 4 - base > TG_ROWS4_ADD_BLOCKS * 4) {
+            /* the pixels done..r held from base: added; the next ones held from r */
+            tg_conv_add_block(add, tab, conv + (done - base) * out_c, skip + done * out_c, output + done * out_c,
+                              (r - done) * out_c, amode);
+            done = base = r;
         }
+        tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv + (r - base) * out_c : &output[r * out_c],
+                          lo, hi, tg_rows3_usat_bits(lo, hi), pos);
         if (r + 4 >= pixels) {
+            if (add != NULL) {      /* the last pixels held: added (from done, which the last block may pass) */
+                tg_conv_add_block(add, tab, conv + (done - base) * out_c, skip + done * out_c, output + done * out_c,
+                                  (pixels - done) * out_c, amode);
+            }
             break;
         }
         r = r + 8 <= pixels ? r + 4 : pixels - 4;
@@ -353,11 +367,12 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_inl
     }
 }
 
-/* The fused add's scratch: the plain conv's, then one block's conv outputs (4 out_c bytes), then the
-   add's terms of the 256 byte values of each input (tg_conv_add_tables: 512 int32). */
+/* The fused add's scratch: the plain conv's, then TG_ROWS4_ADD_BLOCKS blocks' conv outputs (4 out_c bytes
+   each), then the add's terms of the 256 byte values of each input (tg_conv_add_tables: 512 int32). */
 static inline int32_t tg_conv2d_add_rows4_w16_s8_dsp_buffer_size(int32_t depth, int32_t cols)
 {
-    return tg_conv2d_rows4_w16_s8_dsp_buffer_size(depth, cols) + 4 * ((cols + 1) & ~1) + 512 * (int32_t)sizeof(int32_t);
+    return tg_conv2d_rows4_w16_s8_dsp_buffer_size(depth, cols) + TG_ROWS4_ADD_BLOCKS * 4 * ((cols + 1) & ~1) +
+           512 * (int32_t)sizeof(int32_t);
 }
 
 /* The conv's part of a fused add's parameters, as tg_conv2d_params_t (constants after inlining). */

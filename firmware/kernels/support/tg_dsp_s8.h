@@ -76,6 +76,14 @@ static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
     return r;
 }
 
+/* v >> n (arithmetic; n a constant of 1..31 where it is inlined) saturated to int8: SSAT with its shift operand. */
+static inline __attribute__((always_inline)) int32_t tg_dsp_ssat8_asrn(int32_t v, int32_t n)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1, asr #%c2" : "=r"(r) : "r"(v), "i"(n));
+    return r;
+}
+
 /* The low halfword of lo, then the low halfword of hi above it: PKHBT. */
 static inline int32_t tg_dsp_pkhbt(int32_t lo, int32_t hi)
 {
