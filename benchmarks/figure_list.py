@@ -153,11 +153,7 @@ def render_mlperf_rv32(rows: list) -> str:
     return "\n".join(lines)
 
 
-# "notes": --kernels auto's note counts the candidates it left unpriced, and a candidate a measuring
-# variant did not apply counts there unless another build already cached its count (the measured-kernel
-# cache keys a count by layer and kernel, not by the build that measured it): 20 from a cold cache, 13
-# from this machine's for KWS, the same kernels chosen. Printed by mlperf_standin.py, not rendered.
-MLPERF_VOLATILE = ("commit", "seconds", "build_seconds", "wall", "cmsis_nn_version", "esp_nn_version", "notes")
+MLPERF_VOLATILE = ("commit", "seconds", "build_seconds", "wall", "cmsis_nn_version", "esp_nn_version")
 
 FIGURES = [
     Figure("demo-digits", "make demo: the digits CNN on the f746zg stand-in", measure_digits, render_digits,
