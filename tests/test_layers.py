@@ -114,7 +114,7 @@ def test_the_layering_test_sees_upward_imports(tmp_path):
 def test_tests_mirror_the_packages():
     """tests/<folder>/ is a package of tinygen's (or firmware/, whole models in e2e/, the shipped
     examples/, the guide's docs/, the models users' quantization toolchains make in toolchains/);
-    at the top only the top-level modules' and the layout's tests."""
+    at the top only the top-level modules' and the layout's and the suite's own (threads, cache) tests."""
     tests = ROOT / "tests"
     extra = {"firmware", "e2e", "examples", "docs", "data", "toolchains"}
     folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
@@ -123,7 +123,7 @@ def test_tests_mirror_the_packages():
     top = sorted(p.stem for p in tests.glob("test_*.py"))
     modules = {p.stem for p in PACKAGE.glob("*.py")} | {"boards"}
     assert all(name[5:] in modules or name in ("test_layers", "test_import_cycles", "test_packaging",
-                                                "test_suite_threads") for name in top), top
+                                                "test_suite_threads", "test_suite_cache") for name in top), top
     for test in tests.rglob("test_*.py"):
         imported = {n.module for n in ast.walk(ast.parse(test.read_text())) if isinstance(n, ast.ImportFrom) and n.module}
         others = {m for m in imported if m.startswith("test_") and (test.parent / f"{m}.py").is_file() is False
