@@ -3,7 +3,8 @@ blocks with the weights as row-pair halfwords h = 256 b + a (tinygen/kernels/pai
 firmware/kernels/conv/tg_rows4_loop_dsp.h), --kernels auto candidates where every channel pair is
 exact.
 
-On the host: the verdict (h fits int16, |S_B| < 2^23 with the doubled bias and pixels) at its edge,
+On the host: the verdict (h fits int16, S_B in [-2^23, 2^23) over the inputs' range, with the
+doubled bias and pixels) at its edges,
 checked against the kernel's int32 arithmetic emulated in numpy (wrapping SMLAD sums, S_B =
 (acc_H - S_A) >> 8): exact up to the bound, wrong past it; the packed order read back as the C
 fallback reads it, odd channel counts completed by a zero channel. On the stand-ins (F446RE's
@@ -20,7 +21,7 @@ from test_kernels_dsp_conv_rows4 import _consts, _draw, _params
 
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
-from tinygen.kernels.pair_halfwords import LIMIT, halfwords, max_input, pair_exact
+from tinygen.kernels.pair_halfwords import LIMIT, halfwords, input_range, pair_exact, sums_range
 from tinygen.kernels.rows4_dsp import rows4_pair_serves, rows4_pair_weights, rows4_serves
 from tinygen.passes.choose_kernels import kernel_candidates
 
@@ -63,14 +64,40 @@ def test_the_verdict_holds_up_to_the_edge_where_the_kernels_sums_are_exact(depth
         assert (s_b == bias_b2 + int((b * x).sum())) == exact, (over, s_b)
 
 
-def test_the_verdicts_doubled_bias_counts():
-    """Doubled: the bias counts twice (the kernel's records hold 2 bias); the bound < 2^23."""
+@pytest.mark.parametrize("depth", [64, 128])
+def test_the_verdict_takes_the_negative_edge_minus_2_to_the_23(depth):
+    """S_B = -2^23 (256 S_B = -2^31 still fits int32) is accepted and exact; 2 less is refused and wrong."""
+    x = np.full(depth, 510)
+    a = np.random.default_rng(depth).integers(-128, 128, depth)
+    b = np.full(depth, -127)
+    for under, exact in ((0, True), (2, False)):
+        bias_b2 = -LIMIT - under + 127 * depth * 510
+        assert pair_exact(np.stack([a, b]), np.array([0, bias_b2 // 2]), 128, doubled=True) == exact, under
+        s_b = _kernel_sums(a, b, x, 0, bias_b2)[1]
+        assert (s_b == bias_b2 + int((b * x).sum())) == exact, (under, s_b)
+
+
+def test_the_verdict_bounds_the_sums_over_the_inputs_range():
+    """The doubled bias counts twice (the kernel's records hold 2 bias); the sums' exact range over the
+    inputs' (input offset 128, after a ReLU: x in [0, 510]; 0: x in [-256, 254]), half the naive
+    sum |b| max |x| where the weights' signs are mixed."""
+    assert input_range(128, True) == (0, 510) and input_range(0, True) == (-256, 254)
+    assert input_range(-127, False) == (-255, 0)
     w = np.stack([np.zeros(4, int), np.full(4, 100)])
     base = 4 * 100 * 510
-    assert pair_exact(w, np.array([0, (LIMIT - 1 - base) // 2]), 128, doubled=True)
-    assert not pair_exact(w, np.array([0, (LIMIT + 1 - base) // 2]), 128, doubled=True)
-    assert not pair_exact(w, np.array([0, -((LIMIT + 1 - base) // 2)]), 128, doubled=True)
-    assert max_input(0, True) == 256 and max_input(-127, False) == 255 and max_input(128, True) == 510
+    assert pair_exact(w, np.array([0, (LIMIT - 2 - base) // 2]), 128, doubled=True)
+    assert not pair_exact(w, np.array([0, (LIMIT - base) // 2]), 128, doubled=True)
+    assert pair_exact(w, np.array([0, -LIMIT // 2]), 128, doubled=True)          # least: -2^23, with x = 0
+    assert not pair_exact(w, np.array([0, -LIMIT // 2 - 1]), 128, doubled=True)
+    half = LIMIT // 510 // 127 * 127                  # 127s summing to just under 2^23 / 510, each sign
+    n = half // 127
+    mixed = np.stack([np.zeros(2 * n, int), np.r_[np.full(n, 127), np.full(n, -127)]])
+    assert np.abs(mixed[1]).sum() * 510 > LIMIT and pair_exact(mixed, None, 128, doubled=True)
+    assert pair_exact(mixed, None, 0, doubled=True)
+    assert sums_range(mixed[1:], 0, 0, 510) == (-half * 510, half * 510)
+    one_signed = np.stack([np.zeros(2 * n, int), np.full(2 * n, 127)])      # 2 half 510 > 2^23 > 2 half 256
+    assert not pair_exact(one_signed, None, 128, doubled=True)
+    assert pair_exact(one_signed, None, 0, doubled=True)
 
 
 def test_the_verdict_refuses_halfwords_outside_int16():
@@ -90,7 +117,7 @@ def test_rows4_pair_serves_where_rows4_does_and_every_pair_is_exact():
     w[5, 0, 0, 0] = -128                # channel B of pair 2 at -128 over A's negative weight
     w[4, 0, 0, 0] = -3
     assert rows4_serves(p, _consts(16, weight=w)) and not rows4_pair_serves(p, _consts(16, weight=w))
-    big = np.full((16, 3, 3, 16), 127, np.int8)      # 144 x 127 x 510 > 2^23
+    big = np.full((16, 3, 3, 16), 127, np.int8)      # 144 x 127 x 510 > 2^23 on bright inputs
     assert not rows4_pair_serves(p, _consts(16, weight=big))
     assert not rows4_pair_serves(_params(3, 3, 3, 4, 4, 16, input_offset=128), _consts(16, weight=w[:, :, :, :3]))
 
@@ -181,7 +208,7 @@ def _compile_edge(features):
     consts = {r: graph.const(node, r) for r in ("weight", "bias", "multiplier", "shift")}
     assert rows4_pair_serves(kp, consts)
     _set(graph, node, "packed", rows4_pair_weights(node.attrs["kparams"], consts))     # packed again
-    w[1, 130] = 1                       # one more step: past the edge
+    w[3, 130] = 1                       # one more step of channel 3 (weights 127): past the edge
     assert not rows4_pair_serves(kp, dict(consts, weight=w))
     return compiled
 

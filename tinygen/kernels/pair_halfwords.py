@@ -5,10 +5,11 @@ sign-extended is h's low byte) accumulates S_A; then S_B = (acc_H - S_A) >> 8.
 
 Two build-time conditions make it exact, both per channel pair (`pair_exact`):
 - h fits int16: it fails only for b = -128 with a < 0;
-- S_B, with whatever the kernel adds into acc_H (the bias), lies in [-2^23, 2^23), so that
-  256 S_B (acc_H - S_A modulo 2^32) fits int32: sum |b| * max |x| + |bias_B| < 2^23, x the
-  inputs as the kernel multiplies them (the input offset added, doubled where the kernel doubles
-  its sums).
+- S_B, with whatever the kernel adds into acc_H (the bias), lies in [-2^23, 2^23) for every
+  input, so that 256 S_B (acc_H - S_A modulo 2^32) fits int32: the exact range of bias_B + b . x
+  with x in the inputs' range [lo, hi] (the input offset added, doubled where the kernel doubles
+  its sums): bias_B + hi * (sum of b > 0) + lo * (sum of b < 0) below 2^23, and the least sum
+  (lo and hi swapped) at least -2^23. After a ReLU (lo = 0) that is about half sum |b| max |x|.
 A layer where some pair fails is not offered the kernel: its int8 or int16 kernel serves it.
 """
 
@@ -38,25 +39,32 @@ def halfwords(weight: np.ndarray) -> np.ndarray:
     return h.astype(np.int16)
 
 
-def max_input(input_offset: int, doubled: bool) -> int:
-    """The largest |x| of an int8 input with the offset added, doubled where the kernel doubles it."""
-    m = max(abs(-128 + int(input_offset)), abs(127 + int(input_offset)))
-    return 2 * m if doubled else m
+def input_range(input_offset: int, doubled: bool) -> tuple[int, int]:
+    """(lo, hi): the smallest and largest x of an int8 input with the offset added, doubled where the
+    kernel doubles it (padding taps the zero point: x = 0, inside)."""
+    scale = 2 if doubled else 1
+    return scale * (-128 + int(input_offset)), scale * (127 + int(input_offset))
+
+
+def sums_range(b: np.ndarray, bias_b: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of b, the least and the greatest bias_b + b . x over every x in [lo, hi]^depth."""
+    pos, neg = np.where(b > 0, b, 0).sum(axis=1), np.where(b < 0, b, 0).sum(axis=1)
+    return bias_b + pos * lo + neg * hi, bias_b + pos * hi + neg * lo
 
 
 def pair_exact(weight: np.ndarray, bias, input_offset: int, doubled: bool) -> bool:
     """Whether every channel pair's halfwords fit int16 and its S_B, bias included (doubled with the
-    sums where `doubled`), stays in [-2^23, 2^23)."""
+    sums where `doubled`), stays in [-2^23, 2^23) for every input: the exact range of b . x over the
+    inputs' range (tighter than sum |b| max |x| where the inputs are one-signed, as after a ReLU)."""
     a, b = paired(weight)
     if ((b == -128) & (a < 0)).any():
         return False
     rows = np.asarray(weight).shape[0]
     bias_b = np.zeros(b.shape[0], np.int64)
     if bias is not None:
-        bias_b[:rows // 2] = np.abs(np.asarray(bias, np.int64)[1::2][:rows // 2])
-    scale = 2 if doubled else 1
-    bound = np.abs(b).sum(axis=1) * max_input(input_offset, doubled) + scale * bias_b
-    return bool((bound < LIMIT).all())
+        bias_b[:rows // 2] = np.asarray(bias, np.int64)[1::2][:rows // 2]
+    least, greatest = sums_range(b, (2 if doubled else 1) * bias_b, *input_range(input_offset, doubled))
+    return bool((least >= -LIMIT).all() and (greatest < LIMIT).all())
 
 
-__all__ = ["LIMIT", "halfwords", "max_input", "pair_exact", "paired"]
+__all__ = ["LIMIT", "halfwords", "input_range", "pair_exact", "paired", "sums_range"]
