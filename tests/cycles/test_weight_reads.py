@@ -75,6 +75,17 @@ def test_rows4_conv_with_int16_weights_reads_once_per_block_of_4_pixels(kernel):
     assert r.line_misses == 150 * 256
 
 
+@pytest.mark.parametrize("kernel", ["tg_conv2d_rows4_pair_s8_dsp", "tg_conv2d_add_rows4_pair_s8_dsp"])
+def test_rows4_conv_with_row_pair_halfwords_reads_the_int8_bytes_once_per_block(kernel):
+    # the row-pair halfwords take the int8 weights' bytes: half the int16 kernel's stream, read per block of 4
+    op = "conv2d_add" if "add" in kernel else "conv2d"
+    node, g = layer(op, kernel, {"out_h": 32, "out_w": 32}, weight=2304, bias=64, multiplier=64, shift=64,
+                    packed=2304)
+    r = layer_weight_reads(node, g, F746)
+    assert (r.pattern, r.stream_bytes, r.passes) == ("im2col", 2304 + 3 * 64, 256)
+    assert r.line_misses == 78 * 256
+
+
 @pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp"])
 def test_batch1_fc_reads_each_weight_once(kernel):
     # 128 x 640 = 81920 B + 3 x 512 B = 83456 B, once: 5216 lines of 16 B on the F446, 5 cycles each (the lean
