@@ -142,11 +142,17 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
 
 #endif
+#include "tg_fully_connected_batch1_rowpair_s8_dsp.h"
 
-/* how a step reads its operands: the int8 row (lean), the widened row, the widened row and int16 weights */
+/* how a step reads its operands: the int8 row (lean), the widened row, the widened row and int16 weights,
+   the widened row and row-pair halfwords, the int8 row and row-pair halfwords */
 #define TG_FC_B1_LEAN 0
 #define TG_FC_B1_WIDENED 1
 #define TG_FC_B1_W16 2
+#define TG_FC_B1_PAIRS 3
+#define TG_FC_B1_PAIRS_LEAN 4
+/* whether the row is read widened (by the tails: the last out % 4 rows keep int8 weights) */
+#define TG_FC_B1_ROW_WIDENED(kind) ((kind) != TG_FC_B1_LEAN && (kind) != TG_FC_B1_PAIRS_LEAN)
 
 #define TG_FC_B1_LOOP(step)                                                                                  \
     __asm__ volatile("1:\n\t" step "subs %[n], %[n], #1\n\tbne 1b\n\t"                                       \
@@ -164,6 +170,10 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     do {                                                                                                     \
         if ((widened) == TG_FC_B1_W16) {                                                                     \
             TG_FC_B1_LOOP(times(TG_FC_B1_STEP_W16));                                                         \
+        } else if ((widened) == TG_FC_B1_PAIRS) {                                                            \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS));                                                       \
+        } else if ((widened) == TG_FC_B1_PAIRS_LEAN) {                                                       \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS_LEAN));                                                  \
         } else if (widened) {                                                                                \
             TG_FC_B1_LOOP(times(TG_FC_B1_STEP_WIDENED));                                                     \
         } else {                                                                                             \
@@ -220,10 +230,17 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     if (n != 0) {
         TG_FC_B1_TURNS(TG_FC_B1_X1, widened);
     }
-    a[0] = a0;
-    a[1] = a1;
-    a[2] = a2;
-    a[3] = a3;
+    if (widened == TG_FC_B1_PAIRS || widened == TG_FC_B1_PAIRS_LEAN) {
+        a[0] = a1;
+        a[1] = TG_FC_B1_PAIR_B(a0, a1);
+        a[2] = a3;
+        a[3] = TG_FC_B1_PAIR_B(a2, a3);
+    } else {
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+    }
     *w = wp;
 }
 
@@ -326,7 +343,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
         if (widened == TG_FC_B1_W16) {
             tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);
         } else {
-            tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), cols & 3, a);
         }
         for (i = 0; i < (cols & 3); ++i) {
             out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
@@ -346,30 +363,21 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     {                                                                                                        \
         tg_fc_b1_rows(p, mode, full, widened, x, w, multiplier, shift, out);                                 \
     }
-TG_FC_B1_ROWS(tg_fc_b1_folded, TG_REQUANT_FOLDED, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_full, TG_REQUANT_FOLDED, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_bounded, 1, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_general, 0, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded, TG_REQUANT_FOLDED, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_full, TG_REQUANT_FOLDED, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_bounded, 1, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_general, 0, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded, TG_REQUANT_FOLDED, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_full, TG_REQUANT_FOLDED, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_bounded, 1, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
+/* The 8 variants of a kind of step (TG_FC_B1_LEAN ...), named v##mode[_full]. */
+#define TG_FC_B1_VARIANTS(v, widened)                                                                        \
+    TG_FC_B1_ROWS(v##folded, TG_REQUANT_FOLDED, 0, widened)                                                  \
+    TG_FC_B1_ROWS(v##folded_full, TG_REQUANT_FOLDED, 1, widened)                                             \
+    TG_FC_B1_ROWS(v##folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, widened)                             \
+    TG_FC_B1_ROWS(v##folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, widened)                        \
+    TG_FC_B1_ROWS(v##once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, widened)                 \
+    TG_FC_B1_ROWS(v##once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, widened)            \
+    TG_FC_B1_ROWS(v##bounded, 1, 0, widened)                                                                 \
+    TG_FC_B1_ROWS(v##general, 0, 0, widened)
+TG_FC_B1_VARIANTS(tg_fc_b1_, TG_FC_B1_WIDENED)
+TG_FC_B1_VARIANTS(tg_fc_b1_lean_, TG_FC_B1_LEAN)
+TG_FC_B1_VARIANTS(tg_fc_b1_w16_, TG_FC_B1_W16)
+TG_FC_B1_VARIANTS(tg_fc_b1_pairs_, TG_FC_B1_PAIRS)
+TG_FC_B1_VARIANTS(tg_fc_b1_pairs_lean_, TG_FC_B1_PAIRS_LEAN)
 
 /* Calls variant v##kind, or v##kind##_full where the clamp is the int8 range (full_). */
 #define TG_FC_B1_CALL_FULL(v, kind, full_, p, ...) ((full_) ? v##kind##_full(p, __VA_ARGS__) : v##kind(p, __VA_ARGS__))
@@ -426,6 +434,27 @@ static inline __attribute__((always_inline)) void tg_fully_connected_batch1_w16_
     int32_t *x = (int32_t *)(void *)scratch;
     tg_fc_b1_widen(input, p->in_features, x);
     TG_FC_B1_DISPATCH(tg_fc_b1_w16_, p, bounded, x, packed, multiplier, shift, output);
+}
+
+/*
+ * tg_fully_connected_batch1_rowpair_s8_dsp and _rowpair_lean_s8_dsp: as the widened and the lean
+ * kernels, the packed constant tinygen/kernels/fc_batch1_dsp.py's fc_batch1_rowpair_packed (row-pair
+ * halfwords, tg_fully_connected_batch1_rowpair_s8_dsp.h).
+ */
+static inline __attribute__((always_inline)) void tg_fully_connected_batch1_rowpair_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
+    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    int32_t *x = (int32_t *)(void *)scratch;
+    tg_fc_b1_widen(input, p->in_features, x);
+    TG_FC_B1_DISPATCH(tg_fc_b1_pairs_, p, bounded, x, packed, multiplier, shift, output);
+}
+
+static inline __attribute__((always_inline)) void tg_fully_connected_batch1_rowpair_lean_s8_dsp_inline(
+    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
+    const int32_t *multiplier, const int8_t *shift, int8_t *output)
+{
+    TG_FC_B1_DISPATCH(tg_fc_b1_pairs_lean_, p, bounded, input, packed, multiplier, shift, output);
 }
 
 #endif /* TG_FULLY_CONNECTED_BATCH1_S8_DSP_H */
