@@ -19,14 +19,11 @@ import shutil
 
 import numpy as np
 import pytest
-from e2e import assert_device_equals_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from single_rounding import once_pairs, to_single_rounding
-from test_kernels_dsp_fc_batch1 import LEAN_SIZES, Chain, _chain, layer
+from test_kernels_dsp_fc_batch1 import _chain, draw_requant, folded_outputs, layer, standin_chains
 from torch_models import compile_module
 
-from tinygen.kernels.depthwise_dsp import folded_round
 from tinygen.kernels.fc_batch1_dsp import (PAIR_SUM_LIMIT, ROWS, fc_batch1_packed, fc_batch1_rowpair_exact,
                                           fc_batch1_rowpair_lean_serves, fc_batch1_rowpair_packed,
                                           fc_batch1_rowpair_serves)
@@ -47,6 +44,11 @@ def _smlad(acc: np.ndarray, h: np.ndarray, x: np.ndarray) -> np.ndarray:
     return _wrap(acc + h[..., 0] * x[0] + h[..., 1] * x[1])
 
 
+def _low(v: np.ndarray) -> np.ndarray:
+    """SXTB16 of halfwords: their low bytes, sign-extended."""
+    return ((v + 128) & 0xFF) - 128
+
+
 def _sums(p: dict, x: np.ndarray, packed: np.ndarray) -> np.ndarray:
     """The kernels' sums from the packed constant: full blocks by row pairs, the last out % 4 rows
     from int8 words."""
@@ -64,9 +66,8 @@ def _sums(p: dict, x: np.ndarray, packed: np.ndarray) -> np.ndarray:
             lo, hi = xs[4 * s:4 * s + 4:2], xs[4 * s + 1:4 * s + 4:2]            # (x0, x2), (x1, x3)
             for q in range(2):
                 even, odd = h[s, q, 0], h[s, q, 1]                               # (h0, h2), (h1, h3)
-                low = lambda v: ((v + 128) & 0xFF) - 128                           # SXTB16: the low bytes
                 acc[2 * q] = _smlad(_smlad(acc[2 * q], even, lo), odd, hi)
-                acc[2 * q + 1] = _smlad(_smlad(acc[2 * q + 1], low(even), lo), low(odd), hi)
+                acc[2 * q + 1] = _smlad(_smlad(acc[2 * q + 1], _low(even), lo), _low(odd), hi)
         for q in range(2):
             sums[o + 2 * q] = acc[2 * q + 1]
             sums[o + 2 * q + 1] = _wrap(acc[2 * q] - acc[2 * q + 1]) >> 8
@@ -79,15 +80,6 @@ def _sums(p: dict, x: np.ndarray, packed: np.ndarray) -> np.ndarray:
         sums[cols - r:] += np.einsum("srk,sk->r", w, xs.reshape(steps, 4))
     assert pos == packed.size
     return sums
-
-
-def _outputs(p: dict, sums: np.ndarray, multiplier, shift) -> np.ndarray:
-    """tg_fc_b1_out's folded requantization of the sums (as test_kernels_dsp_fc_batch1's model)."""
-    m, n = np.asarray(multiplier, np.int64), -np.asarray(shift, np.int64)
-    rr = folded_round(p["output_offset"], n)
-    v = (2 * sums * m + (rr << 32) + (1 << 31)) >> 32
-    y = np.clip((v + np.where(n == 0, 0, sums >> 63)) >> n, -128, 127)
-    return np.clip(y, p["act_min"], p["act_max"]).astype(np.int8)
 
 
 def _weights(rng, cols: int, depth: int) -> np.ndarray:
@@ -109,18 +101,14 @@ def test_fully_connected_batch1_rowpair_s8_packed_model_equals_reference(p, seed
     x = rng.integers(-128, 128, size=depth).astype(np.int8)
     x[0] = rng.choice([-128, 127])
     w = _weights(rng, cols, depth)
-    bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
-    multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
-    shift = -rng.integers(1, 14, size=cols)
-    if once:
-        multiplier, shift = once_pairs(rng, cols)
+    bias, multiplier, shift = draw_requant(rng, cols, once)
     consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
     assert fc_batch1_rowpair_serves(p, consts)
     assert fc_batch1_rowpair_lean_serves(p, consts) == (depth % 4 == 0)
     packed = fc_batch1_rowpair_packed(p, consts)
     assert packed.dtype == np.int8 and packed.size == fc_batch1_packed(p, consts).size     # int8's flash
     want = ref.fully_connected_s8(p, x[None], w, bias, multiplier, shift).reshape(cols)
-    got = _outputs(p, _sums(p, x, packed), multiplier, shift)
+    got = folded_outputs(p, _sums(p, x, packed), multiplier, shift)
     diff = np.flatnonzero(got != want)
     assert diff.size == 0, f"first differing outputs: {diff[:5].tolist()}"
 
@@ -182,41 +170,9 @@ def test_fully_connected_batch1_rowpair_s8_dsp_chosen_for_one_row():
 @pytest.mark.slow
 @pytest.mark.parametrize("board_name", ["f446re", "b-u585i-iot02a", "f746zg"])
 def test_fully_connected_batch1_rowpair_s8_dsp_standin(board_name, tmp_path):
-    """Chains with every layer on the row-pair kernels (the lean one on the depths of a parity that
-    it takes, the scratch one on the others), specialized (the bodies per requantization mode),
-    generic (the .c entry points), and with single-rounding pairs, on the stand-in: every layer
-    equals the reference for 3 inputs. Chain.sizes has depth tails of 1..3 and last blocks of 1..3
-    rows; LEAN_SIZES every remainder of the steps unrolled by 8 (and by 4 on the M7)."""
+    """test_kernels_dsp_fc_batch1's chains (depth tails of 1..3, last blocks of 1..3 rows, every
+    remainder of the steps unrolled by 8 and by 4; specialized, generic, single-rounding) with the
+    row-pair kernels, on the M4, M33 and M7 stand-ins: every layer equals the reference."""
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
-    from tinygen.board import get_board
-    from tinygen.compiler import build
-    from tinygen.hil.target import open_device
-    from tinygen.ref.interpreter import quantize_input
-
-    board = get_board(board_name)
-    rng = np.random.default_rng(11)
-    for seed, specialize, once, sizes, parity in ((1, True, False, Chain.sizes, 0), (2, False, False, Chain.sizes, 1),
-                                                  (5, True, True, Chain.sizes, None), (6, True, False, LEAN_SIZES, 0),
-                                                  (7, False, False, LEAN_SIZES, 1)):
-        calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
-        plain = CompileOptions(features=frozenset(board.isa_features))
-        _, first = compile_module(_chain(seed, sizes), calib, options=plain)
-        fcs = [n for n in first.nodes if n.op == "fully_connected"]
-        choice = {n.name: PAIRS_LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 and parity in (None, i % 2)
-                  else PAIRS for i, n in enumerate(fcs)}
-        source, graph = compile_module(_chain(seed, sizes), calib, options=CompileOptions(
-            features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
-        graph.meta["specialize"] = specialize
-        fcs = [n for n in graph.nodes if n.op == "fully_connected"]
-        assert [n.kernel for n in fcs] == list(choice.values()) and len(fcs) == 6
-        if once:
-            assert len(to_single_rounding(graph, {PAIRS, PAIRS_LEAN})) == 6
-        project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
-        code = (project / "model.c").read_text()
-        assert any(f"{k}_inline(" in code for k in (PAIRS, PAIRS_LEAN)) == specialize
-        assert code.count("rounded once") == (6 if once else 0)
-        with open_device(board, project, emulate=True) as dev:
-            for i in range(3):
-                x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
-                assert_device_equals_reference(dev, graph, x, f"{board_name} rowpair specialize {specialize} input {i}")
+    standin_chains(board_name, tmp_path, PAIRS, PAIRS_LEAN, 11)

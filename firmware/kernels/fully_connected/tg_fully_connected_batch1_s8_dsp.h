@@ -400,61 +400,36 @@ TG_FC_B1_VARIANTS(tg_fc_b1_pairs_lean_, TG_FC_B1_PAIRS_LEAN)
     } while (0)
 
 /*
- * input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's layout;
- * multiplier, shift: [out_features]; scratch: tg_fully_connected_batch1_s8_dsp_buffer_size
- * (in_features) bytes, 8-byte aligned; output: int8 [out_features]. `bounded`: the build's
- * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS, and
- * ONCE). A specialized layer calls this with its constants.
+ * The entry points: input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's
+ * layout of the kernel; multiplier, shift: [out_features]; scratch:
+ * tg_fully_connected_batch1_s8_dsp_buffer_size (in_features) bytes, 8-byte aligned; output: int8
+ * [out_features]. `bounded`: the build's requantization verdict (tinygen.kernels.specialize: GENERAL,
+ * BOUNDED or FOLDED, with POS, and ONCE). A specialized layer calls these with its constants.
+ * TG_FC_B1_ENTRY: the row widened into scratch first, then the variants of prefix v;
+ * TG_FC_B1_ENTRY_LEAN: no scratch, the output must not overlap the input.
  */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    int32_t *x = (int32_t *)(void *)scratch;
-    tg_fc_b1_widen(input, p->in_features, x);
-    TG_FC_B1_DISPATCH(tg_fc_b1_, p, bounded, x, packed, multiplier, shift, output);
-}
-
-/* The same without scratch; the output must not overlap the input. */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_lean_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *output)
-{
-    TG_FC_B1_DISPATCH(tg_fc_b1_lean_, p, bounded, input, packed, multiplier, shift, output);
-}
-
-/*
- * tg_fully_connected_batch1_w16_s8_dsp: as tg_fully_connected_batch1_s8_dsp_inline, the packed
- * constant tinygen/kernels/fc_batch1_dsp.py's fc_batch1_w16_packed (int16 weights).
- */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_w16_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    int32_t *x = (int32_t *)(void *)scratch;
-    tg_fc_b1_widen(input, p->in_features, x);
-    TG_FC_B1_DISPATCH(tg_fc_b1_w16_, p, bounded, x, packed, multiplier, shift, output);
-}
-
-/*
- * tg_fully_connected_batch1_rowpair_s8_dsp and _rowpair_lean_s8_dsp: as the widened and the lean
- * kernels, the packed constant tinygen/kernels/fc_batch1_dsp.py's fc_batch1_rowpair_packed (row-pair
- * halfwords, tg_fully_connected_batch1_rowpair_s8_dsp.h).
- */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_rowpair_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    int32_t *x = (int32_t *)(void *)scratch;
-    tg_fc_b1_widen(input, p->in_features, x);
-    TG_FC_B1_DISPATCH(tg_fc_b1_pairs_, p, bounded, x, packed, multiplier, shift, output);
-}
-
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_rowpair_lean_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *output)
-{
-    TG_FC_B1_DISPATCH(tg_fc_b1_pairs_lean_, p, bounded, input, packed, multiplier, shift, output);
-}
+#define TG_FC_B1_ENTRY(name, v)                                                                              \
+    static inline __attribute__((always_inline)) void name(                                                  \
+        const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,    \
+        const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)                     \
+    {                                                                                                        \
+        int32_t *x = (int32_t *)(void *)scratch;                                                             \
+        tg_fc_b1_widen(input, p->in_features, x);                                                            \
+        TG_FC_B1_DISPATCH(v, p, bounded, x, packed, multiplier, shift, output);                              \
+    }
+#define TG_FC_B1_ENTRY_LEAN(name, v)                                                                         \
+    static inline __attribute__((always_inline)) void name(                                                  \
+        const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,    \
+        const int32_t *multiplier, const int8_t *shift, int8_t *output)                                      \
+    {                                                                                                        \
+        TG_FC_B1_DISPATCH(v, p, bounded, input, packed, multiplier, shift, output);                          \
+    }
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_s8_dsp_inline, tg_fc_b1_)
+TG_FC_B1_ENTRY_LEAN(tg_fully_connected_batch1_lean_s8_dsp_inline, tg_fc_b1_lean_)
+/* the packed constant fc_batch1_w16_packed's (int16 weights) */
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_w16_s8_dsp_inline, tg_fc_b1_w16_)
+/* the packed constant fc_batch1_rowpair_packed's (row-pair halfwords, tg_fully_connected_batch1_rowpair_s8_dsp.h) */
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_rowpair_s8_dsp_inline, tg_fc_b1_pairs_)
+TG_FC_B1_ENTRY_LEAN(tg_fully_connected_batch1_rowpair_lean_s8_dsp_inline, tg_fc_b1_pairs_lean_)
 
 #endif /* TG_FULLY_CONNECTED_BATCH1_S8_DSP_H */
