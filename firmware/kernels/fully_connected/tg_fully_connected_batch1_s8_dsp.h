@@ -44,6 +44,11 @@
  * 11 instructions for 16 multiply-accumulates (0.70 per MAC; 18 with single loads), where
  * the flash has room for it (--kernels auto weighs the bytes it adds: tinygen/kernels/auto_pick.py).
  *
+ * tg_fully_connected_batch1_rowpair_s8_dsp and _rowpair_lean_s8_dsp keep each two rows' int8 weights
+ * as int16 halfwords 256 b + a (as many bytes; fc_batch1_rowpair_packed): one SXTB16 per two SMLADs,
+ * 18 and 19 instructions per 16 multiply-accumulates where their verdict serves
+ * (tg_fully_connected_batch1_rowpair_s8_dsp.h holds their steps; the loops, tails and outputs are these).
+ *
  * Loop order: the scratch kernel reads (widens) the whole input before writing any output,
  * so its output may overlap its input; the lean one interleaves reads and writes, so its
  * output must not. Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
