@@ -337,6 +337,7 @@ _FC_BATCH1 = dict(op="fully_connected", weight_dtype="int8", weight_bits=8, requ
                   struct="tg_fully_connected_params_t", twin="fully_connected_s8", pack=fc_batch1_packed,
                   ref_roles=_REQUANT, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
                                                "kernels/tg_fully_connected_batch1_s8_dsp.h",
+                                               "kernels/tg_fully_connected_batch1_steps_s8_dsp.h",
                                                "kernels/tg_fully_connected_batch1_rowpair_s8_dsp.h"))
 
 # one row, the weights of each two rows as int16 halfwords h = 256 b + a (as many bytes as int8): one

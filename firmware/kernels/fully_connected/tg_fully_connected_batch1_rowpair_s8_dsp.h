@@ -34,6 +34,8 @@
 #ifndef TG_FULLY_CONNECTED_BATCH1_ROWPAIR_S8_DSP_H
 #define TG_FULLY_CONNECTED_BATCH1_ROWPAIR_S8_DSP_H
 
+#include "tg_fully_connected_batch1_steps_s8_dsp.h" /* TG_FC_B1_LOAD_W */
+
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_FC_B1_STEP_PAIRS                                                                                  \
     "ldr r6, [%[w]], #4\n\tldrd r4, r5, [%[x]], #8\n\tldr r8, [%[w]], #4\n\tsmlad %[a0], r4, r6, %[a0]\n\t"    \
