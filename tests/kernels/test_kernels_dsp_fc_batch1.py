@@ -181,12 +181,19 @@ def test_fully_connected_batch1_s8_dsp_chosen_for_one_row(monkeypatch):
     assert len(kernels) == 6 and BATCH1 in kernels and set(kernels) <= {BATCH1, LEAN}, kernels
 
 
-def standin_chains(board_name: str, tmp_path, scratch: str, lean: str, seed: int):
+# (seed, specialize, once, sizes, parity) of standin_chains' chains
+CHAINS = ((1, True, False, Chain.sizes, None), (2, False, False, Chain.sizes, None), (5, True, True, Chain.sizes, None),
+          (6, True, False, LEAN_SIZES, 0), (7, False, False, LEAN_SIZES, 1))
+
+
+def standin_chains(board_name: str, tmp_path, scratch: str, lean: str, seed: int, chains: tuple = CHAINS,
+                   mode_note: str = ""):
     """The chain, specialized (the shared bodies per requantization mode) and generic (the .c
     entry points), and specialized with an ONNX model's single-rounding pairs (the rounds-once
     bodies), with `lean` on the depths it takes and `scratch` on the others, on the board's
     stand-in: every layer equals the reference for 3 inputs. A second chain (LEAN_SIZES) takes both
-    kernels through every remainder of the steps unrolled by 8."""
+    kernels through every remainder of the steps unrolled by 8. mode_note: a comment every
+    specialized layer's call must carry (its requantization mode, tinygen/codegen/emit.py)."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
@@ -197,10 +204,7 @@ def standin_chains(board_name: str, tmp_path, scratch: str, lean: str, seed: int
     rng = np.random.default_rng(seed)
     # parity: the lean kernel on the layers of that parity only (LEAN_SIZES: both kernels over the
     # remainders of the unrolled loop), None: on every depth it takes
-    for seed, specialize, once, sizes, parity in ((1, True, False, Chain.sizes, None),
-                                                  (2, False, False, Chain.sizes, None),
-                                                  (5, True, True, Chain.sizes, None), (6, True, False, LEAN_SIZES, 0),
-                                                  (7, False, False, LEAN_SIZES, 1)):
+    for seed, specialize, once, sizes, parity in chains:
         calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
         _, first = compile_module(_chain(seed, sizes), calib, options=options)
         fcs = [n for n in first.nodes if n.op == "fully_connected"]
@@ -219,6 +223,7 @@ def standin_chains(board_name: str, tmp_path, scratch: str, lean: str, seed: int
         code = (project / "model.c").read_text()
         assert (f"{scratch}_inline(" in code and f"{lean}_inline(" in code) == specialize
         assert code.count("rounded once") == (6 if once else 0)
+        assert not mode_note or code.count(mode_note) == (6 if specialize else 0)
         with open_device(board, project, emulate=True) as dev:
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))

@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_kernels_dsp_fc_batch1 import _chain, draw_requant, folded_outputs, layer, standin_chains
+from test_kernels_dsp_fc_batch1 import LEAN_SIZES, Chain, _chain, draw_requant, folded_outputs, layer, standin_chains
 from torch_models import compile_module
 
+from tinygen.kernels import specialize
 from tinygen.kernels.fc_batch1_dsp import (PAIR_SUM_LIMIT, ROWS, fc_batch1_packed, fc_batch1_rowpair_exact,
                                           fc_batch1_rowpair_lean_serves, fc_batch1_rowpair_packed,
                                           fc_batch1_rowpair_serves)
@@ -176,3 +177,17 @@ def test_fully_connected_batch1_rowpair_s8_dsp_standin(board_name, tmp_path):
     if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
     standin_chains(board_name, tmp_path, PAIRS, PAIRS_LEAN, 11)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f446re", "b-u585i-iot02a", "f746zg"])
+def test_fully_connected_batch1_rowpair_s8_dsp_bounded_standin(board_name, tmp_path, monkeypatch):
+    """The requantization mode the chains never reach by themselves, BOUNDED (the output offset not
+    folded into the rounding: specialize.requant_folded refused here), specialized on the stand-in:
+    every layer says so in model.c and equals the reference."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    monkeypatch.setattr(specialize, "requant_folded", lambda *args: False)
+    standin_chains(board_name, tmp_path, PAIRS, PAIRS_LEAN, 12,
+                   chains=((3, True, False, Chain.sizes, None), (4, True, False, LEAN_SIZES, 1)),
+                   mode_note="all outputs bounded requantization")
