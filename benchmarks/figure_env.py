@@ -31,6 +31,8 @@ TOOLS = {                                           # a tool -> the command that
 # environment variables that narrow the kernels torch, oneDNN, MKL and numpy pick (how an AVX2-only CPU is approximated)
 CPU_OVERRIDES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "NPY_DISABLE_CPU_FEATURES")
 VERSION = re.compile(r"\d+\.\d+(?:\.\d+)*")
+# the third-party trees the figures are measured with (.ci/third_party.sh): $VAR -> folder in shared/third_party
+TREES = {"CMSIS_NN_PATH": "CMSIS-NN", "ESP_NN_PATH": "esp-nn", "MLPERF_TINY_RUNNER": "mlperf-tiny-runner"}
 
 
 def tool_version(name: str) -> str:
@@ -65,6 +67,21 @@ def cpu(cpuinfo: Path = Path("/proc/cpuinfo"), env: dict | None = None) -> str:
              else "AVX2" if "avx2" in flags else "no AVX2" if flags else "")
     overrides = [f"{k}={env[k]}" for k in CPU_OVERRIDES if env.get(k)]
     return ", ".join(x for x in (model, width, *overrides) if x)
+
+
+def export_trees(shared: Path, env: dict | None = None) -> list[str]:
+    """Exports each tree of TREES not already set, from `shared` (the third-party folder beside the clone),
+    as .ci/third_party.sh does, and returns the variables still without a folder. Without CMSIS-NN a
+    `--kernels auto` build loses its CMSIS-NN candidates, so a figure measured then differs from the stored
+    one for no reason in the code: measure and check refuse instead."""
+    env = os.environ if env is None else env
+    missing = []
+    for var, name in TREES.items():
+        if not env.get(var) and (shared / name).is_dir():
+            env[var] = str(shared / name)
+        if not env.get(var) or not Path(env[var]).is_dir():
+            missing.append(var)
+    return missing
 
 
 def environment(depends: tuple[str, ...]) -> dict[str, str]:

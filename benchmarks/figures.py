@@ -23,6 +23,11 @@ subset (CI's run, every table covered). `lint` lists the measurement-like number
 with a unit of instructions, bytes, time, percent or speed-up, or a number with thousands
 separators) in README.md and docs/ outside generated blocks and inline code: prose states no
 number that no generated block holds.
+
+`measure` and `check` run with the third-party trees exported (.ci/third_party.sh's CMSIS-NN,
+ESP-NN and the MLPerf Tiny runner, taken from shared/third_party beside the clone where not set)
+and refuse where one is missing: without CMSIS-NN, `--kernels auto` loses candidates and the
+figures would differ for no reason in the code.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figure_engine import ROOT, Figure, compare, lint, load, render_documents, store, stored_path  # noqa: E402
-from figure_env import environment, explain, kinds  # noqa: E402
-from figure_list import FIGURES  # noqa: E402
+from figure_env import environment, explain, export_trees, kinds  # noqa: E402
+from figure_list import FIGURES, SHARED  # noqa: E402
 
 
 
@@ -151,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         hits = lint([f.resolve() for f in args.files] or None)
         print("\n".join(hits) or "no number outside generated blocks")
         return 1 if hits else 0
+    missing = export_trees(SHARED)
+    if missing:
+        raise SystemExit(f"figures.py {args.cmd}: {', '.join(missing)} not set and not in {SHARED}: the figures are "
+                         "measured with the third-party trees; `source .ci/third_party.sh` with them beside the clone")
     if args.cmd == "measure":
         return cmd_measure(figures, args.names, args.quick)
     return cmd_check(figures, args.names, args.quick, args.json)

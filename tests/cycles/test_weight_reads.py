@@ -79,7 +79,8 @@ def test_rows4_conv_reads_its_packed_weights_once_per_block_of_4_pixels(kernel, 
     assert r.line_misses == lines * 256
 
 
-@pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp"])
+@pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp",
+                                    "tg_fully_connected_batch1_rowpair_lean_s8_dsp"])
 def test_batch1_fc_reads_each_weight_once(kernel):
     # 128 x 640 = 81920 B + 3 x 512 B = 83456 B, once: 5216 lines of 16 B on the F446, 5 cycles each (the lean
     # kernel reads the weights and bias from its packed record, CMSIS-NN's from the weights and the bias)

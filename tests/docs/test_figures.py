@@ -216,3 +216,27 @@ def test_environment_reads_versions_and_the_cpu(tmp_path, monkeypatch):
     info.write_text("model name\t: Intel Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
     want = "Intel Xeon, AVX-512 VNNI, ATEN_CPU_CAPABILITY=avx2"
     assert figure_env.cpu(info, env={"ATEN_CPU_CAPABILITY": "avx2"}) == want
+
+
+def test_trees_are_exported_from_beside_the_clone_or_named_missing(tmp_path):
+    """measure and check export the third-party trees as .ci/third_party.sh does, and refuse (naming the
+    variables) where one is neither set nor beside the clone: a figure measured without CMSIS-NN differs
+    for no reason in the code (auto loses its CMSIS-NN candidates)."""
+    (tmp_path / "CMSIS-NN").mkdir()
+    env = {"ESP_NN_PATH": str(tmp_path / "gone")}
+    missing = figure_env.export_trees(tmp_path, env)
+    assert env["CMSIS_NN_PATH"] == str(tmp_path / "CMSIS-NN")
+    assert missing == ["ESP_NN_PATH", "MLPERF_TINY_RUNNER"]
+    (tmp_path / "esp-nn").mkdir()
+    (tmp_path / "mlperf-tiny-runner").mkdir()
+    assert figure_env.export_trees(tmp_path, {}) == []
+
+
+def test_figures_command_refuses_without_the_trees(monkeypatch, tmp_path):
+    for var in figure_env.TREES:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(figures, "SHARED", tmp_path)
+    with pytest.raises(SystemExit) as e:
+        figures.main(["check", "boards"])
+    assert "CMSIS_NN_PATH, ESP_NN_PATH, MLPERF_TINY_RUNNER not set" in str(e.value)
+    assert ".ci/third_party.sh" in str(e.value)

@@ -143,7 +143,7 @@ MODELS = {
                      "tg_transpose_s16", "tg_mean_s16", "tg_squared_difference_s16", "tg_rsqrt_s16",
                      "tg_batch_matmul_s16", "tg_softmax_s16", "tg_requantize_s8_s16"]),
     "boundary": (s16_boundary_model, ["int16", "int32"],
-                 ["tg_requantize_s16_s8", "tg_fully_connected_batch1_lean_s8_dsp", "tg_softmax_s8_s16",
+                 ["tg_requantize_s16_s8", "tg_fully_connected_batch1_rowpair_lean_s8_dsp", "tg_softmax_s8_s16",
                   "tg_requantize_s16_s32"]),
     "mac": (s16_mac_model, ["int16", "int16"],
             ["tg_conv2d_s16_dsp", "tg_depthwise_conv2d_3x3_s16_dsp", "tg_transpose_conv2d_s16", "tg_mul_s16",

@@ -168,10 +168,15 @@ def test_dsp_kernels_chosen_for_dsp_boards(board, tmp_path_factory):
     assert ROWS3 in k["conv2d"]
     # depth <= 16 (in_features 1 and 6 here): the shallow kernel (tests/kernels/test_kernels_dsp_fc_shallow.py);
     # deeper ones of one row: the batch-1 kernels (tests/kernels/test_kernels_dsp_fc_batch1.py)
-    fcs = [(n.attrs["kparams"]["in_features"], n.kernel) for n in graph.nodes if n.op == "fully_connected"]
-    assert {d for d, _ in fcs} == {36, 37, 1, 6}
+    # (the row-pair ones where their verdict serves: tests/kernels/test_kernels_dsp_fc_rowpair.py)
+    fcs = [n for n in graph.nodes if n.op == "fully_connected"]
+    assert {n.attrs["kparams"]["in_features"] for n in fcs} == {36, 37, 1, 6}
+    pairs = ("tg_fully_connected_batch1_rowpair_s8_dsp", "tg_fully_connected_batch1_rowpair_lean_s8_dsp")
     batch1 = ("tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp")
-    assert all(k == "tg_fully_connected_shallow_s8_dsp" if d <= 16 else k in batch1 for d, k in fcs), fcs
+    assert all(n.kernel == "tg_fully_connected_shallow_s8_dsp" if n.attrs["kparams"]["in_features"] <= 16 else
+               n.kernel in (pairs if KERNELS_BY_NAME[pairs[0]].accepts(graph, n) else batch1) for n in fcs), \
+        [n.kernel for n in fcs]
+    assert any(n.kernel in pairs for n in fcs)
 
 
 @pytest.mark.parametrize("board, conv", [("host", "tg_conv2d_s8"), ("esp32-c3", "tg_conv2d_s8_rv32")])
@@ -190,7 +195,9 @@ def _check_on_standin(model: str, board_name: str, tmp_path_factory) -> None:
     assert "tg_conv2d_s8_dsp" in {n.kernel for n in graph.nodes}
     fcs = {n.kernel for n in graph.nodes if n.op == "fully_connected"}      # depth <= 16: the shallow kernel
     assert fcs and fcs <= {"tg_fully_connected_s8_dsp", "tg_fully_connected_shallow_s8_dsp",
-                           "tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp"}, fcs
+                           "tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp",
+                           "tg_fully_connected_batch1_rowpair_s8_dsp",
+                           "tg_fully_connected_batch1_rowpair_lean_s8_dsp"}, fcs
     project = build(source, graph, board, tmp / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs):

@@ -27,6 +27,7 @@ from torch import nn
 from single_rounding import once_pairs, to_single_rounding
 from torch_models import compile_module
 
+from tinygen.kernels import fc_batch1_dsp
 from tinygen.kernels.depthwise_dsp import folded_round
 from tinygen.kernels.fc_batch1_dsp import (ROWS, fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_serves,
                                           fc_batch1_w16_packed)
@@ -71,13 +72,28 @@ def _kernel_model(p: dict, x: np.ndarray, packed: np.ndarray, multiplier, shift,
                 lo, hi = _sxtb16(w[s], False), _sxtb16(w[s], True)
             a = a + lo[0] * g[0] + lo[1] * g[2] + hi[0] * g[1] + hi[1] * g[3]     # 2 SMLAD
         assert (np.abs(a) < 1 << 30).all()
-        m, n = np.asarray(multiplier[o:o + r], np.int64), -np.asarray(shift[o:o + r], np.int64)
-        rr = folded_round(p["output_offset"], n)     # the zero point where the pairs round once (n = 0)
-        v = (2 * a * m + (rr << 32) + (1 << 31)) >> 32                        # SMMLAR of 2 acc
-        y = np.clip((v + np.where(n == 0, 0, a >> 63)) >> n, -128, 127)       # + (acc >> 31) but once, ASR, SSAT
-        out[o:o + r] = np.clip(y, p["act_min"], p["act_max"])
+        out[o:o + r] = folded_outputs(p, a, multiplier[o:o + r], shift[o:o + r])
     assert pos == packed.size
     return out.astype(np.int8)
+
+
+def folded_outputs(p: dict, a: np.ndarray, multiplier, shift) -> np.ndarray:
+    """tg_fc_b1_out's folded requantization of the sums a (int64)."""
+    m, n = np.asarray(multiplier, np.int64), -np.asarray(shift, np.int64)
+    rr = folded_round(p["output_offset"], n)     # the zero point where the pairs round once (n = 0)
+    v = (2 * a * m + (rr << 32) + (1 << 31)) >> 32                        # SMMLAR of 2 acc
+    y = np.clip((v + np.where(n == 0, 0, a >> 63)) >> n, -128, 127)       # + (acc >> 31) but once, ASR, SSAT
+    return np.clip(y, p["act_min"], p["act_max"]).astype(np.int8)
+
+
+def draw_requant(rng, cols: int, once: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Biases, multipliers and shifts of a bounded layer (once: single-rounding pairs)."""
+    bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
+    multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
+    shift = -rng.integers(1, 14, size=cols)
+    if once:
+        multiplier, shift = once_pairs(rng, cols)
+    return bias, multiplier, shift
 
 
 @st.composite
@@ -99,11 +115,7 @@ def test_fully_connected_batch1_s8_packed_model_equals_reference(p, seed, once):
     x[0] = rng.choice([-128, 127])                                          # extreme inputs
     w = rng.integers(-128, 128, size=(cols, depth)).astype(np.int8)
     w[:, 0] = rng.choice([-128, 127], size=cols)                            # extreme weights
-    bias = rng.integers(-(1 << 20), 1 << 20, size=cols)
-    multiplier = rng.integers(1 << 30, 1 << 31, size=cols)
-    shift = -rng.integers(1, 14, size=cols)
-    if once:
-        multiplier, shift = once_pairs(rng, cols)
+    bias, multiplier, shift = draw_requant(rng, cols, once)
     consts = dict(weight=w, bias=bias, multiplier=multiplier, shift=shift)
     assert fc_batch1_serves(p, consts)
     assert fc_batch1_lean_serves(p, consts) == (depth % 4 == 0)
@@ -158,24 +170,30 @@ def _chain(seed: int, sizes: tuple = Chain.sizes) -> nn.Module:
     return Chain(sizes).eval()
 
 
-def test_fully_connected_batch1_s8_dsp_chosen_for_one_row():
-    """Every layer of the chain takes a batch-1 kernel (the scratch one unless the arena's
-    lowering took the lean one), not tg_fully_connected_s8_dsp."""
+def test_fully_connected_batch1_s8_dsp_chosen_for_one_row(monkeypatch):
+    """Where the row-pair kernels' verdict refuses (here every layer: its bound at 0,
+    tests/kernels/test_kernels_dsp_fc_rowpair.py), every layer of the chain takes an int8 batch-1
+    kernel (the scratch one unless the arena's lowering took the lean one), not tg_fully_connected_s8_dsp."""
+    monkeypatch.setattr(fc_batch1_dsp, "PAIR_SUM_LIMIT", 0)
     calib = np.random.default_rng(0).standard_normal((16, 128)).astype(np.float32)
     _, graph = compile_module(_chain(0), calib, options=CompileOptions(features=frozenset({"dsp"})))
     kernels = [n.kernel for n in graph.nodes if n.op == "fully_connected"]
     assert len(kernels) == 6 and BATCH1 in kernels and set(kernels) <= {BATCH1, LEAN}, kernels
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
-def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
+# (seed, specialize, once, sizes, parity) of standin_chains' chains
+CHAINS = ((1, True, False, Chain.sizes, None), (2, False, False, Chain.sizes, None), (5, True, True, Chain.sizes, None),
+          (6, True, False, LEAN_SIZES, 0), (7, False, False, LEAN_SIZES, 1))
+
+
+def standin_chains(board_name: str, tmp_path, scratch: str, lean: str, seed: int, chains: tuple = CHAINS,
+                   mode_note: str = ""):
     """The chain, specialized (the shared bodies per requantization mode) and generic (the .c
     entry points), and specialized with an ONNX model's single-rounding pairs (the rounds-once
-    bodies), on the stand-in: every layer equals the reference for 3 inputs. A second chain
-    (LEAN_SIZES) takes both kernels through every remainder of the steps unrolled by 8."""
-    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
-        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    bodies), with `lean` on the depths it takes and `scratch` on the others, on the board's
+    stand-in: every layer equals the reference for 3 inputs. A second chain (LEAN_SIZES) takes both
+    kernels through every remainder of the steps unrolled by 8. mode_note: a comment every
+    specialized layer's call must carry (its requantization mode, tinygen/codegen/emit.py)."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
@@ -183,35 +201,43 @@ def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
 
     board = get_board(board_name)
     options = CompileOptions(features=frozenset(board.isa_features))
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     # parity: the lean kernel on the layers of that parity only (LEAN_SIZES: both kernels over the
     # remainders of the unrolled loop), None: on every depth it takes
-    for seed, specialize, once, sizes, parity in ((1, True, False, Chain.sizes, None),
-                                                  (2, False, False, Chain.sizes, None),
-                                                  (5, True, True, Chain.sizes, None), (6, True, False, LEAN_SIZES, 0),
-                                                  (7, False, False, LEAN_SIZES, 1)):
+    for seed, specialize, once, sizes, parity in chains:
         calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
         _, first = compile_module(_chain(seed, sizes), calib, options=options)
         fcs = [n for n in first.nodes if n.op == "fully_connected"]
         # the lean kernel on the depths it takes (of the parity), chosen before the arena is planned
         # (the arena's lowering off: it would take the lean kernel at the peak)
-        choice = {n.name: LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 and parity in (None, i % 2)
-                  else BATCH1 for i, n in enumerate(fcs)}
+        choice = {n.name: lean if n.attrs["kparams"]["in_features"] % 4 == 0 and parity in (None, i % 2)
+                  else scratch for i, n in enumerate(fcs)}
         source, graph = compile_module(_chain(seed, sizes), calib, options=CompileOptions(
             features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
         graph.meta["specialize"] = specialize
         fcs = [n for n in graph.nodes if n.op == "fully_connected"]
         assert [n.kernel for n in fcs] == list(choice.values()) and len(fcs) == 6
         if once:
-            assert len(to_single_rounding(graph, {BATCH1, LEAN})) == 6
+            assert len(to_single_rounding(graph, {scratch, lean})) == 6
         project = build(source, graph, board, tmp_path / f"s{seed}").out_dir
         code = (project / "model.c").read_text()
-        assert (f"{BATCH1}_inline(" in code and f"{LEAN}_inline(" in code) == specialize
+        assert (f"{scratch}_inline(" in code and f"{lean}_inline(" in code) == specialize
         assert code.count("rounded once") == (6 if once else 0)
+        assert not mode_note or code.count(mode_note) == (6 if specialize else 0)
         with open_device(board, project, emulate=True) as dev:
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
-                assert_device_equals_reference(dev, graph, x, f"{board_name} specialize {specialize} input {i}")
+                assert_device_equals_reference(dev, graph, x, f"{board_name} {scratch} specialize {specialize} "
+                                                               f"input {i}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_fully_connected_batch1_s8_dsp_standin(board_name, tmp_path):
+    """standin_chains with the int8 kernels."""
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+    standin_chains(board_name, tmp_path, BATCH1, LEAN, 1)
 
 
 @pytest.mark.slow

@@ -34,16 +34,17 @@ ROOT = Path(__file__).resolve().parents[2]
 LOWBIT = ROOT / "examples" / "lowbit"
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
 
-# model -> the kernels its layers get on a Cortex-M7 (--kernels tinygen; the one-row classifier: the batch-1 FC)
+# model -> the kernels its layers get on a Cortex-M7 (--kernels tinygen; the one-row classifier: the batch-1 FC
+# with row-pair halfwords)
 EXPECTED_KERNELS = {
     "bnn": ["tg_conv2d_s8_s8_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_conv2d_b1_b1_b1_dsp", "tg_unpack_b1_s8",
-            "tg_fully_connected_batch1_s8_dsp"],
+            "tg_fully_connected_batch1_rowpair_s8_dsp"],
     "binaryconnect": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp", "tg_conv2d_s8_b1x8_s8_dsp",
-                      "tg_fully_connected_batch1_s8_dsp"],
+                      "tg_fully_connected_batch1_rowpair_s8_dsp"],
     "pow2": ["tg_conv2d_s8_dsp", "tg_conv2d_s8_p4_s8_dsp", "tg_conv2d_s8_p4_s8_dsp",
-             "tg_fully_connected_batch1_s8_dsp"],
+             "tg_fully_connected_batch1_rowpair_s8_dsp"],
     "w4a4": ["tg_conv2d_s8_dsp", "tg_conv2d_pair_u4_s4_s8_dsp", "tg_conv2d_pair_u4_s4_s8_dsp",
-             "tg_fully_connected_batch1_s8_dsp"],
+             "tg_fully_connected_batch1_rowpair_s8_dsp"],
 }
 NOMINAL_BITS = {"bnn": [8, 1, 1, 8], "binaryconnect": [8, 1, 1, 8], "pow2": [8, 4, 4, 8], "w4a4": [8, 4, 4, 8]}
 

@@ -109,7 +109,7 @@ def test_lower_peak_changes_kernels_only_where_the_arena_drops(name, flash):
     """KWS's pointwise convs take the direct kernel (no scratch, in place like tg_conv2d_s8)
     when flash is no object: 10,880 -> 10,624 B; by default they do not (4 KB more flash each,
     int16 weights, for 64 B of arena); VWW keeps every kernel; AD's batch-1 fully connected layers
-    take the lean variant (no widened row in scratch) where the row would set the arena's peak."""
+    take the row-pair lean variant (no widened row in scratch) where the row would set the arena's peak."""
     off, on = _mlperf(name, lower_peak=False), _mlperf(name, lower_peak_flash=flash)
     changes = on.meta["lower_peak"]
     assert all(c["arena_after"] < c["arena_before"] for c in changes)
@@ -121,7 +121,7 @@ def test_lower_peak_changes_kernels_only_where_the_arena_drops(name, flash):
     if name == "kws_dscnn" and changes:
         assert {c["kernel"] for c in changes} == {DIRECT} and on.meta["memory"].arena_size == 10_624
     if name == "ad_autoencoder":        # the batch-1 FC's widened row would set the peak: the lean kernel
-        assert {c["kernel"] for c in changes} == {"tg_fully_connected_batch1_lean_s8_dsp"}
+        assert {c["kernel"] for c in changes} == {"tg_fully_connected_batch1_rowpair_lean_s8_dsp"}
         assert on.meta["memory"].arena_size < off.meta["memory"].arena_size
 
 

@@ -12,8 +12,9 @@ from tinygen.kernels.depthwise_kx1_dsp import kx1_raw_scratch, kx1_raw_serves, k
 from tinygen.kernels.depthwise_kx1_imm import imm_records, imm_scratch, imm_serves
 from tinygen.kernels.depthwise_narrow_dsp import narrow_records, narrow_scratch, narrow_serves
 from tinygen.kernels.direct_dsp import conv2d_direct_dsp_weights, conv2d_widen_dsp_scratch, conv2d_widen_dsp_weights
-from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_scratch, fc_batch1_serves,
-                                          fc_batch1_w16_packed)
+from tinygen.kernels.fc_batch1_dsp import (fc_batch1_lean_serves, fc_batch1_packed, fc_batch1_rowpair_lean_serves,
+                                          fc_batch1_rowpair_packed, fc_batch1_rowpair_serves, fc_batch1_scratch,
+                                          fc_batch1_serves, fc_batch1_w16_packed)
 from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
@@ -325,10 +326,37 @@ def _fc_batch1_lean_serves(graph, node) -> bool:
     return fc_batch1_lean_serves(*_params_consts(graph, node))
 
 
+def _fc_batch1_rowpair_serves(graph, node) -> bool:
+    return fc_batch1_rowpair_serves(*_params_consts(graph, node))
+
+
+def _fc_batch1_rowpair_lean_serves(graph, node) -> bool:
+    return fc_batch1_rowpair_lean_serves(*_params_consts(graph, node))
+
+
 _FC_BATCH1 = dict(op="fully_connected", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
                   struct="tg_fully_connected_params_t", twin="fully_connected_s8", pack=fc_batch1_packed,
                   ref_roles=_REQUANT, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
-                                               "kernels/tg_fully_connected_batch1_s8_dsp.h"))
+                                               "kernels/tg_fully_connected_batch1_s8_dsp.h",
+                                               "kernels/tg_fully_connected_batch1_steps_s8_dsp.h",
+                                               "kernels/tg_fully_connected_batch1_rowpair_s8_dsp.h"))
+
+# one row, the weights of each two rows as int16 halfwords h = 256 b + a (as many bytes as int8): one
+# SXTB16 per two SMLADs where int8 weights take two, 18 instructions per 16 MACs against 22 on the M4 /
+# M33 (tg_fully_connected_batch1_rowpair_s8_dsp.h), where every row pair's sums are exact
+# (fc_batch1_rowpair_exact); before tg_fully_connected_batch1_s8_dsp, which takes the other layers
+FC_BATCH1_ROWPAIR_DSP = KernelSpec(
+    "tg_fully_connected_batch1_rowpair_s8_dsp", const_roles=("packed", "multiplier", "shift"),
+    source="kernels/tg_fully_connected_batch1_rowpair_s8_dsp.c", scratch=fc_batch1_scratch,
+    accepts=_fc_batch1_rowpair_serves, leaner=("tg_fully_connected_batch1_rowpair_lean_s8_dsp",
+                                               "tg_fully_connected_batch1_lean_s8_dsp"),
+    **{**_FC_BATCH1, "pack": fc_batch1_rowpair_packed})
+# the same without scratch (19 instructions per 16 MACs against 23): where the widened row would set the
+# arena's peak (tinygen/passes/lower_peak.py)
+FC_BATCH1_ROWPAIR_LEAN_DSP = KernelSpec(
+    "tg_fully_connected_batch1_rowpair_lean_s8_dsp", const_roles=("packed", "multiplier", "shift"),
+    source="kernels/tg_fully_connected_batch1_rowpair_lean_s8_dsp.c", accepts=_fc_batch1_rowpair_lean_serves,
+    **{**_FC_BATCH1, "pack": fc_batch1_rowpair_packed})
 
 # one row: widened once into scratch, 4 outputs per pass over it, int8 weights and folded biases
 # in blocks of 4 rows (tinygen/kernels/fc_batch1_dsp.py); before tg_fully_connected_s8_dsp, which

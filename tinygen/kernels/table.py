@@ -13,7 +13,8 @@ from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_PO
                                        CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
                                        DEPTHWISE_DM_DSP, DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
                                        DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
-                                       FC_BATCH1_W16_DSP, FC_DSP, DEPTHWISE_3X3_NARROW_DSP,
+                                       FC_BATCH1_ROWPAIR_DSP, FC_BATCH1_ROWPAIR_LEAN_DSP, FC_BATCH1_W16_DSP, FC_DSP,
+                                       DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
 from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
@@ -81,6 +82,8 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_ROWS4_W16_DSP,   # 4-pixel blocks, int16 weights: a candidate of --kernels auto (twice the flash)
     CONV2D_ROWS4_PAIR_DSP,  # 4-pixel blocks, row-pair halfwords: a candidate of --kernels auto (int8 flash)
     FC_SHALLOW_DSP,
+    FC_BATCH1_ROWPAIR_DSP,  # row-pair halfwords where their sums are exact, else the int8 kernels below
+    FC_BATCH1_ROWPAIR_LEAN_DSP,
     FC_BATCH1_DSP,
     FC_BATCH1_LEAN_DSP,
     FC_DSP,

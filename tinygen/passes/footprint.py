@@ -65,6 +65,9 @@ PER_MAC = {
     # the M7, 22 and 23 on the M4 / M33; the requantization and the loop on top)
     "tg_fully_connected_batch1_s8_dsp": 1.3,
     "tg_fully_connected_batch1_lean_s8_dsp": 1.4,
+    # the same with row-pair halfwords: 18 and 19 instructions per 16 MACs on the M4 / M33
+    "tg_fully_connected_batch1_rowpair_s8_dsp": 1.15,
+    "tg_fully_connected_batch1_rowpair_lean_s8_dsp": 1.2,
     "tg_conv2d_s8": 6.5,
     "tg_conv2d_add_s8": 6.5,
     # measured per MAC on the f446re stand-in (3x3 layers: MLPerf KWS 25x5x64 37.0, MobileNetV2

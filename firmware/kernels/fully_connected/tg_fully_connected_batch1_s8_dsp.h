@@ -44,6 +44,11 @@
  * 11 instructions for 16 multiply-accumulates (0.70 per MAC; 18 with single loads), where
  * the flash has room for it (--kernels auto weighs the bytes it adds: tinygen/kernels/auto_pick.py).
  *
+ * tg_fully_connected_batch1_rowpair_s8_dsp and _rowpair_lean_s8_dsp keep each two rows' int8 weights
+ * as int16 halfwords 256 b + a (as many bytes; fc_batch1_rowpair_packed): one SXTB16 per two SMLADs,
+ * 18 and 19 instructions per 16 multiply-accumulates where their verdict serves
+ * (tg_fully_connected_batch1_rowpair_s8_dsp.h holds their steps; the loops, tails and outputs are these).
+ *
  * Loop order: the scratch kernel reads (widens) the whole input before writing any output,
  * so its output may overlap its input; the lean one interleaves reads and writes, so its
  * output must not. Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m7).
@@ -56,6 +61,8 @@
 #include <stdint.h>
 
 #include "tg_dsp_s8.h"
+#include "tg_fully_connected_batch1_rowpair_s8_dsp.h"
+#include "tg_fully_connected_batch1_steps_s8_dsp.h"
 #include "tg_kernels.h"
 #include "tg_mat_mult_pairs_s8_dsp.h"
 #include "tg_mat_mult_s8_dsp.h"
@@ -88,65 +95,15 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     }
 }
 
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-/*
- * TG_DUAL_ISSUE=1 (the Cortex-M7 boards' cflags): the same steps with the weight words read by
- * single LDRs placed between the SMLADs and SXTB16s, so that each SMLAD issues beside another
- * instruction and none waits on a just-loaded register (tinygen.cycles.cortex_m7: 12, 13 and 10
- * cycles a step against 16, 18 and 15 with LDM, which issues alone), for 12 (24 with int16 weights)
- * more bytes of code a step.
- * x: "ldrd r4, r5, [x], #8" (widened) or the input word in r4 (lean), widened between the loads.
- */
-#define TG_FC_B1_MACS_DUAL(x, widen_x)                                                                       \
-    x "ldr r6, [%[w]], #4\n\t" widen_x "ldr r8, [%[w]], #4\n\t"                                                 \
-    "sxtb16 r12, r6, ror #8\n\tsxtb16 r6, r6\n\tsmlad %[a0], r4, r6, %[a0]\n\tldr r9, [%[w]], #4\n\t"           \
-    "smlad %[a0], r5, r12, %[a0]\n\tsxtb16 r12, r8, ror #8\n\tsxtb16 r8, r8\n\tldr r10, [%[w]], #4\n\t"       \
-    "smlad %[a1], r4, r8, %[a1]\n\tsxtb16 r6, r9, ror #8\n\tsmlad %[a1], r5, r12, %[a1]\n\tsxtb16 r9, r9\n\t"   \
-    "smlad %[a2], r4, r9, %[a2]\n\tsxtb16 r12, r10, ror #8\n\tsmlad %[a2], r5, r6, %[a2]\n\tsxtb16 r10, r10\n\t" \
-    "smlad %[a3], r4, r10, %[a3]\n\tsmlad %[a3], r5, r12, %[a3]\n\t"
-#define TG_FC_B1_STEP_WIDENED TG_FC_B1_MACS_DUAL("ldrd r4, r5, [%[x]], #8\n\t", "")
-#define TG_FC_B1_STEP_LEAN TG_FC_B1_MACS_DUAL("ldr r4, [%[x]], #4\n\t", "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t")
-#define TG_FC_B1_STEP_W16                                                                                    \
-    "ldrd r4, r5, [%[x]], #8\n\tldr r6, [%[w]], #4\n\tldr r8, [%[w]], #4\n\t"                                  \
-    "smlad %[a0], r4, r6, %[a0]\n\tldr r9, [%[w]], #4\n\tsmlad %[a0], r5, r8, %[a0]\n\tldr r10, [%[w]], #4\n\t" \
-    "smlad %[a1], r4, r9, %[a1]\n\tldr r6, [%[w]], #4\n\tsmlad %[a1], r5, r10, %[a1]\n\tldr r8, [%[w]], #4\n\t" \
-    "smlad %[a2], r4, r6, %[a2]\n\tldr r9, [%[w]], #4\n\tsmlad %[a2], r5, r8, %[a2]\n\tldr r10, [%[w]], #4\n\t" \
-    "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
-#else
-/*
- * Single-issue cores (Cortex-M4, M33): a step's words read by single LDRs back to back, then the
- * arithmetic. A load right after a load pipelines on the M4 (1 cycle, not 2: TRM 3.3.2), so 5 or
- * 6 words take 6 or 7 cycles where LDR + LDM (1 + N) or LDRD + LDM took 7 or 8; the M33 issues a
- * load a cycle and stalls only where the next instruction reads it, which none here does. The
- * lean step then costs what the scratch one did with LDRD + LDM (tinygen.cycles: 24 cycles a
- * step on the M4, 23 on the M33).
- */
-/* the 4 rows' weight words of a step into r6, r8, r9, r10 */
-#define TG_FC_B1_LOAD_W "ldr r6, [%[w]], #4\n\tldr r8, [%[w]], #4\n\tldr r9, [%[w]], #4\n\tldr r10, [%[w]], #4\n\t"
-/* One step for the 4 rows from the input pairs in r4, r5 and the weight words in r6, r8, r9, r10. */
-#define TG_FC_B1_MACS                                                                                        \
-    "sxtb16 r12, r6, ror #8\n\tsxtb16 r6, r6\n\tsmlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r12, %[a0]\n\t"  \
-    "sxtb16 r12, r8, ror #8\n\tsxtb16 r8, r8\n\tsmlad %[a1], r4, r8, %[a1]\n\tsmlad %[a1], r5, r12, %[a1]\n\t"  \
-    "sxtb16 r12, r9, ror #8\n\tsxtb16 r9, r9\n\tsmlad %[a2], r4, r9, %[a2]\n\tsmlad %[a2], r5, r12, %[a2]\n\t"  \
-    "sxtb16 r12, r10, ror #8\n\tsxtb16 r10, r10\n\tsmlad %[a3], r4, r10, %[a3]\n\tsmlad %[a3], r5, r12, %[a3]\n\t"
-/* the input pairs of a step: from the widened row, or an input word widened after the loads */
-#define TG_FC_B1_STEP_WIDENED "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W TG_FC_B1_MACS
-#define TG_FC_B1_STEP_LEAN                                                                                   \
-    "ldr r4, [%[x]], #4\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
-/* a step with int16 weights: per row its pair words (w0, w2), (w1, w3), two rows per 4 loads */
-#define TG_FC_B1_STEP_W16                                                                                    \
-    "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W                                             \
-    "smlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r8, %[a0]\n\t"                                             \
-    "smlad %[a1], r4, r9, %[a1]\n\tsmlad %[a1], r5, r10, %[a1]\n\t" TG_FC_B1_LOAD_W                             \
-    "smlad %[a2], r4, r6, %[a2]\n\tsmlad %[a2], r5, r8, %[a2]\n\t"                                             \
-    "smlad %[a3], r4, r9, %[a3]\n\tsmlad %[a3], r5, r10, %[a3]\n\t"
-
-#endif
-
-/* how a step reads its operands: the int8 row (lean), the widened row, the widened row and int16 weights */
+/* how a step reads its operands: the int8 row (lean), the widened row, the widened row and int16 weights,
+   the widened row and row-pair halfwords, the int8 row and row-pair halfwords */
 #define TG_FC_B1_LEAN 0
 #define TG_FC_B1_WIDENED 1
 #define TG_FC_B1_W16 2
+#define TG_FC_B1_PAIRS 3
+#define TG_FC_B1_PAIRS_LEAN 4
+/* whether the row is read widened (by the tails: the last out % 4 rows keep int8 weights) */
+#define TG_FC_B1_ROW_WIDENED(kind) ((kind) != TG_FC_B1_LEAN && (kind) != TG_FC_B1_PAIRS_LEAN)
 
 #define TG_FC_B1_LOOP(step)                                                                                  \
     __asm__ volatile("1:\n\t" step "subs %[n], %[n], #1\n\tbne 1b\n\t"                                       \
@@ -164,6 +121,10 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
     do {                                                                                                     \
         if ((widened) == TG_FC_B1_W16) {                                                                     \
             TG_FC_B1_LOOP(times(TG_FC_B1_STEP_W16));                                                         \
+        } else if ((widened) == TG_FC_B1_PAIRS) {                                                            \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS));                                                       \
+        } else if ((widened) == TG_FC_B1_PAIRS_LEAN) {                                                       \
+            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS_LEAN));                                                  \
         } else if (widened) {                                                                                \
             TG_FC_B1_LOOP(times(TG_FC_B1_STEP_WIDENED));                                                     \
         } else {                                                                                             \
@@ -220,10 +181,17 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
     if (n != 0) {
         TG_FC_B1_TURNS(TG_FC_B1_X1, widened);
     }
-    a[0] = a0;
-    a[1] = a1;
-    a[2] = a2;
-    a[3] = a3;
+    if (widened == TG_FC_B1_PAIRS || widened == TG_FC_B1_PAIRS_LEAN) {
+        a[0] = a1;
+        a[1] = TG_FC_B1_PAIR_B(a0, a1);
+        a[2] = a3;
+        a[3] = TG_FC_B1_PAIR_B(a2, a3);
+    } else {
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+    }
     *w = wp;
 }
 
@@ -326,7 +294,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
         if (widened == TG_FC_B1_W16) {
             tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);
         } else {
-            tg_fc_b1_tail(x, w, steps, widened, cols & 3, a);
+            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), cols & 3, a);
         }
         for (i = 0; i < (cols & 3); ++i) {
             out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
@@ -346,30 +314,21 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     {                                                                                                        \
         tg_fc_b1_rows(p, mode, full, widened, x, w, multiplier, shift, out);                                 \
     }
-TG_FC_B1_ROWS(tg_fc_b1_folded, TG_REQUANT_FOLDED, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_full, TG_REQUANT_FOLDED, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 1)
-TG_FC_B1_ROWS(tg_fc_b1_bounded, 1, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_general, 0, 0, 1)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded, TG_REQUANT_FOLDED, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_full, TG_REQUANT_FOLDED, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_bounded, 1, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_lean_general, 0, 0, 0)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded, TG_REQUANT_FOLDED, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_full, TG_REQUANT_FOLDED, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_bounded, 1, 0, TG_FC_B1_W16)
-TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
+/* The 8 variants of a kind of step (TG_FC_B1_LEAN ...), named v##mode[_full]. */
+#define TG_FC_B1_VARIANTS(v, widened)                                                                        \
+    TG_FC_B1_ROWS(v##folded, TG_REQUANT_FOLDED, 0, widened)                                                  \
+    TG_FC_B1_ROWS(v##folded_full, TG_REQUANT_FOLDED, 1, widened)                                             \
+    TG_FC_B1_ROWS(v##folded_pos, TG_REQUANT_FOLDED | TG_REQUANT_POS, 0, widened)                             \
+    TG_FC_B1_ROWS(v##folded_pos_full, TG_REQUANT_FOLDED | TG_REQUANT_POS, 1, widened)                        \
+    TG_FC_B1_ROWS(v##once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, widened)                 \
+    TG_FC_B1_ROWS(v##once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, widened)            \
+    TG_FC_B1_ROWS(v##bounded, 1, 0, widened)                                                                 \
+    TG_FC_B1_ROWS(v##general, 0, 0, widened)
+TG_FC_B1_VARIANTS(tg_fc_b1_, TG_FC_B1_WIDENED)
+TG_FC_B1_VARIANTS(tg_fc_b1_lean_, TG_FC_B1_LEAN)
+TG_FC_B1_VARIANTS(tg_fc_b1_w16_, TG_FC_B1_W16)
+TG_FC_B1_VARIANTS(tg_fc_b1_pairs_, TG_FC_B1_PAIRS)
+TG_FC_B1_VARIANTS(tg_fc_b1_pairs_lean_, TG_FC_B1_PAIRS_LEAN)
 
 /* Calls variant v##kind, or v##kind##_full where the clamp is the int8 range (full_). */
 #define TG_FC_B1_CALL_FULL(v, kind, full_, p, ...) ((full_) ? v##kind##_full(p, __VA_ARGS__) : v##kind(p, __VA_ARGS__))
@@ -392,40 +351,36 @@ TG_FC_B1_ROWS(tg_fc_b1_w16_general, 0, 0, TG_FC_B1_W16)
     } while (0)
 
 /*
- * input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's layout;
- * multiplier, shift: [out_features]; scratch: tg_fully_connected_batch1_s8_dsp_buffer_size
- * (in_features) bytes, 8-byte aligned; output: int8 [out_features]. `bounded`: the build's
- * requantization verdict (tinygen.kernels.specialize: GENERAL, BOUNDED or FOLDED, with POS, and
- * ONCE). A specialized layer calls this with its constants.
+ * The entry points: input: int8 [in_features] (rows == 1); packed: tinygen/kernels/fc_batch1_dsp.py's
+ * layout of the kernel; multiplier, shift: [out_features]; scratch:
+ * tg_fully_connected_batch1_s8_dsp_buffer_size (in_features) bytes, 8-byte aligned; output: int8
+ * [out_features]. `bounded`: the build's requantization verdict (tinygen.kernels.specialize: GENERAL,
+ * BOUNDED or FOLDED, with POS, and ONCE). A specialized layer calls these with its constants.
+ * TG_FC_B1_ENTRY: the row widened into scratch first, then the variants of prefix v;
+ * TG_FC_B1_ENTRY_LEAN: no scratch, the output must not overlap the input.
  */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    int32_t *x = (int32_t *)(void *)scratch;
-    tg_fc_b1_widen(input, p->in_features, x);
-    TG_FC_B1_DISPATCH(tg_fc_b1_, p, bounded, x, packed, multiplier, shift, output);
-}
-
-/* The same without scratch; the output must not overlap the input. */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_lean_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *output)
-{
-    TG_FC_B1_DISPATCH(tg_fc_b1_lean_, p, bounded, input, packed, multiplier, shift, output);
-}
-
-/*
- * tg_fully_connected_batch1_w16_s8_dsp: as tg_fully_connected_batch1_s8_dsp_inline, the packed
- * constant tinygen/kernels/fc_batch1_dsp.py's fc_batch1_w16_packed (int16 weights).
- */
-static inline __attribute__((always_inline)) void tg_fully_connected_batch1_w16_s8_dsp_inline(
-    const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,
-    const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    int32_t *x = (int32_t *)(void *)scratch;
-    tg_fc_b1_widen(input, p->in_features, x);
-    TG_FC_B1_DISPATCH(tg_fc_b1_w16_, p, bounded, x, packed, multiplier, shift, output);
-}
+#define TG_FC_B1_ENTRY(name, v)                                                                              \
+    static inline __attribute__((always_inline)) void name(                                                  \
+        const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,    \
+        const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)                     \
+    {                                                                                                        \
+        int32_t *x = (int32_t *)(void *)scratch;                                                             \
+        tg_fc_b1_widen(input, p->in_features, x);                                                            \
+        TG_FC_B1_DISPATCH(v, p, bounded, x, packed, multiplier, shift, output);                              \
+    }
+#define TG_FC_B1_ENTRY_LEAN(name, v)                                                                         \
+    static inline __attribute__((always_inline)) void name(                                                  \
+        const tg_fully_connected_params_t *p, int32_t bounded, const int8_t *input, const int8_t *packed,    \
+        const int32_t *multiplier, const int8_t *shift, int8_t *output)                                      \
+    {                                                                                                        \
+        TG_FC_B1_DISPATCH(v, p, bounded, input, packed, multiplier, shift, output);                          \
+    }
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_s8_dsp_inline, tg_fc_b1_)
+TG_FC_B1_ENTRY_LEAN(tg_fully_connected_batch1_lean_s8_dsp_inline, tg_fc_b1_lean_)
+/* the packed constant fc_batch1_w16_packed's (int16 weights) */
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_w16_s8_dsp_inline, tg_fc_b1_w16_)
+/* the packed constant fc_batch1_rowpair_packed's (row-pair halfwords, tg_fully_connected_batch1_rowpair_s8_dsp.h) */
+TG_FC_B1_ENTRY(tg_fully_connected_batch1_rowpair_s8_dsp_inline, tg_fc_b1_pairs_)
+TG_FC_B1_ENTRY_LEAN(tg_fully_connected_batch1_rowpair_lean_s8_dsp_inline, tg_fc_b1_pairs_lean_)
 
 #endif /* TG_FULLY_CONNECTED_BATCH1_S8_DSP_H */

@@ -209,6 +209,17 @@ void tg_fully_connected_batch1_w16_s8_dsp(const tg_fully_connected_params_t *p, 
                                           const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
                                           int8_t *scratch, int8_t *output);
 
+/* The same as the first with each two rows' weights as int16 halfwords 256 b + a (fc_batch1_rowpair_packed:
+   as many bytes, fewer instructions), given only to layers whose row pairs' sums are exact; the same scratch. */
+void tg_fully_connected_batch1_rowpair_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                              const int8_t *packed, const int32_t *multiplier, const int8_t *shift,
+                                              int8_t *scratch, int8_t *output);
+
+/* The same without scratch (in_features a multiple of 4). The output must not overlap the input. */
+void tg_fully_connected_batch1_rowpair_lean_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                                   const int8_t *packed, const int32_t *multiplier,
+                                                   const int8_t *shift, int8_t *output);
+
 /* --- pointwise conv in 3-row blocks --- */
 /*
  * tg_conv2d_1x1_s8_dsp with the output pixels in blocks of 3 where a specialized layer folds its
