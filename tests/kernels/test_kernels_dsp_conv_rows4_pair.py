@@ -255,3 +255,33 @@ def test_conv2d_add_rows4_pair_s8_dsp_standin(board, seed, specialize, tmp_path)
     b = get_board(board)
     compiled = compile_with(ADD_PAIR, *_residual_net(seed), b.isa_features, specialize)
     check_on_standin(ADD_PAIR, b, compiled, tmp_path, f"{board} residual seed {seed}", specialize)
+
+
+def _compile_ic(features):
+    """MLPerf IC with the pair kernels on every conv they serve (its trained weights: conv2d_9's channel B
+    sums reach 0.69 of 2^23 after its ReLU), as check_on_standin takes it: drawn inputs in [-1, 1)."""
+    from mlperf_models import mlperf_model
+
+    from tinygen.compiler import compile_source, load_source
+    from tinygen.passes import CompileOptions
+
+    source = load_source(str(mlperf_model("ic_resnet8")))
+    first = compile_source(source, None, CompileOptions(features=features))
+    choice = {n.name: k for n in first.nodes for k in (PAIR, ADD_PAIR)
+              if k in [c.name for c in kernel_candidates(first, n, features)]}
+    graph = compile_source(source, None, CompileOptions(features=features, kernel_choice=choice, lower_peak=False))
+    calib = np.random.default_rng(0).uniform(-1, 1, (3, *source.input_shape[1:])).astype(np.float32)
+    return source, graph, calib, choice
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f446re", "u585", "f746zg"])
+def test_ic_resnet8_with_the_pair_kernels_standin(board, tmp_path):
+    """Every 3x3 and strided 1x1 conv of MLPerf IC (5 plain, 3 fused adds) on the pair kernels equals the
+    reference, layer by layer."""
+    from tinygen.board import get_board
+
+    b = get_board(board)
+    compiled = _compile_ic(b.isa_features)
+    assert sorted(compiled[3].values()).count(PAIR) == 5 and sorted(compiled[3].values()).count(ADD_PAIR) == 3
+    check_on_standin(PAIR, b, compiled, tmp_path, f"{board} IC")
