@@ -1,0 +1,104 @@
+/*
+ * tg_lstm_s8_pairs_dsp: tg_lstm_s8 for ARMv7E-M with the int8 weights of two gates in one halfword
+ * (tinygen.kernels.recurrent_pairs_dsp: h = 256 b + a for gates (0, 1) and (2, 3) of a unit at the
+ * same column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one
+ * load, one SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B
+ * + S_A) and one over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
+ * (recurrent_pairs_dsp.pairs_fit). Columns padded to a multiple of 8 (two groups of 4, one turn of
+ * the products' register rotation). The rest is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin:
+ * tinygen.ref.recurrent.lstm_s8.
+ */
+#include "tg_lstm_s8_dsp.h"
+
+/*
+ * Groups g and g + 1 (4 columns each) of one side: the vector's words x0 (columns 0-1), x1 (2-3) and
+ * the words of gates (0, 1) (HA: columns 0-1, r5: 2-3) already loaded, the next group's loaded on the
+ * way (software pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7);
+ * the loads come two at a time where the registers allow (Cortex-M4's pipelined loads). Registers:
+ * HA, F1, F2 rotate (r4, r6, r8 for group g; r6, r4, r8 for group g + 1), r5 holds the second word.
+ */
+#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ov, ow)                                                              \
+    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
+    "sxtb16 " F1 ", " HA "\n\t"                                                                              \
+    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
+    "sxtb16 " F2 ", r5\n\t"                                                                                  \
+    "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
+    "ldr " HA ", [%[w], #" #ow "+8]\n\t"                                                                     \
+    "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
+    "ldr r5, [%[w], #" #ow "+12]\n\t"                                                                        \
+    "ldr " F1 ", [%[w], #" #ow "+16]\n\t"                                                                    \
+    "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
+    "sxtb16 " F2 ", " HA "\n\t"                                                                              \
+    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
+    "sxtb16 " HA ", r5\n\t"                                                                                  \
+    "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
+    "ldr %[x0], [%[v], #" #ov "+8]\n\t"                                                                      \
+    "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
+    "ldr %[x1], [%[v], #" #ov "+12]\n\t"                                                                     \
+    "ldr r5, [%[w], #" #ow "+20]\n\t"
+
+#define TG_LSTM_PAIRS_TWO_GROUPS(ov, ow)                                                                     \
+    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", ov, ow)                                                            \
+    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", ov + 8, ow + 16)
+
+/*
+ * One unit's products (tg_lstm_products_dsp_t): per side its record (acc1's and acc2's starts for
+ * gates (0, 1), then for gates (2, 3), then 4 words per group of 4 columns) times the widened vector
+ * (n4 groups, even), four groups a pass and then two, the sums taken apart into the 4 gates' products
+ * (gate A = acc2, gate B = (acc1 - acc2) >> 8) at acc, then the recurrent side (acc[8], acc[9]) at acc + 4.
+ * The pipelined loads read the two words past each side's vector and record (scratch and packed are
+ * sized for it).
+ */
+__attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
+                                                                                        int32_t n4, int32_t *acc)
+{
+    int32_t side;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 1
+#endif
+    for (side = 0; side < 2; ++side) {
+        int32_t a0, a1, a2, a3, x0, x1;
+        __asm__ volatile(
+            "ldrd %[a0], %[a1], [%[w]], #8\n\t"
+            "ldrd %[a2], %[a3], [%[w]], #8\n\t"
+            "ldr %[x0], [%[v]]\n\t"
+            "ldr %[x1], [%[v], #4]\n\t"
+            "ldr r4, [%[w]]\n\t"
+            "ldr r5, [%[w], #4]\n\t"
+            "subs %[n], %[n], #4\n\t"
+            "blt 2f\n\t"
+            "1:\n\t"
+            TG_LSTM_PAIRS_TWO_GROUPS(0, 0)
+            TG_LSTM_PAIRS_TWO_GROUPS(16, 32)
+            "adds %[v], %[v], #32\n\t"
+            "adds %[w], %[w], #64\n\t"
+            "subs %[n], %[n], #4\n\t"
+            "bge 1b\n\t"
+            "2:\n\t"
+            "adds %[n], %[n], #4\n\t"
+            "beq 3f\n\t"
+            TG_LSTM_PAIRS_TWO_GROUPS(0, 0)
+            "adds %[v], %[v], #16\n\t"
+            "adds %[w], %[w], #32\n\t"
+            "3:\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
+              [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)
+            :
+            : "r4", "r5", "r6", "r8", "cc", "memory");
+        acc[4 * side] = a1;
+        acc[4 * side + 1] = (int32_t)((uint32_t)a0 - (uint32_t)a1) >> 8;
+        acc[4 * side + 2] = a3;
+        acc[4 * side + 3] = (int32_t)((uint32_t)a2 - (uint32_t)a3) >> 8;
+        v = (const int16_t *)(intptr_t)acc[8];
+        n4 = acc[9];
+    }
+    return w;
+}
+
+void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                          const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
+                          int8_t *output)
+{
+    tg_lstm_steps_dsp(p, input, h0, c0, c0_input, packed, state, scratch, output, ((p->input_size + 7) >> 3) << 1,
+                      ((p->hidden + 7) >> 3) << 1, tg_lstm_pairs_products_dsp);
+}
