@@ -11,13 +11,14 @@
 #include "tg_lstm_s8_dsp.h"
 
 /*
- * Groups g and g + 1 (4 columns each) of one side: the vector's words x0 (columns 0-1), x1 (2-3) and
- * the words of gates (0, 1) (HA: columns 0-1, r5: 2-3) already loaded, the next group's loaded on the
- * way (software pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7);
- * the loads come two at a time where the registers allow (Cortex-M4's pipelined loads). Registers:
- * HA, F1, F2 rotate (r4, r6, r8 for group g; r6, r4, r8 for group g + 1), r5 holds the second word.
+ * One group (4 columns) of one side: the vector's words x0 (columns 0-1), x1 (2-3) and the words of
+ * gates (0, 1) (HA: columns 0-1, r5: 2-3) already loaded, the next group's loaded on the way (software
+ * pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7); the loads
+ * come two at a time where the registers allow (Cortex-M4's pipelined loads). HA, F1, F2 rotate (r4,
+ * r6, r8 for the first group of a turn; r6, r4, r8 for the second); the second group's loads of the
+ * next turn move v and w on (write-back: XNEXT, WNEXT), its later loads relative to them (X1, W5).
  */
-#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ov, ow)                                                              \
+#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ow, WNEXT, W5, XNEXT, X1)                                            \
     "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
     "sxtb16 " F1 ", " HA "\n\t"                                                                              \
     "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
@@ -26,72 +27,60 @@
     "ldr " HA ", [%[w], #" #ow "+8]\n\t"                                                                     \
     "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
     "ldr r5, [%[w], #" #ow "+12]\n\t"                                                                        \
-    "ldr " F1 ", [%[w], #" #ow "+16]\n\t"                                                                    \
+    "ldr " F1 ", [%[w], " WNEXT "\n\t"                                                                       \
     "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
     "sxtb16 " F2 ", " HA "\n\t"                                                                              \
     "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
     "sxtb16 " HA ", r5\n\t"                                                                                  \
     "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
-    "ldr %[x0], [%[v], #" #ov "+8]\n\t"                                                                      \
+    "ldr %[x0], [%[v], " XNEXT "\n\t"                                                                        \
     "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
-    "ldr %[x1], [%[v], #" #ov "+12]\n\t"                                                                     \
-    "ldr r5, [%[w], #" #ow "+20]\n\t"
-
-#define TG_LSTM_PAIRS_TWO_GROUPS(ov, ow)                                                                     \
-    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", ov, ow)                                                            \
-    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", ov + 8, ow + 16)
+    "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
+    "ldr r5, [%[w], #" #W5 "]\n\t"
 
 /*
  * One unit's products (tg_lstm_products_dsp_t): per side its record (acc1's and acc2's starts for
  * gates (0, 1), then for gates (2, 3), then 4 words per group of 4 columns) times the widened vector
- * (n4 groups, even), four groups a pass and then two, the sums taken apart into the 4 gates' products
- * (gate A = acc2, gate B = (acc1 - acc2) >> 8) at acc, then the recurrent side (acc[8], acc[9]) at acc + 4.
+ * (n4 groups, even), two groups a turn, the sums taken apart into the 4 gates' products
+ * (gate A = acc2, gate B = (acc1 - acc2) >> 8) at acc, then the recurrent side (acc[8], acc[9]) at acc + 4,
+ * in one loop whose code serves both sides (as tg_rnn_products4_dsp's; acc[12] = 0 ends it), the acc
+ * pointer kept in memory (registers run out).
  * The pipelined loads read the two words past each side's vector and record (scratch and packed are
  * sized for it).
  */
 __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
                                                                                         int32_t n4, int32_t *acc)
 {
-    int32_t side;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 1
-#endif
-    for (side = 0; side < 2; ++side) {
-        int32_t a0, a1, a2, a3, x0, x1;
-        __asm__ volatile(
-            "ldrd %[a0], %[a1], [%[w]], #8\n\t"
-            "ldrd %[a2], %[a3], [%[w]], #8\n\t"
-            "ldr %[x0], [%[v]]\n\t"
-            "ldr %[x1], [%[v], #4]\n\t"
-            "ldr r4, [%[w]]\n\t"
-            "ldr r5, [%[w], #4]\n\t"
-            "subs %[n], %[n], #4\n\t"
-            "blt 2f\n\t"
-            "1:\n\t"
-            TG_LSTM_PAIRS_TWO_GROUPS(0, 0)
-            TG_LSTM_PAIRS_TWO_GROUPS(16, 32)
-            "adds %[v], %[v], #32\n\t"
-            "adds %[w], %[w], #64\n\t"
-            "subs %[n], %[n], #4\n\t"
-            "bge 1b\n\t"
-            "2:\n\t"
-            "adds %[n], %[n], #4\n\t"
-            "beq 3f\n\t"
-            TG_LSTM_PAIRS_TWO_GROUPS(0, 0)
-            "adds %[v], %[v], #16\n\t"
-            "adds %[w], %[w], #32\n\t"
-            "3:\n\t"
-            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
-              [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)
-            :
-            : "r4", "r5", "r6", "r8", "cc", "memory");
-        acc[4 * side] = a1;
-        acc[4 * side + 1] = (int32_t)((uint32_t)a0 - (uint32_t)a1) >> 8;
-        acc[4 * side + 2] = a3;
-        acc[4 * side + 3] = (int32_t)((uint32_t)a2 - (uint32_t)a3) >> 8;
-        v = (const int16_t *)(intptr_t)acc[8];
-        n4 = acc[9];
-    }
+    int32_t a0, a1, a2, a3, x0, x1;
+    __asm__ volatile(
+        "5:\n\t"
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"
+        "ldrd %[a2], %[a3], [%[w]], #8\n\t"
+        "ldr %[x0], [%[v]]\n\t"
+        "ldr %[x1], [%[v], #4]\n\t"
+        "ldr r4, [%[w]]\n\t"
+        "ldr r5, [%[w], #4]\n\t"
+        "1:\n\t"
+        TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)
+        TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
+        "subs %[n], %[n], #2\n\t"
+        "bne 1b\n\t"
+        /* the side's 4 gate products: A = acc2, B = (acc1 - acc2) >> 8; the next side's vector and groups */
+        "ldr r4, %[accp]\n\t"
+        "subs %[a0], %[a0], %[a1]\n\t"
+        "subs %[a2], %[a2], %[a3]\n\t"
+        "asrs %[a0], %[a0], #8\n\t"
+        "asrs %[a2], %[a2], #8\n\t"
+        "strd %[a1], %[a0], [r4], #8\n\t"
+        "strd %[a3], %[a2], [r4], #8\n\t"
+        "str r4, %[accp]\n\t"
+        "ldrd %[v], %[n], [r4, #16]\n\t"
+        "cmp %[v], #0\n\t"
+        "bne 5b\n\t"
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
+          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4), [accp] "+m"(acc)
+        :
+        : "r4", "r5", "r6", "r8", "cc", "memory");
     return w;
 }
 
