@@ -38,6 +38,39 @@
     "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
     "ldr r5, [%[w], #" #W5 "]\n\t"
 
+/* Two groups (8 columns), v and w moved on past them. */
+#define TG_LSTM_PAIRS_TURN                                                                                   \
+    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
+    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
+
+/*
+ * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (2 by default, an odd turn
+ * entering at the second; 1 where the board's instruction cache is small: the STM32F446's 1 KB ART,
+ * -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
+ */
+#ifndef TG_LSTM_PAIRS_TURNS
+#define TG_LSTM_PAIRS_TURNS 2
+#endif
+#if TG_LSTM_PAIRS_TURNS == 1
+#define TG_LSTM_PAIRS_LOOP                                                                                   \
+    "1:\n\t"                                                                                                 \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "subs %[n], %[n], #2\n\t"                                                                                \
+    "bne 1b\n\t"
+#else
+#define TG_LSTM_PAIRS_LOOP                                                                                   \
+    "tst %[n], #2\n\t"                                                                                       \
+    "beq 1f\n\t"                                                                                             \
+    "adds %[n], %[n], #2\n\t"                                                                                \
+    "b 2f\n\t"                                                                                               \
+    "1:\n\t"                                                                                                 \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "2:\n\t"                                                                                                 \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "subs %[n], %[n], #4\n\t"                                                                                \
+    "bne 1b\n\t"
+#endif
+
 /*
  * One unit's products (tg_lstm_products_dsp_t): per side its record (acc1's and acc2's starts for
  * gates (0, 1), then for gates (2, 3), then 4 words per group of 4 columns) times the widened vector
@@ -60,11 +93,7 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
         "ldr %[x1], [%[v], #4]\n\t"
         "ldr r4, [%[w]]\n\t"
         "ldr r5, [%[w], #4]\n\t"
-        "1:\n\t"
-        TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)
-        TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
-        "subs %[n], %[n], #2\n\t"
-        "bne 1b\n\t"
+        TG_LSTM_PAIRS_LOOP
         /* the side's 4 gate products: A = acc2, B = (acc1 - acc2) >> 8; the next side's vector and groups */
         "ldr r4, %[accp]\n\t"
         "subs %[a0], %[a0], %[a1]\n\t"
