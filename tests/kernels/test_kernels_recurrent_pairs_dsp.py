@@ -2,7 +2,8 @@
 halfword, h = 256 b + a. The words hold the weights, and the kernel's arithmetic on them, emulated here
 in 32 bits as SMLAD and SXTB16 do it (acc1 over the halfwords, acc2 over the low bytes, B = (acc1 -
 acc2) >> 8), gives every gate's product exactly, up to the bound pairs_fit checks; pairs_fit refuses
-what the trick cannot hold. The kernel against the reference on the stand-ins: test_kernels_recurrent_dsp."""
+what the trick cannot hold; the DSP LSTMs' branchless tanh equals the table's. The kernels against the
+reference on the stand-ins: test_kernels_recurrent_dsp."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from tinygen.kernels.recurrent_dsp import lstm_dsp_requant
 from tinygen.kernels.recurrent_pairs_dsp import (B_LIMIT, OVERREAD_WORDS, groups, pack_lstm_pairs_dsp,
                                                  pairs_dsp_scratch, pairs_fit)
+from tinygen.ref.recurrent import SIGMOID_TABLE, tanh_s16
 
 HEAD = 11 * 3           # lstm_dsp_requant's records
 
@@ -128,3 +130,17 @@ def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
     p = {"input_size": 5, "hidden": 7}
     assert groups(5) == 2 and groups(7) == 2 and groups(8) == 2 and groups(9) == 4
     assert pairs_dsp_scratch(p) == 2 * 4 * (2 + 2) + 8 + 4 * OVERREAD_WORDS
+
+
+def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
+    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
+    saturation test, the sign's cases in one expression; its arithmetic mirrored here, every scaled input
+    of a Q3.12 value times 3 and times the cell's largest tanh multipliers, against tanh_s16."""
+    v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
+    s = v >> 63
+    a = np.minimum((v ^ s) - s, 65279)
+    uh = a >> 8
+    ua = SIGMOID_TABLE[uh].astype(np.int64)
+    r = (ua << 8) + (a & 0xFF) * (SIGMOID_TABLE[uh + 1] - ua)
+    got = (_s32((r ^ s) + 128 - (1 << 23) + (s & (1 << 24)))) >> 8
+    assert np.array_equal(got, tanh_s16(v, 1, 0))

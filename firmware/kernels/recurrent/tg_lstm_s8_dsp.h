@@ -23,11 +23,25 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
     return tg_rnn_requantize(acc, q, 0);
 }
 
+/* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
+ * table's last step, whose result equals the saturated one's, as the tests check over every v), the
+ * sign's two cases in one expression. */
+static inline int32_t tg_lstm_tanh_scaled(int32_t v)
+{
+    const int32_t s = v >> 31;
+    const int32_t m = (v ^ s) - s;
+    const uint32_t a = (uint32_t)(m < 65279 ? m : 65279);
+    const uint32_t uh = a >> 8;
+    const uint32_t ua = tg_sigmoid_table_s16[uh];
+    const uint32_t r = (ua << 8) + (a & 0xFFu) * (tg_sigmoid_table_s16[uh + 1u] - ua);
+    return (int32_t)((r ^ (uint32_t)s) + 128u - (1u << 23) + ((uint32_t)s & (1u << 24))) >> 8;
+}
+
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
  * ones): a gate's arithmetic written once, unrolled (the four gates' chains side by side for the
  * M7's dual issue). */
 static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                      int16_t *c)
+                                      int32_t tanh_round, int16_t *c)
 {
     int32_t gate[4], g, cj, v;
 #if defined(__GNUC__) && !defined(__clang__)
@@ -37,7 +51,7 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
         /* the pre-activation: the two products requantized onto Q3.12, each saturated, and their sum */
         const int32_t pre = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
                                          + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
-        gate[g] = g == 2 ? tg_tanh_s16(pre, 3, 0) : tg_rnn_sigmoid_q12(pre);
+        gate[g] = g == 2 ? tg_lstm_tanh_scaled(pre * 3) : tg_rnn_sigmoid_q12(pre);
     }
     cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
     cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
@@ -46,7 +60,7 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
     }
     *c = (int16_t)cj;
     v = p->hidden_zero_point +
-        tg_lstm_requantize(tg_tanh_s16(cj, p->tanh_mult, p->tanh_shift) * gate[3], &q->output);
+        tg_lstm_requantize(tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3], &q->output);
     return (int8_t)tg_dsp_ssat8(v);
 }
 
@@ -80,6 +94,8 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
      * then the end (tg_rnn_products4_dsp) */
     int32_t acc[14];
     int32_t b, t, j;
+    /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
+    const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
 
     acc[8] = (int32_t)(intptr_t)hw;
     acc[9] = hid4;
@@ -98,7 +114,7 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, tanh_round, &c[j]);
             }
         }
     }
