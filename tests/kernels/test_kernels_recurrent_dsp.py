@@ -1,5 +1,6 @@
 """The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp, tg_svdf_s8_dsp: int16 weight
-pairs packed at build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins:
+pairs packed at build time, tinygen/kernels/recurrent_dsp.py; tg_lstm_s8_pairs_dsp: two gates' int8
+weights to a halfword, recurrent_pairs_dsp.py) on the f746zg and f446re stand-ins:
 byte for byte the numpy reference, layer by layer, over awkward sizes (input and hidden sizes not
 multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM; 20 inputs
 and 18 units: tg_lstm_s8_dsp's four-group pass and a group left over on both sides), the SVDF
@@ -53,11 +54,14 @@ def kernel_runs(cases):
             for kernel in ((f"tg_{case[0]}_s8_dsp",) + (("tg_lstm_s8_pairs_dsp",) if case[0] == "lstm" else ()))]
 
 
+def case_id(c) -> str:
+    return c if isinstance(c, str) else "{}_i{}_h{}_l{}_t{}{}".format(*c[:5], "_last" if c[5] else "")
+
+
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board", BOARDS)
-@pytest.mark.parametrize("case, kernel", kernel_runs(CASES),
-                         ids=lambda c: c if isinstance(c, str) else "{}_i{}_h{}_l{}_t{}{}".format(*c[:5], "_last" if c[5] else ""))
+@pytest.mark.parametrize("case, kernel", kernel_runs(CASES), ids=case_id)
 def test_recurrent_s8_dsp_equals_reference(board, case, kernel, tmp_path):
     kind, features, hidden, layers, steps, last = case
     b = get_board(board)

@@ -33,7 +33,8 @@ def _s32(v):
 def _halves(words):
     """int32 words -> their int16 halves, low first."""
     u = np.asarray(words, np.int64) & 0xFFFFFFFF
-    return np.stack([((u & 0xFFFF) ^ 0x8000) - 0x8000, ((u >> 16) ^ 0x8000) - 0x8000], axis=-1).reshape(*u.shape[:-1], -1)
+    halves = np.stack([((u & 0xFFFF) ^ 0x8000) - 0x8000, ((u >> 16) ^ 0x8000) - 0x8000], axis=-1)
+    return halves.reshape(*u.shape[:-1], -1)
 
 
 def _sxtb16(halves):
@@ -134,8 +135,8 @@ def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
 
 def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
-    saturation test, the sign's cases in one expression; its arithmetic mirrored here, every scaled input
-    of a Q3.12 value times 3 and times the cell's largest tanh multipliers, against tanh_s16."""
+    saturation test, the sign's cases in one expression; its arithmetic mirrored here against tanh_s16 over
+    every input in [-2^20, 2^20), past the saturation at |v| = 65280 (beyond it both are constant)."""
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
     a = np.minimum((v ^ s) - s, 65279)

@@ -24,8 +24,8 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
 }
 
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
- * table's last step, whose result equals the saturated one's, as the tests check over every v), the
- * sign's two cases in one expression. */
+ * table's last step, whose result equals the saturated one's: tests/kernels/
+ * test_kernels_recurrent_pairs_dsp.py), the sign's two cases in one expression. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
