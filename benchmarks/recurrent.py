@@ -6,7 +6,8 @@ portable kernels and, on cores with the DSP extension, CMSIS-NN's
 (arm_lstm_unidirectional_s8, arm_svdf_state_s16_s8; CMSIS-NN has no GRU), counted per layer by
 `tg layers` on the stand-in; the table gives instructions, per MAC and CMSIS-NN's over tinygen's,
 and where the board has a cycle model ([timing]) the layer's estimated cycles (tinygen.cycles, the
-stand-in's execution log priced) and CMSIS-NN's over tinygen's in those.
+stand-in's execution log priced) and CMSIS-NN's over tinygen's in those, and each firmware image's
+arena, constants, RAM and flash (bytes, from its ELF).
 
     source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
         [--layers lstm,gru,svdf] [--weights-in flash | auto | ram]
@@ -91,19 +92,27 @@ class Gru(torch.nn.Module):
         return self.gru(x)[0][:, -1]
 
 
-def _count(source, graph, board, out: Path, op: str) -> tuple[str, int, float | None]:
-    """The layer's kernel, its instructions and, where the board has a cycle model, its estimated cycles."""
+def _memory(result) -> tuple[int, int, int, int]:
+    """The firmware image's arena, constants, RAM and flash in bytes (its ELF's, tinygen.build.memory)."""
+    use = result.memory[0]
+    return (use.arena, use.weights, sum(r.used for r in use.regions.values() if r.kind == "ram"),
+            sum(r.used for r in use.regions.values() if r.kind == "flash"))
+
+
+def _count(source, graph, board, out: Path, op: str) -> tuple[str, int, float | None, tuple[int, int, int, int]]:
+    """The layer's kernel, its instructions, where the board has a cycle model its estimated cycles, and the
+    firmware's memory (_memory)."""
     result = build(source, graph, board, out)
     node = next(n for n in graph.nodes if n.op == op)
     index = [n for n in graph.nodes if n.kernel].index(node)
     x = np.zeros(graph.tensor(graph.inputs[0]).size, np.int8).tobytes()
     if board.raw.get("timing"):
         row = estimate_standin(board, result.out_dir, x)["layers"][index]
-        return node.kernel, row["instructions"], row["cycles"]
+        return node.kernel, row["instructions"], row["cycles"], _memory(result)
     with open_device(board, result.out_dir, emulate=True) as dev:
         dev.upload(x)
         layers, _, _ = dev.layers()
-    return node.kernel, layers[index].count, None
+    return node.kernel, layers[index].count, None, _memory(result)
 
 
 def main() -> None:
@@ -143,18 +152,19 @@ def main() -> None:
                                       args.weights_in)
                 counts[kernels] = _count(source, graph, board, tmp / f"{op}_{kernels}", op)
             base = counts.get("cmsis-nn")
-            for kernels, (kernel, n, cycles) in counts.items():
+            for kernels, (kernel, n, cycles, memory) in counts.items():
                 ratio = f"{base[1] / n:.2f}x" if base else "-"
                 cycle_ratio = f"{base[2] / cycles:.2f}x" if base and cycles else "-"
-                rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio, cycles, cycle_ratio))
+                rows.append((op.upper(), kernels, kernel, n, n / macs[op], ratio, cycles, cycle_ratio, memory))
     print(f"{args.board} stand-in: LSTM {INPUTS} inputs x {UNITS} units x {STEPS} steps, GRU the same, "
           f"SVDF {SVDF_INPUTS} inputs x {SVDF_FILTERS} filters x {SVDF_MEMORY} memory (instructions per inference), "
           f"--weights-in {args.weights_in}")
     print(f"{'layer':6} {'--kernels':10} {'kernel':22} {'instructions':>13} {'per MAC':>8} {'CMSIS-NN / it':>14} "
-          f"{'est. cycles':>12} {'CMSIS-NN / it':>14}")
-    for layer, kernels, kernel, n, per_mac, ratio, cycles, cycle_ratio in rows:
+          f"{'est. cycles':>12} {'CMSIS-NN / it':>14} {'arena B':>8} {'consts B':>9} {'RAM B':>8} {'flash B':>8}")
+    for layer, kernels, kernel, n, per_mac, ratio, cycles, cycle_ratio, memory in rows:
         shown = "-" if cycles is None else f"{cycles:,.0f}"
-        print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14} {shown:>12} {cycle_ratio:>14}")
+        print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14} {shown:>12} {cycle_ratio:>14} "
+              + " ".join(f"{v:{w},d}" for v, w in zip(memory, (8, 9, 8, 8))))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The recurrent layers' DSP kernels (tg_lstm_s8_dsp, tg_gru_s8_dsp, tg_svdf_s8_dsp: int16 weight
-pairs packed at build time, tinygen/kernels/recurrent_dsp.py) on the f746zg and f446re stand-ins:
+pairs packed at build time, tinygen/kernels/recurrent_dsp.py; tg_lstm_s8_pairs_dsp: two gates' int8
+weights to a halfword, recurrent_pairs_dsp.py) on the f746zg and f446re stand-ins:
 byte for byte the numpy reference, layer by layer, over awkward sizes (input and hidden sizes not
 multiples of 4, one unit, two layers, whole sequences, two batches from a .tflite LSTM; 20 inputs
 and 18 units: tg_lstm_s8_dsp's four-group pass and a group left over on both sides), the SVDF
@@ -46,19 +47,32 @@ CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1
          ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False), ("lstm", 20, 18, 1, 3, False)]
 
 
+def kernel_runs(cases):
+    """Each case under each of its DSP kernels: the LSTM's two (int16 weight pairs, and two gates' int8
+    weights to a halfword: tg_lstm_s8_pairs_dsp), the GRU's one."""
+    return [(case, kernel) for case in cases
+            for kernel in ((f"tg_{case[0]}_s8_dsp",) + (("tg_lstm_s8_pairs_dsp",) if case[0] == "lstm" else ()))]
+
+
+def case_id(c) -> str:
+    return c if isinstance(c, str) else "{}_i{}_h{}_l{}_t{}{}".format(*c[:5], "_last" if c[5] else "")
+
+
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board", BOARDS)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "{}_i{}_h{}_l{}_t{}{}".format(*c[:5], "_last" if c[5] else ""))
-def test_recurrent_s8_dsp_equals_reference(board, case, tmp_path):
+@pytest.mark.parametrize("case, kernel", kernel_runs(CASES), ids=case_id)
+def test_recurrent_s8_dsp_equals_reference(board, case, kernel, tmp_path):
     kind, features, hidden, layers, steps, last = case
     b = get_board(board)
     torch.manual_seed(features * hidden)
     rng = np.random.default_rng(hidden)
     calib = rng.standard_normal((32, steps, features)).astype(np.float32)
-    source, graph = compile_module(Stack(kind, features, hidden, layers, last).eval(), calib, kind,
-                                   CompileOptions(features=b.isa_features))
-    assert {n.kernel for n in graph.nodes if n.op == kind} == {f"tg_{kind}_s8_dsp"}
+    net = Stack(kind, features, hidden, layers, last).eval()
+    source, graph = compile_module(net, calib, kind, CompileOptions(features=b.isa_features))
+    choice = {n.name: kernel for n in graph.nodes if n.op == kind}
+    source, graph = compile_module(net, calib, kind, CompileOptions(features=b.isa_features, kernel_choice=choice))
+    assert {n.kernel for n in graph.nodes if n.op == kind} == {kernel}
     result = build(source, graph, b, tmp_path / "fw")
     with open_device(b, result.out_dir, emulate=True) as dev:
         for k in range(2):
@@ -78,6 +92,7 @@ def test_tflite_lstm_two_batches_dsp(board, seed, tmp_path):
     path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    # the gates' left shifts go into int16 weights: no two gates' int8 weights to a halfword
     assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_dsp"]
     kparams = next(n for n in graph.nodes if n.kernel).attrs["kparams"]
     assert max(kparams["in_shift"]) > 0 and (seed == 9 or max(kparams["rec_shift"]) > 0)

@@ -16,7 +16,9 @@ from tinygen.kernels.params_recurrent import (gru_state_bytes, lstm_s16_scratch_
 from tinygen.kernels.params_base import BUILDERS
 from tinygen.kernels.recurrent_dsp import (dsp_scratch, lstm_dsp_fits, pack_gru_dsp, pack_lstm_dsp, pack_svdf_dsp,
                                            svdf_dsp_scratch)
+from tinygen.kernels.recurrent_pairs_dsp import pack_lstm_pairs_dsp, pairs_dsp_scratch, pairs_fit
 from tinygen.kernels.recurrent_rv32 import pack_gru_rv32, pack_lstm_rv32
+from tinygen.kernels.spec import pack_consts
 
 HEADER = "kernels/tg_kernels_recurrent.h"
 TABLE = "kernels/tg_sigmoid_table_s16.c"
@@ -28,6 +30,7 @@ SVDF_ROLES = ("weights_feature", "weights_time", "bias")
 # the DSP kernels read their weights packed (recurrent_dsp.py), not w_ih, w_hh and bias
 DSP_ROLES = {"lstm": ("packed", "h0", "c0"), "gru": ("packed", "h0")}
 DSP_HEADER = "kernels/tg_recurrent_s8_dsp.h"
+LSTM_DSP_HEADERS = (HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h", "kernels/tg_lstm_s8_dsp.h")
 RV32_HEADER = "kernels/tg_recurrent_s8_rv32.h"
 RV32 = frozenset({"rv32im"})
 # the constant initial states, after the activation ones (codegen/recurrent.py)
@@ -63,6 +66,11 @@ def lstm_dsp_accepts(graph, node) -> bool:
     return lstm_dsp_fits(BUILDERS["lstm"](graph, node))
 
 
+def lstm_pairs_accepts(graph, node) -> bool:
+    """tg_lstm_s8_pairs_dsp's LSTM: its weights two gates to a halfword exactly (recurrent_pairs_dsp.pairs_fit)."""
+    return pairs_fit(BUILDERS["lstm"](graph, node), pack_consts(graph, node))
+
+
 def recurrent_kernels(spec_type) -> tuple:
     """The KernelSpecs, built with tinygen.kernels.table.KernelSpec (passed in: no import cycle)."""
     def lstm(name, requires=frozenset(), calls=()):
@@ -79,10 +87,14 @@ def recurrent_kernels(spec_type) -> tuple:
 
     dsp = frozenset({"dsp"})
     return (
-        # Cortex-M4/M7: int16 weight pairs packed at build time (tinygen/kernels/recurrent_dsp.py)
+        # Cortex-M4/M7: two gates' int8 weights to a halfword (recurrent_pairs_dsp.py) where exact, else
+        # int16 weight pairs (recurrent_dsp.py), both packed at build time
+        spec_type("tg_lstm_s8_pairs_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t",
+                  const_roles=DSP_ROLES["lstm"], source="kernels/tg_lstm_s8_pairs_dsp.c", twin="lstm_s8",
+                  headers=LSTM_DSP_HEADERS, calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=pairs_dsp_scratch,
+                  state=lstm_state_bytes, pack=pack_lstm_pairs_dsp, accepts=lstm_pairs_accepts),
         spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
-                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8",
-                  headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),
+                  source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8", headers=LSTM_DSP_HEADERS,
                   calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
                   pack=pack_lstm_dsp, accepts=lstm_dsp_accepts),
         spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],

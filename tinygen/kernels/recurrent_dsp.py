@@ -68,6 +68,12 @@ def _factor(multiplier: int, shift: int) -> int:
     return 0 if multiplier == 0 else 1 << max(shift, 0)
 
 
+def gate_factors(kparams: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each gate's factor (_factor) [4], on the input side and on the recurrent side."""
+    return tuple(np.array([_factor(int(m), int(s)) for m, s in zip(kparams[f"{side}_mult"], kparams[f"{side}_shift"])],
+                          np.int64) for side in ("in", "rec"))
+
+
 def lstm_dsp_fits(kparams: dict) -> bool:
     """Whether tg_lstm_s8_dsp computes the layer: every gate's left shift at most MAX_GATE_SHIFT (its
     factor goes into the gate's weights and biases), and f * c, i * g and tanh(c) * o requantized with
@@ -93,8 +99,7 @@ def pack_lstm_dsp(kparams: dict, consts: dict) -> np.ndarray:
     h = kparams["hidden"]
     w_ih, w_hh, xb, hb = gate_arrays(4, kparams, consts["w_ih"], consts["w_hh"],
                                      np.asarray(consts["bias"]).reshape(4, h), np.zeros((4, h), np.int64))
-    fx, fh = (np.array([_factor(int(m), int(s)) for m, s in zip(kparams[f"{side}_mult"], kparams[f"{side}_shift"])],
-                       np.int64) for side in ("in", "rec"))
+    fx, fh = gate_factors(kparams)
     px, ph = _pairs(w_ih * fx[:, None, None]), _pairs(w_hh * fh[:, None, None])
     xb, hb = xb * fx[:, None], hb * fh[:, None]
     units = [np.concatenate([xb[:, j], px[j].ravel(), hb[:, j], ph[j].ravel()]) for j in range(h)]

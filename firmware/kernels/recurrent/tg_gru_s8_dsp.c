@@ -24,8 +24,8 @@ void tg_gru_s8_dsp(const tg_gru_params_t *p, const int8_t *input, const int8_t *
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
         for (t = 0; t < p->steps; ++t) {
-            tg_rnn_widen_s8(input + (b * p->steps + t) * p->input_size, p->input_size, xw);
-            tg_rnn_widen_s8(h, hid, hw);
+            tg_rnn_widen_s8(input + (b * p->steps + t) * p->input_size, p->input_size, xw, (p->input_size + 3) & ~3);
+            tg_rnn_widen_s8(h, hid, hw, (hid + 3) & ~3);
             for (j = 0; j < hid; ++j) {
                 const int32_t *w = packed + j * unit_words;
                 int32_t xs[3] = {w[0], w[1], w[2]};

@@ -288,6 +288,13 @@ void tg_lstm_s8(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0
 void tg_lstm_s8_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                     const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch, int8_t *output);
 
+/* tg_lstm_s8 for ARMv7E-M (DSP extension) with two gates' int8 weights to a halfword: the same results
+ * where tinygen.kernels.recurrent_pairs_dsp.pairs_fit holds. packed:
+ * tinygen.kernels.recurrent_pairs_dsp.pack_lstm_pairs_dsp; scratch: its pairs_dsp_scratch bytes. */
+void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                          const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
+                          int8_t *output);
+
 /* tg_lstm_s8 for RV32IM: the same results. packed: tinygen.kernels.recurrent_rv32.pack_lstm_rv32
  * (tg_recurrent_s8_rv32.h); scratch: H bytes. */
 void tg_lstm_s8_rv32(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,

@@ -21,10 +21,9 @@
 #include "tg_dsp_s8.h"
 #include "tg_kernels_recurrent.h"
 
-/* int8 [n] -> int16 [round up(n, 4)], zeros after n. */
-static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst)
+/* int8 [n] -> int16 [padded], zeros after n (padded >= n). */
+static inline void tg_rnn_widen_s8(const int8_t *src, int32_t n, int16_t *dst, int32_t padded)
 {
-    const int32_t padded = (n + 3) & ~3;
     int32_t k;
     for (k = 0; k < n; ++k) {
         dst[k] = src[k];

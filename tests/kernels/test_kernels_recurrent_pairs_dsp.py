@@ -1,0 +1,147 @@
+"""tg_lstm_s8_pairs_dsp's packing (tinygen/kernels/recurrent_pairs_dsp.py): two gates' int8 weights to a
+halfword, h = 256 b + a. The words hold the weights, and the kernel's arithmetic on them, emulated here
+in 32 bits as SMLAD and SXTB16 do it (acc1 over the halfwords, acc2 over the low bytes, B = (acc1 -
+acc2) >> 8), gives every gate's product exactly, up to the bound pairs_fit checks; pairs_fit refuses
+what the trick cannot hold; the DSP LSTMs' branchless tanh equals the table's. The kernels against the
+reference on the stand-ins: test_kernels_recurrent_dsp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.kernels.recurrent_dsp import lstm_dsp_requant
+from tinygen.kernels.recurrent_pairs_dsp import (B_LIMIT, OVERREAD_WORDS, groups, pack_lstm_pairs_dsp,
+                                                 pairs_dsp_scratch, pairs_fit)
+from tinygen.ref.recurrent import SIGMOID_TABLE, tanh_s16
+
+HEAD = 11 * 3           # lstm_dsp_requant's records
+
+
+def _params(h: int, **changes) -> dict:
+    p = {"hidden": h, "input_offset": 7, "hidden_offset": -3,
+         "in_mult": [1 << 30] * 4, "in_shift": [0, -2, -1, -5],
+         "rec_mult": [1 << 30, 1 << 30, 1 << 30, 0], "rec_shift": [-3, -3, -3, 0],
+         "forget_mult": 1 << 30, "forget_shift": -14, "cell_mult": 1 << 30, "cell_shift": -4,
+         "output_mult": 3 << 29, "output_shift": -20}
+    return {**p, **changes}
+
+
+def _s32(v):
+    return ((np.asarray(v, np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _halves(words):
+    """int32 words -> their int16 halves, low first."""
+    u = np.asarray(words, np.int64) & 0xFFFFFFFF
+    halves = np.stack([((u & 0xFFFF) ^ 0x8000) - 0x8000, ((u >> 16) ^ 0x8000) - 0x8000], axis=-1)
+    return halves.reshape(*u.shape[:-1], -1)
+
+
+def _sxtb16(halves):
+    """SXTB16 per halfword: its low byte sign-extended."""
+    return ((halves & 0xFF) ^ 0x80) - 0x80
+
+
+def _kernel_products(side: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The 4 gate products tg_lstm_s8_pairs_dsp takes from one side's words (starts, then groups) and the
+    int8 vector x, in 32-bit arithmetic: SMLAD wraps, (acc1 - acc2) >> 8 arithmetic."""
+    k4 = (side.size - 4) // 4
+    cols = np.zeros(4 * k4, np.int64)
+    cols[:x.size] = x
+    halves = _halves(side[4:].reshape(k4, 2, 2)).reshape(k4, 2, 4)      # [group, pair, 4 columns]
+    acc = _s32(side[:4])
+    out = []
+    for pair in range(2):
+        h = halves[:, pair].ravel()
+        acc1 = _s32(acc[2 * pair] + np.sum(h * cols))
+        acc2 = _s32(acc[2 * pair + 1] + np.sum(_sxtb16(h) * cols))
+        out += [acc2, _s32(acc1 - acc2) >> 8]
+    return np.array(out)
+
+
+def _unit_sides(words: np.ndarray, h: int, inputs: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    side_x, side_h = 4 + 4 * groups(inputs), 4 + 4 * groups(h)
+    units = words[HEAD:words.size - OVERREAD_WORDS].reshape(h, side_x + side_h)
+    return [(u[:side_x], u[side_x:]) for u in units]
+
+
+def test_pairs_packing_gives_every_gates_products_exactly():
+    rng = np.random.default_rng(1)
+    h, i = 5, 11
+    p = _params(h)
+    w_ih, w_hh = rng.integers(-127, 128, (4, h, i)), rng.integers(-127, 128, (4, h, h))
+    w_ih[1, 0, :] = -128            # B = -128 with A >= 0 fits an int16
+    w_ih[0, 0, :] = rng.integers(0, 128, i)
+    bias = rng.integers(-5000, 5000, (4, h))
+    consts = {"w_ih": w_ih, "w_hh": w_hh, "bias": bias}
+    assert pairs_fit(p, consts)
+    words = pack_lstm_pairs_dsp(p, consts).astype(np.int64)
+    assert np.array_equal(words[:HEAD], _s32(lstm_dsp_requant(p)))
+    assert words.size == HEAD + h * (8 + 4 * (groups(i) + groups(h))) + OVERREAD_WORDS
+    assert np.array_equal(words[-OVERREAD_WORDS:], np.zeros(OVERREAD_WORDS))
+    fh = np.array([1, 1, 1, 0])     # gate 3's recurrent multiplier is 0: its product is 0
+    for k in range(20):
+        x = rng.integers(-128, 128, i)
+        hs = rng.integers(-128, 128, h)
+        for j, (sx, sh) in enumerate(_unit_sides(words, h, i)):
+            want_x = bias[:, j] + (w_ih[:, j] * (x + 7)).sum(1)
+            want_h = fh * (w_hh[:, j] * (hs - 3)).sum(1)
+            assert np.array_equal(_kernel_products(sx, x), want_x), (k, j)
+            assert np.array_equal(_kernel_products(sh, hs), want_h), (k, j)
+
+
+def test_pairs_arithmetic_holds_up_to_the_bound_and_not_past_it():
+    """B's bias plus products at the edge of [-2^23, 2^23) comes out exact; one past it does not (the
+    bound pairs_fit checks is the kernel's true limit)."""
+    h, i = 1, 4
+    p = _params(h, in_shift=[0, 0, 0, 0], rec_mult=[1 << 30] * 4, rec_shift=[0, 0, 0, 0], input_offset=0,
+                hidden_offset=0)
+    w_ih = np.zeros((4, h, i), np.int64)
+    w_ih[1] = 127
+    x = np.full(i, 127)
+    for top, exact in ((B_LIMIT - 1, True), (B_LIMIT, False)):
+        bias = np.zeros((4, h), np.int64)
+        bias[1] = top - 127 * 127 * i
+        words = pack_lstm_pairs_dsp(p, {"w_ih": w_ih, "w_hh": np.zeros((4, h, h), np.int64), "bias": bias})
+        sx, _ = _unit_sides(words.astype(np.int64), h, i)[0]
+        got = _kernel_products(sx, x)[1]
+        assert (got == top) == exact, (top, got)
+
+
+def test_pairs_fit_refuses_what_the_halfwords_cannot_hold():
+    rng = np.random.default_rng(2)
+    h, i = 3, 6
+    p = _params(h)
+    base = {"w_ih": rng.integers(-127, 128, (4, h, i)), "w_hh": rng.integers(-127, 128, (4, h, h)),
+            "bias": rng.integers(-100, 100, (4, h))}
+    assert pairs_fit(p, base)
+    w = base["w_hh"].copy()
+    w[1, 1, 2], w[0, 1, 2] = -128, -1            # 256 x -128 - 1 leaves int16
+    assert not pairs_fit(p, {**base, "w_hh": w})
+    w[0, 1, 2] = 0
+    assert pairs_fit(p, {**base, "w_hh": w})
+    bias = base["bias"].copy()
+    bias[1, 0] = B_LIMIT                         # B's bias alone past the bound
+    assert not pairs_fit(p, {**base, "bias": bias})
+    assert not pairs_fit(_params(h, in_shift=[0, 1, 0, 0]), base)       # a left shift: its factor leaves int8
+    assert not pairs_fit(_params(h, output_shift=1), base)              # tg_lstm_s8_dsp's own refusals
+
+
+def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
+    p = {"input_size": 5, "hidden": 7}
+    assert groups(5) == 2 and groups(7) == 2 and groups(8) == 2 and groups(9) == 4
+    assert pairs_dsp_scratch(p) == 2 * 4 * (2 + 2) + 8 + 4 * OVERREAD_WORDS
+
+
+def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
+    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
+    saturation test, the sign's cases in one expression; its arithmetic mirrored here against tanh_s16 over
+    every input in [-2^20, 2^20), past the saturation at |v| = 65280 (beyond it both are constant)."""
+    v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
+    s = v >> 63
+    a = np.minimum((v ^ s) - s, 65279)
+    uh = a >> 8
+    ua = SIGMOID_TABLE[uh].astype(np.int64)
+    r = (ua << 8) + (a & 0xFF) * (SIGMOID_TABLE[uh + 1] - ua)
+    got = (_s32((r ^ s) + 128 - (1 << 23) + (s & (1 << 24)))) >> 8
+    assert np.array_equal(got, tanh_s16(v, 1, 0))

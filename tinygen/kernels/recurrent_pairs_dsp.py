@@ -1,0 +1,96 @@
+"""The constants of tg_lstm_s8_pairs_dsp (firmware/kernels/recurrent/tg_lstm_s8_pairs_dsp.c): the
+LSTM's int8 weights two gate rows to a halfword, so that one SMLAD over the halfwords and one over
+their low bytes give both rows' products (the row-pair trick).
+
+Rows A and B (gates 0 and 1, and gates 2 and 3, of the same unit) at the same column become
+h = 256 b + a, an int16 (it fails only for b = -128 with a < 0); a word holds h at two columns.
+Against the two widened inputs of those columns, SMLAD(word) sums 256 S_B + S_A and SMLAD(SXTB16(word))
+sums S_A (the low bytes sign-extended are the a's): S_B = (acc1 - acc2) >> 8, exact (mod 2^32 in
+the accumulators) where B's bias plus its products lie in [-2^23, 2^23), which pairs_fit checks at
+build time from the weights (|x| <= 128). Per 4 MACs: one load, one SXTB16, two SMLAD: the int16
+pairs' speed at the int8 weights' size (half of tg_lstm_s8_dsp's record).
+
+Per unit, per side (the input's columns, then the hidden state's): acc1's and acc2's start for
+gates (0, 1), then for gates (2, 3) (256 bias_B + bias_A, and bias_A, the zero points folded in as
+recurrent_dsp.folded_biases does), then per 4 columns the words of gates (0, 1) at columns 0-1 and
+2-3, then those of gates (2, 3); columns padded with zeros to a multiple of 8 (groups). The record starts
+with recurrent_dsp.lstm_dsp_requant's requantizations, as tg_lstm_s8_dsp's does, and ends with
+OVERREAD_WORDS zeros."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.kernels.recurrent_dsp import gate_arrays, gate_factors, lstm_dsp_fits, lstm_dsp_requant
+
+B_LIMIT = 1 << 23           # |bias_B + sum b x| below it: (acc1 - acc2) >> 8 is exact
+X_MAX = 128                 # the largest |x| of an int8 input or hidden value
+OVERREAD_WORDS = 2          # the kernel's pipelined loads read two words past a side's vector and record
+
+
+def groups(columns: int) -> int:
+    """A side's groups of 4 columns: an even count (the kernel takes two groups a turn)."""
+    return (columns + 7) // 8 * 2
+
+
+def _wrap32(v: np.ndarray) -> np.ndarray:
+    return ((np.asarray(v, np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _sides(kparams: dict, consts: dict) -> tuple[np.ndarray, ...]:
+    """The gates' weights and folded biases (recurrent_dsp.gate_arrays) times their factors (0 or 1 here:
+    a zero multiplier's product is zero)."""
+    h = kparams["hidden"]
+    w_ih, w_hh, xb, hb = gate_arrays(4, kparams, consts["w_ih"], consts["w_hh"],
+                                     np.asarray(consts["bias"]).reshape(4, h), np.zeros((4, h), np.int64))
+    fx, fh = gate_factors(kparams)
+    return w_ih * fx[:, None, None], w_hh * fh[:, None, None], xb * fx[:, None], hb * fh[:, None]
+
+
+def pairs_fit(kparams: dict, consts: dict) -> bool:
+    """Whether tg_lstm_s8_pairs_dsp computes the layer exactly: tg_lstm_s8_dsp's requantizations
+    (lstm_dsp_fits) with no gate's left shift (its factor would leave int8), every h = 256 b + a an int16,
+    and every B row's bias plus products bounded below 2^23."""
+    if not lstm_dsp_fits(kparams) or any(s > 0 for side in ("in", "rec") for s in kparams[f"{side}_shift"]):
+        return False
+    w_ih, w_hh, xb, hb = _sides(kparams, consts)
+    for w, bias in ((w_ih, xb), (w_hh, hb)):
+        a, b = w[0::2], w[1::2]                 # rows A (gates 0, 2) and B (gates 1, 3) [2, H, K]
+        if np.any((b == -128) & (a < 0)):
+            return False
+        if np.any(np.abs(_wrap32(bias[1::2])) + X_MAX * np.abs(b).sum(2) >= B_LIMIT):
+            return False
+    return True
+
+
+def _side(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """One side's words per unit [H, 4 + 4 * groups]: the accumulators' starts, then the groups."""
+    _, h, k = w.shape
+    k4 = groups(k)
+    a, b = w[0::2], w[1::2]
+    halves = np.zeros((2, h, 4 * k4), np.int64)
+    halves[:, :, :k] = 256 * b + a
+    halves &= 0xFFFF
+    words = (halves[:, :, 0::2] | (halves[:, :, 1::2] << 16)).reshape(2, h, k4, 2)   # [pair, H, group, 2]
+    words = words.transpose(1, 2, 0, 3).reshape(h, 4 * k4)
+    ba, bb = _wrap32(bias[0::2]), _wrap32(bias[1::2])          # [pair, H]
+    starts = np.stack([256 * bb[0] + ba[0], ba[0], 256 * bb[1] + ba[1], ba[1]], axis=1)
+    return np.concatenate([starts, words], axis=1)
+
+
+def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:
+    """tg_lstm_s8_pairs_dsp's record: the requantizations (lstm_dsp_requant), then per unit its input
+    side and its recurrent side (_side)."""
+    w_ih, w_hh, xb, hb = _sides(kparams, consts)
+    units = np.concatenate([_side(w_ih, xb), _side(w_hh, hb)], axis=1).ravel()
+    tail = np.zeros(OVERREAD_WORDS, np.int64)
+    return (np.concatenate([lstm_dsp_requant(kparams), units, tail]) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
+def pairs_dsp_scratch(p: dict) -> int:
+    """The input and hidden state widened to int16 (each padded to groups()), the new hidden state's
+    spare row, and the words the pipelined loads read past the hidden state's vector."""
+    return 2 * 4 * (groups(p["input_size"]) + groups(p["hidden"])) + (p["hidden"] + 3) // 4 * 4 + 4 * OVERREAD_WORDS
+
+
+__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_MAX", "groups", "pack_lstm_pairs_dsp", "pairs_dsp_scratch", "pairs_fit"]
