@@ -64,15 +64,19 @@ def test_direct_conv_with_int16_weights_reads_per_pixel():
     assert r.line_misses == 150 * 1024
 
 
-@pytest.mark.parametrize("kernel", ["tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_w16_s8_dsp"])
-def test_rows4_conv_with_int16_weights_reads_once_per_block_of_4_pixels(kernel):
-    # the same int16 weights as the direct kernel's, read once per block of 4 output pixels: 1024 / 4 passes
+@pytest.mark.parametrize("kernel, packed, lines", [("tg_conv2d_rows4_w16_s8_dsp", 4608, 150),
+                                                   ("tg_conv2d_add_rows4_w16_s8_dsp", 4608, 150),
+                                                   ("tg_conv2d_rows4_pair_s8_dsp", 2304, 78),
+                                                   ("tg_conv2d_add_rows4_pair_s8_dsp", 2304, 78)])
+def test_rows4_conv_reads_its_packed_weights_once_per_block_of_4_pixels(kernel, packed, lines):
+    # the int16 weights (the direct kernel's bytes) or the row-pair halfwords (the int8 weights' bytes), read
+    # once per block of 4 output pixels: 1024 / 4 passes
     op = "conv2d_add" if "add" in kernel else "conv2d"
     node, g = layer(op, kernel, {"out_h": 32, "out_w": 32}, weight=2304, bias=64, multiplier=64, shift=64,
-                    packed=4608)
+                    packed=packed)
     r = layer_weight_reads(node, g, F746)
-    assert (r.pattern, r.stream_bytes, r.passes) == ("im2col", 4608 + 3 * 64, 256)
-    assert r.line_misses == 150 * 256
+    assert (r.pattern, r.stream_bytes, r.passes) == ("im2col", packed + 3 * 64, 256)
+    assert r.line_misses == lines * 256
 
 
 @pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp",

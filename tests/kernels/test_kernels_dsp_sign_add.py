@@ -223,7 +223,8 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
         "tg_fully_connected_batch1_s8_dsp", "tg_fully_connected_batch1_lean_s8_dsp",
         "tg_fully_connected_batch1_w16_s8_dsp", "tg_fully_connected_batch1_rowpair_s8_dsp",
         "tg_fully_connected_batch1_rowpair_lean_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp", "tg_conv2d_rows3_s8_dsp",
-        "tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_w16_s8_dsp"}
+        "tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp",
+        "tg_conv2d_add_rows4_pair_s8_dsp"}
     # the fused adds: the add's act_min and zero point decide, not the conv's (unclamped before the add)
     add = specialize.INLINE["tg_conv2d_add_s8_dsp"]
     conv_relu = dict(relu, add_act_min=-128, add_output_offset=-127)
@@ -231,9 +232,10 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
     assert specialize.requant_mode(add, add_relu, None, m, s) == specialize.BOUNDED | specialize.POS
     assert specialize.requant_mode(add, conv_relu, None, m, s) == specialize.BOUNDED
     # the 4-pixel fused add: its conv's outputs folded (their sign's ADD always kept in its C), the add's POS
-    add4 = specialize.INLINE["tg_conv2d_add_rows4_w16_s8_dsp"]
-    assert specialize.requant_mode(add4, add_relu, None, m, s) == specialize.FOLDED | specialize.POS
-    assert specialize.requant_mode(add4, conv_relu, None, m, s) == specialize.FOLDED
+    for name in ("tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_pair_s8_dsp"):
+        add4 = specialize.INLINE[name]
+        assert specialize.requant_mode(add4, add_relu, None, m, s) == specialize.FOLDED | specialize.POS
+        assert specialize.requant_mode(add4, conv_relu, None, m, s) == specialize.FOLDED
 
 
 def test_sign_add_defines_per_build(tmp_path):

@@ -19,7 +19,8 @@ from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
-from tinygen.kernels.rows4_dsp import add_rows4_scratch, rows4_scratch, rows4_serves, rows4_w16_weights
+from tinygen.kernels.rows4_dsp import (add_rows4_scratch, rows4_pair_serves, rows4_pair_weights, rows4_scratch,
+                                       rows4_serves, rows4_w16_weights)
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
 from tinygen.kernels.scratch import conv2d_dsp_scratch, mat_mult_dsp_scratch
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec
@@ -433,7 +434,7 @@ _ROWS4_W16_DSP = dict(weight_dtype="int8", weight_bits=8, requires=frozenset({"d
                                "kernels/tg_mat_mult_pairs_s8_dsp.h", "kernels/tg_mat_mult_rows3_s8_dsp.h",
                                "kernels/tg_conv2d_s8_dsp.h", "kernels/tg_conv2d_s8_c3_dsp.h",
                                "kernels/tg_conv2d_direct_s8_dsp.h", "kernels/tg_conv2d_add_s8_dsp.h",
-                               "kernels/tg_conv2d_rows4_w16_s8_dsp.h"))
+                               "kernels/tg_rows4_loop_dsp.h", "kernels/tg_conv2d_rows4_w16_s8_dsp.h"))
 CONV2D_ROWS4_W16_DSP = KernelSpec(
     "tg_conv2d_rows4_w16_s8_dsp", "conv2d", struct="tg_conv2d_params_t", source="kernels/tg_conv2d_rows4_w16_s8_dsp.c",
     twin="conv2d_s8", scratch=rows4_scratch, **_ROWS4_W16_DSP)
@@ -443,6 +444,23 @@ CONV2D_ADD_ROWS4_W16_DSP = KernelSpec(
     "tg_conv2d_add_rows4_w16_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
     source="kernels/tg_conv2d_add_rows4_w16_s8_dsp.c", twin="conv2d_add_s8", scratch=add_rows4_scratch,
     **_ROWS4_W16_DSP)
+
+
+def _rows4_pair_serves(graph, node) -> bool:
+    return rows4_pair_serves(*_params_consts(graph, node))
+
+
+# the same blocks with row-pair halfwords (h = 256 b + a, tinygen/kernels/pair_halfwords.py): 12
+# instructions per 16 MACs at the int8 weights' bytes (firmware/kernels/conv/tg_rows4_loop_dsp.h), where
+# every channel pair is exact (rows4_pair_serves): a candidate --kernels auto measures per layer
+_ROWS4_PAIR_DSP = dict(_ROWS4_W16_DSP, pack=rows4_pair_weights, accepts=_rows4_pair_serves)
+CONV2D_ROWS4_PAIR_DSP = KernelSpec(
+    "tg_conv2d_rows4_pair_s8_dsp", "conv2d", struct="tg_conv2d_params_t",
+    source="kernels/tg_conv2d_rows4_pair_s8_dsp.c", twin="conv2d_s8", scratch=rows4_scratch, **_ROWS4_PAIR_DSP)
+CONV2D_ADD_ROWS4_PAIR_DSP = KernelSpec(
+    "tg_conv2d_add_rows4_pair_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
+    source="kernels/tg_conv2d_add_rows4_pair_s8_dsp.c", twin="conv2d_add_s8", scratch=add_rows4_scratch,
+    **_ROWS4_PAIR_DSP)
 
 # 3x3 depthwise on narrow maps
 

@@ -13,6 +13,11 @@ bytes to the skip bytes (the add's fast arithmetic, tg_conv2d_add_s8_dsp.h's, ea
 tabulated for its 256 byte values at the layer's start: tg_conv_add_tables), with the same
 conditions and weights and 4 blocks' outputs (added at once: ADD_BLOCKS) and the two tables (2 KiB)
 more scratch.
+
+tg_conv2d_rows4_pair_s8_dsp and tg_conv2d_add_rows4_pair_s8_dsp run the same blocks with the weights
+as row-pair halfwords (tinygen.kernels.pair_halfwords: h = 256 b + a per channel pair, the int8
+weights' bytes, 12 instructions per 16 MACs; rows4_pair_weights), where rows4_pair_serves holds:
+rows4_serves and every pair exact (pair_halfwords.pair_exact, the kernel's sums doubled).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.kernels import specialize
+from tinygen.kernels.pair_halfwords import halfwords, pair_exact
 
 MIN_PIXELS, MIN_DEPTH, MAX_DEPTH, MIN_COLS, MAX_COLS = 4, 4, 1999, 2, 1364
 
@@ -78,4 +84,28 @@ def rows4_w16_weights(p: dict, consts: dict) -> np.ndarray:
     return np.ascontiguousarray(halves).ravel()
 
 
-__all__ = ["ADD_BLOCKS", "ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_scratch", "rows4_serves", "rows4_w16_weights"]
+def rows4_pair_serves(p: dict, consts: dict) -> bool:
+    """Whether tg_conv2d_rows4_pair_s8_dsp serves the layer: rows4_serves, and every channel pair's
+    row-pair halfwords exact (the blocks' sums doubled, the pixels with the input offset added)."""
+    if not rows4_serves(p, consts):
+        return False
+    weight = np.asarray(consts["weight"]).reshape(p["out_c"], _depth(p))
+    return pair_exact(weight, consts.get("bias"), p["input_offset"], doubled=True)
+
+
+def rows4_pair_weights(p: dict, consts: dict) -> np.ndarray:
+    """The packed weights (KernelSpec.pack): int16 row-pair halfwords h = 256 b + a (a the pair's
+    first channel's weight, b its second's; a zero channel completing an odd count), per pair, per
+    group of 4 values of depth (zeros completing the last), (h0, h2, h1, h3): a step's word holds
+    the (v0, v2) or (v1, v3) values, beside the widened pixels' pairs."""
+    out_c, depth = p["out_c"], _depth(p)
+    w = np.zeros((out_c, _round_up(depth, 4)), dtype=np.int64)
+    w[:, :depth] = np.asarray(consts["weight"]).reshape(out_c, depth)
+    h = halfwords(w)                                            # [pair, depth]
+    # value k = 4 g + j at [pair, g, j & 1, j >> 1]
+    groups = h.reshape(h.shape[0], -1, 2, 2).transpose(0, 1, 3, 2)
+    return np.ascontiguousarray(groups).ravel()
+
+
+__all__ = ["ADD_BLOCKS", "ADD_TABLES_BYTES", "add_rows4_scratch", "rows4_pair_serves", "rows4_pair_weights",
+           "rows4_scratch", "rows4_serves", "rows4_w16_weights"]

@@ -48,7 +48,7 @@ are legal C. The step models, one per loop order:
       the kernel's ring before any of the row is written.
 
   FUSED_SKIP (tg_conv2d_add_s8, tg_conv2d_add_s8_dsp, tg_conv2d_add_widen_s8_dsp,
-      tg_conv2d_add_s8_rv32, tg_conv2d_add_rows4_w16_s8_dsp): output
+      tg_conv2d_add_s8_rv32, tg_conv2d_add_rows4_w16_s8_dsp, tg_conv2d_add_rows4_pair_s8_dsp): output
       byte p is written after reading skip byte p, the second input, and no other
       step reads it: D = 0 over the skip input (same size), unless the skip is stored where the
       conv input is (x + conv(x)): the conv input is never overlapped.
@@ -76,7 +76,8 @@ ELEMENTWISE = ELEMENTWISE | {"tg_lut_s8", "tg_tanh_s8"}
 ELEMENTWISE_STRIDED = ELEMENTWISE_STRIDED | {"tg_prelu_s8"}
 # a conv with a fused add: elementwise over its second input, the skip tensor
 FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
-                        "tg_conv2d_add_s8_rv32", "tg_conv2d_add_rows4_w16_s8_dsp"})
+                        "tg_conv2d_add_s8_rv32", "tg_conv2d_add_rows4_w16_s8_dsp",
+                        "tg_conv2d_add_rows4_pair_s8_dsp"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 

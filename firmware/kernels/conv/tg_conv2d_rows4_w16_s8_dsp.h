@@ -17,6 +17,10 @@
  * channel); with int16 weights the 2-value step needs 2. The weights' bytes double (flash,
  * or RAM where --weights-in places them there).
  *
+ * The same body serves tg_conv2d_rows4_pair_s8_dsp (`pair`, a constant after inlining): the
+ * weights as row-pair halfwords h = 256 b + a at the int8 weights' bytes, the step 12 instructions
+ * per 16 MACs (tg_rows4_loop_dsp.h says how, and when it is exact).
+ *
  * Layouts. The widened pixels (tg_rows4_widen_run): per group of 4 values of depth (v0..v3), the 4
  * pixels' (v0, v2) pairs then their (v1, v3) pairs, each doubled with the input offset added
  * (tg_widen_doubled_s8x4): 32 bytes a group. The weights: per channel pair, per group, (w0, w2)
@@ -50,6 +54,7 @@
 #include "tg_conv2d_s8.h"
 #include "tg_conv2d_s8_dsp.h"
 #include "tg_mat_mult_rows3_s8_dsp.h"
+#include "tg_rows4_loop_dsp.h"
 
 /* bytes of the four int8 receptive fields, kept a multiple of 8 */
 static inline int32_t tg_conv2d_rows4_w16_s8_dsp_im2col_size(int32_t depth)
@@ -114,120 +119,15 @@ static inline __attribute__((always_inline)) void tg_rows4_widen_inside(const tg
     }
 }
 
-/* One step: 2 values of depth, the 2 channels' weight pairs at %[w], the 4 pixels' at %[x]. */
-#define TG_ROWS4_STEP                                \
-    "ldrd   %[w0], %[w1], [%[w]], #8\n\t"            \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
-    "smlad  %[a00], %[x0], %[w0], %[a00]\n\t"        \
-    "smlad  %[a01], %[x0], %[w1], %[a01]\n\t"        \
-    "smlad  %[a10], %[x1], %[w0], %[a10]\n\t"        \
-    "smlad  %[a11], %[x1], %[w1], %[a11]\n\t"        \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
-    "smlad  %[a20], %[x0], %[w0], %[a20]\n\t"        \
-    "smlad  %[a21], %[x0], %[w1], %[a21]\n\t"        \
-    "smlad  %[a30], %[x1], %[w0], %[a30]\n\t"        \
-    "smlad  %[a31], %[x1], %[w1], %[a31]\n\t"
-
-/* One output: the doubled sum in register a requantized into y (m, r, n: the channel's
-   multiplier, R, n), stored at d. y may be the register of the sum before it. */
-#define TG_ROWS4_OUT(y, a, d)                                \
-    "smmlar %[" y "], %[" a "], %[w0], %[w1]\n\t"            \
-    TG_ROWS3_SIGN(y, a)                                      \
-    "asr    %[" y "], %[" y "], %[x1]\n\t"                   \
-    TG_ROWS3_SAT(y)                                          \
-    "strb   %[" y "], " d "\n\t"
-
-/* A channel's 4 outputs, its sums in a, b, c, e, at %[w] + o, gap bytes apart: each result in the
-   register the sum before it has left (the first in x0). */
-#define TG_ROWS4_OUT4(a, b, c, e, o)                               \
-    TG_ROWS4_OUT("x0", a, "[%[w], #" o "]")                        \
-    TG_ROWS4_OUT(a, b, "[%[w], #%c[gap]+" o "]")                   \
-    TG_ROWS4_OUT(b, c, "[%[w], #2*%c[gap]+" o "]")                 \
-    TG_ROWS4_OUT(c, e, "[%[w], #3*%c[gap]+" o "]")
-
-/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. */
-#define TG_ROWS4_WHOLE 12
-/* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
-#define TG_ROWS4_PRE "(%c[plan]&255)"
-#define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
-#define TG_ROWS4_UNROLL "(%c[plan]>>24)"
-
-/*
- * The pair loop of one 4-pixel block as one asm block: per pair the records' doubled biases,
- * the steps, then the 8 outputs, until the record whose n carries TG_PAIRS_LAST. x: the 4 fields
- * widened (tg_rows4_widen_run); weights: the packed int16 weights; rec: the layer's records; op:
- * pixel 0's outputs, the pixels gap bytes apart.
- */
-static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
-                                                                   const int16_t *weights, const int32_t *rec,
-                                                                   int8_t *op, int32_t lo, int32_t hi, int32_t ub,
-                                                                   int32_t pos)
-{
-    const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
-    const int32_t steps = depth >> 1;
-    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1 : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
-    const int32_t pre = steps <= TG_ROWS4_WHOLE ? steps : steps % unroll;
-    const int32_t loops = steps <= TG_ROWS4_WHOLE ? 0 : steps / unroll;
-    const int32_t *const xend = xbase + 4 * steps;
-    /* the steps before the loop, the loop's passes and its steps, in one operand (GCC's limit of 30) */
-    const int32_t plan = pre | loops << 8 | unroll << 24;
-    const int32_t *recm = rec;
-    int8_t *opm = op;
-    const int16_t *wr = weights, *wm = weights;
-    const int32_t *xr;
-    int32_t a00, a01, a10, a11, a20, a21, a30, a31, w0, w1, x0, x1;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[x], %[xbase]\n\t"
-        "ldr    %[x0], %[rec]\n\t"
-        "ldrd   %[a00], %[a01], [%[x0]]\n\t"
-        "ldrd   %[a10], %[a11], [%[x0]]\n\t"
-        "ldrd   %[a20], %[a21], [%[x0]]\n\t"
-        "ldrd   %[a30], %[a31], [%[x0]]\n\t"
-        ".rept  " TG_ROWS4_PRE "\n\t"
-        TG_ROWS4_STEP
-        ".endr\n\t"
-        ".if    " TG_ROWS4_LOOPS "\n\t"
-        "2:\n\t"
-        ".rept  " TG_ROWS4_UNROLL "\n\t"
-        TG_ROWS4_STEP
-        ".endr\n\t"
-        ".if    " TG_ROWS4_LOOPS " - 1\n\t"
-        "ldr    %[x0], %[xend]\n\t"
-        "cmp    %[x], %[x0]\n\t"
-        "bne    2b\n\t"
-        ".endif\n\t"
-        ".endif\n\t"
-        "str    %[w], %[wm]\n\t"                      /* the next pair's weights */
-        "ldr    %[x], %[rec]\n\t"
-        "ldr    %[w], %[op]\n\t"
-        "ldr    %[w0], [%[x], #8]\n\t"                /* the first channel's multiplier, R, n */
-        "ldr    %[w1], [%[x], #16]\n\t"
-        "ldr    %[x1], [%[x], #24]\n\t"
-        TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")
-        "ldr    %[w0], [%[x], #12]\n\t"               /* the second channel's */
-        "ldr    %[w1], [%[x], #20]\n\t"
-        "ldr    %[x1], [%[x], #28]\n\t"
-        TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
-        "adds   %[w], %[w], #2\n\t"
-        "str    %[w], %[op]\n\t"
-        "adds   %[x], %[x], #32\n\t"
-        "str    %[x], %[rec]\n\t"
-        "ldr    %[w], %[wm]\n\t"
-        "tst    %[x1], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
-        "beq    1b\n\t"
-        : [x] "=&r"(xr), [w] "+r"(wr), [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
-          [a20] "=&r"(a20), [a21] "=&r"(a21), [a30] "=&r"(a30), [a31] "=&r"(a31), [w0] "=&r"(w0), [w1] "=&r"(w1),
-          [x0] "=&r"(x0), [x1] "=&r"(x1), [rec] "+m"(recm), [op] "+m"(opm), [wm] "+m"(wm)
-        : [plan] "i"(plan), [xend] "m"(xend), [gap] "i"(gap), [lo] "i"(lo),
-          [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0), [xbase] "m"(xbase)
-        : "memory", "cc");
-}
-
-/* Weight k of output channel o in the packed layout (depth rounded up to 4: dp). */
-static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t o, int32_t k)
+/* Weight k of output channel o in the packed layout (depth rounded up to 4: dp): the int16 weights,
+   or (pair) the row-pair halfwords h = 256 b + a of channels A = o & ~1 and B = o | 1. */
+static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t o, int32_t k, int32_t pair)
 {
     const int32_t g = k >> 2, j = k & 3;
+    if (pair) {
+        const int32_t h = packed[(o >> 1) * dp + g * 4 + (j & 1) * 2 + (j >> 1)], a = (int8_t)h;
+        return (o & 1) ? (h - a) >> 8 : a;
+    }
     return packed[(o >> 1) * 2 * dp + g * 8 + (j & 1) * 4 + (o & 1) * 2 + (j >> 1)];
 }
 
@@ -238,7 +138,8 @@ static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t
  */
 static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_each(
     const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
+    int32_t pair)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, dp = (depth + 3) & ~3;
     const tg_mat_mult_out_t out = {q->output_offset, q->act_min, q->act_max};
@@ -250,7 +151,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_eac
             for (o = 0; o < p->out_c; ++o) {
                 int32_t acc = bias != NULL ? bias[o] : 0;
                 for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + q->input_offset) * tg_rows4_weight(packed, dp, o, k);
+                    acc += (scratch[k] + q->input_offset) * tg_rows4_weight(packed, dp, o, k, pair);
                 }
                 dst[o] = tg_mat_mult_out(acc, multiplier[o], shift[o], out, q->bounded);
             }
@@ -278,7 +179,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_eac
 static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blocks(
     const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
     const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
-    const tg_conv2d_add_params_t *add, const int8_t *skip, int32_t amode)
+    const tg_conv2d_add_params_t *add, const int8_t *skip, int32_t amode, int32_t pair)
 {
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t pixels = p->out_h * p->out_w, out_c = p->out_c;
@@ -337,7 +238,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
             done = base = r;
         }
         tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv + (r - base) * out_c : &output[r * out_c],
-                          lo, hi, tg_rows3_usat_bits(lo, hi), pos);
+                          lo, hi, tg_rows3_usat_bits(lo, hi), pos, pair);
         if (r + 4 >= pixels) {
             if (add != NULL) {      /* the last pixels held: added (from done, which the last block may pass) */
                 tg_conv_add_block(add, tab, conv + (done - base) * out_c, skip + done * out_c, output + done * out_c,
@@ -352,19 +253,36 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
 /*
  * Per-layer specialization: p points to the layer's static const parameters and `bounded` is
  * tg_mat_mult_quant's verdict computed at build time (tinygen.kernels.specialize); the 4-pixel
- * blocks where tg_rows4_on holds, else every output one at a time.
+ * blocks where tg_rows4_on holds, else every output one at a time; pair: the weights' layout.
  */
-static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_inline(
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_s8_dsp_layer(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
+    int32_t pair)
 {
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
     if (tg_rows4_on(&q, p->out_h * p->out_w, p->kernel_h * p->kernel_w * p->in_c, p->out_c)) {
         tg_conv2d_rows4_w16_s8_dsp_blocks(p, &q, input, packed, bias, multiplier, shift, scratch, output, NULL, NULL,
-                                          0);
+                                          0, pair);
     } else {
-        tg_conv2d_rows4_w16_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output);
+        tg_conv2d_rows4_w16_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output, pair);
     }
+}
+
+/* tg_conv2d_rows4_w16_s8_dsp's specialized layer: int16 weights. */
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_inline(
+    const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    tg_conv2d_rows4_s8_dsp_layer(p, bounded, input, packed, bias, multiplier, shift, scratch, output, 0);
+}
+
+/* tg_conv2d_rows4_pair_s8_dsp's specialized layer: the row-pair halfwords. */
+static inline __attribute__((always_inline)) void tg_conv2d_rows4_pair_s8_dsp_inline(
+    const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed,
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+{
+    tg_conv2d_rows4_s8_dsp_layer(p, bounded, input, packed, bias, multiplier, shift, scratch, output, 1);
 }
 
 /* The fused add's scratch: the plain conv's, then TG_ROWS4_ADD_BLOCKS blocks' conv outputs (4 out_c bytes
@@ -391,7 +309,8 @@ static inline __attribute__((always_inline)) tg_conv2d_params_t tg_rows4_conv_of
  */
 static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp_each(
     const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
+    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
+    int32_t pair)
 {
     const tg_conv2d_params_t cp = tg_rows4_conv_of(p);
     const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, dp = (depth + 3) & ~3;
@@ -403,7 +322,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp
             for (o = 0; o < p->out_c; ++o) {
                 int32_t acc = bias != NULL ? bias[o] : 0, c;
                 for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + p->input_offset) * tg_rows4_weight(packed, dp, o, k);
+                    acc += (scratch[k] + p->input_offset) * tg_rows4_weight(packed, dp, o, k, pair);
                 }
                 c = tg_requantize(acc, multiplier[o], shift[o]) + p->output_offset;
                 c = c < p->act_min ? p->act_min : c > p->act_max ? p->act_max : c;
@@ -414,25 +333,41 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp
 }
 
 /*
- * Per-layer specialization of tg_conv2d_add_rows4_w16_s8_dsp: `bounded` the conv's verdict
- * computed at build time, its POS flag the add's (tinygen.kernels.specialize, pos_of "add_");
- * the 4-pixel blocks where tg_rows4_on holds and the add takes its fast arithmetic, else every
- * output alone.
+ * Per-layer specialization of the fused add (tg_conv2d_add_rows4_w16_s8_dsp, tg_conv2d_add_rows4_pair_s8_dsp
+ * by pair): `bounded` the conv's verdict computed at build time, its POS flag the add's
+ * (tinygen.kernels.specialize, pos_of "add_"); the 4-pixel blocks where tg_rows4_on holds and the add
+ * takes its fast arithmetic, else every output alone.
  */
-static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp_inline(
+static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_s8_dsp_layer(
     const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip,
     const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
-    int8_t *output)
+    int8_t *output, int32_t pair)
 {
     const tg_conv2d_params_t cp = tg_rows4_conv_of(p);
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
     if (tg_rows4_on(&q, p->out_h * p->out_w, p->kernel_h * p->kernel_w * p->in_c, p->out_c) &&
         tg_conv_add_fast_add(p)) {
         tg_conv2d_rows4_w16_s8_dsp_blocks(&cp, &q, input, packed, bias, multiplier, shift, scratch, output, p, skip,
-                                          TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded));
+                                          TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded), pair);
     } else {
-        tg_conv2d_add_rows4_w16_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output);
+        tg_conv2d_add_rows4_w16_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output, pair);
     }
+}
+
+static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp_inline(
+    const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip,
+    const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+    int8_t *output)
+{
+    tg_conv2d_add_rows4_s8_dsp_layer(p, bounded, input, skip, packed, bias, multiplier, shift, scratch, output, 0);
+}
+
+static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_pair_s8_dsp_inline(
+    const tg_conv2d_add_params_t *p, int32_t bounded, const int8_t *input, const int8_t *skip,
+    const int16_t *packed, const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+    int8_t *output)
+{
+    tg_conv2d_add_rows4_s8_dsp_layer(p, bounded, input, skip, packed, bias, multiplier, shift, scratch, output, 1);
 }
 
 #endif /* TG_CONV2D_ROWS4_W16_S8_DSP_H */

@@ -267,6 +267,20 @@ void tg_conv2d_add_rows4_w16_s8_dsp(const tg_conv2d_add_params_t *p, const int8_
                                     const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
                                     const int8_t *shift, int8_t *scratch, int8_t *output);
 
+/*
+ * The same two with the weights as row-pair halfwords (tg_rows4_loop_dsp.h): packed int16, 4-byte
+ * aligned (tinygen.kernels.rows4_dsp.rows4_pair_weights), h = 256 b + a of a pair's first channel's
+ * weight a and its second's b (a zero channel completes an odd count), per pair, per group of 4
+ * values of the depth (zeros complete the last), (h0, h2, h1, h3): the int8 weights' bytes. Scratch:
+ * the int16 kernels'.
+ */
+void tg_conv2d_rows4_pair_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
+                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                 int8_t *scratch, int8_t *output);
+void tg_conv2d_add_rows4_pair_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                                     const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                     const int8_t *shift, int8_t *scratch, int8_t *output);
+
 /* Cortex-M4/M7 3x3 depthwise on narrow maps */
 
 /*
