@@ -59,9 +59,15 @@ CASES = [
     (_p(128, 128, -128), "folded", FOLDED | POS),       # its middle ones (no sign's ADD: act_min >= zero point)
     (_p(8, 128), "folded", FOLDED),                     # its bottleneck's output (one word a row)
     (_p(128, 640), "folded", FOLDED),                   # its last
-    (_p(37, 9, 5, act_min=5), "folded", FOLDED | POS),  # a ReLU, depth ending mid-word, 3 groups of 3
-    (_p(13, 7), "general", GENERAL),                    # 7 = 2 x 3 + 1: the last row alone
-    (_p(21, 5, 2, act_min=-20), "bounded", BOUNDED),    # 5 = 3 + 2: the last two together; clamped
+    (_p(37, 9, 5, act_min=5), "folded", FOLDED | POS),  # a ReLU, depth ending mid-word, 9 = 4 + 4 + 1
+    (_p(13, 7), "general", GENERAL),                    # 7 = 4 + 3: the three-row loop after the four-row one
+    (_p(21, 5, 2, act_min=-20), "bounded", BOUNDED),    # 5 = 4 + 1: the last row alone; clamped
+    # the four-row loop's entries (row words mod 8 on the Cortex-M7, TG_LUT_PAIRS_LOOP4): 4, 6, 7 and
+    # 13 = 8 + 5 words
+    (_p(32, 6), "folded", FOLDED),                      # 6 = 4 + 2: the last two together
+    (_p(48, 11), "folded", FOLDED),                     # 11 = 4 + 4 + 3
+    (_p(56, 4), "folded", FOLDED),
+    (_p(100, 8), "folded", FOLDED),
     (_p(3, 1), "folded", FOLDED),                       # one output, one pair
     (_p(1, 2), "bounded", BOUNDED),
     (_p(64, 12), "folded", FOLDED),                     # MLPerf KWS's classifier
