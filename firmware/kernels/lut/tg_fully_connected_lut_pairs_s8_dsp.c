@@ -14,7 +14,8 @@
  * index 0, then meet zeros). A row word of 8 weights then takes 4 index bytes read one at a time
  * (LDRB, each row through its own pointer), 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), four rows
  * at a time sharing the input pairs (the last three rows three at a time, from their words with
- * extracts, UXTB with rotation; the last one or two two at a time):
+ * extracts, UXTB with rotation, and so all rows of a small layer on the Cortex-M7, whose four-row
+ * loop is long: TG_LUT_PAIRS_FOUR_MIN; the last one or two two at a time):
  *     acc_r += SMLAD(X[4j + k], T[byte k of row r's word j]),  k = 0..3.
  * The sums start at the bias and go through the requantization of tg_fully_connected_s8_dsp in the
  * mode the build found for the layer, the packed constant's word after its rows
@@ -184,6 +185,15 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     "1:\n\t" TG_LUT_PAIRS_WORD4 "2:\n\t" TG_LUT_PAIRS_WORD4 "3:\n\t" TG_LUT_PAIRS_WORD4 "4:\n\t" TG_LUT_PAIRS_WORD4 \
     "5:\n\t" TG_LUT_PAIRS_WORD4 "6:\n\t" TG_LUT_PAIRS_WORD4 "7:\n\t" TG_LUT_PAIRS_WORD4 "8:\n\t" TG_LUT_PAIRS_WORD4 \
     "cmp %[x], %[t]\n\tbne 1b\n\t"
+/* the same a row word a turn (28 cycles for 32 multiply-accumulates: 1.6 more than the eight-word
+   loop's a four-row word), for a layer of fewer than TG_LUT_PAIRS_LONG_MIN row words (rows x words):
+   the eight-word loop's 1.7 KB of code, where the cache does not hold it, cost about 47 more lines from
+   flash than this one (7 wait states each on the F746). The bound is the measured one, not a
+   break-even: MLPerf KWS's classifier (96 row words) runs faster here, AD's two layers of 128 (run
+   between layers that keep the long loop in the cache) in the long loop (benchmarks/huffman.py
+   --estimate) */
+#define TG_LUT_PAIRS_LOOP4_SHORT "1:\n\t" TG_LUT_PAIRS_WORD4 "cmp %[x], %[t]\n\tbne 1b\n\t"
+#define TG_LUT_PAIRS_LONG_MIN 128
 #else
 /* The same in plain order (a core issuing one instruction at a time), each byte's loads together: the
    rows' extracts of one byte (ea, eb, ec), the input pair, the table entries, the SMLADs. */
@@ -239,6 +249,7 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[c], r6, r12, %[c]\n\t"    \
     "smlad %[d], r6, r4, %[d]\n\t" "smlad %[b], r6, r5, %[b]\n\t"      
 #define TG_LUT_PAIRS_LOOP4 "1:\n\t" TG_LUT_PAIRS_WORD4 "cmp %[x], %[t]\n\tbne 1b\n\t"
+#define TG_LUT_PAIRS_LONG_MIN 0     /* one four-row loop, a row word a turn */
 #endif
 
 /* One output of sum a, channel o, in mode `mode` (a constant: tinygen.kernels.specialize's modes, as a
@@ -260,6 +271,31 @@ static inline __attribute__((always_inline)) int8_t tg_lut_pairs_out(int32_t a, 
     return tg_mat_mult_out(a, multiplier[o], shift[o], oq, mode);
 }
 
+/* the four-row groups of tg_lut_pairs_rows with the row loop LOOP; `o` and `row` advanced past them */
+#define TG_LUT_PAIRS_ROWS4(LOOP) \
+    for (; o + 4 <= cols; o += 4, row += 4 * words) {                                                               \
+        register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;                                              \
+        register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;                                          \
+        register int32_t c __asm__("lr") = bias != NULL ? bias[o + 2] : 0;                                          \
+        register int32_t d __asm__("r11") = bias != NULL ? bias[o + 3] : 0;                                         \
+        register const uint8_t *p0 __asm__("r2") = (const uint8_t *)row;                                            \
+        register const uint8_t *p1 __asm__("r7") = (const uint8_t *)(row + words);                                  \
+        register const uint8_t *p2 __asm__("r8") = (const uint8_t *)(row + 2 * words);                              \
+        register const uint8_t *p3 __asm__("r9") = (const uint8_t *)(row + 3 * words);                              \
+        register const int32_t *xp __asm__("r3") = x;                                                               \
+        register const uint32_t *tp __asm__("r10") = t;                                                             \
+                                                                                                                    \
+        __asm__ volatile(LOOP                                                                                       \
+                         : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [p0] "+r"(p0), [p1] "+r"(p1),        \
+                           [p2] "+r"(p2), [p3] "+r"(p3), [x] "+r"(xp)                                               \
+                         : [t] "r"(tp)                                                                              \
+                         : "r4", "r5", "r6", "r12", "cc", "memory");                                                \
+        output[o] = tg_lut_pairs_out(a, multiplier, shift, o, oq, mode);                                            \
+        output[o + 1] = tg_lut_pairs_out(b, multiplier, shift, o + 1, oq, mode);                                    \
+        output[o + 2] = tg_lut_pairs_out(c, multiplier, shift, o + 2, oq, mode);                                    \
+        output[o + 3] = tg_lut_pairs_out(d, multiplier, shift, o + 3, oq, mode);                                    \
+    }
+
 /*
  * Every output, three rows at a time, the last one or two rows two at a time (a last single row as
  * the pair of it with itself: stride 0, its reads stay in its row): each row's sum over the row
@@ -277,29 +313,16 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
     const uint32_t *row = lut->rows;
     int32_t o = 0;
 
-    for (; o + 4 <= cols; o += 4, row += 4 * words) {
-        register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;
-        register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;
-        register int32_t c __asm__("lr") = bias != NULL ? bias[o + 2] : 0;
-        register int32_t d __asm__("r11") = bias != NULL ? bias[o + 3] : 0;
-        register const uint8_t *p0 __asm__("r2") = (const uint8_t *)row;
-        register const uint8_t *p1 __asm__("r7") = (const uint8_t *)(row + words);
-        register const uint8_t *p2 __asm__("r8") = (const uint8_t *)(row + 2 * words);
-        register const uint8_t *p3 __asm__("r9") = (const uint8_t *)(row + 3 * words);
-        register const int32_t *xp __asm__("r3") = x;
-        register const uint32_t *tp __asm__("r10") = t;
-
-        __asm__ volatile(TG_LUT_PAIRS_LOOP4
-                         : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [p0] "+r"(p0), [p1] "+r"(p1),
-                           [p2] "+r"(p2), [p3] "+r"(p3), [x] "+r"(xp)
-                         : [t] "r"(tp)
-                         : "r4", "r5", "r6", "r12", "cc", "memory");
-        output[o] = tg_lut_pairs_out(a, multiplier, shift, o, oq, mode);
-        output[o + 1] = tg_lut_pairs_out(b, multiplier, shift, o + 1, oq, mode);
-        output[o + 2] = tg_lut_pairs_out(c, multiplier, shift, o + 2, oq, mode);
-        output[o + 3] = tg_lut_pairs_out(d, multiplier, shift, o + 3, oq, mode);
+#if TG_LUT_PAIRS_LONG_MIN > 0
+    if (cols * words >= TG_LUT_PAIRS_LONG_MIN) {
+        TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4)
+    } else {
+        TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4_SHORT)
     }
-    if (o + 3 == cols) {
+#else
+    TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4)
+#endif
+    for (; o + 3 <= cols; o += 3, row += 3 * words) {
         register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;
         register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;
         register int32_t c __asm__("lr") = bias != NULL ? bias[o + 2] : 0;
@@ -315,8 +338,6 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
         output[o] = tg_lut_pairs_out(a, multiplier, shift, o, oq, mode);
         output[o + 1] = tg_lut_pairs_out(b, multiplier, shift, o + 1, oq, mode);
         output[o + 2] = tg_lut_pairs_out(c, multiplier, shift, o + 2, oq, mode);
-        o += 3;
-        row += 3 * words;
     }
     if (o < cols) {
         const int32_t pair = o + 1 < cols;
