@@ -271,13 +271,14 @@ static inline __attribute__((always_inline)) int8_t tg_lut_pairs_out(int32_t a, 
     return tg_mat_mult_out(a, multiplier[o], shift[o], oq, mode);
 }
 
-/* the four-row groups of tg_lut_pairs_rows with the row loop LOOP; `o` and `row` advanced past them */
+/* the four-row groups of tg_lut_pairs_rows with the row loop LOOP; `o`, `row` and `bp` (their biases, bstep
+   words a group) advanced past them */
 #define TG_LUT_PAIRS_ROWS4(LOOP) \
-    for (; o + 4 <= cols; o += 4, row += 4 * words) {                                                               \
-        register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;                                              \
-        register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;                                          \
-        register int32_t c __asm__("lr") = bias != NULL ? bias[o + 2] : 0;                                          \
-        register int32_t d __asm__("r11") = bias != NULL ? bias[o + 3] : 0;                                         \
+    for (; o + 4 <= cols; o += 4, row += 4 * words, bp += bstep) {                                                  \
+        register int32_t a __asm__("r0") = bp[0];                                                                   \
+        register int32_t b __asm__("r1") = bp[1];                                                                   \
+        register int32_t c __asm__("lr") = bp[2];                                                                   \
+        register int32_t d __asm__("r11") = bp[3];                                                                  \
         register const uint8_t *p0 __asm__("r2") = (const uint8_t *)row;                                            \
         register const uint8_t *p1 __asm__("r7") = (const uint8_t *)(row + words);                                  \
         register const uint8_t *p2 __asm__("r8") = (const uint8_t *)(row + 2 * words);                              \
@@ -311,6 +312,10 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
 {
     const int32_t words = lut->row_words;
     const uint32_t *row = lut->rows;
+    /* no bias: the sums start at 0, those of each group from the same four zeros */
+    static const int32_t zeros[4] = {0, 0, 0, 0};
+    const int32_t *bp = bias != NULL ? bias : zeros;
+    const int32_t bstep = bias != NULL ? 4 : 0;
     int32_t o = 0;
 
 #if TG_LUT_PAIRS_LONG_MIN > 0
