@@ -13,9 +13,9 @@
  * zeros past in_features up to the row's last word (the padding indices of a row's last word,
  * index 0, then meet zeros). A row word of 8 weights then takes 4 index bytes read one at a time
  * (LDRB, each row through its own pointer), 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), four rows
- * at a time sharing the input pairs (the last three rows three at a time, from their words with
- * extracts, UXTB with rotation, and so all rows of a small layer on the Cortex-M7, whose four-row
- * loop is long: TG_LUT_PAIRS_FOUR_MIN; the last one or two two at a time):
+ * at a time sharing the input pairs (on the Cortex-M7 eight row words a turn, or one in a layer of
+ * fewer than TG_LUT_PAIRS_LONG_MIN row words; the last three rows three at a time, from their words
+ * with extracts, UXTB with rotation; the last one or two two at a time):
  *     acc_r += SMLAD(X[4j + k], T[byte k of row r's word j]),  k = 0..3.
  * The sums start at the bias and go through the requantization of tg_fully_connected_s8_dsp in the
  * mode the build found for the layer, the packed constant's word after its rows
@@ -298,7 +298,8 @@ static inline __attribute__((always_inline)) int8_t tg_lut_pairs_out(int32_t a, 
     }
 
 /*
- * Every output, three rows at a time, the last one or two rows two at a time (a last single row as
+ * Every output, four rows at a time (TG_LUT_PAIRS_ROWS4), the last three three at a time, the last
+ * one or two rows two at a time (a last single row as
  * the pair of it with itself: stride 0, its reads stay in its row): each row's sum over the row
  * words from its bias, then requantized in mode `mode` (a constant after inlining; oq.act_min ==
  * -128 and oq.act_max == 127 constants where the caller tested them). The loops' operands sit in
