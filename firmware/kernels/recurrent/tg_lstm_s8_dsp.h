@@ -38,19 +38,25 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 }
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
- * ones): a gate's arithmetic written once, unrolled (the four gates' chains side by side for the
- * M7's dual issue). */
+ * ones): the 8 requantizations first, in a loop of their own, then each gate's sum and activation,
+ * both unrolled (independent chains side by side for the M7's dual issue; fewer est. cycles than one
+ * loop over the gates in benchmarks/recurrent.py on the f746zg, f446re and u585). */
 static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
                                       int32_t tanh_round, int16_t *c)
 {
-    int32_t gate[4], g, cj, v;
+    int32_t gate[4], r[8], g, cj, v;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8
+#endif
+    for (g = 0; g < 8; ++g) {
+        /* the two products of each gate requantized onto Q3.12, each saturated */
+        r[g] = TG_RNN_SAT16(tg_lstm_requantize(acc[(g & 1) * 4 + (g >> 1)], &q->gate[g >> 1][g & 1]));
+    }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
     for (g = 0; g < 4; ++g) {
-        /* the pre-activation: the two products requantized onto Q3.12, each saturated, and their sum */
-        const int32_t pre = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
-                                         + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
+        const int32_t pre = TG_RNN_SAT16(r[2 * g] + r[2 * g + 1]);
         gate[g] = g == 2 ? tg_lstm_tanh_scaled(pre * 3) : tg_rnn_sigmoid_q12(pre);
     }
     cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
