@@ -23,17 +23,31 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
     return tg_rnn_requantize(acc, q, 0);
 }
 
+/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
+ * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
+ * bottom halves: the fraction below 2^9, the step below 2^10). */
+static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
+{
+    const int32_t v = x * 3;
+    const int32_t s = v >> 31;
+    const uint32_t a = (uint32_t)((v ^ s) - s);
+    const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
+    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0x1FFu), (int32_t)step, (int32_t)((step >> 16) << 9));
+    return (int32_t)(((uint32_t)s & (1u << 25)) + 512u + (r ^ (uint32_t)s)) >> 10;
+}
+
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
  * table's last step, whose result equals the saturated one's: tests/kernels/
- * test_kernels_recurrent_pairs_dsp.py), the sign's two cases in one expression. */
+ * test_kernels_recurrent_pairs_dsp.py), the sign's two cases in one expression, the interpolation as
+ * tg_lstm_sigmoid_q12's. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
     const int32_t m = (v ^ s) - s;
     const uint32_t a = (uint32_t)(m < 65279 ? m : 65279);
     const uint32_t uh = a >> 8;
-    const uint32_t ua = tg_sigmoid_table_s16[uh];
-    const uint32_t r = (ua << 8) + (a & 0xFFu) * (tg_sigmoid_table_s16[uh + 1u] - ua);
+    const uint32_t step = tg_sigmoid_steps_u32[uh];
+    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)((step >> 16) << 8));
     return (int32_t)((r ^ (uint32_t)s) + 128u - (1u << 23) + ((uint32_t)s & (1u << 24))) >> 8;
 }
 
@@ -57,7 +71,7 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
 #endif
     for (g = 0; g < 4; ++g) {
         const int32_t pre = TG_RNN_SAT16(r[2 * g] + r[2 * g + 1]);
-        gate[g] = g == 2 ? tg_lstm_tanh_scaled(pre * 3) : tg_rnn_sigmoid_q12(pre);
+        gate[g] = g == 2 ? tg_lstm_tanh_scaled(pre * 3) : tg_lstm_sigmoid_q12(pre);
     }
     cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
     cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
