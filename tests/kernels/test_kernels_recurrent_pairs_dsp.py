@@ -164,7 +164,7 @@ def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
     s = v >> 63
     a = (v ^ s) - s
     r = _smlabb_step(a & 0x1FF, _steps()[a >> 9], 9)
-    got = (_s32((s & (1 << 25)) + 512 + (r ^ s))) >> 10
+    got = (_s32((r ^ s) - (s << 25) + 512)) >> 10
     assert np.array_equal(got, sigmoid_s16(x))
 
 
@@ -177,5 +177,5 @@ def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     s = v >> 63
     a = np.minimum((v ^ s) - s, 65279)
     r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8)
-    got = (_s32((r ^ s) + 128 - (1 << 23) + (s & (1 << 24)))) >> 8
+    got = (_s32((r ^ s) - (s << 24) + 128 - (1 << 23))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))

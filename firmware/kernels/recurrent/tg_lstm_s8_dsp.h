@@ -25,7 +25,8 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
 
 /* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
  * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
- * bottom halves: the fraction below 2^9, the step below 2^10). */
+ * bottom halves: the fraction below 2^9, the step below 2^10); the sign's two cases in one expression,
+ * 2^25 added where negative as s << 25 subtracted (one SUB with a shifted operand). */
 static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 {
     const int32_t v = x * 3;
@@ -33,7 +34,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     const uint32_t a = (uint32_t)((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
     const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0x1FFu), (int32_t)step, (int32_t)((step >> 16) << 9));
-    return (int32_t)(((uint32_t)s & (1u << 25)) + 512u + (r ^ (uint32_t)s)) >> 10;
+    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 25) + 512u) >> 10;
 }
 
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
@@ -48,7 +49,7 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     const uint32_t uh = a >> 8;
     const uint32_t step = tg_sigmoid_steps_u32[uh];
     const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)((step >> 16) << 8));
-    return (int32_t)((r ^ (uint32_t)s) + 128u - (1u << 23) + ((uint32_t)s & (1u << 24))) >> 8;
+    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 24) + 128u - (1u << 23)) >> 8;
 }
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
