@@ -144,10 +144,10 @@ def _steps() -> np.ndarray:
     return np.array([int(v, 16) for v in re.findall(r"0x([0-9a-f]+)u", body)], np.int64)
 
 
-def _smlabb_step(frac, step, shift: int) -> np.ndarray:
-    """SMLABB(frac, step, (step >> 16) << shift): the bottom halves' signed product plus the entry."""
+def _smlabb_step(frac, step, shift: int, add: int = 0) -> np.ndarray:
+    """SMLABB(frac, step, ((step >> 16) << shift) + add): the bottom halves' signed product plus the entry."""
     low = ((step & 0xFFFF) ^ 0x8000) - 0x8000
-    return frac * low + ((step >> 16) << shift)
+    return frac * low + ((step >> 16) << shift) + add
 
 
 def test_sigmoid_steps_hold_each_table_entry_and_its_step():
@@ -176,6 +176,6 @@ def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
     a = np.minimum((v ^ s) - s, 65279)
-    r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8)
-    got = (_s32((r ^ s) - (s << 24) + 128 - (1 << 23))) >> 8
+    r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8, 128 - (1 << 23))
+    got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))
