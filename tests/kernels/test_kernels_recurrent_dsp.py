@@ -80,6 +80,19 @@ def test_recurrent_s8_dsp_equals_reference(board, case, kernel, tmp_path):
             assert_device_equals_reference(dev, graph, x, f"{board} input {k}")
 
 
+def _assert_invocations_equal_reference(b, source, graph, rng, tmp_path) -> None:
+    """The firmware built from a .tflite LSTM against the reference over 3 invocations (TFLite's LSTM is
+    stateful: compared invocation after invocation)."""
+    result = build(source, graph, b, tmp_path / "fw")
+    state: dict = {}
+    with open_device(b, result.out_dir, emulate=True) as dev:
+        for k in range(3):
+            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            want = run(graph, x, state=state)[graph.outputs[0]].ravel()
+            got = np.frombuffer(dev.run(x.tobytes())[0], np.int8)
+            assert np.array_equal(got, want), f"invocation {k}: {first_difference(want, got)}"
+
+
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board, seed", [("f446re", 9), ("f746zg", 10)])
@@ -96,14 +109,32 @@ def test_tflite_lstm_two_batches_dsp(board, seed, tmp_path):
     assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_dsp"]
     kparams = next(n for n in graph.nodes if n.kernel).attrs["kparams"]
     assert max(kparams["in_shift"]) > 0 and (seed == 9 or max(kparams["rec_shift"]) > 0)
-    result = build(source, graph, b, tmp_path / "fw")
-    state: dict = {}                # TFLite's LSTM is stateful: compared invocation after invocation
-    with open_device(b, result.out_dir, emulate=True) as dev:
-        for k in range(3):
-            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
-            want = run(graph, x, state=state)[graph.outputs[0]].ravel()
-            got = np.frombuffer(dev.run(x.tobytes())[0], np.int8)
-            assert np.array_equal(got, want), f"invocation {k}: {first_difference(want, got)}"
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
+def _side_kind(shifts) -> str:
+    """S: every record of the side shifts right; P: none does (a shift of 0, or left: in the weights)."""
+    return "S" if all(s <= -1 for s in shifts) else ("P" if all(s >= 0 for s in shifts) else "mixed")
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("seed, kernel, kinds", [(3, "tg_lstm_s8_pairs_dsp", "SS"), (6, "tg_lstm_s8_dsp", "PS"),
+                                                 (20, "tg_lstm_s8_pairs_dsp", "mixedmixed")])
+def test_tflite_lstm_gate_requantization_kinds_dsp(seed, kernel, kinds, tmp_path):
+    """The gates' requantizations by kind (tg_lstm_s8_dsp.h): every record shifting right (tg_lstm_pre2's
+    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS), and
+    sides of mixed records (tg_lstm_pre_any), each against the reference on the f746zg stand-in."""
+    b = get_board("f746zg")
+    rng = np.random.default_rng(seed)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    node = next(n for n in graph.nodes if n.kernel)
+    kparams = node.attrs["kparams"]
+    assert node.kernel == kernel and _side_kind(kparams["in_shift"]) + _side_kind(kparams["rec_shift"]) == kinds
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 
 def test_dsp_packing_holds_the_weights_and_folded_biases():

@@ -2,17 +2,21 @@
 halfword, h = 256 b + a. The words hold the weights, and the kernel's arithmetic on them, emulated here
 in 32 bits as SMLAD and SXTB16 do it (acc1 over the halfwords, acc2 over the low bytes, B = (acc1 -
 acc2) >> 8), gives every gate's product exactly, up to the bound pairs_fit checks; pairs_fit refuses
-what the trick cannot hold; the DSP LSTMs' branchless tanh equals the table's. The kernels against the
+what the trick cannot hold; the DSP LSTMs' sigmoid and branchless tanh, interpolated from the table's entries
+and steps in one word each (tg_sigmoid_steps_u32.c), equal the table's. The kernels against the
 reference on the stand-ins: test_kernels_recurrent_dsp."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 from tinygen.kernels.recurrent_dsp import lstm_dsp_requant
 from tinygen.kernels.recurrent_pairs_dsp import (B_LIMIT, OVERREAD_WORDS, groups, pack_lstm_pairs_dsp,
                                                  pairs_dsp_scratch, pairs_fit)
-from tinygen.ref.recurrent import SIGMOID_TABLE, tanh_s16
+from tinygen.ref.recurrent import SIGMOID_TABLE, sigmoid_s16, tanh_s16
+from tinygen.resources import firmware_path
 
 HEAD = 11 * 3           # lstm_dsp_requant's records
 
@@ -133,15 +137,45 @@ def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
     assert pairs_dsp_scratch(p) == 2 * 4 * (2 + 2) + 8 + 4 * OVERREAD_WORDS
 
 
+def _steps() -> np.ndarray:
+    """tg_sigmoid_steps_u32.c's words, read from the C source."""
+    text = firmware_path("kernels/tg_sigmoid_steps_u32.c").read_text()
+    body = text[text.index("{") + 1:text.rindex("}")]
+    return np.array([int(v, 16) for v in re.findall(r"0x([0-9a-f]+)u", body)], np.int64)
+
+
+def _smlabb_step(frac, step, shift: int, add: int = 0) -> np.ndarray:
+    """SMLABB(frac, step, ((step >> 16) << shift) + add): the bottom halves' signed product plus the entry."""
+    low = ((step & 0xFFFF) ^ 0x8000) - 0x8000
+    return frac * low + ((step >> 16) << shift) + add
+
+
+def test_sigmoid_steps_hold_each_table_entry_and_its_step():
+    table = SIGMOID_TABLE.astype(np.int64)
+    steps = np.append(np.diff(table), 0)
+    assert np.array_equal(_steps(), (table << 16) | steps)
+
+
+def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
+    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMLABB's interpolation, mirrored here
+    against sigmoid_s16 over every saturated Q3.12 input."""
+    x = np.arange(-32768, 32768, dtype=np.int64)
+    v = 3 * x
+    s = v >> 63
+    a = (v ^ s) - s
+    r = _smlabb_step(a & 0x1FF, _steps()[a >> 9], 9)
+    got = (_s32((r ^ s) - (s << 25) + 512)) >> 10
+    assert np.array_equal(got, sigmoid_s16(x))
+
+
 def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
-    saturation test, the sign's cases in one expression; its arithmetic mirrored here against tanh_s16 over
-    every input in [-2^20, 2^20), past the saturation at |v| = 65280 (beyond it both are constant)."""
+    saturation test, the sign's cases in one expression, the interpolation from tg_sigmoid_steps_u32; its
+    arithmetic mirrored here against tanh_s16 over every input in [-2^20, 2^20), past the saturation at
+    |v| = 65280 (beyond it both are constant)."""
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
     a = np.minimum((v ^ s) - s, 65279)
-    uh = a >> 8
-    ua = SIGMOID_TABLE[uh].astype(np.int64)
-    r = (ua << 8) + (a & 0xFF) * (SIGMOID_TABLE[uh + 1] - ua)
-    got = (_s32((r ^ s) + 128 - (1 << 23) + (s & (1 << 24)))) >> 8
+    r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8, 128 - (1 << 23))
+    got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))

@@ -22,6 +22,7 @@ from tinygen.kernels.spec import pack_consts
 
 HEADER = "kernels/tg_kernels_recurrent.h"
 TABLE = "kernels/tg_sigmoid_table_s16.c"
+STEPS = "kernels/tg_sigmoid_steps_u32.c"          # the DSP LSTMs' sigmoid and tanh (tg_lstm_s8_dsp.h)
 # the constants in call order; the initial state's constants (h0, c0) are emitted with them but
 # passed among the initial state's pointers (tinygen/codegen/recurrent.py)
 LSTM_ROLES = ("w_ih", "w_hh", "bias", "h0", "c0")
@@ -91,11 +92,11 @@ def recurrent_kernels(spec_type) -> tuple:
         # int16 weight pairs (recurrent_dsp.py), both packed at build time
         spec_type("tg_lstm_s8_pairs_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t",
                   const_roles=DSP_ROLES["lstm"], source="kernels/tg_lstm_s8_pairs_dsp.c", twin="lstm_s8",
-                  headers=LSTM_DSP_HEADERS, calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=pairs_dsp_scratch,
+                  headers=LSTM_DSP_HEADERS, calls=("kernels/tg_lstm_reset_s8.c", STEPS), scratch=pairs_dsp_scratch,
                   state=lstm_state_bytes, pack=pack_lstm_pairs_dsp, accepts=lstm_pairs_accepts),
         spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
                   source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8", headers=LSTM_DSP_HEADERS,
-                  calls=("kernels/tg_lstm_reset_s8.c", TABLE), scratch=dsp_scratch, state=lstm_state_bytes,
+                  calls=("kernels/tg_lstm_reset_s8.c", STEPS), scratch=dsp_scratch, state=lstm_state_bytes,
                   pack=pack_lstm_dsp, accepts=lstm_dsp_accepts),
         spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
                   source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),

@@ -55,6 +55,8 @@
 
 /* TFLite's sigmoid table (tg_sigmoid_table_s16.c): sigmoid(k / 24) in units of 2^-16. */
 extern const uint16_t tg_sigmoid_table_s16[256];
+/* The same table with each entry's step (tg_sigmoid_steps_u32.c): (table[k] << 16) | (table[k + 1] - table[k]). */
+extern const uint32_t tg_sigmoid_steps_u32[256];
 
 typedef struct {
     int32_t batches, steps, input_size, hidden;

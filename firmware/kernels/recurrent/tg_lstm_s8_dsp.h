@@ -8,6 +8,8 @@
 #ifndef TG_LSTM_S8_DSP_H
 #define TG_LSTM_S8_DSP_H
 
+#include <stddef.h>
+
 #include "tg_kernels_recurrent.h"
 #include "tg_recurrent_s8_dsp.h"
 
@@ -23,35 +25,173 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
     return tg_rnn_requantize(acc, q, 0);
 }
 
+/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
+ * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
+ * bottom halves: the fraction below 2^9, the step below 2^10); the sign's two cases in one expression,
+ * 2^25 added where negative as s << 25 subtracted (one SUB with a shifted operand). */
+static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
+{
+    const int32_t v = x * 3;
+    const int32_t s = v >> 31;
+    const uint32_t a = (uint32_t)((v ^ s) - s);
+    const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
+    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0x1FFu), (int32_t)step, (int32_t)((step >> 16) << 9));
+    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 25) + 512u) >> 10;
+}
+
+/*
+ * Two gates' pre-activations (gates G and G + 1: each one's input and recurrent products requantized
+ * onto Q3.12 and saturated, added, the sum saturated) where every record shifts right (right1 >= 0,
+ * TG_LSTM_SS) or the input side's records do not shift (right1 = -1) and the recurrent side's shift
+ * right (TG_LSTM_PS): SMMLAR, the rounding shift with its last halving in the SSAT's shift operand
+ * (ssat16((y + 1) >> 1) = SSAT #16 of y + 1, ASR #1), as tg_rnn_requantize computes it. The four
+ * chains interleaved by hand (the compiler keeps an asm statement's order), each record's multiplier
+ * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the products at acc.
+ */
+#define TG_LSTM_PRE_SS                                                                                       \
+    "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
+    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
+    "ldrd %[ma], %[ea], [%[q], %[RA0]]\n\t"                                                                  \
+    "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
+    "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
+    "ldr %[a1], [%[acc], %[A1]]\n\t"                                                                         \
+    "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
+    "add %[a0], %[a0], %[a0], asr #31\n\t"                                                                   \
+    "asr %[a0], %[a0], %[ea]\n\t"                                                                            \
+    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
+    "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
+    "add %[a0], %[a0], #1\n\t"                                                                               \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0], asr #1\n\t"                                                                     \
+    "ldrd %[ma], %[ea], [%[q], %[RA1]]\n\t"                                                                  \
+    "add %[b0], %[b0], #1\n\t"                                                                               \
+    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
+    "ldrd %[mb], %[eb], [%[q], %[RB1]]\n\t"                                                                  \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
+    "smmlar %[b1], %[b1], %[mb], %[b1]\n\t"                                                                  \
+    "add %[a1], %[a1], %[a1], asr #31\n\t"                                                                   \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "asr %[a1], %[a1], %[ea]\n\t"                                                                            \
+    "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
+    "add %[a1], %[a1], #1\n\t"                                                                               \
+    "asr %[b1], %[b1], %[eb]\n\t"                                                                            \
+    "ssat %[a1], #16, %[a1], asr #1\n\t"                                                                     \
+    "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a1], #16, %[a1]"
+
+/* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). */
+#define TG_LSTM_PRE_PS                                                                                       \
+    "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
+    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
+    "ldr %[ma], [%[q], %[RA0]]\n\t"                                                                          \
+    "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
+    "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
+    "ldr %[a1], [%[acc], %[A1]]\n\t"                                                                         \
+    "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
+    "ldr %[ea], [%[q], %[RA1]]\n\t"                                                                          \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
+    "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
+    "smmlar %[a1], %[a1], %[ea], %[a1]\n\t"                                                                  \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
+    "ldrd %[mb], %[eb], [%[q], %[RB1]]\n\t"                                                                  \
+    "add %[b0], %[b0], #1\n\t"                                                                               \
+    "smmlar %[b1], %[b1], %[mb], %[b1]\n\t"                                                                  \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
+    "asr %[b1], %[b1], %[eb]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a1], #16, %[a1]"
+
+#define TG_LSTM_REC(g, side) ((2 * (g) + (side)) * 12 + 4)
+#define TG_LSTM_PRE_OPERANDS(G)                                                                              \
+    : [a0] "=&r"(p0), [b0] "=&r"(b0), [a1] "=&r"(p1), [b1] "=&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
+      [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
+    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(4 * (G)), [B0] "i"(16 + 4 * (G)), [A1] "i"(4 * (G) + 4),              \
+      [B1] "i"(20 + 4 * (G)), [RA0] "i"(TG_LSTM_REC(G, 0)), [RB0] "i"(TG_LSTM_REC(G, 1)),                      \
+      [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))                                  \
+    : "memory"
+
+#define TG_LSTM_SS 3
+#define TG_LSTM_PS 2
+/* the records' layout the offsets assume */
+typedef char tg_lstm_rec_layout_t[sizeof(tg_rnn_requant_t) == 12 && offsetof(tg_rnn_requant_t, m2) == 4
+                                  && offsetof(tg_rnn_requant_t, right1) == 8 ? 1 : -1];
+
+/* Gates g and g + 1's pre-activations into pre (g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
+ * where inlined). */
+__attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
+                                                               int32_t kinds, int32_t *pre, int32_t g)
+{
+    int32_t p0, b0, p1, b1, ma, ea, mb, eb;
+    if (kinds == TG_LSTM_SS && g == 0) {
+        __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(0));
+    } else if (kinds == TG_LSTM_SS) {
+        __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(2));
+    } else if (g == 0) {
+        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(0));
+    } else {
+        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(2));
+    }
+    pre[g] = p0;
+    pre[g + 1] = p1;
+}
+
+/* The same for any records (each one's own test), out of line: the common cases' code stays compact. */
+__attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
+                                                              int32_t *pre)
+{
+    int32_t g;
+    for (g = 0; g < 4; ++g) {
+        pre[g] = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
+                              + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
+    }
+}
+
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
  * table's last step, whose result equals the saturated one's: tests/kernels/
- * test_kernels_recurrent_pairs_dsp.py), the sign's two cases in one expression. */
+ * test_kernels_recurrent_pairs_dsp.py), the interpolation as tg_lstm_sigmoid_q12's, the rounding's
+ * constant C = 128 - 2^23 in SMLABB's accumulator and the sign's two cases in one expression: (r + C) ^ s,
+ * 256 added where negative (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
     const int32_t m = (v ^ s) - s;
     const uint32_t a = (uint32_t)(m < 65279 ? m : 65279);
     const uint32_t uh = a >> 8;
-    const uint32_t ua = tg_sigmoid_table_s16[uh];
-    const uint32_t r = (ua << 8) + (a & 0xFFu) * (tg_sigmoid_table_s16[uh + 1u] - ua);
-    return (int32_t)((r ^ (uint32_t)s) + 128u - (1u << 23) + ((uint32_t)s & (1u << 24))) >> 8;
+    const uint32_t step = tg_sigmoid_steps_u32[uh];
+    const uint32_t base = ((step >> 16) << 8) + 128u - (1u << 23);
+    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)base);
+    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
- * ones): a gate's arithmetic written once, unrolled (the four gates' chains side by side for the
+ * ones): the 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
+ * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
 static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                      int32_t tanh_round, int16_t *c)
+                                      int32_t tanh_round, int32_t kinds, int16_t *c)
 {
-    int32_t gate[4], g, cj, v;
+    int32_t gate[4], r[4], g, cj, v;
+    if (kinds) {
+        tg_lstm_pre2(q, acc, kinds, r, 0);
+        tg_lstm_pre2(q, acc, kinds, r, 2);
+    } else {
+        tg_lstm_pre_any(q, acc, r);
+    }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
     for (g = 0; g < 4; ++g) {
-        /* the pre-activation: the two products requantized onto Q3.12, each saturated, and their sum */
-        const int32_t pre = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
-                                         + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
-        gate[g] = g == 2 ? tg_lstm_tanh_scaled(pre * 3) : tg_rnn_sigmoid_q12(pre);
+        gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
     }
     cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
     cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
@@ -96,6 +236,16 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
     int32_t b, t, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
+    /* the gates' requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input side's do
+     * not shift and the recurrent side's shift right (tg_lstm_pre2), else 0 (tg_lstm_pre_any) */
+    int32_t xs = 1, xp = 1, hs = 1, kinds;
+
+    for (j = 0; j < 4; ++j) {
+        xs &= q->gate[j][0].right1 >= 0;
+        xp &= q->gate[j][0].right1 < 0;
+        hs &= q->gate[j][1].right1 >= 0;
+    }
+    kinds = hs ? (xs ? TG_LSTM_SS : (xp ? TG_LSTM_PS : 0)) : 0;
 
     acc[8] = (int32_t)(intptr_t)hw;
     acc[9] = hid4;
@@ -114,7 +264,7 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, tanh_round, &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, tanh_round, kinds, &c[j]);
             }
         }
     }
