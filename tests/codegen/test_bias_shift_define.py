@@ -14,7 +14,7 @@ from tinygen.board import get_board
 from tinygen.build.library import build_defines
 from tinygen.codegen.bias_shift import BIAS_SHIFT, bias_shift_flags, bias_shift_left_out
 from tinygen.codegen.build_flags import model_flags
-from tinygen.codegen.emit import kernel_files
+from tinygen.codegen.kernel_files import kernel_files
 from tinygen.compiler import compile_source, load_source
 from tinygen.kernels.table import KERNELS, KERNELS_BY_NAME
 from tinygen.passes import CompileOptions

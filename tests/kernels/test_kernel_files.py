@@ -11,7 +11,8 @@ from collections import Counter
 import pytest
 
 from tinygen.codegen.bias_shift import BIAS_SHIFT
-from tinygen.codegen.emit import LAYER_CODE, kernel_files
+from tinygen.codegen.emit import LAYER_CODE
+from tinygen.codegen.kernel_files import kernel_files
 from tinygen.codegen.sign_add import SIGN_DEFINES
 from tinygen.kernels.specialize import INLINE
 from tinygen.kernels.table import KERNELS

@@ -32,7 +32,7 @@ from tinygen.build.toolchain import WARNINGS, Toolchain, math_layers, real_toolc
 from tinygen.codegen.audio import TABLES_C, frontend_of
 from tinygen.codegen.build_flags import model_flags
 from tinygen.codegen.camera import camera_project
-from tinygen.codegen.emit import kernel_sources
+from tinygen.codegen.kernel_files import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.libm_cmd import libm_sources
 from tinygen.codegen.templating import template_env

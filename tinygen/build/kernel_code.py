@@ -43,7 +43,7 @@ from pathlib import Path
 
 from tinygen.board import Board
 from tinygen.build.object_cache import compiler_version, prune
-from tinygen.codegen.emit import kernel_files
+from tinygen.codegen.kernel_files import kernel_files
 from tinygen.kernels.specialize import INLINE
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.resources import cache_dir, firmware_path

@@ -28,7 +28,8 @@ from tinygen.build.library_stack import invoke_stack
 from tinygen.codegen.api import Api, library_api, name_problem
 from tinygen.codegen.audio import frontend_of
 from tinygen.codegen.build_flags import switch_flags
-from tinygen.codegen.emit import kernel_sources, project_data
+from tinygen.codegen.emit import project_data
+from tinygen.codegen.kernel_files import kernel_sources
 from tinygen.codegen.kx1_cases import kx1_case_flags
 from tinygen.codegen.libm_cmd import libm_functions
 from tinygen.codegen.project import manifest, render_model

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-from tinygen.codegen.emit import kernel_files
+from tinygen.codegen.kernel_files import kernel_files
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.switches import switch_graphs

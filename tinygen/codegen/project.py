@@ -14,7 +14,8 @@ from tinygen.board import Board, timestamp_pin
 from tinygen.codegen.audio import frontend_of, write_tables
 from tinygen.codegen.build_flags import model_flags
 from tinygen.codegen.camera import write_camera
-from tinygen.codegen.emit import kernel_sources, project_data
+from tinygen.codegen.emit import project_data
+from tinygen.codegen.kernel_files import kernel_sources
 from tinygen.codegen.firmware_files import copy_firmware, runtime_files
 from tinygen.codegen.libm_cmd import libm_functions, libm_macro, libm_sources
 from tinygen.codegen.templating import template_env
