@@ -13,8 +13,8 @@ from dataclasses import replace
 import numpy as np
 
 from tinygen.kernels.depthwise_narrow_lut import narrow_lut_pack, narrow_lut_scratch
-from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
-                                       DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP, FC_DSP)
+from tinygen.kernels.dsp_depthwise_table import DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP
+from tinygen.kernels.dsp_table import CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP, FC_DSP
 from tinygen.ir import WEIGHT_OUT_AXIS
 from tinygen.kernels.lut_mve_pack import (conv2d_add_lut_mve, depthwise_lut_mve, depthwise_records_bytes,
                                           mat_mult_lut_mve, mat_mult_records_bytes)

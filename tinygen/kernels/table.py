@@ -2,19 +2,21 @@
 find_kernels / find_kernel, which pick from it by op, dtypes, variant, the target's features
 and the backend asked for.
 
-tinygen's portable kernels are listed here; the DSP ones come from tinygen.kernels.dsp_table,
+tinygen's portable kernels are listed here; the DSP ones come from tinygen.kernels.dsp_table and dsp_depthwise_table,
 the backends' adapters (CMSIS-NN, ESP-NN), the RV32IM, low-bit and gating kernels from their
 modules (appended at the end of this module)."""
 
 from __future__ import annotations
 
+from tinygen.kernels.dsp_depthwise_table import (DEPTHWISE_3X3_DM_DSP, DEPTHWISE_3X3_DSP,
+                                                 DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_DM_DSP, DEPTHWISE_DSP,
+                                                 DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP, DEPTHWISE_KX1_RAW_DSP,
+                                                 DEPTHWISE_WIDEN_DSP)
 from tinygen.kernels.dsp_table import (ADD_DSP, AVG_POOL_DSP, AVG_POOL_GLOBAL_POW2_DSP, CONV2D_1X1_DSP,
                                        CONV2D_1X1_SHALLOW_DSP, CONV2D_ADD_DSP, CONV2D_ADD_WIDEN_DSP,
-                                       CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, DEPTHWISE_3X3_DM_DSP,
-                                       DEPTHWISE_DM_DSP, DEPTHWISE_3X3_DSP, DEPTHWISE_DSP, DEPTHWISE_KX1_DSP, DEPTHWISE_KX1_IMM_DSP,
-                                       DEPTHWISE_KX1_RAW_DSP, DEPTHWISE_WIDEN_DSP, FC_BATCH1_DSP, FC_BATCH1_LEAN_DSP,
+                                       CONV2D_DIRECT_DSP, CONV2D_DSP, CONV2D_WIDEN_DSP, FC_BATCH1_DSP,
+                                       FC_BATCH1_LEAN_DSP,
                                        FC_BATCH1_ROWPAIR_DSP, FC_BATCH1_ROWPAIR_LEAN_DSP, FC_BATCH1_W16_DSP, FC_DSP,
-                                       DEPTHWISE_3X3_NARROW_DSP,
                                        FC_SHALLOW_DSP, MAX_POOL_DSP, SOFTMAX_DSP)
 from tinygen.kernels.dsp_table import CONV2D_1X1_ROWS3_DSP      # pointwise in 3-row blocks
 from tinygen.kernels.dsp_table import CONV2D_ROWS3_DSP          # im2col conv in 3-pixel blocks
