@@ -18,9 +18,9 @@ NAMES = {"kws": "MLPerf KWS (DS-CNN)", "ic": "MLPerf IC (ResNet-8)", "ad": "MLPe
 
 
 def measure(work: Path, quick: bool) -> dict:
-    """Shared weights at 4, 3 and 2 bits on KWS (the corpus's accuracy) and IC on the f746zg, at 4
-    and 2 bits on the Cortex-M55 and ESP32-C3 stand-ins, AD (one-row fully connected layers) too; huffman and lut:4,huffman on KWS and AD
-    as shipped and 70% pruned (quick: KWS at 4 bits per tensor on each board; KWS pruned
+    """Shared weights at 4, 3 and 2 bits on KWS (the corpus's accuracy) and IC on the f746zg, and on
+    the Cortex-M55 and ESP32-C3 stand-ins with AD (one-row fully connected layers) too; huffman and
+    lut:4,huffman on KWS and AD as shipped and 70% pruned (quick: KWS at 4 bits per tensor on each board; KWS pruned
     lut:4,huffman)."""
     lut = ["benchmarks/lut_models.py", "--standin", "--estimate", "--kws-corpus", "--json", work / "lut.json",
            "--work", work / "lut"]
@@ -37,7 +37,7 @@ def measure(work: Path, quick: bool) -> dict:
     for board in OTHER_BOARDS:
         other = ["benchmarks/lut_models.py", "--standin", "--estimate", "--board", board, "--samples", "8",
                  "--json", work / f"{board}.json", "--work", work / board, "--tables", "tensor"]
-        other += ["--models", "kws", "--bits", "4"] if quick else ["--models", "kws", "ic", "ad", "--bits", "4", "2"]
+        other += ["--models", "kws", "--bits", "4"] if quick else ["--models", "kws", "ic", "ad", "--bits", "4", "3", "2"]
         python(*other)
         cores += [{"board": board, **{k: v for k, v in r.items() if k != "layers"}}
                   for r in json.loads((work / f"{board}.json").read_text())]
