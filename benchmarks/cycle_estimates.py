@@ -51,6 +51,9 @@ import numpy as np
 from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import components
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
+from compat_2020 import CMSIS_5_COMMIT, TreeError, assemble  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
 sys.path.insert(0, str(ROOT / "tests"))
@@ -119,9 +122,14 @@ def calibration_points(core: str) -> dict[str, dict]:
 
 
 # published points whose software the twin build does not reproduce (tinygen.cycles.fit: fitted, never calibrating)
-L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020: its kernels execute 2.1 to 3.0 times the instructions of the twin "
-             "build (today's TFLM + CMSIS-NN), so the twin does not reproduce the measured software")
-STACK_MISMATCH = {f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}": L4R5_2020 for m in ("kws", "vww", "ic", "ad")}
+L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020 (CMSIS_5 1150e71e): the twin built on today's CMSIS-NN does not "
+             "reproduce its kernels; --cmsis-nn-2020 PATH builds it on that tree (calibration/compat_2020.py)")
+L4R5_POINTS = tuple(f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}" for m in ("kws", "vww", "ic", "ad"))
+STACK_MISMATCH = {point: L4R5_2020 for point in L4R5_POINTS}
+# points whose twin --cmsis-nn-2020 builds on the CMSIS-NN they ran: the stack recorded in fitted.json
+TWIN_2020_STACK = (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {CMSIS_5_COMMIT} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
+                   "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
+                   "dispatched as TFLM v2.3.1's cmsis-nn kernels did; bit-exact with the reference on the stand-in")
 STACK_MISMATCH["eab-2026-02-frdm-mcxn947-person-detect"] = (
     "the twin build executes 22.8 M instructions, about twice the published 11.5 M cycles, which a single-issue "
     "Cortex-M33 cannot do: the twin does not reproduce that build (or the measurement is off: the document says it "
@@ -145,18 +153,20 @@ def point_timing(point: dict, board) -> dict:
     return {**board.raw["timing"], **own}
 
 
-def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) -> None:
+def record_twin(point: dict, board, twin: dict, model_file: Path | None = None, stack: str | None = None) -> None:
     """Keep the twin build's unfitted components for `point` in fitted.json (benchmarks/calibration/fit.py
     re-fits from them in seconds)."""
     doc = json.loads(FITTED.read_text()) if FITTED.exists() else {"points": []}
     doc["points"] = [p for p in doc["points"] if p["id"] != point["id"]]
     doc["points"].append({"id": point["id"], "core": point["core"], "model": point["model"],
                           "published_cycles": point["cycles"], "standin_board": board.name,
-                          "twin_matches_stack": point["id"] not in STACK_MISMATCH,
+                          "twin_matches_stack": stack is not None or point["id"] not in STACK_MISMATCH,
                           "components": components(twin["layers"])})
+    if stack is not None:               # built on the CMSIS-NN the point ran (--cmsis-nn-2020)
+        doc["points"][-1]["twin_stack"] = stack
     if point.get("timing"):             # priced on the point's own part's memory system, not the stand-in's
         doc["points"][-1]["part_timing"] = point["timing"]
-    if point["id"] in STACK_MISMATCH:
+    if point["id"] in STACK_MISMATCH and stack is None:
         doc["points"][-1]["stack_note"] = STACK_MISMATCH[point["id"]]
     if model_file is not None:          # a model that is not in the repository: say which file was built
         doc["points"][-1]["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
@@ -164,14 +174,17 @@ def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) 
     FITTED.write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def check_calibration(est: dict, name: str, board, work: Path) -> None:
+def check_calibration(est: dict, name: str, board, work: Path, tree_2020: Path | None = None) -> None:
     """Build the TFLM + CMSIS-NN twin (--kernels cmsis-nn --no-lower-peak --no-compact) of the published point of
-    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json."""
+    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json.
+    `tree_2020`: compat_2020's tree, on which the L4R5 points' twins are built (checked bit-exact first)."""
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
         return
-    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board))
-    record_twin(point, board, twin)
+    old = tree_2020 is not None and point["id"] in L4R5_POINTS
+    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board),
+                    cmsis_nn=str(tree_2020) if old else None, check=old)
+    record_twin(point, board, twin, stack=TWIN_2020_STACK if old else None)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
                                 "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
                                 "error": twin["total"]["cycles"] / point["cycles"] - 1}
@@ -235,10 +248,11 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
 
 
 def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto",
-             timing: dict | None = None) -> dict:
+             timing: dict | None = None, cmsis_nn: str | None = None, check: bool = False) -> dict:
     """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
     constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them), priced with `timing`
-    (point_timing: a published point's own part) or the board's [timing]."""
+    (point_timing: a published point's own part) or the board's [timing]. `cmsis_nn`: the CMSIS-NN tree
+    (default $CMSIS_NN_PATH); `check`: first run one input on the stand-in against the numpy reference."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
@@ -250,7 +264,7 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
         from tinygen.fit.compile import CompileRequest, compile_model
 
         twin = kernels == "cmsis-nn"
-        request = CompileRequest(str(path), kernels=kernels, compact=not twin,
+        request = CompileRequest(str(path), kernels=kernels, compact=not twin, cmsis_nn=cmsis_nn,
                                  lower_peak=not twin, weights_in="flash" if twin else weights_in)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
@@ -261,6 +275,8 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     build_seconds = time.monotonic() - started        # compiling, with auto's measuring (cached counts: less)
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
+    if check:
+        check_bit_exact(board, graph, result.out_dir, x)
     t0 = time.monotonic()
     est = estimate_standin(board, result.out_dir, x.tobytes(), timing)
     est["wall_seconds"] = time.monotonic() - t0
@@ -296,6 +312,26 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
         est["published"] = [{"id": p["id"], "cycles": p["cycles"], "stack": p["software_stack"]}
                             for p in published_c3_points()]
     return est
+
+
+def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
+    """One inference of the built firmware on the board's stand-in equals the numpy reference, its outputs and
+    every layer's (SystemExit naming the first layer that differs)."""
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import run
+
+    want = run(graph, x.ravel(), keep_all=True)
+    with open_device(board, project, emulate=True) as dev:
+        dev.run(x.astype("<i1").tobytes())
+        for index, node in enumerate(n for n in graph.nodes if n.kernel):
+            got = np.frombuffer(dev.layer_out(index), dtype=np.int8)
+            out = want[node.outputs[0]]
+            ref = np.ascontiguousarray(out, dtype=out.dtype.newbyteorder("<")).view(np.int8).ravel()
+            if not np.array_equal(got, ref):
+                raise SystemExit(f"{project.name}: layer {node.name} ({node.kernel}) differs from the reference in "
+                                 f"{int(np.sum(got != ref))} of {ref.size} bytes")
+    print(f"{project.name}: bit-exact with the reference on {board.name}'s stand-in, every layer "
+          f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
 
 
 def rows(results: list[dict], board) -> list[list[str]]:
@@ -341,6 +377,9 @@ def main(argv=None) -> int:
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
                          "benchmarks/calibration/published.json's points for the board's core")
+    ap.add_argument("--cmsis-nn-2020", metavar="PATH",
+                    help="with --calibration: build the twins of the NUCLEO-L4R5ZI points on the CMSIS-NN TFLM v2.3.1 "
+                         "ran, a CMSIS_5 tree of commit 1150e71e at PATH (calibration/compat_2020.py)")
     ap.add_argument("--point", nargs=2, action="append", default=[], metavar=("ID", "TFLITE"),
                     help="also price the TFLM + CMSIS-NN twin of published.json's point ID, whose model (not one of "
                          "the four) is the file TFLITE, and record it in calibration/fitted.json")
@@ -349,11 +388,15 @@ def main(argv=None) -> int:
     kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        try:
+            tree_2020 = assemble(Path(args.cmsis_nn_2020), Path(tmp) / "cmsis_nn_2020") if args.cmsis_nn_2020 else None
+        except TreeError as e:
+            raise SystemExit(f"--cmsis-nn-2020: {e}") from None
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))
             if args.calibration:
-                check_calibration(results[-1], name, board, Path(tmp))
+                check_calibration(results[-1], name, board, Path(tmp), tree_2020)
         for point_id, model_file in args.point:
             print(f"building {point_id}'s model {model_file} (TFLM + CMSIS-NN twin) ...", file=sys.stderr, flush=True)
             point = calibrate_file(point_id, Path(model_file), board, Path(tmp))
