@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -49,10 +50,10 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.codegen.weights_ram import placement
-from tinygen.cycles.fit import components
+from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from compat_2020 import CMSIS_5_COMMIT, TreeError, assemble  # noqa: E402
+from old_cmsis_nn import STACKS, TreeError, assemble  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -123,13 +124,21 @@ def calibration_points(core: str) -> dict[str, dict]:
 
 # published points whose software the twin build does not reproduce (tinygen.cycles.fit: fitted, never calibrating)
 L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020 (CMSIS_5 1150e71e): the twin built on today's CMSIS-NN does not "
-             "reproduce its kernels; --cmsis-nn-2020 PATH builds it on that tree (calibration/compat_2020.py)")
+             "reproduce its kernels; --cmsis-nn-2020 PATH builds it on that tree (calibration/old_cmsis_nn.py)")
 L4R5_POINTS = tuple(f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}" for m in ("kws", "vww", "ic", "ad"))
+H743_VWW1 = "tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"
 STACK_MISMATCH = {point: L4R5_2020 for point in L4R5_POINTS}
-# points whose twin --cmsis-nn-2020 builds on the CMSIS-NN they ran: the stack recorded in fitted.json
-TWIN_2020_STACK = (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {CMSIS_5_COMMIT} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
-                   "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
-                   "dispatched as TFLM v2.3.1's cmsis-nn kernels did; bit-exact with the reference on the stand-in")
+# the points whose twin --cmsis-nn-<stack> PATH builds on the older CMSIS-NN they ran (calibration/old_cmsis_nn.py),
+# and the stack then recorded in fitted.json
+OLD_STACK = {**{point: "2020" for point in L4R5_POINTS}, H743_VWW1: "2022"}
+OLD_STACK_NOTE = {
+    "2020": (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {STACKS['2020'].commit} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
+             "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
+             "dispatched as TFLM v2.3.1's cmsis-nn kernels did; bit-exact with the reference on the stand-in"),
+    "2022": (f"CMSIS-NN {STACKS['2022'].commit} (2022-09-30, Include/arm_nnfunctions.h V.11.0.0) under tinygen's "
+             "adapters through benchmarks/calibration/cmsis_nn_2022/arm_nnfunctions.h; bit-exact with the reference "
+             "on the stand-in"),
+}
 STACK_MISMATCH["eab-2026-02-frdm-mcxn947-person-detect"] = (
     "the twin build executes 22.8 M instructions, about twice the published 11.5 M cycles, which a single-issue "
     "Cortex-M33 cannot do: the twin does not reproduce that build (or the measurement is off: the document says it "
@@ -138,8 +147,8 @@ STACK_MISMATCH["tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"] = (
     "TFLM 713b6ed with CMSIS-NN 011bf32 (2022-09-30), inferred from the README's columns: the DSP kernels this "
     "MobileNet-like model spends its time in changed after it (CMSIS-NN's history: 'More SIMD instructions for 1x1 "
     "conv', 'Optimize 3x3 DW conv for DSP extension', 'Non unity stride 1x1', '1x1_conv optimization "
-    "improvements'), so the twin (today's CMSIS-NN) does not reproduce the measured kernels; nor can it be built on "
-    "011bf32, whose arm_nnfunctions.h (V.11.0.0) is older than the V.18.0.0 tinygen's adapters need")
+    "improvements'), so the twin on today's CMSIS-NN does not reproduce the measured kernels; --cmsis-nn-2022 PATH "
+    "builds it on 011bf32 (calibration/old_cmsis_nn.py)")
 
 
 def point_timing(point: dict, board) -> dict:
@@ -174,31 +183,42 @@ def record_twin(point: dict, board, twin: dict, model_file: Path | None = None, 
     FITTED.write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def check_calibration(est: dict, name: str, board, work: Path, tree_2020: Path | None = None) -> None:
+def old_tree(point: dict, trees: dict[str, Path]) -> tuple[str | None, str | None]:
+    """The older CMSIS-NN tree (old_cmsis_nn's, by --cmsis-nn-<stack>) the point's twin is built on and the
+    stack recorded for it; (None, None): the twin is built on $CMSIS_NN_PATH's."""
+    stack = OLD_STACK.get(point["id"])
+    if stack is None or stack not in trees:
+        return None, None
+    return str(trees[stack]), OLD_STACK_NOTE[stack]
+
+
+def check_calibration(est: dict, name: str, board, work: Path, trees: dict[str, Path] | None = None) -> None:
     """Build the TFLM + CMSIS-NN twin (--kernels cmsis-nn --no-lower-peak --no-compact) of the published point of
     this core and model, if any: its error under the model as fitted, its components recorded in fitted.json.
-    `tree_2020`: compat_2020's tree, on which the L4R5 points' twins are built (checked bit-exact first)."""
+    `trees`: old_cmsis_nn's trees by stack, on which the points that ran them are built (checked bit-exact first)."""
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
         return
-    old = tree_2020 is not None and point["id"] in L4R5_POINTS
-    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board),
-                    cmsis_nn=str(tree_2020) if old else None, check=old)
-    record_twin(point, board, twin, stack=TWIN_2020_STACK if old else None)
+    tree, stack = old_tree(point, trees or {})
+    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board), cmsis_nn=tree,
+                    check=tree is not None)
+    record_twin(point, board, twin, stack=stack)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
                                 "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
                                 "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
 
-def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
+def calibrate_file(point_id: str, model_file: Path, board, work: Path, trees: dict[str, Path] | None = None) -> dict:
     """--point: price the twin of a published point whose model is not one of the four MLPerf Tiny models (the
     file given must be the point's model: its sha256 is recorded) and record it in fitted.json."""
     points = {p["id"]: p for p in json.loads(CALIBRATION.read_text())["points"]}
     point = points.get(point_id)
     if point is None or not point["usable_for_calibration"] or point["core"] != board.raw["timing"]["model"]:
         raise SystemExit(f"--point {point_id}: not a usable point of {board.name}'s core in {CALIBRATION.name}")
-    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file, timing=point_timing(point, board))
-    record_twin(point, board, twin, model_file)
+    tree, stack = old_tree(point, trees or {})
+    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file, timing=point_timing(point, board),
+                    cmsis_nn=tree, check=tree is not None)
+    record_twin(point, board, twin, model_file, stack)
     return {"id": point_id, "published_cycles": point["cycles"], "estimated_cycles": twin["total"]["cycles"],
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
@@ -237,7 +257,8 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
                 f"(benchmarks/calibration/fitted.json), largest error {fit['max_abs_fit_error']:.0%}{held}")
     else:
         why = ("the twin build does not reproduce these points' software (fitted.json's stack_note)"
-               if len(mismatched) == len(mine) else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
+               if len(mismatched) == len(mine) else f"fewer than {MIN_POINTS} points" if fit["points"] < MIN_POINTS
+               else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
         note = (f"uncalibrated: off by up to {error['overall_max_abs']:.0%} on {fit['points']} published TFLM + "
                 f"CMSIS-NN point(s) (benchmarks/calibration/fitted.json); a fit is not applied: {why}")
     if fit["points"] < 2:
@@ -379,7 +400,10 @@ def main(argv=None) -> int:
                          "benchmarks/calibration/published.json's points for the board's core")
     ap.add_argument("--cmsis-nn-2020", metavar="PATH",
                     help="with --calibration: build the twins of the NUCLEO-L4R5ZI points on the CMSIS-NN TFLM v2.3.1 "
-                         "ran, a CMSIS_5 tree of commit 1150e71e at PATH (calibration/compat_2020.py)")
+                         "ran, a CMSIS_5 tree of commit 1150e71e at PATH (calibration/old_cmsis_nn.py)")
+    ap.add_argument("--cmsis-nn-2022", metavar="PATH",
+                    help=f"with --point {H743_VWW1}: build its twin on the CMSIS-NN it ran, a CMSIS-NN tree of "
+                         "commit 011bf32 at PATH (calibration/old_cmsis_nn.py)")
     ap.add_argument("--point", nargs=2, action="append", default=[], metavar=("ID", "TFLITE"),
                     help="also price the TFLM + CMSIS-NN twin of published.json's point ID, whose model (not one of "
                          "the four) is the file TFLITE, and record it in calibration/fitted.json")
@@ -388,18 +412,22 @@ def main(argv=None) -> int:
     kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            tree_2020 = assemble(Path(args.cmsis_nn_2020), Path(tmp) / "cmsis_nn_2020") if args.cmsis_nn_2020 else None
-        except TreeError as e:
-            raise SystemExit(f"--cmsis-nn-2020: {e}") from None
+        trees = {}
+        for stack, given in (("2020", args.cmsis_nn_2020), ("2022", args.cmsis_nn_2022)):
+            try:
+                if given:       # CMSIS Core's headers where the stack needs them: CMSIS 6's ($CMSIS_6_PATH)
+                    core = Path(os.environ.get("CMSIS_6_PATH", ".")) / "CMSIS" / "Core" / "Include"
+                    trees[stack] = assemble(STACKS[stack], Path(given), Path(tmp) / f"cmsis_nn_{stack}", core)
+            except TreeError as e:
+                raise SystemExit(f"--cmsis-nn-{stack}: {e}") from None
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))
             if args.calibration:
-                check_calibration(results[-1], name, board, Path(tmp), tree_2020)
+                check_calibration(results[-1], name, board, Path(tmp), trees)
         for point_id, model_file in args.point:
             print(f"building {point_id}'s model {model_file} (TFLM + CMSIS-NN twin) ...", file=sys.stderr, flush=True)
-            point = calibrate_file(point_id, Path(model_file), board, Path(tmp))
+            point = calibrate_file(point_id, Path(model_file), board, Path(tmp), trees)
             print(f"{point_id}: twin est. {point['estimated_cycles'] / 1e6:.3f} M cycles, published "
                   f"{point['published_cycles'] / 1e6:.3f} M: error {point['error']:+.1%}")
     if results:

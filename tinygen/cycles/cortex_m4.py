@@ -17,7 +17,7 @@ CALIBRATED = True   # every fitted published point within 15% (CALIBRATION)
 FIT = {"memory_scale": 3.0, "load_extra": 1.0, "branch_extra": 2.0}
 CALIBRATION = ("calibrated: fitted to the 4 published Cortex-M4 TFLM + CMSIS-NN points (MLPerf Tiny v0.5 reference, "
                "NUCLEO-L4R5ZI at 120 MHz, 5 flash wait states), their twin built on the CMSIS-NN TFLM v2.3.1 ran "
-               "(CMSIS_5 1150e71e of 2020, benchmarks/calibration/compat_2020.py); unfitted errors -27 to -37%, under "
+               "(CMSIS_5 1150e71e of 2020, benchmarks/calibration/old_cmsis_nn.py); unfitted errors -27 to -37%, under "
                "the fit +1.9% (AD), -10.2% (IC), -10.5% (KWS), -6.9% (VWW), held out the same. Every parameter sits at "
                "its bound (memory x3, 1 extra cycle per load, 2 per branch): the fit takes up costs the twin lacks "
                "(TFLM v2.3.1 requantizing every conv layer in every Eval, its compiler flags, the L4R5's ART "

@@ -1,7 +1,7 @@
 /*
  * tinygen's compatibility layer: the CMSIS-NN of TFLite Micro v2.3.1 (CMSIS_5 commit 1150e71e,
  * 2020-05-19, CMSIS/NN arm_nnfunctions.h V.3.0.0) under the calls tinygen's CMSIS-NN adapters
- * (firmware/cmsis_nn/) make. Only benchmarks/calibration/compat_2020.py uses it: it builds a
+ * (firmware/cmsis_nn/) make. Only benchmarks/calibration/old_cmsis_nn.py uses it: it builds a
  * tree whose Include/ holds this header, the 2020 header as arm_nnfunctions_2020.h and the 2020
  * CMSIS DSP and Core headers, and whose Source/ holds the 2020 sources TFLM v2.3.1 compiled.
  * No CMSIS code is here: this file maps names and arguments.
