@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import tempfile
 import time
@@ -53,7 +52,7 @@ from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from old_cmsis_nn import STACKS, TreeError, assemble  # noqa: E402
+from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_tree, old_trees  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -125,20 +124,7 @@ def calibration_points(core: str) -> dict[str, dict]:
 # published points whose software the twin build does not reproduce (tinygen.cycles.fit: fitted, never calibrating)
 L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020 (CMSIS_5 1150e71e): the twin built on today's CMSIS-NN does not "
              "reproduce its kernels; --cmsis-nn-2020 PATH builds it on that tree (calibration/old_cmsis_nn.py)")
-L4R5_POINTS = tuple(f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}" for m in ("kws", "vww", "ic", "ad"))
-H743_VWW1 = "tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"
 STACK_MISMATCH = {point: L4R5_2020 for point in L4R5_POINTS}
-# the points whose twin --cmsis-nn-<stack> PATH builds on the older CMSIS-NN they ran (calibration/old_cmsis_nn.py),
-# and the stack then recorded in fitted.json
-OLD_STACK = {**{point: "2020" for point in L4R5_POINTS}, H743_VWW1: "2022"}
-OLD_STACK_NOTE = {
-    "2020": (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {STACKS['2020'].commit} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
-             "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
-             "dispatched as TFLM v2.3.1's cmsis-nn kernels did; bit-exact with the reference on the stand-in"),
-    "2022": (f"CMSIS-NN {STACKS['2022'].commit} (2022-09-30, Include/arm_nnfunctions.h V.11.0.0) under tinygen's "
-             "adapters through benchmarks/calibration/cmsis_nn_2022/arm_nnfunctions.h; bit-exact with the reference "
-             "on the stand-in"),
-}
 STACK_MISMATCH["eab-2026-02-frdm-mcxn947-person-detect"] = (
     "the twin build executes 22.8 M instructions, about twice the published 11.5 M cycles, which a single-issue "
     "Cortex-M33 cannot do: the twin does not reproduce that build (or the measurement is off: the document says it "
@@ -181,15 +167,6 @@ def record_twin(point: dict, board, twin: dict, model_file: Path | None = None, 
         doc["points"][-1]["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
     doc["points"].sort(key=lambda p: (p["core"], p["id"]))
     FITTED.write_text(json.dumps(doc, indent=1) + "\n")
-
-
-def old_tree(point: dict, trees: dict[str, Path]) -> tuple[str | None, str | None]:
-    """The older CMSIS-NN tree (old_cmsis_nn's, by --cmsis-nn-<stack>) the point's twin is built on and the
-    stack recorded for it; (None, None): the twin is built on $CMSIS_NN_PATH's."""
-    stack = OLD_STACK.get(point["id"])
-    if stack is None or stack not in trees:
-        return None, None
-    return str(trees[stack]), OLD_STACK_NOTE[stack]
 
 
 def check_calibration(est: dict, name: str, board, work: Path, trees: dict[str, Path] | None = None) -> None:
@@ -335,26 +312,6 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     return est
 
 
-def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
-    """One inference of the built firmware on the board's stand-in equals the numpy reference, its outputs and
-    every layer's (SystemExit naming the first layer that differs)."""
-    from tinygen.hil.target import open_device
-    from tinygen.ref.interpreter import run
-
-    want = run(graph, x.ravel(), keep_all=True)
-    with open_device(board, project, emulate=True) as dev:
-        dev.run(x.astype("<i1").tobytes())
-        for index, node in enumerate(n for n in graph.nodes if n.kernel):
-            got = np.frombuffer(dev.layer_out(index), dtype=np.int8)
-            out = want[node.outputs[0]]
-            ref = np.ascontiguousarray(out, dtype=out.dtype.newbyteorder("<")).view(np.int8).ravel()
-            if not np.array_equal(got, ref):
-                raise SystemExit(f"{project.name}: layer {node.name} ({node.kernel}) differs from the reference in "
-                                 f"{int(np.sum(got != ref))} of {ref.size} bytes")
-    print(f"{project.name}: bit-exact with the reference on {board.name}'s stand-in, every layer "
-          f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
-
-
 def rows(results: list[dict], board) -> list[list[str]]:
     out = []
     for est in results:
@@ -412,14 +369,7 @@ def main(argv=None) -> int:
     kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {}
-        for stack, given in (("2020", args.cmsis_nn_2020), ("2022", args.cmsis_nn_2022)):
-            try:
-                if given:       # CMSIS Core's headers where the stack needs them: CMSIS 6's ($CMSIS_6_PATH)
-                    core = Path(os.environ.get("CMSIS_6_PATH", ".")) / "CMSIS" / "Core" / "Include"
-                    trees[stack] = assemble(STACKS[stack], Path(given), Path(tmp) / f"cmsis_nn_{stack}", core)
-            except TreeError as e:
-                raise SystemExit(f"--cmsis-nn-{stack}: {e}") from None
+        trees = old_trees({"2020": args.cmsis_nn_2020, "2022": args.cmsis_nn_2022}, Path(tmp))
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))
