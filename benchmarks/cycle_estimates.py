@@ -52,7 +52,7 @@ from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_tree, old_trees  # noqa: E402
+from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -176,10 +176,10 @@ def check_calibration(est: dict, name: str, board, work: Path, trees: dict[str, 
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
         return
-    tree, stack = old_tree(point, trees or {})
-    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board), cmsis_nn=tree,
-                    check=tree is not None)
-    record_twin(point, board, twin, stack=stack)
+    old = old_twin(point, board, trees or {})
+    twin = estimate(name, old.board if old else board, work / "twin", "cmsis-nn", timing=point_timing(point, board),
+                    cmsis_nn=old and old.tree, check=old is not None)
+    record_twin(point, board, twin, stack=old and old.stack)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
                                 "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
                                 "error": twin["total"]["cycles"] / point["cycles"] - 1}
@@ -192,10 +192,10 @@ def calibrate_file(point_id: str, model_file: Path, board, work: Path, trees: di
     point = points.get(point_id)
     if point is None or not point["usable_for_calibration"] or point["core"] != board.raw["timing"]["model"]:
         raise SystemExit(f"--point {point_id}: not a usable point of {board.name}'s core in {CALIBRATION.name}")
-    tree, stack = old_tree(point, trees or {})
-    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file, timing=point_timing(point, board),
-                    cmsis_nn=tree, check=tree is not None)
-    record_twin(point, board, twin, model_file, stack)
+    old = old_twin(point, board, trees or {})
+    twin = estimate(point["model"], old.board if old else board, work / "point", "cmsis-nn", model_file,
+                    timing=point_timing(point, board), cmsis_nn=old and old.tree, check=old is not None)
+    record_twin(point, board, twin, model_file, old and old.stack)
     return {"id": point_id, "published_cycles": point["cycles"], "estimated_cycles": twin["total"]["cycles"],
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +19,28 @@ L4R5_POINTS = tuple(f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}" for m in ("kws", 
 H743_VWW1 = "tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"
 # the points whose twin --cmsis-nn-<stack> PATH builds on the older CMSIS-NN they ran, and the stack then recorded
 OLD_STACK = {**{point: "2020" for point in L4R5_POINTS}, H743_VWW1: "2022"}
+# the optimization the measured build compiled with, in place of the board's -O2: mbed-os's default
+# (develop) profile for GCC_ARM, tools/profiles/develop.json, for the mbed-os project TFLM v2.3.1 generates;
+# STM32CubeIDE's -Ofast for TinyEngine's (published.json's software_stack)
+OLD_STACK_OPT = {"2020": "-Os", "2022": "-Ofast"}
 OLD_STACK_NOTE = {
     "2020": (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {STACKS['2020'].commit} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
              "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
-             "dispatched as TFLM v2.3.1's cmsis-nn kernels did; bit-exact with the reference on the stand-in"),
+             "dispatched as TFLM v2.3.1's cmsis-nn kernels did, compiled -Os as mbed-os's develop profile does; "
+             "bit-exact with the reference on the stand-in"),
     "2022": (f"CMSIS-NN {STACKS['2022'].commit} (2022-09-30, Include/arm_nnfunctions.h V.11.0.0) under tinygen's "
-             "adapters through benchmarks/calibration/cmsis_nn_2022/arm_nnfunctions.h; bit-exact with the reference "
-             "on the stand-in"),
+             "adapters through benchmarks/calibration/cmsis_nn_2022/arm_nnfunctions.h, compiled -Ofast as the "
+             "README's build; bit-exact with the reference on the stand-in"),
 }
+
+
+@dataclass(frozen=True)
+class OldTwin:
+    """How a point's twin is built on the older CMSIS-NN it ran: the tree, the stack recorded, the board
+    whose compile flags are the measured build's optimization."""
+    tree: str
+    stack: str
+    board: object
 
 
 def old_trees(given: dict[str, str | None], work: Path) -> dict[str, Path]:
@@ -42,13 +57,19 @@ def old_trees(given: dict[str, str | None], work: Path) -> dict[str, Path]:
     return trees
 
 
-def old_tree(point: dict, trees: dict[str, Path]) -> tuple[str | None, str | None]:
-    """The older CMSIS-NN tree the point's twin is built on and the stack recorded for it; (None, None): the
-    twin is built on $CMSIS_NN_PATH's."""
+def with_opt(board, opt: str):
+    """The board with `opt` for its compile flags' optimization level (-O2, -Os...)."""
+    cflags = [opt if f.startswith("-O") else f for f in board.cflags]
+    return replace(board, toolchain={**board.toolchain, "cflags": cflags})
+
+
+def old_twin(point: dict, board, trees: dict[str, Path]) -> OldTwin | None:
+    """How the point's twin is built on the older CMSIS-NN it ran; None: on $CMSIS_NN_PATH's, as the board
+    compiles."""
     stack = OLD_STACK.get(point["id"])
     if stack is None or stack not in trees:
-        return None, None
-    return str(trees[stack]), OLD_STACK_NOTE[stack]
+        return None
+    return OldTwin(str(trees[stack]), OLD_STACK_NOTE[stack], with_opt(board, OLD_STACK_OPT[stack]))
 
 
 def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
@@ -68,4 +89,5 @@ def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
           f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
 
 
-__all__ = ["H743_VWW1", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "check_bit_exact", "old_tree", "old_trees"]
+__all__ = ["H743_VWW1", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT", "OldTwin", "check_bit_exact",
+           "old_trees", "old_twin", "with_opt"]

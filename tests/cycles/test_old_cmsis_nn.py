@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "calibration"))
 
 import old_cmsis_nn as old  # noqa: E402
+import old_twins  # noqa: E402
 
+from tinygen.board import get_board  # noqa: E402
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn  # noqa: E402
 
 S2020, S2022 = old.STACKS["2020"], old.STACKS["2022"]
@@ -140,3 +142,19 @@ def test_each_header_presents_the_api_level_and_includes_the_old_one(stack):
     shim = stack.shim.read_text()
     assert "$Revision: V.18.0.0 $" in shim        # the API level presented, for tinygen's tree check
     assert f'#include "arm_nnfunctions_{stack.name}.h"' in shim
+
+
+def test_an_old_twin_compiles_as_the_measured_build_did():
+    """old_twins: the L4R5 points' twins build on the 2020 tree at mbed's -Os, the H743 point's on the 2022 tree at
+    TinyEngine's -Ofast; other points, or a stack without a tree, build as the board compiles."""
+    board = get_board("f446re")
+    trees = {"2020": Path("/2020"), "2022": Path("/2022")}
+    l4r5 = old_twins.old_twin({"id": old_twins.L4R5_POINTS[0]}, board, trees)
+    assert l4r5.tree == "/2020" and "CMSIS_5 " + S2020.commit in l4r5.stack and "-Os" in l4r5.stack
+    assert [f for f in l4r5.board.cflags if f.startswith("-O")] == ["-Os"]
+    assert [f for f in board.cflags if f.startswith("-O")] == ["-O2"]          # the board itself unchanged
+    assert [f for f in l4r5.board.cflags if not f.startswith("-O")] == [f for f in board.cflags if not f.startswith("-O")]
+    h743 = old_twins.old_twin({"id": old_twins.H743_VWW1}, board, trees)
+    assert h743.tree == "/2022" and "-Ofast" in h743.board.cflags and S2022.commit in h743.stack
+    assert old_twins.old_twin({"id": old_twins.L4R5_POINTS[0]}, board, {"2022": Path("/2022")}) is None
+    assert old_twins.old_twin({"id": "mlperf-v0.7-renesas-ek-ra6m4-ad"}, board, trees) is None
