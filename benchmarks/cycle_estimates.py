@@ -49,7 +49,10 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.codegen.weights_ram import placement
-from tinygen.cycles.fit import components
+from tinygen.cycles.fit import MIN_POINTS, components
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
+from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -119,9 +122,9 @@ def calibration_points(core: str) -> dict[str, dict]:
 
 
 # published points whose software the twin build does not reproduce (tinygen.cycles.fit: fitted, never calibrating)
-L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020: its kernels execute 2.1 to 3.0 times the instructions of the twin "
-             "build (today's TFLM + CMSIS-NN), so the twin does not reproduce the measured software")
-STACK_MISMATCH = {f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}": L4R5_2020 for m in ("kws", "vww", "ic", "ad")}
+L4R5_2020 = ("TFLM v2.3.1 with the CMSIS-NN of 2020 (CMSIS_5 1150e71e): the twin built on today's CMSIS-NN does not "
+             "reproduce its kernels; --cmsis-nn-2020 PATH builds it on that tree (calibration/old_cmsis_nn.py)")
+STACK_MISMATCH = {point: L4R5_2020 for point in L4R5_POINTS}
 STACK_MISMATCH["eab-2026-02-frdm-mcxn947-person-detect"] = (
     "the twin build executes 22.8 M instructions, about twice the published 11.5 M cycles, which a single-issue "
     "Cortex-M33 cannot do: the twin does not reproduce that build (or the measurement is off: the document says it "
@@ -130,8 +133,8 @@ STACK_MISMATCH["tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"] = (
     "TFLM 713b6ed with CMSIS-NN 011bf32 (2022-09-30), inferred from the README's columns: the DSP kernels this "
     "MobileNet-like model spends its time in changed after it (CMSIS-NN's history: 'More SIMD instructions for 1x1 "
     "conv', 'Optimize 3x3 DW conv for DSP extension', 'Non unity stride 1x1', '1x1_conv optimization "
-    "improvements'), so the twin (today's CMSIS-NN) does not reproduce the measured kernels; nor can it be built on "
-    "011bf32, whose arm_nnfunctions.h (V.11.0.0) is older than the V.18.0.0 tinygen's adapters need")
+    "improvements'), so the twin on today's CMSIS-NN does not reproduce the measured kernels; --cmsis-nn-2022 PATH "
+    "builds it on 011bf32 (calibration/old_cmsis_nn.py)")
 
 
 def point_timing(point: dict, board) -> dict:
@@ -145,18 +148,20 @@ def point_timing(point: dict, board) -> dict:
     return {**board.raw["timing"], **own}
 
 
-def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) -> None:
+def record_twin(point: dict, board, twin: dict, model_file: Path | None = None, stack: str | None = None) -> None:
     """Keep the twin build's unfitted components for `point` in fitted.json (benchmarks/calibration/fit.py
     re-fits from them in seconds)."""
     doc = json.loads(FITTED.read_text()) if FITTED.exists() else {"points": []}
     doc["points"] = [p for p in doc["points"] if p["id"] != point["id"]]
     doc["points"].append({"id": point["id"], "core": point["core"], "model": point["model"],
                           "published_cycles": point["cycles"], "standin_board": board.name,
-                          "twin_matches_stack": point["id"] not in STACK_MISMATCH,
+                          "twin_matches_stack": stack is not None or point["id"] not in STACK_MISMATCH,
                           "components": components(twin["layers"])})
+    if stack is not None:               # built on the CMSIS-NN the point ran (--cmsis-nn-2020)
+        doc["points"][-1]["twin_stack"] = stack
     if point.get("timing"):             # priced on the point's own part's memory system, not the stand-in's
         doc["points"][-1]["part_timing"] = point["timing"]
-    if point["id"] in STACK_MISMATCH:
+    if point["id"] in STACK_MISMATCH and stack is None:
         doc["points"][-1]["stack_note"] = STACK_MISMATCH[point["id"]]
     if model_file is not None:          # a model that is not in the repository: say which file was built
         doc["points"][-1]["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
@@ -164,28 +169,33 @@ def record_twin(point: dict, board, twin: dict, model_file: Path | None = None) 
     FITTED.write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def check_calibration(est: dict, name: str, board, work: Path) -> None:
+def check_calibration(est: dict, name: str, board, work: Path, trees: dict[str, Path] | None = None) -> None:
     """Build the TFLM + CMSIS-NN twin (--kernels cmsis-nn --no-lower-peak --no-compact) of the published point of
-    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json."""
+    this core and model, if any: its error under the model as fitted, its components recorded in fitted.json.
+    `trees`: old_cmsis_nn's trees by stack, on which the points that ran them are built (checked bit-exact first)."""
     point = calibration_points(board.raw["timing"]["model"]).get(name)
     if point is None:
         return
-    twin = estimate(name, board, work / "twin", "cmsis-nn", timing=point_timing(point, board))
-    record_twin(point, board, twin)
+    old = old_twin(point, board, trees or {})
+    twin = estimate(name, old.board if old else board, work / "twin", "cmsis-nn", timing=point_timing(point, board),
+                    cmsis_nn=old and old.tree, check=old is not None)
+    record_twin(point, board, twin, stack=old and old.stack)
     est["calibration_point"] = {"id": point["id"], "published_cycles": point["cycles"],
                                 "estimated_cycles": twin["total"]["cycles"], "memory": point["memory_setup"],
                                 "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
 
-def calibrate_file(point_id: str, model_file: Path, board, work: Path) -> dict:
+def calibrate_file(point_id: str, model_file: Path, board, work: Path, trees: dict[str, Path] | None = None) -> dict:
     """--point: price the twin of a published point whose model is not one of the four MLPerf Tiny models (the
     file given must be the point's model: its sha256 is recorded) and record it in fitted.json."""
     points = {p["id"]: p for p in json.loads(CALIBRATION.read_text())["points"]}
     point = points.get(point_id)
     if point is None or not point["usable_for_calibration"] or point["core"] != board.raw["timing"]["model"]:
         raise SystemExit(f"--point {point_id}: not a usable point of {board.name}'s core in {CALIBRATION.name}")
-    twin = estimate(point["model"], board, work / "point", "cmsis-nn", model_file, timing=point_timing(point, board))
-    record_twin(point, board, twin, model_file)
+    old = old_twin(point, board, trees or {})
+    twin = estimate(point["model"], old.board if old else board, work / "point", "cmsis-nn", model_file,
+                    timing=point_timing(point, board), cmsis_nn=old and old.tree, check=old is not None)
+    record_twin(point, board, twin, model_file, old and old.stack)
     return {"id": point_id, "published_cycles": point["cycles"], "estimated_cycles": twin["total"]["cycles"],
             "error": twin["total"]["cycles"] / point["cycles"] - 1}
 
@@ -224,7 +234,8 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
                 f"(benchmarks/calibration/fitted.json), largest error {fit['max_abs_fit_error']:.0%}{held}")
     else:
         why = ("the twin build does not reproduce these points' software (fitted.json's stack_note)"
-               if len(mismatched) == len(mine) else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
+               if len(mismatched) == len(mine) else f"fewer than {MIN_POINTS} points" if fit["points"] < MIN_POINTS
+               else f"its largest error stays {fit['max_abs_fit_error']:.0%} > 15%")
         note = (f"uncalibrated: off by up to {error['overall_max_abs']:.0%} on {fit['points']} published TFLM + "
                 f"CMSIS-NN point(s) (benchmarks/calibration/fitted.json); a fit is not applied: {why}")
     if fit["points"] < 2:
@@ -235,10 +246,11 @@ def core_calibration(core: str) -> tuple[dict | None, str | None]:
 
 
 def estimate(name: str, board, work: Path, kernels: str, path: Path | None = None, weights_in: str = "auto",
-             timing: dict | None = None) -> dict:
+             timing: dict | None = None, cmsis_nn: str | None = None, check: bool = False) -> dict:
     """The estimate of MLPerf Tiny model `name` (or of the .tflite at `path`) built with `kernels`, its
     constants placed by `weights_in` (the twin: always in flash, as TFLM keeps them), priced with `timing`
-    (point_timing: a published point's own part) or the board's [timing]."""
+    (point_timing: a published point's own part) or the board's [timing]. `cmsis_nn`: the CMSIS-NN tree
+    (default $CMSIS_NN_PATH); `check`: first run one input on the stand-in against the numpy reference."""
     from tinygen.compiler import build, compile_source, load_source
     from tinygen.cycles import estimate_standin
     from tinygen.passes import CompileOptions
@@ -250,7 +262,7 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
         from tinygen.fit.compile import CompileRequest, compile_model
 
         twin = kernels == "cmsis-nn"
-        request = CompileRequest(str(path), kernels=kernels, compact=not twin,
+        request = CompileRequest(str(path), kernels=kernels, compact=not twin, cmsis_nn=cmsis_nn,
                                  lower_peak=not twin, weights_in="flash" if twin else weights_in)
         source, graph = compile_model(request, board, lambda *a, **k: None)
     else:
@@ -261,6 +273,8 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     build_seconds = time.monotonic() - started        # compiling, with auto's measuring (cached counts: less)
     result = build(source, graph, board, work / name)
     x = np.random.default_rng(0).integers(-128, 128, size=source.input_shape).astype(np.int8)
+    if check:
+        check_bit_exact(board, graph, result.out_dir, x)
     t0 = time.monotonic()
     est = estimate_standin(board, result.out_dir, x.tobytes(), timing)
     est["wall_seconds"] = time.monotonic() - t0
@@ -341,6 +355,12 @@ def main(argv=None) -> int:
     ap.add_argument("--calibration", action="store_true",
                     help="also build the TFLM + CMSIS-NN twin and state the model's error against "
                          "benchmarks/calibration/published.json's points for the board's core")
+    ap.add_argument("--cmsis-nn-2020", metavar="PATH",
+                    help="with --calibration: build the twins of the NUCLEO-L4R5ZI points on the CMSIS-NN TFLM v2.3.1 "
+                         "ran, a CMSIS_5 tree of commit 1150e71e at PATH (calibration/old_cmsis_nn.py)")
+    ap.add_argument("--cmsis-nn-2022", metavar="PATH",
+                    help=f"with --point {H743_VWW1}: build its twin on the CMSIS-NN it ran, a CMSIS-NN tree of "
+                         "commit 011bf32 at PATH (calibration/old_cmsis_nn.py)")
     ap.add_argument("--point", nargs=2, action="append", default=[], metavar=("ID", "TFLITE"),
                     help="also price the TFLM + CMSIS-NN twin of published.json's point ID, whose model (not one of "
                          "the four) is the file TFLITE, and record it in calibration/fitted.json")
@@ -349,14 +369,15 @@ def main(argv=None) -> int:
     kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        trees = old_trees({"2020": args.cmsis_nn_2020, "2022": args.cmsis_nn_2022}, Path(tmp))
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))
             if args.calibration:
-                check_calibration(results[-1], name, board, Path(tmp))
+                check_calibration(results[-1], name, board, Path(tmp), trees)
         for point_id, model_file in args.point:
             print(f"building {point_id}'s model {model_file} (TFLM + CMSIS-NN twin) ...", file=sys.stderr, flush=True)
-            point = calibrate_file(point_id, Path(model_file), board, Path(tmp))
+            point = calibrate_file(point_id, Path(model_file), board, Path(tmp), trees)
             print(f"{point_id}: twin est. {point['estimated_cycles'] / 1e6:.3f} M cycles, published "
                   f"{point['published_cycles'] / 1e6:.3f} M: error {point['error']:+.1%}")
     if results:

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cycles.fit import IDENTITY, calibrate
+from tinygen.cycles.fit import IDENTITY, MIN_POINTS, calibrate
 from tinygen.report import table
 
 FITTED = Path(__file__).resolve().parent / "fitted.json"
@@ -57,7 +57,8 @@ def report(doc: dict, fits: dict[str, dict]) -> str:
         mismatch = [p["id"] for p in doc["points"] if p["core"] == core and not p.get("twin_matches_stack", True)]
         state = ("CALIBRATED" if f["calibrated"] else "not calibrated (FIT stays the identity)"
                  + (f"; the twin does not reproduce the software of {len(mismatch)} point(s) (stack_note)"
-                    if mismatch else ""))
+                    if mismatch else "")
+                 + (f"; fewer than the {MIN_POINTS} points a calibration needs" if f["points"] < MIN_POINTS else ""))
         out.append(f"{core}: {f['points']} point(s), {params}; largest fitted error "
                    f"{f['max_abs_fit_error']:.1%}: {state}")
         module_fit = f["params"] if f["calibrated"] else IDENTITY

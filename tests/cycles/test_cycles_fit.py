@@ -59,6 +59,15 @@ def test_fit_stops_at_a_bound_and_reports_the_miss():
     assert not result["calibrated"] and result["max_abs_fit_error"] > TOLERANCE
 
 
+def test_one_point_is_met_exactly_and_never_calibrates():
+    """Three free parameters meet a single point exactly: a fit no other point checks (issue 72 wants two)."""
+    truth = {"memory_scale": 0.5, "load_extra": 0.2, "branch_extra": 0.7}
+    one = [point("a", 1e6, 2e5, 3e5, 5e4, truth)]
+    result = calibrate(one)
+    assert result["max_abs_fit_error"] < 1e-9 and not result["calibrated"]
+    assert calibrate(one + [point("b", 2e6, 1e5, 2e5, 3e5, truth)])["calibrated"]
+
+
 def test_held_out_needs_three_points():
     truth = dict(IDENTITY)
     assert held_out([point("a", 1e6, 1e5, 1e5, 1e4, truth), point("b", 2e6, 1e5, 1e5, 1e4, truth)]) is None

@@ -27,8 +27,8 @@ CALIBRATED = False
 # core where every point is within tinygen.cycles.fit.TOLERANCE, else the identity (nothing fitted)
 FIT = {"memory_scale": 1.0, "load_extra": 0.0, "branch_extra": 0.0}
 CALIBRATION = ("uncalibrated: the one priced Cortex-M7 point, TinyEngine's published TFLM + CMSIS-NN latency of "
-               "mcunet-vww1 on an STM32H743 at 480 MHz (46.56 M cycles), ran the CMSIS-NN of 2022-09, whose DSP "
-               "convolution kernels changed since; the unfitted model reads 28.6% under it, and one point fixes "
+               "mcunet-vww1 on an STM32H743 at 480 MHz (46.56 M cycles), priced with its twin built on the CMSIS-NN "
+               "it ran (011bf32 of 2022-09, at -Ofast): the unfitted model reads 24.1% under it, and one point fixes "
                "no fit, so none is applied (benchmarks/calibration/fitted.json)")
 
 

@@ -23,7 +23,9 @@ under those bounds (an exact box-constrained least squares: every split of the
 parameters into free and held at a bound is solved, the best feasible kept),
 and the held-out error comes from leaving each point out in turn (>= 3 points).
 A core's model is CALIBRATED only when every point fitted is within
-`TOLERANCE` and the twin build reproduces each one's software. A point with
+`TOLERANCE`, the twin build reproduces each one's software, and there are at
+least `MIN_POINTS` of them (issue 72: two per core; one point leaves the three
+parameters free to meet it exactly). A point with
 `"twin_matches_stack": false` (a TFLM release whose CMSIS-NN predates the
 twin's, a build the twin cannot match) is left out of the fit and reported; a
 core with only such points is fitted to them for the report, never calibrated:
@@ -40,6 +42,7 @@ PARAMS = ("memory_scale", "load_extra", "branch_extra")
 BOUNDS = {"memory_scale": (0.0, 3.0), "load_extra": (0.0, 1.0), "branch_extra": (0.0, 2.0)}
 IDENTITY = {"memory_scale": 1.0, "load_extra": 0.0, "branch_extra": 0.0}
 TOLERANCE = 0.15
+MIN_POINTS = 2
 LOAD_KINDS = ("load", "load2", "fpload")
 
 
@@ -118,8 +121,8 @@ def calibrate(points: list[dict]) -> dict:
             "fit_error": fitted, "held_out_error": held_out(used),
             "excluded_error": errors(excluded, params),
             "max_abs_fit_error": max((abs(v) for v in fitted.values()), default=None),
-            "calibrated": matching and all(abs(v) < TOLERANCE for v in fitted.values())}
+            "calibrated": matching and len(used) >= MIN_POINTS and all(abs(v) < TOLERANCE for v in fitted.values())}
 
 
-__all__ = ["BOUNDS", "IDENTITY", "PARAMS", "TOLERANCE", "adjustment", "calibrate", "components", "errors", "fit",
+__all__ = ["BOUNDS", "IDENTITY", "MIN_POINTS", "PARAMS", "TOLERANCE", "adjustment", "calibrate", "components", "errors", "fit",
            "held_out", "predict"]
