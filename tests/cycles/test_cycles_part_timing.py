@@ -64,3 +64,26 @@ def test_a_logged_run_priced_with_a_parts_timing(tmp_path):
         assert row["sram_wait_cycles"] <= sram_reads(row["mix"], 0)
     fetch = sum(r["fetch_cycles"] for r in own["layers"]), sum(r["fetch_cycles"] for r in other["layers"])
     assert fetch[1] == pytest.approx(fetch[0] * 3 / 4)
+
+
+def test_a_logged_run_fetches_through_the_parts_code_cache(tmp_path):
+    """A part's code cache, not the stand-in board's, is the one the logged run's fetches go through: the same
+    instructions through a cache of 4 lines of 8 bytes miss more than through the board's 8 KB, and lines of 8
+    bytes in a cache of the board's size miss at least as often as its own 16-byte lines on the same code."""
+    import torch
+
+    from tinygen.cycles import estimate_standin
+
+    board = get_board("u585")
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU()).eval()
+    calib = np.random.default_rng(2).standard_normal((8, 8, 8, 8)).astype(np.float32)
+    _, _, project, x = standin_project(board, net, calib, tmp_path / "fw", ("arm-none-eabi-gcc", "qemu-system-arm"))
+    own = board.raw["timing"]
+    tiny = {**own, "code_cache_bytes": 32, "code_line_bytes": 8}
+    narrow = {**own, "code_line_bytes": 8}
+    runs = [estimate_standin(board, project, x, t) for t in (own, tiny, narrow)]
+    assert len({r["total"]["instructions"] for r in runs}) == 1
+    fetch = [sum(row["fetch_cycles"] for row in r["layers"]) for r in runs]
+    assert fetch[1] > fetch[0] > 0
+    assert fetch[2] >= fetch[0]

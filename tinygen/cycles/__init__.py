@@ -28,7 +28,7 @@ def estimate_standin(board, project: str | Path, x: bytes, timing: dict | None =
     from tinygen.cycles.run import layer_segments
 
     model, timing = model_for(board, timing)
-    blocks, segments, layers, seconds = layer_segments(board, Path(project), x)
+    blocks, segments, layers, seconds = layer_segments(board, Path(project), x, timing=timing)
     _, graph, _ = load_model(project, board)
     rows = layer_estimates(board, Path(project), graph, blocks, segments, layers, timing=timing)
     return summary(rows, board, model, seconds, timing)

@@ -6,7 +6,7 @@ and says which miss, so a loop whose lines fit stays in the cache however
 much cold code the rest of the layer runs once, and a loop that does not fit
 misses on the lines its own body evicts.
 
-Geometry from the board's [timing]: `code_cache_bytes`, `code_line_bytes` and
+Geometry from the [timing] priced with (the board's, or a calibration point's part): `code_cache_bytes`, `code_line_bytes` and
 `code_cache_ways` (0 or absent: fully associative), replacement least
 recently used. Where the manual does not state the associativity (the
 STM32F4 ART accelerator: "64 lines of 128 bits", RM0390) the board file says

@@ -91,12 +91,14 @@ def firmware_elf(project: Path) -> Path:
     return Path(project) / EMU_FIRMWARE
 
 
-def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], timeout: float = 600.0):
+def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], timeout: float = 600.0,
+                   timing: dict | None = None):
     """(blocks, one segment per layer, the device's layers, seconds of the logged run).
     `x`: the input's bytes, or a function of the input bytes the device states (`tg info`).
     `timeout`: seconds per answer beyond the known work, on the clock of QEMU and this
     process together (the log's reader is this process's: tinygen.hil.deadline), the known
-    work at LOGGED's pace."""
+    work at LOGGED's pace. `timing`: the [timing] whose code cache the fetches go through
+    (another part of the same core, a calibration point's); default the board's."""
     from tinygen.hil.client import Device
     from tinygen.hil.deadline import clock_for
     from tinygen.hil.link import Link
@@ -104,7 +106,7 @@ def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], time
 
     elf = firmware_elf(project)
     addr = symbols(elf, (LAYER_START, LAYER_STOP))
-    cache = code_cache_for(board.raw.get("timing") or {})      # the board's code cache, simulated (memory)
+    cache = code_cache_for(timing or board.raw.get("timing") or {})     # the part's code cache, simulated (memory)
     with LoggedRun({addr[LAYER_START]}, {addr[LAYER_STOP]}, cache) as log:
         emu = Emulator(board, elf, extra_args=log.qemu_args)
         with emu as url:
