@@ -46,11 +46,12 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
  * right (TG_LSTM_PS): SMMLAR, the rounding shift with its last halving in the SSAT's shift operand
  * (ssat16((y + 1) >> 1) = SSAT #16 of y + 1, ASR #1), as tg_rnn_requantize computes it. The four
  * chains interleaved by hand (the compiler keeps an asm statement's order), each record's multiplier
- * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the products at acc.
+ * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the input side's
+ * products at acc, the recurrent side's at racc.
  */
 #define TG_LSTM_PRE_SS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
+    "ldr %[b0], [%[rac], %[B0]]\n\t"                                                                         \
     "ldrd %[ma], %[ea], [%[q], %[RA0]]\n\t"                                                                  \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
@@ -58,7 +59,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
     "add %[a0], %[a0], %[a0], asr #31\n\t"                                                                   \
     "asr %[a0], %[a0], %[ea]\n\t"                                                                            \
-    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
+    "ldr %[b1], [%[rac], %[B1]]\n\t"                                                                         \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "add %[a0], %[a0], #1\n\t"                                                                               \
     "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
@@ -85,7 +86,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 /* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). */
 #define TG_LSTM_PRE_PS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
+    "ldr %[b0], [%[rac], %[B0]]\n\t"                                                                         \
     "ldr %[ma], [%[q], %[RA0]]\n\t"                                                                          \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
@@ -93,7 +94,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
     "ldr %[ea], [%[q], %[RA1]]\n\t"                                                                          \
     "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
+    "ldr %[b1], [%[rac], %[B1]]\n\t"                                                                         \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "smmlar %[a1], %[a1], %[ea], %[a1]\n\t"                                                                  \
     "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
@@ -115,8 +116,8 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
     : [a0] "=&r"(p0), [b0] "=&r"(b0), [a1] "=&r"(p1), [b1] "=&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
-    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(4 * (G)), [B0] "i"(16 + 4 * (G)), [A1] "i"(4 * (G) + 4),              \
-      [B1] "i"(20 + 4 * (G)), [RA0] "i"(TG_LSTM_REC(G, 0)), [RB0] "i"(TG_LSTM_REC(G, 1)),                      \
+    : [q] "r"(q), [acc] "r"(acc), [rac] "r"(racc), [A0] "i"(4 * (G)), [B0] "i"(4 * (G)), [A1] "i"(4 * (G) + 4),  \
+      [B1] "i"(4 * (G) + 4), [RA0] "i"(TG_LSTM_REC(G, 0)), [RB0] "i"(TG_LSTM_REC(G, 1)),                      \
       [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))                                  \
     : "memory"
 
@@ -129,7 +130,8 @@ typedef char tg_lstm_rec_layout_t[sizeof(tg_rnn_requant_t) == 12 && offsetof(tg_
 /* Gates g and g + 1's pre-activations into pre (g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
  * where inlined). */
 __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                                               int32_t kinds, int32_t *pre, int32_t g)
+                                                               const int32_t *racc, int32_t kinds, int32_t *pre,
+                                                               int32_t g)
 {
     int32_t p0, b0, p1, b1, ma, ea, mb, eb;
     if (kinds == TG_LSTM_SS && g == 0) {
@@ -147,12 +149,12 @@ __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp
 
 /* The same for any records (each one's own test), out of line: the common cases' code stays compact. */
 __attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                                              int32_t *pre)
+                                                              const int32_t *racc, int32_t *pre)
 {
     int32_t g;
     for (g = 0; g < 4; ++g) {
         pre[g] = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
-                              + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
+                              + TG_RNN_SAT16(tg_lstm_requantize(racc[g], &q->gate[g][1])));
     }
 }
 
@@ -173,19 +175,19 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
-/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
- * ones): the 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
+/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products at acc, their recurrent
+ * ones at racc): the 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
  * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
 static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                      int32_t tanh_round, int32_t kinds, int16_t *c)
+                                      const int32_t *racc, int32_t tanh_round, int32_t kinds, int16_t *c)
 {
     int32_t gate[4], r[4], g, cj, v;
     if (kinds) {
-        tg_lstm_pre2(q, acc, kinds, r, 0);
-        tg_lstm_pre2(q, acc, kinds, r, 2);
+        tg_lstm_pre2(q, acc, racc, kinds, r, 0);
+        tg_lstm_pre2(q, acc, racc, kinds, r, 2);
     } else {
-        tg_lstm_pre_any(q, acc, r);
+        tg_lstm_pre_any(q, acc, racc, r);
     }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
@@ -202,6 +204,19 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
     v = p->hidden_zero_point +
         tg_lstm_requantize(tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3], &q->output);
     return (int8_t)tg_dsp_ssat8(v);
+}
+
+/* The call's kind of gate requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input
+ * side's do not shift and the recurrent side's shift right (tg_lstm_pre2), else 0 (tg_lstm_pre_any). */
+static inline int32_t tg_lstm_kinds(const tg_lstm_dsp_requant_t *q)
+{
+    int32_t xs = 1, xp = 1, hs = 1, j;
+    for (j = 0; j < 4; ++j) {
+        xs &= q->gate[j][0].right1 >= 0;
+        xp &= q->gate[j][0].right1 < 0;
+        hs &= q->gate[j][1].right1 >= 0;
+    }
+    return hs ? (xs ? TG_LSTM_SS : (xp ? TG_LSTM_PS : 0)) : 0;
 }
 
 /* A unit's products: its record at w, the input side times the widened input (v, n4 groups of 4
@@ -236,16 +251,7 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
     int32_t b, t, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
-    /* the gates' requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input side's do
-     * not shift and the recurrent side's shift right (tg_lstm_pre2), else 0 (tg_lstm_pre_any) */
-    int32_t xs = 1, xp = 1, hs = 1, kinds;
-
-    for (j = 0; j < 4; ++j) {
-        xs &= q->gate[j][0].right1 >= 0;
-        xp &= q->gate[j][0].right1 < 0;
-        hs &= q->gate[j][1].right1 >= 0;
-    }
-    kinds = hs ? (xs ? TG_LSTM_SS : (xp ? TG_LSTM_PS : 0)) : 0;
+    const int32_t kinds = tg_lstm_kinds(q);
 
     acc[8] = (int32_t)(intptr_t)hw;
     acc[9] = hid4;
@@ -264,7 +270,7 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, tanh_round, kinds, &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 4, tanh_round, kinds, &c[j]);
             }
         }
     }

@@ -4,9 +4,11 @@
  * same column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one
  * load, one SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B
  * + S_A) and one over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
- * (recurrent_pairs_dsp.pairs_fit). Columns padded to a multiple of 8 (two groups of 4, one turn of
- * the products' register rotation). The rest is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin:
- * tinygen.ref.recurrent.lstm_s8.
+ * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two
+ * steps at a time before their recurrences (each weight word loaded and SXTB16'd once for both steps:
+ * tg_lstm_pairs_inputs); the recurrent side per step, columns padded to a multiple of 8 (two groups of
+ * 4, one turn of the products' register rotation). The unit update is tg_lstm_s8_dsp's
+ * (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
 #include "tg_lstm_s8_dsp.h"
 
@@ -72,12 +74,12 @@
 #endif
 
 /*
- * One unit's products (tg_lstm_products_dsp_t): per side its record (acc1's and acc2's starts for
- * gates (0, 1), then for gates (2, 3), then 4 words per group of 4 columns) times the widened vector
- * (n4 groups, even), two groups a turn, the sums taken apart into the 4 gates' products
- * (gate A = acc2, gate B = (acc1 - acc2) >> 8) at acc, then the recurrent side (acc[8], acc[9]) at acc + 4,
- * in one loop whose code serves both sides (as tg_rnn_products4_dsp's; acc[12] = 0 ends it), the acc
- * pointer kept in memory (registers run out).
+ * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
+ * gates (2, 3), then 4 words per group of 4 columns) times the widened vector (n4 groups, even), two
+ * groups a turn, the sums taken apart into the 4 gates' products (gate A = acc2, gate B = (acc1 -
+ * acc2) >> 8) at acc; a loop whose code could serve further sides (as tg_rnn_products4_dsp's: the
+ * next one's vector and groups at acc[8], acc[9]; 0 ends it), the acc pointer kept in memory
+ * (registers run out).
  * The pipelined loads read the two words past each side's vector and record (scratch and packed are
  * sized for it).
  */
@@ -113,10 +115,142 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
     return w;
 }
 
+/*
+ * Two columns of the input side for two steps: the pair's word (wd: columns 0-1 of gates A, B), the
+ * first step's widened inputs (xt) and the second's (yt) already loaded; per step acc1 over the
+ * halfwords and acc2 over their SXTB16 low bytes; the next columns' words loaded on the way (at o + 1:
+ * immediate offsets within a pass; the pass's last two columns move w and v on past its 16 columns:
+ * write-back, WB). Where the core issues two instructions a cycle (TG_DUAL_ISSUE: the Cortex-M7) each
+ * load pairs with an SMLAD; elsewhere the three loads come together after the SMLADs (the Cortex-M4's
+ * pipelined loads).
+ */
+#define TG_LSTM_X2_LOADS(OW, OX, OY, WB)                                                                      \
+    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
+    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
+    "ldr %[yt], [%[v], #" OY "]\n\t"
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
+    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
+    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
+    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
+    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
+    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
+    "ldr %[yt], [%[v], #" OY "]\n\t"
+#else
+#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
+    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
+    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
+    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
+    TG_LSTM_X2_LOADS(OW, OX, OY, WB)
+#endif
+#define TG_LSTM_X2(o) TG_LSTM_X2_COLUMNS(#o "*4+4", #o "*8+8", #o "*8+12", "")
+#define TG_LSTM_X2_LAST TG_LSTM_X2_COLUMNS("32", "64", "4", "!")
+
+/*
+ * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
+ * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
+ * the two steps' widened inputs side by side at v (per two columns a word of the first step's, then
+ * a word of the second's), 16 columns a pass; per unit its 4 gates' sums for the first step at z,
+ * for the second at z + 4 (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 8 words a unit.
+ * The pipelined loads read a word past each pair's words and two past v's (packed and scratch hold
+ * them).
+ */
+static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+{
+    int32_t j;
+    for (j = 0; j < 2 * hid; ++j) {
+        int32_t a0, a1, b0, b1, wd, f, xt, yt, n = xc >> 4;
+        const int16_t *v = xv;
+        __asm__ volatile(
+            "ldrd %[a0], %[a1], [%[w]], #8\n\t"
+            TG_LSTM_X2_LOADS("0", "0", "4", "")
+            "mov %[b0], %[a0]\n\t"
+            "mov %[b1], %[a1]\n\t"
+            "1:\n\t"
+            TG_LSTM_X2(0) TG_LSTM_X2(1) TG_LSTM_X2(2) TG_LSTM_X2(3) TG_LSTM_X2(4) TG_LSTM_X2(5) TG_LSTM_X2(6)
+            TG_LSTM_X2_LAST
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),
+              [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)
+            :
+            : "cc", "memory");
+        z[0] = a1;
+        z[1] = (a0 - a1) >> 8;
+        z[4] = b1;
+        z[5] = (b0 - b1) >> 8;
+        z += 2 + ((j & 1) << 2);
+    }
+}
+
+/* Steps t (x) and t + 1 (x1; NULL past the last step: zeros) widened side by side into xv (xc columns):
+ * per two columns a word of each. */
+static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, int16_t *xv, int32_t xc)
+{
+    int32_t k;
+    for (k = 0; k < xc; ++k) {
+        int16_t *d = xv + 4 * (k >> 1) + (k & 1);
+        d[0] = k < n ? x[k] : 0;
+        d[2] = k < n && x1 != NULL ? x1[k] : 0;
+    }
+}
+
+/*
+ * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
+ * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
+ * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output.
+ * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
+ * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
+ * kept, then the input-side sums (8 words a unit).
+ */
 void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                           const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
                           int8_t *output)
 {
-    tg_lstm_steps_dsp(p, input, h0, c0, c0_input, packed, state, scratch, output, ((p->input_size + 7) >> 3) << 1,
-                      ((p->hidden + 7) >> 3) << 1, tg_lstm_pairs_products_dsp);
+    const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
+    const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
+    const int32_t hid = p->hidden, in = p->input_size;
+    const int32_t xc = (in + 15) & ~15, hid4 = ((hid + 7) >> 3) << 1;
+    const int32_t *runits = xunits + hid * (4 + xc);
+    int16_t *xv = (int16_t *)(void *)scratch;
+    int16_t *hw = xv + 2 * xc + 4;
+    int8_t *spare = (int8_t *)(hw + 4 * hid4 + 4);
+    int32_t *z = (int32_t *)(void *)(spare + ((hid + 3) & ~3));
+    const int8_t *x = input;
+    /* the recurrent side's sums, then acc[8] = 0: no further side (tg_lstm_pairs_products_dsp) */
+    int32_t acc[10];
+    int32_t b, t, s, j;
+    /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
+    const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
+    const int32_t kinds = tg_lstm_kinds(q);
+
+    acc[8] = 0;
+    if (!p->stateful) {
+        tg_lstm_reset_s8(p, h0, c0, c0_input, state);
+    }
+    for (b = 0; b < p->batches; ++b) {
+        int8_t *h = state + b * hid;
+        int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+        for (t = 0; t < p->steps; t += 2) {
+            const int32_t two = t + 1 < p->steps;
+            tg_lstm_pairs_widen2(x, two ? x + in : NULL, in, xv, xc);
+            x += two ? 2 * in : in;
+            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z);
+            for (s = 0; s <= two; ++s) {
+                const int32_t ts = t + s;
+                const int32_t *w = runits;
+                int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid
+                                          : (ts == p->steps - 1 ? output + b * hid : spare);
+                tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
+                for (j = 0; j < hid; ++j) {
+                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, acc);
+                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, z + 8 * j + 4 * s, acc, tanh_round, kinds, &c[j]);
+                }
+            }
+        }
+    }
 }
