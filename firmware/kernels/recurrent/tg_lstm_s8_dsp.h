@@ -25,6 +25,22 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
     return tg_rnn_requantize(acc, q, 0);
 }
 
+/* tg_lstm_requantize where the record shifts right (right1 >= 0) less its last halving: the caller
+ * halves (>> 1), or saturates and halves in one SSAT (tg_lstm_ssat16_half). */
+static inline int32_t tg_lstm_requantize_right(int32_t acc, const tg_rnn_requant_t *q)
+{
+    const int32_t x = tg_dsp_smmlar(acc, q->m2, acc);
+    return ((x + (x >> 31)) >> q->right1) + 1;
+}
+
+/* v >> 1 saturated to int16 (SSAT's shifted operand). */
+static inline int32_t tg_lstm_ssat16_half(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #16, %1, asr #1" : "=r"(r) : "r"(v));
+    return r;
+}
+
 /* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
  * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
  * bottom halves: the fraction below 2^9, the step below 2^10); the sign's two cases in one expression,
@@ -47,11 +63,10 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
  * (ssat16((y + 1) >> 1) = SSAT #16 of y + 1, ASR #1), as tg_rnn_requantize computes it. The four
  * chains interleaved by hand (the compiler keeps an asm statement's order), each record's multiplier
  * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the input side's
- * products at acc, the recurrent side's at racc.
+ * products at acc, the recurrent side's in registers (b0, b1: gates G and G + 1).
  */
 #define TG_LSTM_PRE_SS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[rac], %[B0]]\n\t"                                                                         \
     "ldrd %[ma], %[ea], [%[q], %[RA0]]\n\t"                                                                  \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
@@ -59,7 +74,6 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
     "add %[a0], %[a0], %[a0], asr #31\n\t"                                                                   \
     "asr %[a0], %[a0], %[ea]\n\t"                                                                            \
-    "ldr %[b1], [%[rac], %[B1]]\n\t"                                                                         \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "add %[a0], %[a0], #1\n\t"                                                                               \
     "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
@@ -86,7 +100,6 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 /* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). */
 #define TG_LSTM_PRE_PS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[rac], %[B0]]\n\t"                                                                         \
     "ldr %[ma], [%[q], %[RA0]]\n\t"                                                                          \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
@@ -94,7 +107,6 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
     "ldr %[ea], [%[q], %[RA1]]\n\t"                                                                          \
     "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ldr %[b1], [%[rac], %[B1]]\n\t"                                                                         \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "smmlar %[a1], %[a1], %[ea], %[a1]\n\t"                                                                  \
     "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
@@ -114,11 +126,10 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 
 #define TG_LSTM_REC(g, side) ((2 * (g) + (side)) * 12 + 4)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
-    : [a0] "=&r"(p0), [b0] "=&r"(b0), [a1] "=&r"(p1), [b1] "=&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
+    : [a0] "=&r"(p0), [b0] "+&r"(b0), [a1] "=&r"(p1), [b1] "+&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
-    : [q] "r"(q), [acc] "r"(acc), [rac] "r"(racc), [A0] "i"(4 * (G)), [B0] "i"(4 * (G)), [A1] "i"(4 * (G) + 4),  \
-      [B1] "i"(4 * (G) + 4), [RA0] "i"(TG_LSTM_REC(G, 0)), [RB0] "i"(TG_LSTM_REC(G, 1)),                      \
-      [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))                                  \
+    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(4 * (G)), [A1] "i"(4 * (G) + 4), [RA0] "i"(TG_LSTM_REC(G, 0)),         \
+      [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))      \
     : "memory"
 
 #define TG_LSTM_SS 3
@@ -127,13 +138,13 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 typedef char tg_lstm_rec_layout_t[sizeof(tg_rnn_requant_t) == 12 && offsetof(tg_rnn_requant_t, m2) == 4
                                   && offsetof(tg_rnn_requant_t, right1) == 8 ? 1 : -1];
 
-/* Gates g and g + 1's pre-activations into pre (g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
+/* Gates g and g + 1's pre-activations into pre (their recurrent products b0, b1; g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
  * where inlined). */
 __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                                               const int32_t *racc, int32_t kinds, int32_t *pre,
+                                                               int32_t b0, int32_t b1, int32_t kinds, int32_t *pre,
                                                                int32_t g)
 {
-    int32_t p0, b0, p1, b1, ma, ea, mb, eb;
+    int32_t p0, p1, ma, ea, mb, eb;
     if (kinds == TG_LSTM_SS && g == 0) {
         __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(0));
     } else if (kinds == TG_LSTM_SS) {
@@ -176,17 +187,22 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 }
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products at acc, their recurrent
- * ones at racc): the 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
+ * ones r0..r3, in registers where inlined); right: f * c, i * g and tanh(c) * o's records all shift
+ * right (tg_lstm_right: no test per record where a constant 1), else 0. The 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
  * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
-static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                      const int32_t *racc, int32_t tanh_round, int32_t kinds, int16_t *c)
+__attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+                                                                     const tg_lstm_dsp_requant_t *q,
+                                                                     const int32_t *acc, int32_t r0, int32_t r1,
+                                                                     int32_t r2, int32_t r3, int32_t tanh_round,
+                                                                     int32_t kinds, int32_t right, int16_t *c)
 {
     int32_t gate[4], r[4], g, cj, v;
     if (kinds) {
-        tg_lstm_pre2(q, acc, racc, kinds, r, 0);
-        tg_lstm_pre2(q, acc, racc, kinds, r, 2);
+        tg_lstm_pre2(q, acc, r0, r1, kinds, r, 0);
+        tg_lstm_pre2(q, acc, r2, r3, kinds, r, 2);
     } else {
+        const int32_t racc[4] = {r0, r1, r2, r3};
         tg_lstm_pre_any(q, acc, racc, r);
     }
 #if defined(__GNUC__) && !defined(__clang__)
@@ -195,15 +211,26 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
     for (g = 0; g < 4; ++g) {
         gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
     }
-    cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
-    cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
+    if (right) {
+        cj = tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
+        cj = TG_RNN_SAT16(cj + tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[0] * gate[2], &q->cell)));
+    } else {
+        cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
+        cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
+    }
     if (p->cell_clip > 0) {
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
-    v = p->hidden_zero_point +
-        tg_lstm_requantize(tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3], &q->output);
+    g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
+    v = p->hidden_zero_point + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
     return (int8_t)tg_dsp_ssat8(v);
+}
+
+/* Whether f * c, i * g and tanh(c) * o's records all shift right (tg_lstm_unit_dsp's right). */
+static inline int32_t tg_lstm_right(const tg_lstm_dsp_requant_t *q)
+{
+    return q->forget.right1 >= 0 && q->cell.right1 >= 0 && q->output.right1 >= 0;
 }
 
 /* The call's kind of gate requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input
@@ -270,7 +297,8 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 4, tanh_round, kinds, &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc[4], acc[5], acc[6], acc[7], tanh_round, kinds, 0,
+                                                 &c[j]);
             }
         }
     }

@@ -77,18 +77,14 @@
  * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
  * gates (2, 3), then 4 words per group of 4 columns) times the widened vector (n4 groups, even), two
  * groups a turn, the sums taken apart into the 4 gates' products (gate A = acc2, gate B = (acc1 -
- * acc2) >> 8) at acc; a loop whose code could serve further sides (as tg_rnn_products4_dsp's: the
- * next one's vector and groups at acc[8], acc[9]; 0 ends it), the acc pointer kept in memory
- * (registers run out).
- * The pipelined loads read the two words past each side's vector and record (scratch and packed are
- * sized for it).
+ * acc2) >> 8) in r[0..3] (registers where inlined). The pipelined loads read the two words past the
+ * vector and the record (scratch and packed are sized for it). Returns w past the unit.
  */
 __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
-                                                                                        int32_t n4, int32_t *acc)
+                                                                                        int32_t n4, int32_t *r)
 {
     int32_t a0, a1, a2, a3, x0, x1;
     __asm__ volatile(
-        "5:\n\t"
         "ldrd %[a0], %[a1], [%[w]], #8\n\t"
         "ldrd %[a2], %[a3], [%[w]], #8\n\t"
         "ldr %[x0], [%[v]]\n\t"
@@ -96,22 +92,14 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
         "ldr r4, [%[w]]\n\t"
         "ldr r5, [%[w], #4]\n\t"
         TG_LSTM_PAIRS_LOOP
-        /* the side's 4 gate products: A = acc2, B = (acc1 - acc2) >> 8; the next side's vector and groups */
-        "ldr r4, %[accp]\n\t"
-        "subs %[a0], %[a0], %[a1]\n\t"
-        "subs %[a2], %[a2], %[a3]\n\t"
-        "asrs %[a0], %[a0], #8\n\t"
-        "asrs %[a2], %[a2], #8\n\t"
-        "strd %[a1], %[a0], [r4], #8\n\t"
-        "strd %[a3], %[a2], [r4], #8\n\t"
-        "str r4, %[accp]\n\t"
-        "ldrd %[v], %[n], [r4, #16]\n\t"
-        "cmp %[v], #0\n\t"
-        "bne 5b\n\t"
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
-          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4), [accp] "+m"(acc)
+          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)
         :
         : "r4", "r5", "r6", "r8", "cc", "memory");
+    r[0] = a1;
+    r[1] = (a0 - a1) >> 8;
+    r[2] = a3;
+    r[3] = (a2 - a3) >> 8;
     return w;
 }
 
@@ -202,14 +190,16 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
 /*
  * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
  * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
- * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output.
+ * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output;
+ * kinds and right as tg_lstm_unit_dsp takes them (constants where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
  * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
  * kept, then the input-side sums (8 words a unit).
  */
-void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
-                          const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
-                          int8_t *output)
+__attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
+                                                                      const int32_t *packed, int8_t *state,
+                                                                      int8_t *scratch, int8_t *output, int32_t kinds,
+                                                                      int32_t right)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
@@ -221,17 +211,12 @@ void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const 
     int8_t *spare = (int8_t *)(hw + 4 * hid4 + 4);
     int32_t *z = (int32_t *)(void *)(spare + ((hid + 3) & ~3));
     const int8_t *x = input;
-    /* the recurrent side's sums, then acc[8] = 0: no further side (tg_lstm_pairs_products_dsp) */
-    int32_t acc[10];
+    /* the recurrent side's sums (tg_lstm_pairs_products_dsp) */
+    int32_t r[4];
     int32_t b, t, s, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
-    const int32_t kinds = tg_lstm_kinds(q);
 
-    acc[8] = 0;
-    if (!p->stateful) {
-        tg_lstm_reset_s8(p, h0, c0, c0_input, state);
-    }
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
@@ -247,10 +232,33 @@ void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const 
                                           : (ts == p->steps - 1 ? output + b * hid : spare);
                 tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
                 for (j = 0; j < hid; ++j) {
-                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, acc);
-                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, z + 8 * j + 4 * s, acc, tanh_round, kinds, &c[j]);
+                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, r);
+                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, z + 8 * j + 4 * s, r[0], r[1], r[2], r[3], tanh_round,
+                                                     kinds, right, &c[j]);
                 }
             }
         }
+    }
+}
+
+/* The layer with its unit update specialized for the call's records: the common kinds of gate
+ * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right as
+ * constants (no test per unit), anything else tested per unit. */
+void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
+                          const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
+                          int8_t *output)
+{
+    const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
+    const int32_t kinds = tg_lstm_kinds(q), right = tg_lstm_right(q);
+
+    if (!p->stateful) {
+        tg_lstm_reset_s8(p, h0, c0, c0_input, state);
+    }
+    if (right && kinds == TG_LSTM_PS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1);
+    } else if (right && kinds == TG_LSTM_SS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1);
+    } else {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, right);
     }
 }
