@@ -63,7 +63,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
  * (ssat16((y + 1) >> 1) = SSAT #16 of y + 1, ASR #1), as tg_rnn_requantize computes it. The four
  * chains interleaved by hand (the compiler keeps an asm statement's order), each record's multiplier
  * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the input side's
- * products at acc, the recurrent side's in registers (b0, b1: gates G and G + 1).
+ * products at acc (gate G's, then G + 1's), the recurrent side's in registers (b0, b1).
  */
 #define TG_LSTM_PRE_SS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
@@ -128,7 +128,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
     : [a0] "=&r"(p0), [b0] "+&r"(b0), [a1] "=&r"(p1), [b1] "+&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
-    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(4 * (G)), [A1] "i"(4 * (G) + 4), [RA0] "i"(TG_LSTM_REC(G, 0)),         \
+    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(0), [A1] "i"(4), [RA0] "i"(TG_LSTM_REC(G, 0)),                         \
       [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))      \
     : "memory"
 
@@ -138,8 +138,8 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 typedef char tg_lstm_rec_layout_t[sizeof(tg_rnn_requant_t) == 12 && offsetof(tg_rnn_requant_t, m2) == 4
                                   && offsetof(tg_rnn_requant_t, right1) == 8 ? 1 : -1];
 
-/* Gates g and g + 1's pre-activations into pre (their recurrent products b0, b1; g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
- * where inlined). */
+/* Gates g and g + 1's pre-activations into pre (their input products at acc, their recurrent products
+ * b0, b1; g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants where inlined). */
 __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
                                                                int32_t b0, int32_t b1, int32_t kinds, int32_t *pre,
                                                                int32_t g)
@@ -186,24 +186,27 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
-/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products at acc, their recurrent
- * ones r0..r3, in registers where inlined); right: f * c, i * g and tanh(c) * o's records all shift
- * right (tg_lstm_right: no test per record where a constant 1), else 0. The 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
+/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
+ * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g and tanh(c) * o's records all shift
+ * right (tg_lstm_right: no test per record where a constant 1), else 0; clip: 0 where the cell is
+ * not clipped (p->cell_clip not tested), else 1. The 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
  * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
 __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
                                                                      const tg_lstm_dsp_requant_t *q,
-                                                                     const int32_t *acc, int32_t r0, int32_t r1,
+                                                                     const int32_t *acc, const int32_t *acc23,
+                                                                     int32_t r0, int32_t r1,
                                                                      int32_t r2, int32_t r3, int32_t tanh_round,
-                                                                     int32_t kinds, int32_t right, int16_t *c)
+                                                                     int32_t kinds, int32_t right, int32_t clip,
+                                                                     int16_t *c)
 {
     int32_t gate[4], r[4], g, cj, v;
     if (kinds) {
         tg_lstm_pre2(q, acc, r0, r1, kinds, r, 0);
-        tg_lstm_pre2(q, acc, r2, r3, kinds, r, 2);
+        tg_lstm_pre2(q, acc23, r2, r3, kinds, r, 2);
     } else {
-        const int32_t racc[4] = {r0, r1, r2, r3};
-        tg_lstm_pre_any(q, acc, racc, r);
+        const int32_t xacc[4] = {acc[0], acc[1], acc23[0], acc23[1]}, racc[4] = {r0, r1, r2, r3};
+        tg_lstm_pre_any(q, xacc, racc, r);
     }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
@@ -218,7 +221,7 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
         cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
         cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
     }
-    if (p->cell_clip > 0) {
+    if (clip && p->cell_clip > 0) {
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
@@ -297,8 +300,8 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc[4], acc[5], acc[6], acc[7], tanh_round, kinds, 0,
-                                                 &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
+                                                 kinds, 0, 1, &c[j]);
             }
         }
     }

@@ -141,11 +141,11 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
 /*
  * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
  * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
- * the two steps' widened inputs side by side at v (per two columns a word of the first step's, then
- * a word of the second's), 16 columns a pass; per unit its 4 gates' sums for the first step at z,
- * for the second at z + 4 (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 8 words a unit.
- * The pipelined loads read a word past each pair's words and two past v's (packed and scratch hold
- * them).
+ * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
+ * a word of the second's), 16 columns a pass; per unit and gate pair (A, B) its sums A, B for the first
+ * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 words a
+ * pair. The pipelined loads read a word past each pair's words and two past xv's (packed and scratch
+ * hold them).
  */
 static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
 {
@@ -163,15 +163,16 @@ static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc
             TG_LSTM_X2_LAST
             "subs %[n], %[n], #1\n\t"
             "bne 1b\n\t"
+            "sub %[a0], %[a0], %[a1]\n\t"
+            "sub %[b0], %[b0], %[b1]\n\t"
+            "asr %[a0], %[a0], #8\n\t"
+            "asr %[b0], %[b0], #8\n\t"
+            "strd %[a1], %[a0], [%[z]], #8\n\t"
+            "strd %[b1], %[b0], [%[z]], #8\n\t"
             : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),
-              [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)
+              [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n), [z] "+r"(z)
             :
             : "cc", "memory");
-        z[0] = a1;
-        z[1] = (a0 - a1) >> 8;
-        z[4] = b1;
-        z[5] = (b0 - b1) >> 8;
-        z += 2 + ((j & 1) << 2);
     }
 }
 
@@ -191,15 +192,15 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
  * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
  * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
  * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output;
- * kinds and right as tg_lstm_unit_dsp takes them (constants where the caller's test chose them).
+ * kinds, right and clip as tg_lstm_unit_dsp takes them (constants where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
  * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
- * kept, then the input-side sums (8 words a unit).
+ * kept, then the input-side sums (8 words a unit: per gate pair its two sums for each step).
  */
 __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
                                                                       const int32_t *packed, int8_t *state,
                                                                       int8_t *scratch, int8_t *output, int32_t kinds,
-                                                                      int32_t right)
+                                                                      int32_t right, int32_t clip)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
@@ -232,9 +233,10 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                                           : (ts == p->steps - 1 ? output + b * hid : spare);
                 tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
                 for (j = 0; j < hid; ++j) {
+                    const int32_t *zs = z + 8 * j + 2 * s;
                     w = tg_lstm_pairs_products_dsp(w, hw, hid4, r);
-                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, z + 8 * j + 4 * s, r[0], r[1], r[2], r[3], tanh_round,
-                                                     kinds, right, &c[j]);
+                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
+                                                     right, clip, &c[j]);
                 }
             }
         }
@@ -242,23 +244,23 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
 }
 
 /* The layer with its unit update specialized for the call's records: the common kinds of gate
- * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right as
- * constants (no test per unit), anything else tested per unit. */
+ * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right and
+ * no cell clip as constants (no test per unit), anything else tested per unit. */
 void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                           const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
                           int8_t *output)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
-    const int32_t kinds = tg_lstm_kinds(q), right = tg_lstm_right(q);
+    const int32_t kinds = tg_lstm_kinds(q), fast = tg_lstm_right(q) && p->cell_clip <= 0;
 
     if (!p->stateful) {
         tg_lstm_reset_s8(p, h0, c0, c0_input, state);
     }
-    if (right && kinds == TG_LSTM_PS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1);
-    } else if (right && kinds == TG_LSTM_SS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1);
+    if (fast && kinds == TG_LSTM_PS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1, 0);
+    } else if (fast && kinds == TG_LSTM_SS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1, 0);
     } else {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, right);
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, tg_lstm_right(q), 1);
     }
 }
