@@ -189,13 +189,13 @@ def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
 
 
 def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
-    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
-    saturation test, the sign's cases in one expression, the interpolation from tg_sigmoid_steps_u32; its
-    arithmetic mirrored here against tanh_s16 over every input in [-2^20, 2^20), past the saturation at
-    |v| = 65280 (beyond it both are constant)."""
+    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65535 (USAT #16) instead of
+    tg_tanh_s16's saturation test, the sign's cases in one expression, the interpolation from
+    tg_sigmoid_steps_u32; its arithmetic mirrored here against tanh_s16 over every input in [-2^20, 2^20),
+    past the saturation at |v| = 65280 (beyond it both are constant)."""
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
-    a = np.minimum((v ^ s) - s, 65279)
+    a = np.minimum((v ^ s) - s, 65535)
     r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8, 128 - (1 << 23))
     got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))

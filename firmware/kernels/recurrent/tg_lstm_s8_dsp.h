@@ -169,18 +169,24 @@ __attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_
     }
 }
 
-/* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
- * table's last step, whose result equals the saturated one's: tests/kernels/
- * test_kernels_recurrent_pairs_dsp.py), the interpolation as tg_lstm_sigmoid_q12's, the rounding's
+/* m (not negative) saturated to 65535 (USAT). */
+static inline uint32_t tg_lstm_usat16(int32_t m)
+{
+    uint32_t a;
+    __asm__("usat %0, #16, %1" : "=r"(a) : "r"(m));
+    return a;
+}
+
+/* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65535 by USAT (uh 255:
+ * the table's last entry, 65535 with a step of 0, gives the saturated result for every fraction:
+ * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation as tg_lstm_sigmoid_q12's, the rounding's
  * constant C = 128 - 2^23 in SMLABB's accumulator and the sign's two cases in one expression: (r + C) ^ s,
  * 256 added where negative (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
-    const int32_t m = (v ^ s) - s;
-    const uint32_t a = (uint32_t)(m < 65279 ? m : 65279);
-    const uint32_t uh = a >> 8;
-    const uint32_t step = tg_sigmoid_steps_u32[uh];
+    const uint32_t a = tg_lstm_usat16((v ^ s) - s);
+    const uint32_t step = tg_sigmoid_steps_u32[a >> 8];
     const uint32_t base = ((step >> 16) << 8) + 128u - (1u << 23);
     const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)base);
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
