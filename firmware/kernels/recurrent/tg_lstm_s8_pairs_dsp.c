@@ -135,8 +135,37 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
     "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
     TG_LSTM_X2_LOADS(OW, OX, OY, WB)
 #endif
-#define TG_LSTM_X2(o) TG_LSTM_X2_COLUMNS(#o "*4+4", #o "*8+8", #o "*8+12", "")
-#define TG_LSTM_X2_LAST TG_LSTM_X2_COLUMNS("32", "64", "4", "!")
+#define TG_LSTM_X2(o) TG_LSTM_X2_COLUMNS("(" #o ")*4+4", "(" #o ")*8+8", "(" #o ")*8+12", "")
+/* Columns 2o to 2o + 13 of a pass. */
+#define TG_LSTM_X2_7(o) TG_LSTM_X2(o) TG_LSTM_X2(o + 1) TG_LSTM_X2(o + 2) TG_LSTM_X2(o + 3) TG_LSTM_X2(o + 4)      \
+    TG_LSTM_X2(o + 5) TG_LSTM_X2(o + 6)
+
+/*
+ * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (the STM32F446's 1 KB ART) one
+ * a pass, else two (an odd count entering at the second, w and v set back by a block so that its
+ * offsets hold).
+ */
+#if TG_LSTM_PAIRS_TURNS == 1
+#define TG_LSTM_X2_LOOP                                                                                       \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(0) TG_LSTM_X2_COLUMNS("32", "64", "4", "!")                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                                 \
+    "bne 1b\n\t"
+#else
+#define TG_LSTM_X2_LOOP                                                                                       \
+    "tst %[n], #1\n\t"                                                                                        \
+    "beq 1f\n\t"                                                                                              \
+    "sub %[w], %[w], #32\n\t"                                                                                 \
+    "sub %[v], %[v], #64\n\t"                                                                                 \
+    "adds %[n], %[n], #1\n\t"                                                                                 \
+    "b 2f\n\t"                                                                                                \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(0) TG_LSTM_X2(7)                                                                             \
+    "2:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(8) TG_LSTM_X2_COLUMNS("64", "128", "4", "!")                                                  \
+    "subs %[n], %[n], #2\n\t"                                                                                 \
+    "bne 1b\n\t"
+#endif
 
 /*
  * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
@@ -158,11 +187,7 @@ static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc
             TG_LSTM_X2_LOADS("0", "0", "4", "")
             "mov %[b0], %[a0]\n\t"
             "mov %[b1], %[a1]\n\t"
-            "1:\n\t"
-            TG_LSTM_X2(0) TG_LSTM_X2(1) TG_LSTM_X2(2) TG_LSTM_X2(3) TG_LSTM_X2(4) TG_LSTM_X2(5) TG_LSTM_X2(6)
-            TG_LSTM_X2_LAST
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
+            TG_LSTM_X2_LOOP
             "sub %[a0], %[a0], %[a1]\n\t"
             "sub %[b0], %[b0], %[b1]\n\t"
             "asr %[a0], %[a0], #8\n\t"
