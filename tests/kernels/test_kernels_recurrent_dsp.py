@@ -43,10 +43,12 @@ class Stack(nn.Module):
 
 
 # (kind, features, hidden, layers, steps, last step only); the pairs kernel's input side takes 16
-# columns a block, two blocks a pass: 40 features, three blocks (an odd count past one)
+# columns a block, two blocks a pass (40 features: three blocks, an odd count past one), its recurrent
+# side 8 columns a turn, four turns a pass on the M7 (32 units: one whole pass; 41: six turns, a pass
+# entered at its third turn and a whole one; 7, 12, 18: one, two, three turns)
 CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1, 1, 2, False),
          ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False), ("lstm", 20, 18, 1, 3, False),
-         ("lstm", 40, 6, 1, 3, False)]
+         ("lstm", 40, 32, 1, 3, False), ("lstm", 9, 41, 1, 2, True)]
 
 
 def kernel_runs(cases):

@@ -46,14 +46,39 @@
     TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
 
 /*
- * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (2 by default, an odd turn
- * entering at the second; 1 where the board's instruction cache is small: the STM32F446's 1 KB ART,
- * -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
+ * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
+ * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
+ * each turn moves v and w on itself; 1 where the board's instruction cache is small: the STM32F446's 1 KB
+ * ART, -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_PAIRS_TURNS 4
+#else
 #define TG_LSTM_PAIRS_TURNS 2
 #endif
-#if TG_LSTM_PAIRS_TURNS == 1
+#endif
+#if TG_LSTM_PAIRS_TURNS == 4
+#define TG_LSTM_PAIRS_LOOP                                                                                   \
+    "ands r6, %[n], #6\n\t"                                                                                   \
+    "beq 1f\n\t"                                                                                              \
+    "rsb r6, r6, #8\n\t"                                                                                      \
+    "add %[n], %[n], r6\n\t"                                                                                  \
+    "cmp r6, #4\n\t"                                                                                          \
+    "blo 2f\n\t"                                                                                              \
+    "beq 3f\n\t"                                                                                              \
+    "b 4f\n\t"                                                                                                \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "2:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "3:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "4:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "subs %[n], %[n], #8\n\t"                                                                                 \
+    "bne 1b\n\t"
+#elif TG_LSTM_PAIRS_TURNS == 1
 #define TG_LSTM_PAIRS_LOOP                                                                                   \
     "1:\n\t"                                                                                                 \
     TG_LSTM_PAIRS_TURN                                                                                       \
