@@ -226,15 +226,53 @@ static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc
     }
 }
 
+/* Four int8 values at src (any alignment) widened to int16: columns 0-1 in *lo, 2-3 in *hi (SXTB16 of
+ * the word and of it rotated by 8, then PKHBT and PKHTB). */
+static inline void tg_lstm_widen4(const int8_t *src, int32_t *lo, int32_t *hi)
+{
+    uint32_t w;
+    int32_t e, o;
+    __builtin_memcpy(&w, src, 4);
+    __asm__("sxtb16 %[e], %[w]\n\t"
+            "sxtb16 %[o], %[w], ror #8\n\t"
+            "pkhbt %[l], %[e], %[o], lsl #16\n\t"
+            "pkhtb %[h], %[o], %[e], asr #16"
+            : [e] "=&r"(e), [o] "=&r"(o), [l] "=&r"(*lo), [h] "=r"(*hi)
+            : [w] "r"(w));
+}
+
+/* The hidden state h (n values) widened to int16 into hw, zeros up to `padded` values (a multiple of
+ * 4), four at a time (tg_lstm_widen4). */
+static void tg_lstm_pairs_widen(const int8_t *h, int32_t n, int16_t *hw, int32_t padded)
+{
+    int32_t *d = (int32_t *)(void *)hw;
+    int32_t k;
+    for (k = 0; k + 4 <= n; k += 4) {
+        tg_lstm_widen4(h + k, &d[k >> 1], &d[(k >> 1) + 1]);
+    }
+    for (; k < padded; ++k) {
+        hw[k] = k < n ? h[k] : 0;
+    }
+}
+
 /* Steps t (x) and t + 1 (x1; NULL past the last step: zeros) widened side by side into xv (xc columns):
- * per two columns a word of each. */
+ * per two columns a word of each, four columns at a time (tg_lstm_widen4) where both have them. */
 static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, int16_t *xv, int32_t xc)
 {
+    int32_t *d = (int32_t *)(void *)xv;
     int32_t k;
-    for (k = 0; k < xc; ++k) {
-        int16_t *d = xv + 4 * (k >> 1) + (k & 1);
-        d[0] = k < n ? x[k] : 0;
-        d[2] = k < n && x1 != NULL ? x1[k] : 0;
+    for (k = 0; k + 4 <= n; k += 4) {
+        tg_lstm_widen4(x + k, &d[k], &d[k + 2]);
+        if (x1 != NULL) {
+            tg_lstm_widen4(x1 + k, &d[k + 1], &d[k + 3]);
+        } else {
+            d[k + 1] = d[k + 3] = 0;
+        }
+    }
+    for (; k < xc; ++k) {
+        int16_t *e = xv + 4 * (k >> 1) + (k & 1);
+        e[0] = k < n ? x[k] : 0;
+        e[2] = k < n && x1 != NULL ? x1[k] : 0;
     }
 }
 
@@ -281,7 +319,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                 const int32_t *w = runits;
                 int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid
                                           : (ts == p->steps - 1 ? output + b * hid : spare);
-                tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
+                tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);
                 for (j = 0; j < hid; ++j) {
                     const int32_t *zs = z + 8 * j + 2 * s;
                     w = tg_lstm_pairs_products_dsp(w, hw, hid4, r);
