@@ -164,10 +164,12 @@ def _steps() -> np.ndarray:
     return np.array([int(v, 16) for v in re.findall(r"0x([0-9a-f]+)u", body)], np.int64)
 
 
-def _smlabb_step(frac, step, shift: int, add: int = 0) -> np.ndarray:
-    """SMLABB(frac, step, ((step >> 16) << shift) + add): the bottom halves' signed product plus the entry."""
+def _smuad_step(frac, step, shift: int) -> np.ndarray:
+    """SMUAD(frac | 2^shift << 16, step): the bottom halves' signed product plus the top halves' (2^shift
+    times the entry read as signed)."""
     low = ((step & 0xFFFF) ^ 0x8000) - 0x8000
-    return frac * low + ((step >> 16) << shift) + add
+    high = ((step >> 16) ^ 0x8000) - 0x8000
+    return _s32(frac * low + (high << shift))
 
 
 def test_sigmoid_steps_hold_each_table_entry_and_its_step():
@@ -177,14 +179,14 @@ def test_sigmoid_steps_hold_each_table_entry_and_its_step():
 
 
 def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
-    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMLABB's interpolation, mirrored here
-    against sigmoid_s16 over every saturated Q3.12 input."""
+    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMUAD's interpolation (the entry read
+    as signed), mirrored here against sigmoid_s16 over every saturated Q3.12 input."""
     x = np.arange(-32768, 32768, dtype=np.int64)
     v = 3 * x
     s = v >> 63
     a = (v ^ s) - s
-    r = _smlabb_step(a & 0x1FF, _steps()[a >> 9], 9)
-    got = (_s32((r ^ s) - (s << 25) + 512)) >> 10
+    r = _smuad_step(a & 0x1FF, _steps()[a >> 9], 9)
+    got = (_s32((r ^ s) + (s << 25) + (1 << 25) + 512)) >> 10
     assert np.array_equal(got, sigmoid_s16(x))
 
 
@@ -196,6 +198,6 @@ def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
     a = np.minimum((v ^ s) - s, 65535)
-    r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8, 128 - (1 << 23))
+    r = _smuad_step(a & 0xFF, _steps()[a >> 8], 8) + (1 << 23) + 128
     got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))

@@ -41,18 +41,27 @@ static inline int32_t tg_lstm_ssat16_half(int32_t v)
     return r;
 }
 
-/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
- * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
- * bottom halves: the fraction below 2^9, the step below 2^10); the sign's two cases in one expression,
- * 2^25 added where negative as s << 25 subtracted (one SUB with a shifted operand). */
+/* SMUAD: the bottom halves' product plus the top halves' (signed). */
+static inline int32_t tg_lstm_smuad(int32_t x, int32_t y)
+{
+    int32_t r;
+    __asm__("smuad %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+
+/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, and
+ * one SMUAD of it with the fraction (bottom half, below 2^9) and 2^9 (top half): the fraction times the
+ * step plus the entry on the interpolation's grid, the entry (at least 2^15) read as signed, so 2^25
+ * less; the sign's two cases in one expression, (r ^ s) + (s << 25) + 2^25 + 512 (an immediate), which
+ * is tg_rnn_sigmoid_q12's ((r + 2^25) ^ s) - (s << 25) + 512. */
 static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 {
     const int32_t v = x * 3;
     const int32_t s = v >> 31;
     const uint32_t a = (uint32_t)((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
-    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0x1FFu), (int32_t)step, (int32_t)((step >> 16) << 9));
-    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 25) + 512u) >> 10;
+    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0x1FFu) | (512u << 16)), (int32_t)step);
+    return (int32_t)((r ^ (uint32_t)s) + ((uint32_t)s << 25) + (1u << 25) + 512u) >> 10;
 }
 
 /*
@@ -179,16 +188,17 @@ static inline uint32_t tg_lstm_usat16(int32_t m)
 
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65535 by USAT (uh 255:
  * the table's last entry, 65535 with a step of 0, gives the saturated result for every fraction:
- * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation as tg_lstm_sigmoid_q12's, the rounding's
- * constant C = 128 - 2^23 in SMLABB's accumulator and the sign's two cases in one expression: (r + C) ^ s,
- * 256 added where negative (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
+ * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation by SMUAD as tg_lstm_sigmoid_q12's
+ * (2^8 in the top half: the entry's 2^24 less), the rounding's constant C = 128 - 2^23 added with those
+ * 2^24 (one immediate) and the sign's two cases in one expression: (r + C) ^ s, 256 added where negative
+ * (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
     const uint32_t a = tg_lstm_usat16((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 8];
-    const uint32_t base = ((step >> 16) << 8) + 128u - (1u << 23);
-    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)base);
+    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0xFFu) | (256u << 16)), (int32_t)step)
+                       + (1u << 23) + 128u;
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
