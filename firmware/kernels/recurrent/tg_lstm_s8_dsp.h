@@ -138,8 +138,9 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     : [a0] "=&r"(p0), [b0] "+&r"(b0), [a1] "=&r"(p1), [b1] "+&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
     : [q] "r"(q), [acc] "r"(acc), [A0] "i"(0), [A1] "i"(4), [RA0] "i"(TG_LSTM_REC(G, 0)),                         \
-      [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))      \
-    : "memory"
+      [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1)),     \
+      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(*(const tg_rnn_requant_t(*)[4])&q->gate[G][0])                   \
+    :
 
 #define TG_LSTM_SS 3
 #define TG_LSTM_PS 2
