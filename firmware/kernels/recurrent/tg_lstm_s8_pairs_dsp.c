@@ -167,23 +167,23 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
 
 /*
  * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (the STM32F446's 1 KB ART) one
- * a pass, else two (an odd count entering at the second, w and v set back by a block so that its
- * offsets hold).
+ * a pass, else two; ODD: an odd count, entering at the second block (w and v set back by a block so
+ * that its offsets hold); the caller chooses once per call (no test per gate pair).
  */
 #if TG_LSTM_PAIRS_TURNS == 1
-#define TG_LSTM_X2_LOOP                                                                                       \
+#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
     "1:\n\t"                                                                                                  \
     TG_LSTM_X2_7(0) TG_LSTM_X2_COLUMNS("32", "64", "4", "!")                                                   \
     "subs %[n], %[n], #1\n\t"                                                                                 \
     "bne 1b\n\t"
+#define TG_LSTM_X2_ODD(text) ""
 #else
-#define TG_LSTM_X2_LOOP                                                                                       \
-    "tst %[n], #1\n\t"                                                                                        \
-    "beq 1f\n\t"                                                                                              \
-    "sub %[w], %[w], #32\n\t"                                                                                 \
-    "sub %[v], %[v], #64\n\t"                                                                                 \
-    "adds %[n], %[n], #1\n\t"                                                                                 \
-    "b 2f\n\t"                                                                                                \
+#define TG_LSTM_X2_ODD(text) text
+#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
+    ODD("sub %[w], %[w], #32\n\t"                                                                             \
+        "sub %[v], %[v], #64\n\t"                                                                             \
+        "adds %[n], %[n], #1\n\t"                                                                             \
+        "b 2f\n\t")                                                                                           \
     "1:\n\t"                                                                                                  \
     TG_LSTM_X2_7(0) TG_LSTM_X2(7)                                                                             \
     "2:\n\t"                                                                                                  \
@@ -191,38 +191,52 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
     "subs %[n], %[n], #2\n\t"                                                                                 \
     "bne 1b\n\t"
 #endif
+#define TG_LSTM_X2_EVEN(text) ""
+
+/* One gate pair's input side (tg_lstm_pairs_inputs), ODD as TG_LSTM_X2_LOOP takes it. */
+#define TG_LSTM_X2_PAIR(ODD)                                                                                  \
+    __asm__ volatile(                                                                                          \
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                    \
+        TG_LSTM_X2_LOADS("0", "0", "4", "")                                                                    \
+        "mov %[b0], %[a0]\n\t"                                                                                 \
+        "mov %[b1], %[a1]\n\t"                                                                                 \
+        TG_LSTM_X2_LOOP(ODD)                                                                                   \
+        "sub %[a0], %[a0], %[a1]\n\t"                                                                          \
+        "sub %[b0], %[b0], %[b1]\n\t"                                                                          \
+        "asr %[a0], %[a0], #8\n\t"                                                                             \
+        "asr %[b0], %[b0], #8\n\t"                                                                             \
+        "strd %[a1], %[a0], [%[z]], #8\n\t"                                                                    \
+        "strd %[b1], %[b0], [%[z]], #8\n\t"                                                                    \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),        \
+          [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n), [z] "+r"(z)                   \
+        :                                                                                                      \
+        : "cc", "memory")
 
 /*
  * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
  * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
  * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
- * a word of the second's), 16 columns a pass; per unit and gate pair (A, B) its sums A, B for the first
+ * a word of the second's), 16 columns a block; per unit and gate pair (A, B) its sums A, B for the first
  * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 words a
  * pair. The pipelined loads read a word past each pair's words and two past xv's (packed and scratch
  * hold them).
  */
 static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
 {
-    int32_t j;
-    for (j = 0; j < 2 * hid; ++j) {
-        int32_t a0, a1, b0, b1, wd, f, xt, yt, n = xc >> 4;
-        const int16_t *v = xv;
-        __asm__ volatile(
-            "ldrd %[a0], %[a1], [%[w]], #8\n\t"
-            TG_LSTM_X2_LOADS("0", "0", "4", "")
-            "mov %[b0], %[a0]\n\t"
-            "mov %[b1], %[a1]\n\t"
-            TG_LSTM_X2_LOOP
-            "sub %[a0], %[a0], %[a1]\n\t"
-            "sub %[b0], %[b0], %[b1]\n\t"
-            "asr %[a0], %[a0], #8\n\t"
-            "asr %[b0], %[b0], #8\n\t"
-            "strd %[a1], %[a0], [%[z]], #8\n\t"
-            "strd %[b1], %[b0], [%[z]], #8\n\t"
-            : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),
-              [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n), [z] "+r"(z)
-            :
-            : "cc", "memory");
+    int32_t j, a0, a1, b0, b1, wd, f, xt, yt, n;
+    const int16_t *v;
+    if (TG_LSTM_PAIRS_TURNS != 1 && (xc >> 4) & 1) {
+        for (j = 0; j < 2 * hid; ++j) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X2_PAIR(TG_LSTM_X2_ODD);
+        }
+    } else {
+        for (j = 0; j < 2 * hid; ++j) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X2_PAIR(TG_LSTM_X2_EVEN);
+        }
     }
 }
 
