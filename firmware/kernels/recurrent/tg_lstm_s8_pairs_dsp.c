@@ -58,16 +58,21 @@
 #define TG_LSTM_PAIRS_TURNS 2
 #endif
 #endif
+/* TG_LSTM_PAIRS_LOOP(DISPATCH): the loop; DISPATCH(text) keeps the entry for a remainder of turns
+ * (TG_LSTM_PAIRS_ANY) or drops it (TG_LSTM_PAIRS_WHOLE: the caller found the turns a multiple of
+ * TG_LSTM_PAIRS_TURNS, once per call). */
+#define TG_LSTM_PAIRS_ANY(text) text
+#define TG_LSTM_PAIRS_WHOLE(text) ""
 #if TG_LSTM_PAIRS_TURNS == 4
-#define TG_LSTM_PAIRS_LOOP                                                                                   \
-    "ands r6, %[n], #6\n\t"                                                                                   \
-    "beq 1f\n\t"                                                                                              \
-    "rsb r6, r6, #8\n\t"                                                                                      \
-    "add %[n], %[n], r6\n\t"                                                                                  \
-    "cmp r6, #4\n\t"                                                                                          \
-    "blo 2f\n\t"                                                                                              \
-    "beq 3f\n\t"                                                                                              \
-    "b 4f\n\t"                                                                                                \
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
+    DISPATCH("ands r6, %[n], #6\n\t"                                                                          \
+             "beq 1f\n\t"                                                                                     \
+             "rsb r6, r6, #8\n\t"                                                                             \
+             "add %[n], %[n], r6\n\t"                                                                         \
+             "cmp r6, #4\n\t"                                                                                 \
+             "blo 2f\n\t"                                                                                     \
+             "beq 3f\n\t"                                                                                     \
+             "b 4f\n\t")                                                                                      \
     "1:\n\t"                                                                                                  \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "2:\n\t"                                                                                                  \
@@ -79,17 +84,17 @@
     "subs %[n], %[n], #8\n\t"                                                                                 \
     "bne 1b\n\t"
 #elif TG_LSTM_PAIRS_TURNS == 1
-#define TG_LSTM_PAIRS_LOOP                                                                                   \
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
     "1:\n\t"                                                                                                 \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "subs %[n], %[n], #2\n\t"                                                                                \
     "bne 1b\n\t"
 #else
-#define TG_LSTM_PAIRS_LOOP                                                                                   \
-    "tst %[n], #2\n\t"                                                                                       \
-    "beq 1f\n\t"                                                                                             \
-    "adds %[n], %[n], #2\n\t"                                                                                \
-    "b 2f\n\t"                                                                                               \
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
+    DISPATCH("tst %[n], #2\n\t"                                                                               \
+             "beq 1f\n\t"                                                                                     \
+             "adds %[n], %[n], #2\n\t"                                                                        \
+             "b 2f\n\t")                                                                                      \
     "1:\n\t"                                                                                                 \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "2:\n\t"                                                                                                 \
@@ -98,29 +103,39 @@
     "bne 1b\n\t"
 #endif
 
+/* One unit's recurrent products' asm (tg_lstm_pairs_products_dsp), DISPATCH as TG_LSTM_PAIRS_LOOP takes it. */
+#define TG_LSTM_PAIRS_PRODUCTS(DISPATCH)                                                                     \
+    __asm__ volatile(                                                                                         \
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                   \
+        "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                                                   \
+        "ldr %[x0], [%[v]]\n\t"                                                                               \
+        "ldr %[x1], [%[v], #4]\n\t"                                                                           \
+        "ldr r4, [%[w]]\n\t"                                                                                  \
+        "ldr r5, [%[w], #4]\n\t"                                                                              \
+        TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                          \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),     \
+          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)                                                              \
+        :                                                                                                     \
+        : "r4", "r5", "r6", "r8", "cc", "memory")
+
 /*
  * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
  * gates (2, 3), then 4 words per group of 4 columns) times the widened vector (n4 groups, even), two
  * groups a turn, the sums taken apart into the 4 gates' products (gate A = acc2, gate B = (acc1 -
- * acc2) >> 8) in r[0..3] (registers where inlined). The pipelined loads read the two words past the
- * vector and the record (scratch and packed are sized for it). Returns w past the unit.
+ * acc2) >> 8) in r[0..3] (registers where inlined); whole: the turns a multiple of TG_LSTM_PAIRS_TURNS
+ * (a constant 1 where the caller tested it: no entry for a remainder). The pipelined loads read the two
+ * words past the vector and the record (scratch and packed are sized for it). Returns w past the unit.
  */
 __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
-                                                                                        int32_t n4, int32_t *r)
+                                                                                        int32_t n4, int32_t whole,
+                                                                                        int32_t *r)
 {
     int32_t a0, a1, a2, a3, x0, x1;
-    __asm__ volatile(
-        "ldrd %[a0], %[a1], [%[w]], #8\n\t"
-        "ldrd %[a2], %[a3], [%[w]], #8\n\t"
-        "ldr %[x0], [%[v]]\n\t"
-        "ldr %[x1], [%[v], #4]\n\t"
-        "ldr r4, [%[w]]\n\t"
-        "ldr r5, [%[w], #4]\n\t"
-        TG_LSTM_PAIRS_LOOP
-        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
-          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)
-        :
-        : "r4", "r5", "r6", "r8", "cc", "memory");
+    if (whole) {
+        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_WHOLE);
+    } else {
+        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_ANY);
+    }
     r[0] = a1;
     r[1] = (a0 - a1) >> 8;
     r[2] = a3;
@@ -294,7 +309,8 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
  * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
  * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
  * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output;
- * kinds, right and clip as tg_lstm_unit_dsp takes them (constants where the caller's test chose them).
+ * kinds, right and clip as tg_lstm_unit_dsp takes them, whole as tg_lstm_pairs_products_dsp (constants
+ * where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
  * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
  * kept, then the input-side sums (8 words a unit: per gate pair its two sums for each step).
@@ -302,7 +318,7 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
 __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
                                                                       const int32_t *packed, int8_t *state,
                                                                       int8_t *scratch, int8_t *output, int32_t kinds,
-                                                                      int32_t right, int32_t clip)
+                                                                      int32_t right, int32_t clip, int32_t whole)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
@@ -336,7 +352,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                 tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);
                 for (j = 0; j < hid; ++j) {
                     const int32_t *zs = z + 8 * j + 2 * s;
-                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, r);
+                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);
                     out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
                                                      right, clip, &c[j]);
                 }
@@ -346,23 +362,25 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
 }
 
 /* The layer with its unit update specialized for the call's records: the common kinds of gate
- * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right and
- * no cell clip as constants (no test per unit), anything else tested per unit. */
+ * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right, no
+ * cell clip and the recurrent side's turns a multiple of a pass's as constants (no test per unit),
+ * anything else tested per unit. */
 void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                           const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
                           int8_t *output)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
-    const int32_t kinds = tg_lstm_kinds(q), fast = tg_lstm_right(q) && p->cell_clip <= 0;
+    const int32_t whole = ((p->hidden + 7) >> 3) % TG_LSTM_PAIRS_TURNS == 0;
+    const int32_t kinds = tg_lstm_kinds(q), fast = tg_lstm_right(q) && p->cell_clip <= 0 && whole;
 
     if (!p->stateful) {
         tg_lstm_reset_s8(p, h0, c0, c0_input, state);
     }
     if (fast && kinds == TG_LSTM_PS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1, 0);
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1, 0, 1);
     } else if (fast && kinds == TG_LSTM_SS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1, 0);
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1, 0, 1);
     } else {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, tg_lstm_right(q), 1);
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, tg_lstm_right(q), 1, 0);
     }
 }
