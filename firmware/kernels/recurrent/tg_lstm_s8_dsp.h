@@ -209,10 +209,11 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 }
 
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
- * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g and tanh(c) * o's records all shift
- * right (tg_lstm_right: no test per record where a constant 1), else 0; clip: 0 where the cell is
- * not clipped (p->cell_clip not tested), else 1. The 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
- * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
+ * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g
+ * and tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1),
+ * else 0; clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. The 4 gates'
+ * pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds, else
+ * tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
 __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
                                                                      const tg_lstm_dsp_requant_t *q,
@@ -248,7 +249,8 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
     }
     *c = (int16_t)cj;
     g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
-    v = p->hidden_zero_point + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
+    v = p->hidden_zero_point
+        + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
     return (int8_t)tg_dsp_ssat8(v);
 }
 
