@@ -275,11 +275,12 @@ static inline void tg_lstm_widen4(const int8_t *src, int32_t *lo, int32_t *hi)
 static void tg_lstm_pairs_widen(const int8_t *h, int32_t n, int16_t *hw, int32_t padded)
 {
     int32_t *d = (int32_t *)(void *)hw;
+    const int8_t *src = h, *end = h + (n & ~3);
     int32_t k;
-    for (k = 0; k + 4 <= n; k += 4) {
-        tg_lstm_widen4(h + k, &d[k >> 1], &d[(k >> 1) + 1]);
+    for (; src != end; src += 4, d += 2) {
+        tg_lstm_widen4(src, &d[0], &d[1]);
     }
-    for (; k < padded; ++k) {
+    for (k = n & ~3; k < padded; ++k) {
         hw[k] = k < n ? h[k] : 0;
     }
 }
@@ -290,12 +291,15 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
 {
     int32_t *d = (int32_t *)(void *)xv;
     int32_t k;
-    for (k = 0; k + 4 <= n; k += 4) {
-        tg_lstm_widen4(x + k, &d[k], &d[k + 2]);
-        if (x1 != NULL) {
-            tg_lstm_widen4(x1 + k, &d[k + 1], &d[k + 3]);
-        } else {
-            d[k + 1] = d[k + 3] = 0;
+    if (x1 != NULL) {
+        for (k = 0; k + 4 <= n; k += 4, d += 4) {
+            tg_lstm_widen4(x + k, &d[0], &d[2]);
+            tg_lstm_widen4(x1 + k, &d[1], &d[3]);
+        }
+    } else {
+        for (k = 0; k + 4 <= n; k += 4, d += 4) {
+            tg_lstm_widen4(x + k, &d[0], &d[2]);
+            d[1] = d[3] = 0;
         }
     }
     for (; k < xc; ++k) {
