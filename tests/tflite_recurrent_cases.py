@@ -14,24 +14,28 @@ from tflite_builder import ModelBuilder, random_scale, random_zero_point
 
 def lstm_model(rng: np.random.Generator, batches: int, steps: int, inputs: int, hidden: int,
                time_major: bool = False, cell_clip: float = 0.0, recurrent_max: int = 127,
-               activations: str = "int8") -> bytes:
+               activations: str = "int8", input_product: float | None = None) -> bytes:
     """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM over [B, T, I] ([T, B, I] time-major); recurrent
     weights in [-recurrent_max, recurrent_max]. `activations` "int16": TFLite's 16x8 LSTM (int16
-    input, hidden state and output with zero point 0, int8 weights, int64 biases)."""
+    input, hidden state and output with zero point 0, int8 weights, int64 biases). `input_product`:
+    every input weight's scale chosen so that the input products' scale on the gates' Q3.12 grid is it
+    (in [0.5, 1): requantizations with a shift of 0), else drawn."""
     b = ModelBuilder("tinygen recurrent test: lstm")
     s_x, zp_x = random_scale(rng, 0.01, 0.1), random_zero_point(rng)
     if activations == "int16":          # int16 grids: 256 times finer, symmetric
         s_x, zp_x = s_x / 256, 0
     x = b.tensor("input", [steps, batches, inputs] if time_major else [batches, steps, inputs], activations,
                  scale=s_x, zero_point=zp_x)
-    y = add_lstm(b, rng, x, s_x, hidden, time_major, cell_clip, recurrent_max)
+    y = add_lstm(b, rng, x, s_x, hidden, time_major, cell_clip, recurrent_max, input_product=input_product)
     return b.finish([x], [y])
 
 
 def add_lstm(b: ModelBuilder, rng: np.random.Generator, x: int, s_x: float, hidden: int, time_major: bool = False,
-             cell_clip: float = 0.0, recurrent_max: int = 127, prefix: str = "") -> int:
+             cell_clip: float = 0.0, recurrent_max: int = 127, prefix: str = "",
+             input_product: float | None = None) -> int:
     """An UNIDIRECTIONAL_SEQUENCE_LSTM of `hidden` units over `x` (on scale s_x; int8, or int16: the
-    16x8 LSTM) in builder `b`, its tensors' names starting with `prefix`: its output tensor."""
+    16x8 LSTM) in builder `b`, its tensors' names starting with `prefix`: its output tensor;
+    `input_product` as lstm_model's."""
     wide = b.tensors[x].ttype == TensorType.INT16
     activations = "int16" if wide else "int8"
     shape_x = b.tensors[x].shape
@@ -43,6 +47,8 @@ def add_lstm(b: ModelBuilder, rng: np.random.Generator, x: int, s_x: float, hidd
     ins = [x]
     for k, cols in enumerate([inputs] * 4 + [hidden] * 4):
         s_w = random_scale(rng, 0.002, 0.03)
+        if k < 4 and input_product is not None:
+            s_w = float(np.float32(input_product * 2.0 ** -12 / s_x))
         limit = 127 if k < 4 else recurrent_max
         w = rng.integers(-limit, limit + 1, (hidden, cols))
         ins.append(b.tensor(f"{prefix}w{k}", [hidden, cols], scale=s_w, zero_point=0, data=w))

@@ -42,9 +42,13 @@ class Stack(nn.Module):
         return y[:, -1] if self.last else y
 
 
-# (kind, features, hidden, layers, steps, last step only)
+# (kind, features, hidden, layers, steps, last step only); the pairs kernel's input side takes 16
+# columns a block, two blocks a pass (40 features: three blocks, an odd count past one), its recurrent
+# side 8 columns a turn, four turns a pass on the M7 (32 units: one whole pass; 41: six turns, a pass
+# entered at its third turn and a whole one; 7, 12, 18: one, two, three turns)
 CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1, 1, 2, False),
-         ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False), ("lstm", 20, 18, 1, 3, False)]
+         ("gru", 8, 4, 1, 5, True), ("lstm", 16, 12, 2, 3, False), ("lstm", 20, 18, 1, 3, False),
+         ("lstm", 40, 32, 1, 3, False), ("lstm", 9, 41, 1, 2, True)]
 
 
 def kernel_runs(cases):
@@ -134,6 +138,32 @@ def test_tflite_lstm_gate_requantization_kinds_dsp(seed, kernel, kinds, tmp_path
     node = next(n for n in graph.nodes if n.kernel)
     kparams = node.attrs["kparams"]
     assert node.kernel == kernel and _side_kind(kparams["in_shift"]) + _side_kind(kparams["rec_shift"]) == kinds
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("clip, hidden", [(0.0, 32), (0.25, 6)])
+def test_tflite_lstm_pairs_ps_kind_dsp(board, clip, hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's version for the input side's records not shifting and the recurrent side's
+    shifting (TG_LSTM_PS) with f * c, i * g and tanh(c) * o shifting right, constants in its unit update
+    (the benchmark's kind: input products on a scale in [0.5, 1); 32 units: whole passes of the recurrent
+    side on every board), and with a cell clip (and 6 units) the version that tests each (clip: the cell
+    clip in the model's units), 2 batches of 5 steps (two pairs of steps and one alone), on each
+    stand-in (its dual-issue schedule and the other) against the reference."""
+    b = get_board(board)
+    rng = np.random.default_rng(0)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 5, 9, hidden, cell_clip=clip, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    node = next(n for n in graph.nodes if n.kernel)
+    kparams = node.attrs["kparams"]
+    assert node.kernel == "tg_lstm_s8_pairs_dsp"
+    assert _side_kind(kparams["in_shift"]) + _side_kind(kparams["rec_shift"]) == "PS"
+    assert all(kparams[f"{k}_shift"] <= -1 for k in ("forget", "cell", "output"))
+    assert (kparams["cell_clip"] > 0) == (clip > 0)
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 

@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 from tinygen.kernels.recurrent_dsp import lstm_dsp_requant
-from tinygen.kernels.recurrent_pairs_dsp import (B_LIMIT, OVERREAD_WORDS, groups, pack_lstm_pairs_dsp,
-                                                 pairs_dsp_scratch, pairs_fit)
+from tinygen.kernels.recurrent_pairs_dsp import (B_LIMIT, OVERREAD_WORDS, X_COLUMNS, groups, pack_lstm_pairs_dsp,
+                                                 pairs_dsp_scratch, pairs_fit, x_columns)
 from tinygen.ref.recurrent import SIGMOID_TABLE, sigmoid_s16, tanh_s16
 from tinygen.resources import firmware_path
 
@@ -63,10 +63,28 @@ def _kernel_products(side: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def _kernel_input_products(side: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The same from one unit's input side (per gate pair two starts, then the pair's words over the
+    columns: tg_lstm_pairs_inputs's record)."""
+    out = []
+    for pair in side.reshape(2, -1):
+        h = _halves(pair[2:])
+        cols = np.zeros(h.size, np.int64)
+        cols[:x.size] = x
+        acc1 = _s32(pair[0] + np.sum(h * cols))
+        acc2 = _s32(pair[1] + np.sum(_sxtb16(h) * cols))
+        out += [acc2, _s32(acc1 - acc2) >> 8]
+    return np.array(out)
+
+
 def _unit_sides(words: np.ndarray, h: int, inputs: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    side_x, side_h = 4 + 4 * groups(inputs), 4 + 4 * groups(h)
-    units = words[HEAD:words.size - OVERREAD_WORDS].reshape(h, side_x + side_h)
-    return [(u[:side_x], u[side_x:]) for u in units]
+    """Each unit's input side and recurrent side: every unit's input side first, then every unit's
+    recurrent side."""
+    side_x, side_h = 4 + x_columns(inputs), 4 + 4 * groups(h)
+    body = words[HEAD:words.size - OVERREAD_WORDS]
+    assert body.size == h * (side_x + side_h)
+    xs, hs = body[:h * side_x].reshape(h, side_x), body[h * side_x:].reshape(h, side_h)
+    return list(zip(xs, hs))
 
 
 def test_pairs_packing_gives_every_gates_products_exactly():
@@ -81,7 +99,7 @@ def test_pairs_packing_gives_every_gates_products_exactly():
     assert pairs_fit(p, consts)
     words = pack_lstm_pairs_dsp(p, consts).astype(np.int64)
     assert np.array_equal(words[:HEAD], _s32(lstm_dsp_requant(p)))
-    assert words.size == HEAD + h * (8 + 4 * (groups(i) + groups(h))) + OVERREAD_WORDS
+    assert words.size == HEAD + h * (8 + x_columns(i) + 4 * groups(h)) + OVERREAD_WORDS
     assert np.array_equal(words[-OVERREAD_WORDS:], np.zeros(OVERREAD_WORDS))
     fh = np.array([1, 1, 1, 0])     # gate 3's recurrent multiplier is 0: its product is 0
     for k in range(20):
@@ -90,7 +108,7 @@ def test_pairs_packing_gives_every_gates_products_exactly():
         for j, (sx, sh) in enumerate(_unit_sides(words, h, i)):
             want_x = bias[:, j] + (w_ih[:, j] * (x + 7)).sum(1)
             want_h = fh * (w_hh[:, j] * (hs - 3)).sum(1)
-            assert np.array_equal(_kernel_products(sx, x), want_x), (k, j)
+            assert np.array_equal(_kernel_input_products(sx, x), want_x), (k, j)
             assert np.array_equal(_kernel_products(sh, hs), want_h), (k, j)
 
 
@@ -108,7 +126,7 @@ def test_pairs_arithmetic_holds_up_to_the_bound_and_not_past_it():
         bias[1] = top - 127 * 127 * i
         words = pack_lstm_pairs_dsp(p, {"w_ih": w_ih, "w_hh": np.zeros((4, h, h), np.int64), "bias": bias})
         sx, _ = _unit_sides(words.astype(np.int64), h, i)[0]
-        got = _kernel_products(sx, x)[1]
+        got = _kernel_input_products(sx, x)[1]
         assert (got == top) == exact, (top, got)
 
 
@@ -134,7 +152,9 @@ def test_pairs_fit_refuses_what_the_halfwords_cannot_hold():
 def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
     p = {"input_size": 5, "hidden": 7}
     assert groups(5) == 2 and groups(7) == 2 and groups(8) == 2 and groups(9) == 4
-    assert pairs_dsp_scratch(p) == 2 * 4 * (2 + 2) + 8 + 4 * OVERREAD_WORDS
+    assert X_COLUMNS == 16 and x_columns(5) == 16 and x_columns(16) == 16 and x_columns(17) == 32
+    two_inputs, hidden, spare, sums = 2 * 2 * 16, 2 * 4 * 2, 8, 2 * 4 * 4 * 7
+    assert pairs_dsp_scratch(p) == two_inputs + hidden + 2 * 4 * OVERREAD_WORDS + spare + sums
 
 
 def _steps() -> np.ndarray:
@@ -144,10 +164,12 @@ def _steps() -> np.ndarray:
     return np.array([int(v, 16) for v in re.findall(r"0x([0-9a-f]+)u", body)], np.int64)
 
 
-def _smlabb_step(frac, step, shift: int, add: int = 0) -> np.ndarray:
-    """SMLABB(frac, step, ((step >> 16) << shift) + add): the bottom halves' signed product plus the entry."""
+def _smuad_step(frac, step, shift: int) -> np.ndarray:
+    """SMUAD(frac | 2^shift << 16, step): the bottom halves' signed product plus the top halves' (2^shift
+    times the entry read as signed)."""
     low = ((step & 0xFFFF) ^ 0x8000) - 0x8000
-    return frac * low + ((step >> 16) << shift) + add
+    high = ((step >> 16) ^ 0x8000) - 0x8000
+    return _s32(frac * low + (high << shift))
 
 
 def test_sigmoid_steps_hold_each_table_entry_and_its_step():
@@ -157,25 +179,25 @@ def test_sigmoid_steps_hold_each_table_entry_and_its_step():
 
 
 def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
-    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMLABB's interpolation, mirrored here
-    against sigmoid_s16 over every saturated Q3.12 input."""
+    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMUAD's interpolation (the entry read
+    as signed), mirrored here against sigmoid_s16 over every saturated Q3.12 input."""
     x = np.arange(-32768, 32768, dtype=np.int64)
     v = 3 * x
     s = v >> 63
     a = (v ^ s) - s
-    r = _smlabb_step(a & 0x1FF, _steps()[a >> 9], 9)
-    got = (_s32((r ^ s) - (s << 25) + 512)) >> 10
+    r = _smuad_step(a & 0x1FF, _steps()[a >> 9], 9)
+    got = (_s32((r ^ s) + (s << 25) + (1 << 25) + 512)) >> 10
     assert np.array_equal(got, sigmoid_s16(x))
 
 
 def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
-    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65279 instead of tg_tanh_s16's
-    saturation test, the sign's cases in one expression, the interpolation from tg_sigmoid_steps_u32; its
-    arithmetic mirrored here against tanh_s16 over every input in [-2^20, 2^20), past the saturation at
-    |v| = 65280 (beyond it both are constant)."""
+    """tg_lstm_tanh_scaled (tg_lstm_s8_dsp.h, both DSP LSTMs): |v| clamped to 65535 (USAT #16) instead of
+    tg_tanh_s16's saturation test, the sign's cases in one expression, the interpolation from
+    tg_sigmoid_steps_u32; its arithmetic mirrored here against tanh_s16 over every input in [-2^20, 2^20),
+    past the saturation at |v| = 65280 (beyond it both are constant)."""
     v = np.arange(-(1 << 20), 1 << 20, dtype=np.int64)
     s = v >> 63
-    a = np.minimum((v ^ s) - s, 65279)
-    r = _smlabb_step(a & 0xFF, _steps()[a >> 8], 8, 128 - (1 << 23))
+    a = np.minimum((v ^ s) - s, 65535)
+    r = _smuad_step(a & 0xFF, _steps()[a >> 8], 8) + (1 << 23) + 128
     got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))

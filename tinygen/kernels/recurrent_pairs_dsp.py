@@ -10,12 +10,16 @@ the accumulators) where B's bias plus its products lie in [-2^23, 2^23), which p
 build time from the weights (|x| <= 128). Per 4 MACs: one load, one SXTB16, two SMLAD: the int16
 pairs' speed at the int8 weights' size (half of tg_lstm_s8_dsp's record).
 
-Per unit, per side (the input's columns, then the hidden state's): acc1's and acc2's start for
-gates (0, 1), then for gates (2, 3) (256 bias_B + bias_A, and bias_A, the zero points folded in as
-recurrent_dsp.folded_biases does), then per 4 columns the words of gates (0, 1) at columns 0-1 and
-2-3, then those of gates (2, 3); columns padded with zeros to a multiple of 8 (groups). The record starts
-with recurrent_dsp.lstm_dsp_requant's requantizations, as tg_lstm_s8_dsp's does, and ends with
-OVERREAD_WORDS zeros."""
+The input side does not depend on the hidden state: the kernel takes it two steps at a time, before
+the steps' recurrences, each weight word loaded and SXTB16'd once for both steps. Its record, per unit
+and gate pair (gates (0, 1), then (2, 3)): acc1's and acc2's start (256 bias_B + bias_A, and bias_A, the
+zero points folded in as recurrent_dsp.folded_biases does), then the pair's words over the input's
+columns (two columns a word), padded with zeros to a multiple of X_COLUMNS (x_columns). The recurrent
+side, per unit: acc1's and acc2's starts for gates (0, 1), then for gates (2, 3), then per 4 columns
+the words of gates (0, 1) at columns 0-1 and 2-3, then those of gates (2, 3); columns padded with zeros
+to a multiple of 8 (groups). The record: recurrent_dsp.lstm_dsp_requant's requantizations, as
+tg_lstm_s8_dsp's, then every unit's input side, then every unit's recurrent side, then OVERREAD_WORDS
+zeros."""
 
 from __future__ import annotations
 
@@ -26,11 +30,17 @@ from tinygen.kernels.recurrent_dsp import gate_arrays, gate_factors, lstm_dsp_fi
 B_LIMIT = 1 << 23           # |bias_B + sum b x| below it: (acc1 - acc2) >> 8 is exact
 X_MAX = 128                 # the largest |x| of an int8 input or hidden value
 OVERREAD_WORDS = 2          # the kernel's pipelined loads read two words past a side's vector and record
+X_COLUMNS = 16              # the input side's loop takes 16 columns a pass
 
 
 def groups(columns: int) -> int:
     """A side's groups of 4 columns: an even count (the kernel takes two groups a turn)."""
     return (columns + 7) // 8 * 2
+
+
+def x_columns(inputs: int) -> int:
+    """The input side's columns: padded to a multiple of X_COLUMNS."""
+    return (inputs + X_COLUMNS - 1) // X_COLUMNS * X_COLUMNS
 
 
 def _wrap32(v: np.ndarray) -> np.ndarray:
@@ -63,34 +73,56 @@ def pairs_fit(kparams: dict, consts: dict) -> bool:
     return True
 
 
+def _halfwords(w: np.ndarray, columns: int) -> np.ndarray:
+    """Rows A and B's halfwords h = 256 b + a [2, H, columns] (zero padded), as uint16."""
+    _, h, k = w.shape
+    halves = np.zeros((2, h, columns), np.int64)
+    halves[:, :, :k] = 256 * w[1::2] + w[0::2]
+    return halves & 0xFFFF
+
+
+def _starts(bias: np.ndarray) -> np.ndarray:
+    """Per unit acc1's and acc2's starts of gates (0, 1) and of gates (2, 3) [H, 4]."""
+    ba, bb = _wrap32(bias[0::2]), _wrap32(bias[1::2])          # [pair, H]
+    return np.stack([256 * bb[0] + ba[0], ba[0], 256 * bb[1] + ba[1], ba[1]], axis=1)
+
+
 def _side(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """One side's words per unit [H, 4 + 4 * groups]: the accumulators' starts, then the groups."""
+    """The recurrent side's words per unit [H, 4 + 4 * groups]: the accumulators' starts, then the groups."""
     _, h, k = w.shape
     k4 = groups(k)
-    a, b = w[0::2], w[1::2]
-    halves = np.zeros((2, h, 4 * k4), np.int64)
-    halves[:, :, :k] = 256 * b + a
-    halves &= 0xFFFF
+    halves = _halfwords(w, 4 * k4)
     words = (halves[:, :, 0::2] | (halves[:, :, 1::2] << 16)).reshape(2, h, k4, 2)   # [pair, H, group, 2]
     words = words.transpose(1, 2, 0, 3).reshape(h, 4 * k4)
-    ba, bb = _wrap32(bias[0::2]), _wrap32(bias[1::2])          # [pair, H]
-    starts = np.stack([256 * bb[0] + ba[0], ba[0], 256 * bb[1] + ba[1], ba[1]], axis=1)
-    return np.concatenate([starts, words], axis=1)
+    return np.concatenate([_starts(bias), words], axis=1)
+
+
+def _input_side(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The input side's words per unit [H, 2 * (2 + x_columns / 2)]: per gate pair its two starts, then its
+    words over the columns."""
+    _, h, k = w.shape
+    halves = _halfwords(w, x_columns(k))
+    words = (halves[:, :, 0::2] | (halves[:, :, 1::2] << 16)).transpose(1, 0, 2)     # [H, pair, columns / 2]
+    starts = _starts(bias).reshape(h, 2, 2)
+    return np.concatenate([starts, words], axis=2).reshape(h, -1)
 
 
 def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:
-    """tg_lstm_s8_pairs_dsp's record: the requantizations (lstm_dsp_requant), then per unit its input
-    side and its recurrent side (_side)."""
+    """tg_lstm_s8_pairs_dsp's record: the requantizations (lstm_dsp_requant), then every unit's input
+    side (_input_side), then every unit's recurrent side (_side)."""
     w_ih, w_hh, xb, hb = _sides(kparams, consts)
-    units = np.concatenate([_side(w_ih, xb), _side(w_hh, hb)], axis=1).ravel()
     tail = np.zeros(OVERREAD_WORDS, np.int64)
-    return (np.concatenate([lstm_dsp_requant(kparams), units, tail]) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    parts = [lstm_dsp_requant(kparams), _input_side(w_ih, xb).ravel(), _side(w_hh, hb).ravel(), tail]
+    return (np.concatenate(parts) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
 def pairs_dsp_scratch(p: dict) -> int:
-    """The input and hidden state widened to int16 (each padded to groups()), the new hidden state's
-    spare row, and the words the pipelined loads read past the hidden state's vector."""
-    return 2 * 4 * (groups(p["input_size"]) + groups(p["hidden"])) + (p["hidden"] + 3) // 4 * 4 + 4 * OVERREAD_WORDS
+    """Two steps' inputs widened to int16 side by side (x_columns each), the hidden state widened (padded
+    to groups()), each with the words the pipelined loads read past it, the new hidden state's spare row,
+    and two steps' input-side sums (4 gates per unit, int32)."""
+    return (2 * 2 * x_columns(p["input_size"]) + 2 * 4 * groups(p["hidden"]) + 2 * 4 * OVERREAD_WORDS
+            + (p["hidden"] + 3) // 4 * 4 + 2 * 4 * 4 * p["hidden"])
 
 
-__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_MAX", "groups", "pack_lstm_pairs_dsp", "pairs_dsp_scratch", "pairs_fit"]
+__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "groups", "pack_lstm_pairs_dsp", "pairs_dsp_scratch",
+           "pairs_fit", "x_columns"]

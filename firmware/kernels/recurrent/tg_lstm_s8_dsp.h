@@ -25,18 +25,43 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
     return tg_rnn_requantize(acc, q, 0);
 }
 
-/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, the
- * entry shifted onto the interpolation's grid and SMLABB adding the fraction times the step (both in
- * bottom halves: the fraction below 2^9, the step below 2^10); the sign's two cases in one expression,
- * 2^25 added where negative as s << 25 subtracted (one SUB with a shifted operand). */
+/* tg_lstm_requantize where the record shifts right (right1 >= 0) less its last halving: the caller
+ * halves (>> 1), or saturates and halves in one SSAT (tg_lstm_ssat16_half). */
+static inline int32_t tg_lstm_requantize_right(int32_t acc, const tg_rnn_requant_t *q)
+{
+    const int32_t x = tg_dsp_smmlar(acc, q->m2, acc);
+    return ((x + (x >> 31)) >> q->right1) + 1;
+}
+
+/* v >> 1 saturated to int16 (SSAT's shifted operand). */
+static inline int32_t tg_lstm_ssat16_half(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #16, %1, asr #1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* SMUAD: the bottom halves' product plus the top halves' (signed). */
+static inline int32_t tg_lstm_smuad(int32_t x, int32_t y)
+{
+    int32_t r;
+    __asm__("smuad %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+
+/* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, and
+ * one SMUAD of it with the fraction (bottom half, below 2^9) and 2^9 (top half): the fraction times the
+ * step plus the entry on the interpolation's grid, the entry (at least 2^15) read as signed, so 2^25
+ * less; the sign's two cases in one expression, (r ^ s) + (s << 25) + 2^25 + 512 (an immediate), which
+ * is tg_rnn_sigmoid_q12's ((r + 2^25) ^ s) - (s << 25) + 512. */
 static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 {
     const int32_t v = x * 3;
     const int32_t s = v >> 31;
     const uint32_t a = (uint32_t)((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
-    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0x1FFu), (int32_t)step, (int32_t)((step >> 16) << 9));
-    return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 25) + 512u) >> 10;
+    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0x1FFu) | (512u << 16)), (int32_t)step);
+    return (int32_t)((r ^ (uint32_t)s) + ((uint32_t)s << 25) + (1u << 25) + 512u) >> 10;
 }
 
 /*
@@ -46,11 +71,11 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
  * right (TG_LSTM_PS): SMMLAR, the rounding shift with its last halving in the SSAT's shift operand
  * (ssat16((y + 1) >> 1) = SSAT #16 of y + 1, ASR #1), as tg_rnn_requantize computes it. The four
  * chains interleaved by hand (the compiler keeps an asm statement's order), each record's multiplier
- * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the products at acc.
+ * and shift in one LDRD. The records at q (tg_lstm_dsp_requant_t: 12 bytes, m2 at 4), the input side's
+ * products at acc (gate G's, then G + 1's), the recurrent side's in registers (b0, b1).
  */
 #define TG_LSTM_PRE_SS                                                                                       \
     "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
     "ldrd %[ma], %[ea], [%[q], %[RA0]]\n\t"                                                                  \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
@@ -58,7 +83,6 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
     "add %[a0], %[a0], %[a0], asr #31\n\t"                                                                   \
     "asr %[a0], %[a0], %[ea]\n\t"                                                                            \
-    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "add %[a0], %[a0], #1\n\t"                                                                               \
     "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
@@ -82,43 +106,46 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "add %[a1], %[a1], %[b1]\n\t"                                                                            \
     "ssat %[a1], #16, %[a1]"
 
-/* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). */
+/* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). The
+ * recurrent side's longer chains first, every record word by its own LDR (two LDRs pair where an
+ * LDRD issues alone on the M7), so that each instruction pairs with another (13 cycle pairs by the
+ * tinygen.cycles.cortex_m7 model). */
 #define TG_LSTM_PRE_PS                                                                                       \
-    "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
-    "ldr %[b0], [%[acc], %[B0]]\n\t"                                                                         \
-    "ldr %[ma], [%[q], %[RA0]]\n\t"                                                                          \
-    "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
-    "smmlar %[a0], %[a0], %[ma], %[a0]\n\t"                                                                  \
-    "ldr %[a1], [%[acc], %[A1]]\n\t"                                                                         \
+    "ldr %[mb], [%[q], %[RB0]]\n\t"                                                                          \
+    "ldr %[ma], [%[q], %[RB1]]\n\t"                                                                          \
+    "ldr %[eb], [%[q], %[RB0]+4]\n\t"                                                                        \
+    "ldr %[ea], [%[q], %[RB1]+4]\n\t"                                                                        \
     "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
-    "ldr %[ea], [%[q], %[RA1]]\n\t"                                                                          \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ldr %[b1], [%[acc], %[B1]]\n\t"                                                                         \
+    "ldr %[a0], [%[acc], %[A0]]\n\t"                                                                         \
+    "smmlar %[b1], %[b1], %[ma], %[b1]\n\t"                                                                  \
+    "ldr %[mb], [%[q], %[RA0]]\n\t"                                                                          \
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
-    "smmlar %[a1], %[a1], %[ea], %[a1]\n\t"                                                                  \
-    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
-    "ldrd %[mb], %[eb], [%[q], %[RB1]]\n\t"                                                                  \
-    "add %[b0], %[b0], #1\n\t"                                                                               \
-    "smmlar %[b1], %[b1], %[mb], %[b1]\n\t"                                                                  \
-    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
-    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "ldr %[a1], [%[acc], %[A1]]\n\t"                                                                         \
+    "smmlar %[a0], %[a0], %[mb], %[a0]\n\t"                                                                  \
     "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
-    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
-    "asr %[b1], %[b1], %[eb]\n\t"                                                                            \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
+    "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
+    "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
+    "add %[b0], %[b0], #1\n\t"                                                                               \
+    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
     "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
     "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
     "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
     "ssat %[a1], #16, %[a1]"
 
 #define TG_LSTM_REC(g, side) ((2 * (g) + (side)) * 12 + 4)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
-    : [a0] "=&r"(p0), [b0] "=&r"(b0), [a1] "=&r"(p1), [b1] "=&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
+    : [a0] "=&r"(p0), [b0] "+&r"(b0), [a1] "=&r"(p1), [b1] "+&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
-    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(4 * (G)), [B0] "i"(16 + 4 * (G)), [A1] "i"(4 * (G) + 4),              \
-      [B1] "i"(20 + 4 * (G)), [RA0] "i"(TG_LSTM_REC(G, 0)), [RB0] "i"(TG_LSTM_REC(G, 1)),                      \
-      [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1))                                  \
-    : "memory"
+    : [q] "r"(q), [acc] "r"(acc), [A0] "i"(0), [A1] "i"(4), [RA0] "i"(TG_LSTM_REC(G, 0)),                         \
+      [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1)),     \
+      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(*(const tg_rnn_requant_t(*)[4])&q->gate[G][0])                   \
+    :
 
 #define TG_LSTM_SS 3
 #define TG_LSTM_PS 2
@@ -126,12 +153,13 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 typedef char tg_lstm_rec_layout_t[sizeof(tg_rnn_requant_t) == 12 && offsetof(tg_rnn_requant_t, m2) == 4
                                   && offsetof(tg_rnn_requant_t, right1) == 8 ? 1 : -1];
 
-/* Gates g and g + 1's pre-activations into pre (g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants
- * where inlined). */
+/* Gates g and g + 1's pre-activations into pre (their input products at acc, their recurrent products
+ * b0, b1; g 0 or 2, kinds TG_LSTM_SS or TG_LSTM_PS: constants where inlined). */
 __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                                               int32_t kinds, int32_t *pre, int32_t g)
+                                                               int32_t b0, int32_t b1, int32_t kinds, int32_t *pre,
+                                                               int32_t g)
 {
-    int32_t p0, b0, p1, b1, ma, ea, mb, eb;
+    int32_t p0, p1, ma, ea, mb, eb;
     if (kinds == TG_LSTM_SS && g == 0) {
         __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(0));
     } else if (kinds == TG_LSTM_SS) {
@@ -147,45 +175,61 @@ __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp
 
 /* The same for any records (each one's own test), out of line: the common cases' code stays compact. */
 __attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                                              int32_t *pre)
+                                                              const int32_t *racc, int32_t *pre)
 {
     int32_t g;
     for (g = 0; g < 4; ++g) {
         pre[g] = TG_RNN_SAT16(TG_RNN_SAT16(tg_lstm_requantize(acc[g], &q->gate[g][0]))
-                              + TG_RNN_SAT16(tg_lstm_requantize(acc[4 + g], &q->gate[g][1])));
+                              + TG_RNN_SAT16(tg_lstm_requantize(racc[g], &q->gate[g][1])));
     }
 }
 
-/* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65279 (uh 254 and the
- * table's last step, whose result equals the saturated one's: tests/kernels/
- * test_kernels_recurrent_pairs_dsp.py), the interpolation as tg_lstm_sigmoid_q12's, the rounding's
- * constant C = 128 - 2^23 in SMLABB's accumulator and the sign's two cases in one expression: (r + C) ^ s,
- * 256 added where negative (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
+/* m (not negative) saturated to 65535 (USAT). */
+static inline uint32_t tg_lstm_usat16(int32_t m)
+{
+    uint32_t a;
+    __asm__("usat %0, #16, %1" : "=r"(a) : "r"(m));
+    return a;
+}
+
+/* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65535 by USAT (uh 255:
+ * the table's last entry, 65535 with a step of 0, gives the saturated result for every fraction:
+ * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation by SMUAD as tg_lstm_sigmoid_q12's
+ * (2^8 in the top half: the entry's 2^24 less), the rounding's constant C = 128 - 2^23 added with those
+ * 2^24 (one immediate) and the sign's two cases in one expression: (r + C) ^ s, 256 added where negative
+ * (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
-    const int32_t m = (v ^ s) - s;
-    const uint32_t a = (uint32_t)(m < 65279 ? m : 65279);
-    const uint32_t uh = a >> 8;
-    const uint32_t step = tg_sigmoid_steps_u32[uh];
-    const uint32_t base = ((step >> 16) << 8) + 128u - (1u << 23);
-    const uint32_t r = (uint32_t)__smlabb((int32_t)(a & 0xFFu), (int32_t)step, (int32_t)base);
+    const uint32_t a = tg_lstm_usat16((v ^ s) - s);
+    const uint32_t step = tg_sigmoid_steps_u32[a >> 8];
+    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0xFFu) | (256u << 16)), (int32_t)step)
+                       + (1u << 23) + 128u;
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
-/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products, then their recurrent
- * ones): the 4 gates' pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds,
- * else tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
+/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
+ * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g
+ * and tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1),
+ * else 0; clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. The 4 gates'
+ * pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds, else
+ * tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
  * M7's dual issue). */
-static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_dsp_requant_t *q, const int32_t *acc,
-                                      int32_t tanh_round, int32_t kinds, int16_t *c)
+__attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+                                                                     const tg_lstm_dsp_requant_t *q,
+                                                                     const int32_t *acc, const int32_t *acc23,
+                                                                     int32_t r0, int32_t r1,
+                                                                     int32_t r2, int32_t r3, int32_t tanh_round,
+                                                                     int32_t kinds, int32_t right, int32_t clip,
+                                                                     int16_t *c)
 {
     int32_t gate[4], r[4], g, cj, v;
     if (kinds) {
-        tg_lstm_pre2(q, acc, kinds, r, 0);
-        tg_lstm_pre2(q, acc, kinds, r, 2);
+        tg_lstm_pre2(q, acc, r0, r1, kinds, r, 0);
+        tg_lstm_pre2(q, acc23, r2, r3, kinds, r, 2);
     } else {
-        tg_lstm_pre_any(q, acc, r);
+        const int32_t xacc[4] = {acc[0], acc[1], acc23[0], acc23[1]}, racc[4] = {r0, r1, r2, r3};
+        tg_lstm_pre_any(q, xacc, racc, r);
     }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
@@ -193,15 +237,40 @@ static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p, const tg_lstm_d
     for (g = 0; g < 4; ++g) {
         gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
     }
-    cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
-    cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
-    if (p->cell_clip > 0) {
+    if (right) {
+        cj = tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
+        cj = TG_RNN_SAT16(cj + tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[0] * gate[2], &q->cell)));
+    } else {
+        cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
+        cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));
+    }
+    if (clip && p->cell_clip > 0) {
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
-    v = p->hidden_zero_point +
-        tg_lstm_requantize(tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3], &q->output);
+    g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
+    v = p->hidden_zero_point
+        + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
     return (int8_t)tg_dsp_ssat8(v);
+}
+
+/* Whether f * c, i * g and tanh(c) * o's records all shift right (tg_lstm_unit_dsp's right). */
+static inline int32_t tg_lstm_right(const tg_lstm_dsp_requant_t *q)
+{
+    return q->forget.right1 >= 0 && q->cell.right1 >= 0 && q->output.right1 >= 0;
+}
+
+/* The call's kind of gate requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input
+ * side's do not shift and the recurrent side's shift right (tg_lstm_pre2), else 0 (tg_lstm_pre_any). */
+static inline int32_t tg_lstm_kinds(const tg_lstm_dsp_requant_t *q)
+{
+    int32_t xs = 1, xp = 1, hs = 1, j;
+    for (j = 0; j < 4; ++j) {
+        xs &= q->gate[j][0].right1 >= 0;
+        xp &= q->gate[j][0].right1 < 0;
+        hs &= q->gate[j][1].right1 >= 0;
+    }
+    return hs ? (xs ? TG_LSTM_SS : (xp ? TG_LSTM_PS : 0)) : 0;
 }
 
 /* A unit's products: its record at w, the input side times the widened input (v, n4 groups of 4
@@ -236,16 +305,7 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
     int32_t b, t, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
-    /* the gates' requantizations: TG_LSTM_SS where all shift right, TG_LSTM_PS where the input side's do
-     * not shift and the recurrent side's shift right (tg_lstm_pre2), else 0 (tg_lstm_pre_any) */
-    int32_t xs = 1, xp = 1, hs = 1, kinds;
-
-    for (j = 0; j < 4; ++j) {
-        xs &= q->gate[j][0].right1 >= 0;
-        xp &= q->gate[j][0].right1 < 0;
-        hs &= q->gate[j][1].right1 >= 0;
-    }
-    kinds = hs ? (xs ? TG_LSTM_SS : (xp ? TG_LSTM_PS : 0)) : 0;
+    const int32_t kinds = tg_lstm_kinds(q);
 
     acc[8] = (int32_t)(intptr_t)hw;
     acc[9] = hid4;
@@ -264,7 +324,8 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, tanh_round, kinds, &c[j]);
+                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
+                                                 kinds, 0, 1, &c[j]);
             }
         }
     }

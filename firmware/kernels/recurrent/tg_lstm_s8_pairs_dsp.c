@@ -4,9 +4,11 @@
  * same column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one
  * load, one SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B
  * + S_A) and one over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
- * (recurrent_pairs_dsp.pairs_fit). Columns padded to a multiple of 8 (two groups of 4, one turn of
- * the products' register rotation). The rest is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin:
- * tinygen.ref.recurrent.lstm_s8.
+ * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two
+ * steps at a time before their recurrences (each weight word loaded and SXTB16'd once for both steps:
+ * tg_lstm_pairs_inputs); the recurrent side per step, columns padded to a multiple of 8 (two groups of
+ * 4, one turn of the products' register rotation). The unit update is tg_lstm_s8_dsp's
+ * (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
 #include "tg_lstm_s8_dsp.h"
 
@@ -44,25 +46,55 @@
     TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
 
 /*
- * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (2 by default, an odd turn
- * entering at the second; 1 where the board's instruction cache is small: the STM32F446's 1 KB ART,
- * -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
+ * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
+ * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
+ * each turn moves v and w on itself; 1 where the board's instruction cache is small: the STM32F446's 1 KB
+ * ART, -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_PAIRS_TURNS 4
+#else
 #define TG_LSTM_PAIRS_TURNS 2
 #endif
-#if TG_LSTM_PAIRS_TURNS == 1
-#define TG_LSTM_PAIRS_LOOP                                                                                   \
+#endif
+/* TG_LSTM_PAIRS_LOOP(DISPATCH): the loop; DISPATCH(text) keeps the entry for a remainder of turns
+ * (TG_LSTM_PAIRS_ANY) or drops it (TG_LSTM_PAIRS_WHOLE: the caller found the turns a multiple of
+ * TG_LSTM_PAIRS_TURNS, once per call). */
+#define TG_LSTM_PAIRS_ANY(text) text
+#define TG_LSTM_PAIRS_WHOLE(text) ""
+#if TG_LSTM_PAIRS_TURNS == 4
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
+    DISPATCH("ands r6, %[n], #6\n\t"                                                                          \
+             "beq 1f\n\t"                                                                                     \
+             "rsb r6, r6, #8\n\t"                                                                             \
+             "add %[n], %[n], r6\n\t"                                                                         \
+             "cmp r6, #4\n\t"                                                                                 \
+             "blo 2f\n\t"                                                                                     \
+             "beq 3f\n\t"                                                                                     \
+             "b 4f\n\t")                                                                                      \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "2:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "3:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "4:\n\t"                                                                                                  \
+    TG_LSTM_PAIRS_TURN                                                                                       \
+    "subs %[n], %[n], #8\n\t"                                                                                 \
+    "bne 1b\n\t"
+#elif TG_LSTM_PAIRS_TURNS == 1
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
     "1:\n\t"                                                                                                 \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "subs %[n], %[n], #2\n\t"                                                                                \
     "bne 1b\n\t"
 #else
-#define TG_LSTM_PAIRS_LOOP                                                                                   \
-    "tst %[n], #2\n\t"                                                                                       \
-    "beq 1f\n\t"                                                                                             \
-    "adds %[n], %[n], #2\n\t"                                                                                \
-    "b 2f\n\t"                                                                                               \
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
+    DISPATCH("tst %[n], #2\n\t"                                                                               \
+             "beq 1f\n\t"                                                                                     \
+             "adds %[n], %[n], #2\n\t"                                                                        \
+             "b 2f\n\t")                                                                                      \
     "1:\n\t"                                                                                                 \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "2:\n\t"                                                                                                 \
@@ -71,52 +103,288 @@
     "bne 1b\n\t"
 #endif
 
+/* One unit's recurrent products' asm (tg_lstm_pairs_products_dsp), DISPATCH as TG_LSTM_PAIRS_LOOP takes it. */
+#define TG_LSTM_PAIRS_PRODUCTS(DISPATCH)                                                                     \
+    __asm__ volatile(                                                                                         \
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                   \
+        "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                                                   \
+        "ldr %[x0], [%[v]]\n\t"                                                                               \
+        "ldr %[x1], [%[v], #4]\n\t"                                                                           \
+        "ldr r4, [%[w]]\n\t"                                                                                  \
+        "ldr r5, [%[w], #4]\n\t"                                                                              \
+        TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                          \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),     \
+          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)                                                              \
+        :                                                                                                     \
+        : "r4", "r5", "r6", "r8", "cc", "memory")
+
 /*
- * One unit's products (tg_lstm_products_dsp_t): per side its record (acc1's and acc2's starts for
- * gates (0, 1), then for gates (2, 3), then 4 words per group of 4 columns) times the widened vector
- * (n4 groups, even), two groups a turn, the sums taken apart into the 4 gates' products
- * (gate A = acc2, gate B = (acc1 - acc2) >> 8) at acc, then the recurrent side (acc[8], acc[9]) at acc + 4,
- * in one loop whose code serves both sides (as tg_rnn_products4_dsp's; acc[12] = 0 ends it), the acc
- * pointer kept in memory (registers run out).
- * The pipelined loads read the two words past each side's vector and record (scratch and packed are
- * sized for it).
+ * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
+ * gates (2, 3), then 4 words per group of 4 columns) times the widened vector (n4 groups, even), two
+ * groups a turn, the sums taken apart into the 4 gates' products (gate A = acc2, gate B = (acc1 -
+ * acc2) >> 8) in r[0..3] (registers where inlined); whole: the turns a multiple of TG_LSTM_PAIRS_TURNS
+ * (a constant 1 where the caller tested it: no entry for a remainder). The pipelined loads read the two
+ * words past the vector and the record (scratch and packed are sized for it). Returns w past the unit.
  */
 __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
-                                                                                        int32_t n4, int32_t *acc)
+                                                                                        int32_t n4, int32_t whole,
+                                                                                        int32_t *r)
 {
     int32_t a0, a1, a2, a3, x0, x1;
-    __asm__ volatile(
-        "5:\n\t"
-        "ldrd %[a0], %[a1], [%[w]], #8\n\t"
-        "ldrd %[a2], %[a3], [%[w]], #8\n\t"
-        "ldr %[x0], [%[v]]\n\t"
-        "ldr %[x1], [%[v], #4]\n\t"
-        "ldr r4, [%[w]]\n\t"
-        "ldr r5, [%[w], #4]\n\t"
-        TG_LSTM_PAIRS_LOOP
-        /* the side's 4 gate products: A = acc2, B = (acc1 - acc2) >> 8; the next side's vector and groups */
-        "ldr r4, %[accp]\n\t"
-        "subs %[a0], %[a0], %[a1]\n\t"
-        "subs %[a2], %[a2], %[a3]\n\t"
-        "asrs %[a0], %[a0], #8\n\t"
-        "asrs %[a2], %[a2], #8\n\t"
-        "strd %[a1], %[a0], [r4], #8\n\t"
-        "strd %[a3], %[a2], [r4], #8\n\t"
-        "str r4, %[accp]\n\t"
-        "ldrd %[v], %[n], [r4, #16]\n\t"
-        "cmp %[v], #0\n\t"
-        "bne 5b\n\t"
-        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),
-          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4), [accp] "+m"(acc)
-        :
-        : "r4", "r5", "r6", "r8", "cc", "memory");
+    if (whole) {
+        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_WHOLE);
+    } else {
+        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_ANY);
+    }
+    r[0] = a1;
+    r[1] = (a0 - a1) >> 8;
+    r[2] = a3;
+    r[3] = (a2 - a3) >> 8;
     return w;
 }
 
+/*
+ * Two columns of the input side for two steps: the pair's word (wd: columns 0-1 of gates A, B), the
+ * first step's widened inputs (xt) and the second's (yt) already loaded; per step acc1 over the
+ * halfwords and acc2 over their SXTB16 low bytes; the next columns' words loaded on the way (at o + 1:
+ * immediate offsets within a pass; the pass's last two columns move w and v on past its 16 columns:
+ * write-back, WB). Where the core issues two instructions a cycle (TG_DUAL_ISSUE: the Cortex-M7) each
+ * load pairs with an SMLAD; elsewhere the three loads come together after the SMLADs (the Cortex-M4's
+ * pipelined loads).
+ */
+#define TG_LSTM_X2_LOADS(OW, OX, OY, WB)                                                                      \
+    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
+    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
+    "ldr %[yt], [%[v], #" OY "]\n\t"
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
+    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
+    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
+    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
+    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
+    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
+    "ldr %[yt], [%[v], #" OY "]\n\t"
+#else
+#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
+    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
+    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
+    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
+    TG_LSTM_X2_LOADS(OW, OX, OY, WB)
+#endif
+#define TG_LSTM_X2(o) TG_LSTM_X2_COLUMNS("(" #o ")*4+4", "(" #o ")*8+8", "(" #o ")*8+12", "")
+/* Columns 2o to 2o + 13 of a pass. */
+#define TG_LSTM_X2_7(o) TG_LSTM_X2(o) TG_LSTM_X2(o + 1) TG_LSTM_X2(o + 2) TG_LSTM_X2(o + 3) TG_LSTM_X2(o + 4)      \
+    TG_LSTM_X2(o + 5) TG_LSTM_X2(o + 6)
+
+/*
+ * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (the STM32F446's 1 KB ART) one
+ * a pass, else two; ODD: an odd count, entering at the second block (w and v set back by a block so
+ * that its offsets hold); the caller chooses once per call (no test per gate pair).
+ */
+#if TG_LSTM_PAIRS_TURNS == 1
+#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(0) TG_LSTM_X2_COLUMNS("32", "64", "4", "!")                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                                 \
+    "bne 1b\n\t"
+#define TG_LSTM_X2_ODD(text) ""
+#else
+#define TG_LSTM_X2_ODD(text) text
+#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
+    ODD("sub %[w], %[w], #32\n\t"                                                                             \
+        "sub %[v], %[v], #64\n\t"                                                                             \
+        "adds %[n], %[n], #1\n\t"                                                                             \
+        "b 2f\n\t")                                                                                           \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(0) TG_LSTM_X2(7)                                                                             \
+    "2:\n\t"                                                                                                  \
+    TG_LSTM_X2_7(8) TG_LSTM_X2_COLUMNS("64", "128", "4", "!")                                                  \
+    "subs %[n], %[n], #2\n\t"                                                                                 \
+    "bne 1b\n\t"
+#endif
+#define TG_LSTM_X2_EVEN(text) ""
+
+/* One gate pair's input side (tg_lstm_pairs_inputs), ODD as TG_LSTM_X2_LOOP takes it. */
+#define TG_LSTM_X2_PAIR(ODD)                                                                                  \
+    __asm__ volatile(                                                                                          \
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                    \
+        TG_LSTM_X2_LOADS("0", "0", "4", "")                                                                    \
+        "mov %[b0], %[a0]\n\t"                                                                                 \
+        "mov %[b1], %[a1]\n\t"                                                                                 \
+        TG_LSTM_X2_LOOP(ODD)                                                                                   \
+        "sub %[a0], %[a0], %[a1]\n\t"                                                                          \
+        "sub %[b0], %[b0], %[b1]\n\t"                                                                          \
+        "asr %[a0], %[a0], #8\n\t"                                                                             \
+        "asr %[b0], %[b0], #8\n\t"                                                                             \
+        "strd %[a1], %[a0], [%[z]], #8\n\t"                                                                    \
+        "strd %[b1], %[b0], [%[z]], #8\n\t"                                                                    \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),        \
+          [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n), [z] "+r"(z)                   \
+        :                                                                                                      \
+        : "cc", "memory")
+
+/*
+ * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
+ * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
+ * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
+ * a word of the second's), 16 columns a block; per unit and gate pair (A, B) its sums A, B for the first
+ * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 words a
+ * pair. The pipelined loads read a word past each pair's words and two past xv's (packed and scratch
+ * hold them).
+ */
+static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+{
+    int32_t j, a0, a1, b0, b1, wd, f, xt, yt, n;
+    const int16_t *v;
+    if (TG_LSTM_PAIRS_TURNS != 1 && (xc >> 4) & 1) {
+        for (j = 0; j < 2 * hid; ++j) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X2_PAIR(TG_LSTM_X2_ODD);
+        }
+    } else {
+        for (j = 0; j < 2 * hid; ++j) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X2_PAIR(TG_LSTM_X2_EVEN);
+        }
+    }
+}
+
+/* Four int8 values at src (any alignment) widened to int16: columns 0-1 in *lo, 2-3 in *hi (SXTB16 of
+ * the word and of it rotated by 8, then PKHBT and PKHTB). */
+static inline void tg_lstm_widen4(const int8_t *src, int32_t *lo, int32_t *hi)
+{
+    uint32_t w;
+    int32_t e, o;
+    __builtin_memcpy(&w, src, 4);
+    __asm__("sxtb16 %[e], %[w]\n\t"
+            "sxtb16 %[o], %[w], ror #8\n\t"
+            "pkhbt %[l], %[e], %[o], lsl #16\n\t"
+            "pkhtb %[h], %[o], %[e], asr #16"
+            : [e] "=&r"(e), [o] "=&r"(o), [l] "=&r"(*lo), [h] "=r"(*hi)
+            : [w] "r"(w));
+}
+
+/* The hidden state h (n values) widened to int16 into hw, zeros up to `padded` values (a multiple of
+ * 4), four at a time (tg_lstm_widen4). */
+static void tg_lstm_pairs_widen(const int8_t *h, int32_t n, int16_t *hw, int32_t padded)
+{
+    int32_t *d = (int32_t *)(void *)hw;
+    const int8_t *src = h, *end = h + (n & ~3);
+    int32_t k;
+    for (; src != end; src += 4, d += 2) {
+        tg_lstm_widen4(src, &d[0], &d[1]);
+    }
+    for (k = n & ~3; k < padded; ++k) {
+        hw[k] = k < n ? h[k] : 0;
+    }
+}
+
+/* Steps t (x) and t + 1 (x1; NULL past the last step: zeros) widened side by side into xv (xc columns):
+ * per two columns a word of each, four columns at a time (tg_lstm_widen4) where both have them. */
+static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, int16_t *xv, int32_t xc)
+{
+    int32_t *d = (int32_t *)(void *)xv;
+    int32_t k;
+    if (x1 != NULL) {
+        for (k = 0; k + 4 <= n; k += 4, d += 4) {
+            tg_lstm_widen4(x + k, &d[0], &d[2]);
+            tg_lstm_widen4(x1 + k, &d[1], &d[3]);
+        }
+    } else {
+        for (k = 0; k + 4 <= n; k += 4, d += 4) {
+            tg_lstm_widen4(x + k, &d[0], &d[2]);
+            d[1] = d[3] = 0;
+        }
+    }
+    for (; k < xc; ++k) {
+        int16_t *e = xv + 4 * (k >> 1) + (k & 1);
+        e[0] = k < n ? x[k] : 0;
+        e[2] = k < n && x1 != NULL ? x1[k] : 0;
+    }
+}
+
+/*
+ * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
+ * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
+ * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output;
+ * kinds, right and clip as tg_lstm_unit_dsp takes them, whole as tg_lstm_pairs_products_dsp (constants
+ * where the caller's test chose them).
+ * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
+ * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
+ * kept, then the input-side sums (8 words a unit: per gate pair its two sums for each step).
+ */
+__attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
+                                                                      const int32_t *packed, int8_t *state,
+                                                                      int8_t *scratch, int8_t *output, int32_t kinds,
+                                                                      int32_t right, int32_t clip, int32_t whole)
+{
+    const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
+    const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
+    const int32_t hid = p->hidden, in = p->input_size;
+    const int32_t xc = (in + 15) & ~15, hid4 = ((hid + 7) >> 3) << 1;
+    const int32_t *runits = xunits + hid * (4 + xc);
+    int16_t *xv = (int16_t *)(void *)scratch;
+    int16_t *hw = xv + 2 * xc + 4;
+    int8_t *spare = (int8_t *)(hw + 4 * hid4 + 4);
+    int32_t *z = (int32_t *)(void *)(spare + ((hid + 3) & ~3));
+    const int8_t *x = input;
+    /* the recurrent side's sums (tg_lstm_pairs_products_dsp) */
+    int32_t r[4];
+    int32_t b, t, s, j;
+    /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
+    const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
+
+    for (b = 0; b < p->batches; ++b) {
+        int8_t *h = state + b * hid;
+        int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+        for (t = 0; t < p->steps; t += 2) {
+            const int32_t two = t + 1 < p->steps;
+            tg_lstm_pairs_widen2(x, two ? x + in : NULL, in, xv, xc);
+            x += two ? 2 * in : in;
+            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z);
+            for (s = 0; s <= two; ++s) {
+                const int32_t ts = t + s;
+                const int32_t *w = runits;
+                int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid
+                                          : (ts == p->steps - 1 ? output + b * hid : spare);
+                tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);
+                for (j = 0; j < hid; ++j) {
+                    const int32_t *zs = z + 8 * j + 2 * s;
+                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);
+                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
+                                                     right, clip, &c[j]);
+                }
+            }
+        }
+    }
+}
+
+/* The layer with its unit update specialized for the call's records: the common kinds of gate
+ * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right, no
+ * cell clip and the recurrent side's turns a multiple of a pass's as constants (no test per unit),
+ * anything else tested per unit. */
 void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                           const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
                           int8_t *output)
 {
-    tg_lstm_steps_dsp(p, input, h0, c0, c0_input, packed, state, scratch, output, ((p->input_size + 7) >> 3) << 1,
-                      ((p->hidden + 7) >> 3) << 1, tg_lstm_pairs_products_dsp);
+    const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
+    const int32_t whole = ((p->hidden + 7) >> 3) % TG_LSTM_PAIRS_TURNS == 0;
+    const int32_t kinds = tg_lstm_kinds(q), fast = tg_lstm_right(q) && p->cell_clip <= 0 && whole;
+
+    if (!p->stateful) {
+        tg_lstm_reset_s8(p, h0, c0, c0_input, state);
+    }
+    if (fast && kinds == TG_LSTM_PS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1, 0, 1);
+    } else if (fast && kinds == TG_LSTM_SS) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1, 0, 1);
+    } else {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, tg_lstm_right(q), 1, 0);
+    }
 }
