@@ -303,6 +303,8 @@ DEPENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "compression": (("cpu", *ARM, *SPEECH), "int8 .tflite models, clustered in integer arithmetic (the KWS model "
                     "weighed on corpus clips synthesized by espeak-ng and sox, their float features computed by "
                     f"numpy; the IC model on seeded random inputs); {STANDIN}"),
+    "recurrent-layers": (ARM, "int8 .tflite layers with seeded numpy weights; the estimate prices the instruction "
+                         "mix of arm-none-eabi-gcc's firmware, run on QEMU, by each core's timing model"),
     "kws-recurrent": (("cpu", *ARM, *SPEECH), "the weights ship (examples/kws/*.pt); the clips and streams are "
                       "synthesized by espeak-ng and sox, their float features computed by numpy; "
                       f"{STANDIN}"),

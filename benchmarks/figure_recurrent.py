@@ -1,5 +1,7 @@
-"""The figures of docs/models.md's recurrent models (benchmarks/figures.py): the GRU keyword
-spotter beside the DS-CNN on the f746zg stand-in (benchmarks/kws_recurrent.py).
+"""The figures of the recurrent models (benchmarks/figures.py): the GRU keyword spotter beside the
+DS-CNN on the f746zg stand-in (benchmarks/kws_recurrent.py, docs/models.md), and the LSTM and SVDF
+layers against TFLite Micro + CMSIS-NN on the Cortex-M7, M4 and M33 stand-ins in estimated cycles
+(benchmarks/recurrent.py, docs/performance.md; issue 72's target: the LSTM in at least 3x fewer).
 """
 
 from __future__ import annotations
@@ -49,7 +51,44 @@ def render_kws(rows: list) -> str:
     return "\n".join(lines)
 
 
+LAYER_BOARDS = ("f746zg", "f446re", "u585")
+LSTM_TARGET = 3.0            # issue 72: at least 3x fewer est. cycles than TFLM + CMSIS-NN
+
+
+def measure_layers(work: Path, quick: bool) -> list:
+    """benchmarks/recurrent.py per board, the default build's constants (--weights-in auto), the LSTM and
+    SVDF (int8 .tflite layers with seeded weights; CMSIS-NN has no GRU) with tinygen's and CMSIS-NN's
+    kernels (quick: the f746zg's LSTM)."""
+    rows = []
+    for board in LAYER_BOARDS[:1] if quick else LAYER_BOARDS:
+        out = work / f"recurrent-{board}.json"
+        python("benchmarks/recurrent.py", "--board", board, "--layers", "lstm" if quick else "lstm,svdf",
+               "--weights-in", "auto", "--json", out)
+        rows += [r for r in json.loads(out.read_text()) if r["kernels"] in ("tinygen", "cmsis-nn")]
+    return rows
+
+
+def render_layers(rows: list) -> str:
+    base = {(r["board"], r["layer"]): r for r in rows if r["kernels"] == "cmsis-nn"}
+    lines = ["| board | layer | `--kernels` | kernel | instructions (per MAC) | est. cycles | TFLM + CMSIS-NN / it, "
+             "est. cycles | target | arena | flash |",
+             "|---|---|---|---|---:|---:|---:|---|---:|---:|"]
+    for r in rows:
+        ref = base[(r["board"], r["layer"])]
+        ratio = ref["cycles"] / r["cycles"]
+        target = ""
+        if r["layer"] == "LSTM" and r["kernels"] == "tinygen":
+            target = f">= {LSTM_TARGET:g}x: " + ("met" if ratio >= LSTM_TARGET else "**not met**")
+        lines.append(f"| {r['board']} | {r['layer']} | {r['kernels']} | `{r['kernel']}` "
+                     f"| {r['instructions']:,} ({r['instructions'] / r['macs']:.2f}) | {r['cycles']:,.0f} "
+                     f"| {ratio:.2f}x | {target} | {human_bytes(r['arena'])} | {human_bytes(r['flash'])} |")
+    return "\n".join(lines)
+
+
 FIGURES = [
+    Figure("recurrent-layers", "the LSTM and SVDF layers against TFLite Micro + CMSIS-NN in estimated cycles on the "
+           "Cortex-M7, M4 and M33 stand-ins (benchmarks/recurrent.py)", measure_layers, render_layers, minutes=4,
+           quick_minutes=1, rows=("board", "layer", "kernels")),
     Figure("kws-recurrent", "the GRU keyword spotter beside the DS-CNN on the f746zg stand-in, features and audio "
            "(benchmarks/kws_recurrent.py)", measure_kws, render_kws, minutes=10, quick_minutes=5, rows=("model",)),
 ]

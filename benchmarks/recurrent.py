@@ -10,16 +10,18 @@ stand-in's execution log priced) and CMSIS-NN's over tinygen's in those, and eac
 arena, constants, RAM and flash (bytes, from its ELF).
 
     source .ci/third_party.sh && .venv/bin/python benchmarks/recurrent.py [--board f746zg | f446re | esp32-c3]
-        [--layers lstm,gru,svdf] [--weights-in flash | auto | ram]
+        [--layers lstm,gru,svdf] [--weights-in flash | auto | ram] [--json FILE]
 
 --weights-in places the layers' constants as the firmware build does (tinygen.fit.weights_ram):
 in flash (default), in RAM where the flash reads they save are worth the bytes (auto), or all in RAM;
 the estimated cycles price the reads of those in RAM at no stall (tinygen.cycles.weight_reads).
+--json writes the rows (the figure `recurrent-layers`, benchmarks/figure_recurrent.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -121,6 +123,7 @@ def main() -> None:
     ap.add_argument("--layers", default="lstm,gru,svdf", help="comma-separated: lstm, gru, svdf")
     ap.add_argument("--weights-in", default="flash", choices=("flash", "auto", "ram"),
                     help="where the constants go (tinygen.fit.weights_ram); default flash")
+    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = ap.parse_args()
     wanted = args.layers.split(",")
     board = get_board(args.board)
@@ -165,6 +168,12 @@ def main() -> None:
         shown = "-" if cycles is None else f"{cycles:,.0f}"
         print(f"{layer:6} {kernels:10} {kernel:22} {n:13,d} {per_mac:8.2f} {ratio:>14} {shown:>12} {cycle_ratio:>14} "
               + " ".join(f"{v:{w},d}" for v, w in zip(memory, (8, 9, 8, 8))))
+    if args.json:
+        Path(args.json).write_text(json.dumps([
+            {"board": args.board, "layer": layer, "kernels": kernels, "kernel": kernel, "instructions": n,
+             "macs": macs[layer.lower()], "cycles": cycles, "weights_in": args.weights_in,
+             **dict(zip(("arena", "consts", "ram", "flash"), memory))}
+            for layer, kernels, kernel, n, _, _, cycles, _, memory in rows], indent=1) + "\n")
 
 
 if __name__ == "__main__":
