@@ -44,10 +44,30 @@ def _shape(p: dict) -> tuple[int, int, int]:
     return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"], p["out_h"] * p["out_w"] * p["out_c"]
 
 
+# A block kernel reads every output pixel's (row's) input again for each block (a conv copies
+# its receptive fields again) and computes a block's channels two at a time: a layer whose
+# outputs are several pixels or rows takes blocks of at least BLOCK_CHANNELS channels (within
+# BLOCK_MAX bytes) and an even number of them short of the whole layer. The digits CNN's
+# 2x2-pixel conv of depth 576 took one channel a block (1024 bytes): its fields were copied 64
+# times and its rows multiplied one column at a time, costing more than decoding its weights
+# (benchmarks/deep_compression.py --estimate).
+BLOCK_CHANNELS = 8
+
+
+def _uses(p: dict) -> int:
+    """How many output pixels (rows) of a layer read each weight."""
+    return p["rows"] if "out_features" in p else p["out_h"] * p["out_w"]
+
+
 def layer_block(p: dict) -> int:
     """Output channels per block of a layer (its kparams)."""
     out_c, depth, out_bytes = _shape(p)
-    return block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+    rows = block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+    if _uses(p) > 1:
+        rows = max(rows, min(BLOCK_CHANNELS, out_c, BLOCK_MAX // max(depth, 1)))
+        if 1 < rows < out_c:
+            rows -= rows % 2
+    return rows
 
 
 def one_block(p: dict) -> bool:
@@ -186,6 +206,6 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
+__all__ = ["BLOCK_CHANNELS", "BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
            "layer_block", "one_block", "pack", "pack_whole", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch",
            "fc_scratch", "huffman_kernels"]
