@@ -104,3 +104,16 @@ def test_huffman_decode_s8_host_multi(lib, groups, multi):
     entries = bad[at:at + (1 << multi)]
     bad[at + np.flatnonzero(((entries >> 24) & 3) == 3)] ^= 0x01    # the first weight of each 3-code entry
     assert not np.array_equal(_decode_c(lib, bad, *w.shape), w)
+
+
+@pytest.mark.parametrize("depth", [1, 3, 4, 6, 9, 64])
+def test_huffman_decode_s8_host_codebook_rows_by_words(lib, depth):
+    """A block's rows mapped through their tables four indices a word, the rest alone: rows
+    shorter than a word, of a word, and unaligned after the first (depth not a multiple of 4)."""
+    rng = np.random.default_rng(depth)
+    table = rng.integers(-128, 128, (7, 16)).astype(np.int8)
+    idx = rng.integers(0, 16, (7, depth))
+    w = np.take_along_axis(table, idx, axis=1)
+    for block in (1, 3, 7):
+        packed = encode(w, table, block=block)
+        assert np.array_equal(_decode_c(lib, packed, 7, depth), w)

@@ -200,13 +200,30 @@ static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffm
     (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), b);
 }
 
+/* A row's n symbols (indices) through its table, in place: four a word (a load, four table
+   lookups, a store; each byte stays where it was, whatever the byte order), the rest alone. */
+static inline __attribute__((always_inline)) void tg_huffman_map_row(const uint8_t *table, uint8_t *row, int32_t n)
+{
+    uint8_t *const end = row + n;
+    uint32_t w;
+    for (; end - row >= 4; row += 4) {
+        memcpy(&w, row, sizeof w);                /* unaligned where depth is not a multiple of 4 */
+        w = (uint32_t)table[w & 0xffu] | ((uint32_t)table[(w >> 8) & 0xffu] << 8) |
+            ((uint32_t)table[(w >> 16) & 0xffu] << 16) | ((uint32_t)table[w >> 24] << 24);
+        memcpy(row, &w, sizeof w);
+    }
+    for (; row < end; ++row) {
+        *row = table[*row];
+    }
+}
+
 void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out)
 {
     const int32_t first = b * h->block;
     const int32_t last = first + h->block < out_c ? first + h->block : out_c;
     const int32_t count = (last - first) * depth, half = count / 2;
     const uint32_t pos = h->offsets[b];
-    int32_t o, k;
+    int32_t o;
 
     if (h->mids == NULL) {
         (void)(h->multi != 0 ? tg_huffman_run(h, 1, pos, count, out) : tg_huffman_run(h, 0, pos, count, out));
@@ -218,11 +235,8 @@ void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32
     if (h->groups > 0) {
         /* the symbols are indices: each row's through its table */
         for (o = first; o < last; ++o) {
-            const int8_t *row_table = &h->tables[(h->groups > 1 ? o : 0) * h->width];
-            int8_t *row = &out[(o - first) * depth];
-            for (k = 0; k < depth; ++k) {
-                row[k] = row_table[(uint8_t)row[k]];
-            }
+            tg_huffman_map_row((const uint8_t *)&h->tables[(h->groups > 1 ? o : 0) * h->width],
+                               (uint8_t *)&out[(o - first) * depth], depth);
         }
     }
 }
