@@ -16,7 +16,9 @@ from e2e import assert_bit_exact, assert_device_equals_reference, build_host
 from test_entropy_code import HUFFMAN, _block_kernels, _coded, _inputs, pruned_source
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source
-from tinygen.kernels.huffman_table import BLOCK_CHANNELS, BLOCK_MAX, conv_scratch, layer_block
+from tinygen.kernels.huffman_table import (BLOCK_CHANNELS, BLOCK_MAX, WIDEN, conv_depth, conv_scratch, layer_block,
+                                           widen_block, widen_scratch)
+from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
@@ -83,3 +85,48 @@ def test_few_pixel_blocks_on_standin_equal_reference(tmp_path):
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(_inputs((1, 4, 4, 3), seed=9)):
             assert_device_equals_reference(dev, graph, x, f"few pixels {i}")
+
+
+def _widen_source():
+    """in_c 4, 32 and 48, out_c 32, 48 and 20 (multiples of 4); the last two convs coded, in
+    blocks of 32 + 16 and 8 + 8 + 4 channels on the widening kernel."""
+    return pruned_source(c_in=4, c1=32, c2=48, c3=20, hw=(4, 4), seed=6)
+
+
+def test_widen_kernel_serves_multiples_of_4_only():
+    source = _widen_source()
+    graph = compile_source(source, None, CompileOptions(features=get_board("f746zg").isa_features, weights=HUFFMAN))
+    convs = [n for n in _coded(graph) if n.op == "conv2d"]
+    assert len(convs) == 2
+    assert all(KERNELS_BY_NAME[WIDEN].accepts(graph, n) for n in convs)
+    assert [widen_block(n.attrs["kparams"]) for n in convs] == [32, 8]
+    # 50 channels: the 1x1 conv's out_c and the last conv's in_c not multiples of 4
+    odd = pruned_source(c_in=4, c1=32, c2=50, c3=20, hw=(4, 4), seed=6)
+    graph = compile_source(odd, None, CompileOptions(features=get_board("f746zg").isa_features, weights=HUFFMAN))
+    convs = [n for n in _coded(graph) if n.op == "conv2d"]
+    assert len(convs) == 2 and not any(KERNELS_BY_NAME[WIDEN].accepts(graph, n) or n.kernel == WIDEN for n in convs)
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_widen_kernel_on_standin_equals_reference(tmp_path):
+    """The coded convs on tg_conv2d_widen_huffman_s8_dsp (their last blocks short), equal to the
+    reference layer by layer on the f746zg stand-in; the scratch is one decoded block and the
+    int8 widening kernel's."""
+    from tinygen.hil.target import open_device
+
+    board = get_board("f746zg")
+    source = _widen_source()
+    options = CompileOptions(features=board.isa_features, weights=HUFFMAN, lower_peak=False)
+    convs = [n.name for n in _coded(compile_source(source, None, options)) if n.op == "conv2d"]
+    graph = compile_source(source, None, replace(options, kernel_choice=dict.fromkeys(convs, WIDEN)))
+    coded = [n for n in _coded(graph) if n.op == "conv2d"]
+    assert [n.kernel for n in coded] == [WIDEN] * 2
+    for node in coded:
+        p = node.attrs["kparams"]
+        assert int(graph.const(node, "packed")[0]) == widen_block(p)
+        assert node.scratch_bytes == widen_scratch(p) == ((widen_block(p) * conv_depth(p) + 7) & ~7) + 8 * conv_depth(p)
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(_inputs((1, 4, 4, 4), seed=8)):
+            assert_device_equals_reference(dev, graph, x, f"widen {i}")

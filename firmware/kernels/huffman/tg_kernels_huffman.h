@@ -129,6 +129,18 @@ void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                               const int32_t *multiplier, const int8_t *shift,
                               int8_t *scratch, int8_t *output);
 
+/*
+ * The same on the DSP extension by tg_conv2d_widen_s8_dsp's direct core (tg_conv2d_widen_s8_dsp.h):
+ * each block (a multiple of 4 output channels) decoded once, then 4 channels at a time widened
+ * from its rows into the core's int16 layout and run over every pixel, the input read in place.
+ * in_c and out_c multiples of 4. scratch: TG_HUFFMAN_DECODED_BYTES(block * depth), then 8 * depth
+ * bytes; depth = kernel_h * kernel_w * in_c.
+ */
+void tg_conv2d_widen_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                    const uint32_t *packed, const int32_t *bias,
+                                    const int32_t *multiplier, const int8_t *shift,
+                                    int8_t *scratch, int8_t *output);
+
 /* A decoded layer's share of a decoding kernel's scratch: n int8 weights rounded up to 8 bytes. */
 #define TG_HUFFMAN_DECODED_BYTES(n) (((n) + 7) & ~7)
 
