@@ -109,8 +109,10 @@ def test_widen_kernel_serves_multiples_of_4_only():
 
 @needs_qemu
 @pytest.mark.slow
-def test_widen_kernel_on_standin_equals_reference(tmp_path):
-    """The coded convs on tg_conv2d_widen_huffman_s8_dsp (their last blocks short), equal to the
+@pytest.mark.parametrize("specialized", [True, False])
+def test_widen_kernel_on_standin_equals_reference(specialized, tmp_path):
+    """The coded convs on tg_conv2d_widen_huffman_s8_dsp (their last blocks short), specialized
+    (its inline body with the layer's constants) or through its entry point, equal to the
     reference layer by layer on the f746zg stand-in; the scratch is one decoded block and the
     int8 widening kernel's."""
     from tinygen.hil.target import open_device
@@ -126,7 +128,10 @@ def test_widen_kernel_on_standin_equals_reference(tmp_path):
         p = node.attrs["kparams"]
         assert int(graph.const(node, "packed")[0]) == widen_block(p)
         assert node.scratch_bytes == widen_scratch(p) == ((widen_block(p) * conv_depth(p) + 7) & ~7) + 8 * conv_depth(p)
+    graph.meta["specialize"] = specialized
     project = build(source, graph, board, tmp_path / "fw").out_dir
+    model_c = (project / "model.c").read_text() if (project / "model.c").exists() else ""
+    assert ("tg_conv2d_widen_huffman_s8_dsp_inline(" in model_c) == specialized
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(_inputs((1, 4, 4, 4), seed=8)):
             assert_device_equals_reference(dev, graph, x, f"widen {i}")

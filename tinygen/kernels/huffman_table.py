@@ -226,7 +226,7 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
                                _several_rows if _INT8[int8].op == "fully_connected" else None)
                      for name, int8 in HUFFMAN_DECODES.items())
     widen = replace(_spec(WIDEN, "conv2d", conv, widen_pack, widen_scratch, (), _DSP),
-                    headers=HEADERS + CONV2D_WIDEN_DSP.headers, accepts=_widen_serves)
+                    headers=HEADERS + CONV2D_WIDEN_DSP.headers + (f"kernels/{WIDEN}.h",), accepts=_widen_serves)
     return decoding + (
         widen,
         _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),

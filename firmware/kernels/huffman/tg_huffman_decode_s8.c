@@ -200,6 +200,130 @@ static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffm
     (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), b);
 }
 
+/* Zero codes a step of tg_huffman_zero_runs may take: a load keeps at least 25 bits, and the
+   code after them needs up to peek <= 8 of those. */
+#define TG_HUFFMAN_RUN_MAX 17
+
+/* Where the symbols go: the next one at out, the rows' tables (NULL: the symbols are the
+   weights; else table maps the row ending at row_end, then the next row's is step bytes on). */
+typedef struct {
+    int8_t *out;
+    int8_t *row_end;
+    const int8_t *table;
+    int32_t step, depth;
+} tg_huffman_sink_t;
+
+/* Symbol sym written at s->out through its row's table (mapped: a constant after inlining). */
+static inline __attribute__((always_inline)) void tg_huffman_put(tg_huffman_sink_t *s, int mapped, uint32_t sym)
+{
+    if (mapped) {
+        while (s->out >= s->row_end) {
+            s->row_end += s->depth;
+            s->table += s->step;
+        }
+        *s->out = s->table[sym & 0xffu];
+    } else {
+        *s->out = (int8_t)sym;
+    }
+    ++s->out;
+}
+
+/*
+ * count symbols from pos into s where the code has a 1-bit code, '0' (canonical: the first,
+ * the symbol fast[0] gives): the weights are filled with that symbol's (each row's through its
+ * table) first, then each step takes the run of '0' bits at pos (CLZ, at most
+ * TG_HUFFMAN_RUN_MAX: those weights are written already) and the code after it by the fast
+ * table, one load for both; a long code by the canonical limits. A sparse layer's zeros (a
+ * pruned weight, a shared layer's zero centroid) cost a bit each and no store, and a shared
+ * layer's other symbols are mapped as they are stored (no pass over the block). The last
+ * symbols are decoded alone. Returns the position after them.
+ */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const tg_huffman_t *h, int mapped,
+                                                                     uint32_t pos, int32_t count,
+                                                                     tg_huffman_sink_t *s)
+{
+    const uint8_t *const stream = h->stream;
+    const uint16_t *const fast = h->fast;
+    const uint32_t drop = 32 - h->peek, zero = fast[0] & 0xffu;
+    int8_t *const end = s->out + count;
+    uint32_t bits, run, e;
+    if (mapped) {
+        int8_t *at = s->out, *row_end = s->row_end;
+        const int8_t *table = s->table;
+        while (at < end) {
+            int8_t *const stop = row_end < end ? row_end : end;
+            if (at < stop) {
+                memset(at, table[zero], (size_t)(stop - at));
+                at = stop;
+            }
+            row_end += s->depth;
+            table += s->step;
+        }
+    } else {
+        memset(s->out, (int8_t)zero, (size_t)count);
+    }
+    while (end - s->out > TG_HUFFMAN_RUN_MAX) {
+        bits = tg_huffman_peek(stream, pos);
+        run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX)));
+        e = fast[(bits << run) >> drop];
+        s->out += run;
+        pos += run;
+        if (__builtin_expect(e == 0, 0)) {
+            e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
+        }
+        tg_huffman_put(s, mapped, e);
+        pos += e >> 8;
+    }
+    while (s->out < end) {
+        bits = tg_huffman_peek(stream, pos);
+        e = fast[bits >> drop];
+        if (e == 0) {
+            e = tg_huffman_long(h, bits);
+        }
+        tg_huffman_put(s, mapped, e);
+        pos += e >> 8;
+    }
+    return pos;
+}
+
+/* The symbols at index at .. at + count - 1 of block rows first.. (depth each) at block: where
+   the run starts, its row's table. */
+static inline tg_huffman_sink_t tg_huffman_sink(const tg_huffman_t *h, int8_t *block, int32_t first, int32_t depth,
+                                                int32_t at)
+{
+    tg_huffman_sink_t s;
+    const int32_t row = at / depth;
+    s.out = &block[at];
+    s.row_end = &block[(row + 1) * depth];
+    s.depth = depth;
+    s.step = h->groups > 1 ? h->width : 0;
+    s.table = h->groups > 0 ? &h->tables[(h->groups > 1 ? first + row : 0) * h->width] : 0;
+    return s;
+}
+
+/* The block's symbols (count, from first's row on, halves one after the other where it has them) by
+   tg_huffman_zero_runs. */
+static void tg_huffman_zero_block(const tg_huffman_t *h, int32_t b, int32_t first, int32_t depth, int32_t count,
+                                  int8_t *out)
+{
+    const int32_t half = h->mids != NULL ? count / 2 : count;
+    const uint32_t pos = h->offsets[b];
+    tg_huffman_sink_t s = tg_huffman_sink(h, out, first, depth, 0);
+    if (h->groups > 0) {
+        (void)tg_huffman_zero_runs(h, 1, pos, half, &s);
+    } else {
+        (void)tg_huffman_zero_runs(h, 0, pos, half, &s);
+    }
+    if (half < count) {
+        s = tg_huffman_sink(h, out, first, depth, half);
+        if (h->groups > 0) {
+            (void)tg_huffman_zero_runs(h, 1, pos + h->mids[b], count - half, &s);
+        } else {
+            (void)tg_huffman_zero_runs(h, 0, pos + h->mids[b], count - half, &s);
+        }
+    }
+}
+
 /* A row's n symbols (indices) through its table, in place: four a word (a load, four table
    lookups, a store; each byte stays where it was, whatever the byte order), the rest alone. */
 static inline __attribute__((always_inline)) void tg_huffman_map_row(const uint8_t *table, uint8_t *row, int32_t n)
@@ -225,6 +349,11 @@ void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32
     const uint32_t pos = h->offsets[b];
     int32_t o;
 
+    if (h->fast[0] >> 8 == 1u) {
+        /* a 1-bit code: its runs by CLZ, the symbols mapped as they are stored */
+        tg_huffman_zero_block(h, b, first, depth, count, out);
+        return;
+    }
     if (h->mids == NULL) {
         (void)(h->multi != 0 ? tg_huffman_run(h, 1, pos, count, out) : tg_huffman_run(h, 0, pos, count, out));
     } else if (h->multi != 0) {
