@@ -204,6 +204,28 @@ static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffm
    code after them needs up to peek <= 8 of those. */
 #define TG_HUFFMAN_RUN_MAX 17
 
+/* n bytes at out set to v: 32 a step in 8-byte stores once out is 8-byte aligned (a block's fill
+   is most of its zeros' cost: newlib's memset takes about twice the instructions). */
+static inline __attribute__((always_inline)) void tg_huffman_fill(int8_t *out, int8_t v, int32_t n)
+{
+    int8_t *const end = out + n;
+    const uint32_t word = (uint32_t)(uint8_t)v * 0x01010101u;
+    const uint64_t dword = ((uint64_t)word << 32) | word;
+    while (out < end && ((uintptr_t)out & 7u) != 0u) {
+        *out++ = v;
+    }
+    for (; end - out >= 32; out += 32) {
+        uint64_t *const d = (uint64_t *)__builtin_assume_aligned(out, 8);
+        d[0] = dword;
+        d[1] = dword;
+        d[2] = dword;
+        d[3] = dword;
+    }
+    while (out < end) {
+        *out++ = v;
+    }
+}
+
 /* Where the symbols go: the next one at out, the rows' tables (NULL: the symbols are the
    weights; else table maps the row ending at row_end, then the next row's is step bytes on). */
 typedef struct {
@@ -235,8 +257,8 @@ static inline __attribute__((always_inline)) void tg_huffman_put(tg_huffman_sink
  * TG_HUFFMAN_RUN_MAX: those weights are written already) and the code after it by the fast
  * table, one load for both; a long code by the canonical limits. A sparse layer's zeros (a
  * pruned weight, a shared layer's zero centroid) cost a bit each and no store, and a shared
- * layer's other symbols are mapped as they are stored (no pass over the block). The last
- * symbols are decoded alone. Returns the position after them.
+ * layer's other symbols are mapped as they are stored (no pass over the block). Within the
+ * last TG_HUFFMAN_RUN_MAX weights a run stops at the last one. Returns the position after them.
  */
 static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const tg_huffman_t *h, int mapped,
                                                                      uint32_t pos, int32_t count,
@@ -253,14 +275,14 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const
         while (at < end) {
             int8_t *const stop = row_end < end ? row_end : end;
             if (at < stop) {
-                memset(at, table[zero], (size_t)(stop - at));
+                tg_huffman_fill(at, table[zero], (int32_t)(stop - at));
                 at = stop;
             }
             row_end += s->depth;
             table += s->step;
         }
     } else {
-        memset(s->out, (int8_t)zero, (size_t)count);
+        tg_huffman_fill(s->out, (int8_t)zero, count);
     }
     while (end - s->out > TG_HUFFMAN_RUN_MAX) {
         bits = tg_huffman_peek(stream, pos);
@@ -275,10 +297,14 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const
         pos += e >> 8;
     }
     while (s->out < end) {
+        /* the last ones: a run at most up to the last weight, the code after it */
         bits = tg_huffman_peek(stream, pos);
-        e = fast[bits >> drop];
+        run = (uint32_t)__builtin_clz(bits | (1u << (31 - (uint32_t)(end - s->out - 1))));
+        e = fast[(bits << run) >> drop];
+        s->out += run;
+        pos += run;
         if (e == 0) {
-            e = tg_huffman_long(h, bits);
+            e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
         }
         tg_huffman_put(s, mapped, e);
         pos += e >> 8;
