@@ -292,7 +292,7 @@ def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
 
 def _wide_fc_source(seed: int = 11):
     """Fully connected 1024 -> 256 -> 10, 85% of the weights zeroed: with 3-bit shared weights its
-    first layer's blocks (one row each) get their halves' starts, and the zero a 1-bit code."""
+    first layer's zero gets a 1-bit code."""
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Flatten(), nn.Linear(1024, 256), nn.ReLU(), nn.Linear(256, 10))
     with torch.no_grad():
@@ -303,11 +303,11 @@ def _wide_fc_source(seed: int = 11):
 
 @needs_qemu
 @pytest.mark.slow
-def test_one_row_fc_zero_runs_halves_on_standin_equals_reference(tmp_path):
+def test_one_row_fc_zero_runs_on_standin_equals_reference(tmp_path):
     """The one-row fully connected kernel on the f746zg's DSP path, its layer decoded by the
-    zero's runs (CLZ; no multi-symbol table stored: the host tests take that table, in
-    tests/kernels/test_kernels_huffman.py), the halves one after the other: equal to the
-    reference, on the host and the stand-in."""
+    zero's runs (CLZ), a block in one run: no multi-symbol table nor halves' starts stored (the
+    host tests take those, tests/kernels/test_kernels_huffman.py): equal to the reference, on the
+    host and the stand-in."""
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
@@ -318,7 +318,7 @@ def test_one_row_fc_zero_runs_halves_on_standin_equals_reference(tmp_path):
     assert len(wide) == 1 and wide[0].kernel == "tg_fully_connected_huffman_s8_dsp"
     packed = graph.const(wide[0], "packed")
     first_code_bits = int(packed[parts(packed)["fast"]] & 0xFFFF) >> 8
-    assert first_code_bits == 1 and packed[6] == 0 and packed[7] == 1      # runs, no multi, halves
+    assert first_code_bits == 1 and packed[6] == 0 and packed[7] == 0      # runs: no multi, no halves
     shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
     inputs = _inputs(shape, count=2, seed=4)
     host_graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:3,huffman")))

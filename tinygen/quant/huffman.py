@@ -178,7 +178,8 @@ def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def zero_runs(lengths: np.ndarray) -> bool:
     """Whether a code of these lengths has a 1-bit code ('0', canonically its first): the decoder
     (tg_huffman_decode_s8) then takes each run of it by CLZ, and a code after the run by the fast
-    table, in one load; no multi-symbol table is stored for it."""
+    table, in one load, a block in one run; no multi-symbol table nor halves' starts are stored
+    for it."""
     return bool(np.count_nonzero(lengths) > 1 and np.any(np.asarray(lengths) == 1))
 
 
@@ -243,7 +244,9 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     fits = int(mids.max(initial=0)) < 1 << 16
     if halves and not fits:
         raise ValueError("a block's first half takes 2**16 bits or more: no halves")
-    halves = int(fits and (2 * mids.size * HALVES_SHARE <= stream.size if halves is None else halves))
+    if halves is None:                  # none where the decoder takes a block in one run (zero_runs)
+        halves = not zero_runs(lengths) and 2 * mids.size * HALVES_SHARE <= stream.size
+    halves = int(fits and halves)
     mids = mids.astype(np.uint16)
     header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, multi, halves, *offsets],
                         dtype=np.uint32)

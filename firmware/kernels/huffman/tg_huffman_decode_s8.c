@@ -312,41 +312,28 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const
     return pos;
 }
 
-/* The symbols at index at .. at + count - 1 of block rows first.. (depth each) at block: where
-   the run starts, its row's table. */
-static inline tg_huffman_sink_t tg_huffman_sink(const tg_huffman_t *h, int8_t *block, int32_t first, int32_t depth,
-                                                int32_t at)
+/* The symbols of block rows first.. (depth each) at block: the first row's table. */
+static inline tg_huffman_sink_t tg_huffman_sink(const tg_huffman_t *h, int8_t *block, int32_t first, int32_t depth)
 {
     tg_huffman_sink_t s;
-    const int32_t row = at / depth;
-    s.out = &block[at];
-    s.row_end = &block[(row + 1) * depth];
+    s.out = block;
+    s.row_end = &block[depth];
     s.depth = depth;
     s.step = h->groups > 1 ? h->width : 0;
-    s.table = h->groups > 0 ? &h->tables[(h->groups > 1 ? first + row : 0) * h->width] : 0;
+    s.table = h->groups > 0 ? &h->tables[(h->groups > 1 ? first : 0) * h->width] : 0;
     return s;
 }
 
-/* The block's symbols (count, from first's row on, halves one after the other where it has them) by
-   tg_huffman_zero_runs. */
+/* The block's symbols (count, from first's row on) by tg_huffman_zero_runs, in one run: its second
+   half's codes follow the first's in the stream, so its start (mids) is not needed. */
 static void tg_huffman_zero_block(const tg_huffman_t *h, int32_t b, int32_t first, int32_t depth, int32_t count,
                                   int8_t *out)
 {
-    const int32_t half = h->mids != NULL ? count / 2 : count;
-    const uint32_t pos = h->offsets[b];
-    tg_huffman_sink_t s = tg_huffman_sink(h, out, first, depth, 0);
+    tg_huffman_sink_t s = tg_huffman_sink(h, out, first, depth);
     if (h->groups > 0) {
-        (void)tg_huffman_zero_runs(h, 1, pos, half, &s);
+        (void)tg_huffman_zero_runs(h, 1, h->offsets[b], count, &s);
     } else {
-        (void)tg_huffman_zero_runs(h, 0, pos, half, &s);
-    }
-    if (half < count) {
-        s = tg_huffman_sink(h, out, first, depth, half);
-        if (h->groups > 0) {
-            (void)tg_huffman_zero_runs(h, 1, pos + h->mids[b], count - half, &s);
-        } else {
-            (void)tg_huffman_zero_runs(h, 0, pos + h->mids[b], count - half, &s);
-        }
+        (void)tg_huffman_zero_runs(h, 0, h->offsets[b], count, &s);
     }
 }
 
