@@ -1,7 +1,10 @@
 /*
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
  * Per step one 32-bit load at the bit position's byte (the stream is padded so that it may
- * read past the end), byte-swapped so the next bits come MSB first; it serves up to three
+ * read past the end), byte-swapped so the next bits come MSB first. Where a symbol has a
+ * 1-bit code, '0' (a sparse layer's zero), a step takes a run of it by CLZ and the code after
+ * it (tg_huffman_zero_runs), the block filled with its weight first and each other weight
+ * mapped as it is stored. Else a step serves up to three
  * codes (tg_huffman_three): three lookups of the fast table (its entries give weight and
  * length for the codes of at most peek <= 8 bits), or one of the multi-symbol table. Where
  * the block has its halves' starts, the two halves are decoded side by side

@@ -11,7 +11,8 @@
  *          the symbols are the weights; 1: one table; out_c: one per output channel; the
  *          encoder folds a single table into the code's tables)  [3] table width  [4] n_long
  *          [5] peek (1..8: the bits the first lookup takes)  [6] multi (0: no multi-symbol
- *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1)
+ *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1); a code with a 1-bit
+ *          code is decoded by its runs (tg_huffman_decode_s8), the encoder stores neither then
  *   uint32 [8 .. 8 + n_blocks]: bit offset of each block in the stream, then its length
  *   uint16 mids[n_blocks] where halves (padded to a word): each block's second half (from its
  *          symbol rows * depth / 2 on) as bits past the block's start: the decoder runs the
