@@ -27,6 +27,7 @@
 #include <arm_acle.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_conv2d_add_s8_dsp.h"
 #include "tg_conv2d_direct_s8_dsp.h"
@@ -51,6 +52,27 @@ static inline __attribute__((always_inline)) void tg_conv_widen_block(const int8
         d[0] = __sxtb16(v);
         d[1] = tg_dsp_sxtb16_odd(v);
         d += 2;
+    }
+}
+
+/* 4 output channels' weights decoded in the int8 layout (rows: int8 [4][depth], depth a multiple of 4)
+   widened into dst (8-byte aligned) in the layout above: per group of 4 values, each channel's pairs
+   (b0, b2), (b1, b3), channel 0 first. What the kernels on decoded weights widen (entropy-coded,
+   tg_conv2d_widen_huffman_s8_dsp; shared, tg_conv2d_widen_lut_s8_dsp). */
+static inline __attribute__((always_inline)) void tg_conv_widen_rows(const int8_t *rows, int32_t depth,
+                                                                       int16_t *dst)
+{
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
+    int32_t k, c;
+    for (k = 0; k < depth; k += 4) {
+#pragma GCC unroll 4
+        for (c = 0; c < 4; ++c) {
+            int32_t v;
+            memcpy(&v, &rows[c * depth + k], sizeof v);
+            d[0] = __sxtb16(v);
+            d[1] = tg_dsp_sxtb16_odd(v);
+            d += 2;
+        }
     }
 }
 

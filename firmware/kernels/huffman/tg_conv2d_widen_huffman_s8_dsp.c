@@ -16,5 +16,9 @@ void tg_conv2d_widen_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
     const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
                                                     p->kernel_h * p->kernel_w * p->in_c, p->out_c, bias,
                                                     multiplier, shift);
-    tg_conv2d_widen_huffman_s8_dsp_with(&g, &q, input, packed, bias, multiplier, shift, scratch, output);
+    if (q.bounded) {    /* a constant in each branch */
+        tg_conv_widen_huffman_all(&g, &q, 1, input, packed, bias, multiplier, shift, scratch, output);
+    } else {
+        tg_conv_widen_huffman_all(&g, &q, 0, input, packed, bias, multiplier, shift, scratch, output);
+    }
 }

@@ -18,28 +18,9 @@
 #define TG_CONV2D_WIDEN_HUFFMAN_S8_DSP_H
 
 #include <stdint.h>
-#include <string.h>
 
 #include "tg_conv2d_widen_s8_dsp.h"
 #include "tg_kernels_huffman.h"
-
-/* The 4 rows at rows (int8 [4][depth], depth a multiple of 4) widened into dst (8-byte aligned). */
-static inline __attribute__((always_inline)) void tg_conv_widen_rows(const int8_t *rows, int32_t depth,
-                                                                       int16_t *dst)
-{
-    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
-    int32_t k, c;
-    for (k = 0; k < depth; k += 4) {
-#pragma GCC unroll 4
-        for (c = 0; c < 4; ++c) {
-            int32_t v;
-            memcpy(&v, &rows[c * depth + k], sizeof v);
-            d[0] = __sxtb16(v);
-            d[1] = tg_dsp_sxtb16_odd(v);
-            d += 2;
-        }
-    }
-}
 
 /* Every output: each block decoded into the scratch, then 4 channels at a time widened and run over the pixels. */
 static inline __attribute__((always_inline)) void tg_conv_widen_huffman_all(
@@ -65,28 +46,16 @@ static inline __attribute__((always_inline)) void tg_conv_widen_huffman_all(
     }
 }
 
-/* The plain conv, with `bounded` (tg_mat_mult_quant's verdict) a constant in each branch. */
-static inline __attribute__((always_inline)) void tg_conv2d_widen_huffman_s8_dsp_with(
-    const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, const int8_t *input, const uint32_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    if (q->bounded) {   /* with TG_REQUANT_POS where the build set it */
-        tg_conv_widen_huffman_all(g, q, 1 | TG_REQUANT_POS_OF(q->bounded), input, packed, bias, multiplier, shift,
-                                  scratch, output);
-    } else {
-        tg_conv_widen_huffman_all(g, q, 0, input, packed, bias, multiplier, shift, scratch, output);
-    }
-}
-
 /* The per-layer specialization: p the layer's static const parameters, `bounded` tg_mat_mult_quant's
-   verdict computed at build time (tinygen.kernels.specialize). */
+   verdict computed at build time (tinygen.kernels.specialize), with TG_REQUANT_POS where it set it. */
 static inline __attribute__((always_inline)) void tg_conv2d_widen_huffman_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const uint32_t *packed, const int32_t *bias,
     const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
     const tg_conv_direct_t g = tg_conv_direct_of(p);
     const tg_mat_mult_quant_t q = {p->input_offset, p->output_offset, p->act_min, p->act_max, bounded};
-    tg_conv2d_widen_huffman_s8_dsp_with(&g, &q, input, packed, bias, multiplier, shift, scratch, output);
+    tg_conv_widen_huffman_all(&g, &q, bounded ? 1 | TG_REQUANT_POS_OF(bounded) : 0, input, packed, bias, multiplier,
+                          shift, scratch, output);
 }
 
 #endif /* TG_CONV2D_WIDEN_HUFFMAN_S8_DSP_H */
