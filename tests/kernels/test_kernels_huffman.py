@@ -125,28 +125,31 @@ def test_huffman_decode_s8_host_codebook_rows_by_words(lib, depth):
         assert np.array_equal(_decode_c(lib, packed, 7, depth), w)
 
 
+@pytest.mark.parametrize("zeros", [0.75, 0.97])
 @pytest.mark.parametrize("depth", [5, 40, 301])
 @pytest.mark.parametrize("groups", [0, 11])
-def test_huffman_decode_s8_host_zero_runs(lib, groups, depth):
+def test_huffman_decode_s8_host_zero_runs(lib, groups, depth, zeros):
     """A code with a 1-bit code (a sparse layer's zero): no multi-symbol table is stored, the
     decoder takes each run of it by CLZ and the code after it by the fast table (long codes by the
-    limits), a shared layer's rows through their own tables as they are stored (each row's first
-    symbol its own value: the fill differs row to row); runs over several short rows, the
-    halves, blocks of one row and of several."""
+    limits; with none, two runs and codes a load), a shared layer's rows through their own tables
+    as they are stored (each row's first symbol its own value: the fill differs row to row); runs
+    over several short rows, blocks of one row and of several, with and without halves' starts."""
     rng = np.random.default_rng(depth + groups)
     out_c = 11
     if groups:
         table = rng.integers(-128, 128, (groups, 16)).astype(np.int8)
-        idx = np.where(rng.random((out_c, depth)) < 0.75, 0, rng.integers(1, 16, (out_c, depth)))
+        idx = np.where(rng.random((out_c, depth)) < zeros, 0, rng.integers(1, 16, (out_c, depth)))
         w = np.take_along_axis(table, idx, axis=1)
     else:
         table = None
         w = np.clip(np.round(rng.laplace(0, 30, (out_c, depth))), -128, 127).astype(np.int8)
-        w[rng.random(w.shape) < 0.8] = 0
+        w[rng.random(w.shape) < zeros] = 0
     for block, halves in ((1, False), (3, True), (out_c, True)):
         packed = encode(w, table, block=block, halves=halves)
         assert _first_code_bits(packed) == 1 and packed[6] == 0
-        if not groups and depth > 40:
+        if groups and zeros < 0.9:
+            assert packed[5] < 8                            # every code in the fast table: two steps a load
+        elif not groups and depth > 40 and zeros < 0.9:
             assert packed[4] > 0                            # long codes among the runs
         assert np.array_equal(decode(packed, out_c, depth), w)
         assert np.array_equal(_decode_c(lib, packed, out_c, depth), w)

@@ -271,7 +271,7 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const
     const uint16_t *const fast = h->fast;
     const uint32_t drop = 32 - h->peek, zero = fast[0] & 0xffu;
     int8_t *const end = s->out + count;
-    uint32_t bits, run, e;
+    uint32_t bits, run, e, used;
     if (mapped) {
         int8_t *at = s->out, *row_end = s->row_end;
         const int8_t *table = s->table;
@@ -286,6 +286,38 @@ static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const
         }
     } else {
         tg_huffman_fill(s->out, (int8_t)zero, count);
+    }
+    if (h->peek < 8u) {
+        /* every code is in the fast table (peek is the longest code's length, below 8): two steps a load */
+        while (end - s->out > 2 * TG_HUFFMAN_RUN_MAX + 1) {
+            /* a step, then a second from the same load where the first took at most
+               TG_HUFFMAN_RUN_MAX bits (its run at most the rest of those, its code's peek bits
+               still among the 25) */
+            bits = tg_huffman_peek(stream, pos);
+            run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX)));
+            e = fast[(bits << run) >> drop];
+            s->out += run;
+            pos += run;
+            if (__builtin_expect(e == 0, 0)) {
+                e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
+                tg_huffman_put(s, mapped, e);
+                pos += e >> 8;
+                continue;
+            }
+            tg_huffman_put(s, mapped, e);
+            pos += e >> 8;
+            used = run + (e >> 8);
+            if (used <= TG_HUFFMAN_RUN_MAX) {
+                bits <<= used;
+                run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX + used)));
+                e = fast[(bits << run) >> drop];
+                if (e != 0) {               /* a long code: the next step's, from its own load */
+                    s->out += run;
+                    tg_huffman_put(s, mapped, e);
+                    pos += run + (e >> 8);
+                }
+            }
+        }
     }
     while (end - s->out > TG_HUFFMAN_RUN_MAX) {
         bits = tg_huffman_peek(stream, pos);
