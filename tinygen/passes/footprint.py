@@ -109,7 +109,7 @@ PER_MAC.update({
 # 512,000; the whole layer decoded first for the int8 kernel (specialize.HUFFMAN_DECODES) 436,203 and
 # 598,759 (a layer of few output pixels costs more a MAC: the decode is per weight)
 # the widening block kernel (tg_conv2d_widen_huffman_s8_dsp): the digits CNN's 4x4-pixel conv
-# (examples/deepcomp, entropy-constrained 4 bits) 493,736 for 294,912 MACs
+# (examples/deepcomp, entropy-constrained 4 bits) 494,057 for 294,912 MACs
 PER_MAC.update({
     "tg_conv2d_widen_huffman_s8_dsp": 1.7,
     "tg_conv2d_huffman_s8_dsp": 2.7, "tg_fully_connected_huffman_s8_dsp": 2.7,
