@@ -152,18 +152,24 @@ def test_lut_kws_equals_reference_on_f746zg_standin(spec, tmp_path):
 
 def test_lut_on_a_dsp_core_decodes_into_scratch_and_says_so(model_file):
     """On the Cortex-M7 the convolutions decode into scratch for the int8 DSP kernels (the residual
-    add then stays unfused), the one-row fully connected layer a block of features at a time, and
-    the report names both."""
+    add then stays unfused), the one at the arena's peak (channels multiples of 4) 4 output
+    channels at a time for the widening kernel (lower_peak), the one-row fully connected layer a
+    block of features at a time, and the report names each."""
     _, graph = _compile(model_file, "lut:4:channel", get_board("f746zg").isa_features)
     kernels = {n.name: n.kernel for n in graph.nodes if n.kernel in LUT_NAMES}
     assert not any(n.op == "conv2d_add" for n in graph.nodes)
     assert kernels["dwconv_5"] == "tg_depthwise_conv2d_lut_decode_s8_dsp" and kernels["fc_10"] == "tg_fully_connected_lut_block_s8_dsp"
-    assert all("lut_decode" in kernels[n.name] for n in graph.nodes if n.op == "conv2d"), kernels
+    widen = {c["node"] for c in graph.meta["lower_peak"] if c["kernel"] == "tg_conv2d_widen_lut_s8_dsp"}
+    assert widen == {"conv_2"}, graph.meta["lower_peak"]
+    assert all("lut_decode" in kernels[n.name] for n in graph.nodes if n.op == "conv2d" and n.name not in widen), kernels
+    assert all(kernels[name] == "tg_conv2d_widen_lut_s8_dsp" for name in widen)
     for node in graph.nodes:
         if "decode" in (node.kernel or ""):
             assert node.scratch_bytes >= graph.tensor(node.param("weight")).size
     lines = weights_lines(graph)
     assert any(line.startswith("  decoded once into scratch for the int8 DSP kernel") for line in lines), lines
     assert any(line.startswith("  decoded a block of output features at a time") and line.endswith(": fc_10")
+               for line in lines), lines
+    assert any(line.startswith("  decoded 4 output channels at a time") and line.endswith(": conv_2")
                for line in lines), lines
     assert not any(line.startswith("  decoded in the kernel's inner loop") for line in lines), lines

@@ -218,3 +218,16 @@ def test_recurrent_constants_moved_to_ram_cost_nothing():
     after = layer_weight_reads(node, g, F746)
     assert before.cycles > 0 and after.in_ram and after.cycles == 0
     assert (after.stream_bytes, after.passes, after.line_misses) == (before.stream_bytes, 49, before.line_misses)
+
+
+@pytest.mark.parametrize("kernel", ["tg_conv2d_huffman_s8_dsp", "tg_conv2d_widen_huffman_s8_dsp",
+                                    "tg_conv2d_rows3_huffman_decode_s8_dsp", "tg_conv2d_rows3_lut_decode_s8_dsp"])
+def test_decoding_kernels_read_their_codes_once(kernel):
+    """The entropy-coded kernels decode each block once, the DSP LUT decoding kernels the layer:
+    their packed constant is read once per inference; the int8 matrix kernel of the same layer
+    rereads its weights per block of pixels."""
+    kp = {"out_h": 16, "out_w": 16}
+    coded, g = layer("conv2d", kernel, kp, weight=9216, packed=5200)
+    int8, g8 = layer("conv2d", "tg_conv2d_rows3_s8_dsp", kp, weight=9216)
+    assert (layer_weight_reads(coded, g, F446).pattern, layer_weight_reads(coded, g, F446).passes) == ("once", 1)
+    assert layer_weight_reads(int8, g8, F446).passes == 86

@@ -110,12 +110,42 @@ def test_huffman_build_on_standin_equals_reference(ec, deepcomp, tmp_path):
     source, graph = deepcomp.compile_for(deepcomp.ec_model_file(4) if ec else deepcomp.model_file(4), "huffman",
                                          "f746zg")
     # a block at a time: the convs' decoded weights would raise the arena far more than the
-    # instructions they save are worth (lower_peak's exchange rate); the one-row layer always
+    # instructions they save are worth (lower_peak's exchange rate), on the widening direct core
+    # (channels multiples of 4); the one-row layer always
     assert {n.kernel for n in graph.nodes if n.attrs.get("weight_coding")} == {
-        "tg_conv2d_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
+        "tg_conv2d_widen_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
     assert {c["instead_of"] for c in graph.meta["lower_peak"]} == {"tg_conv2d_rows3_huffman_decode_s8_dsp"}
     project = build(source, graph, board, tmp_path / "fw").out_dir
     inputs, _ = _test_set(graph, deepcomp)
     with open_device(board, project, emulate=True) as dev:
         for i, x in enumerate(inputs[:2]):
             assert_device_equals_reference(dev, graph, x, f"deepcomp4 test image {i}")
+
+
+@needs_qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("specialized", [True, False])
+def test_lut_build_decodes_a_block_at_a_time_on_standin(specialized, deepcomp, tmp_path):
+    """The shared 4-bit model (LUT kernels, no coding): its decoded convs would raise the arena
+    several times over, so lower_peak puts them on tg_conv2d_widen_lut_s8_dsp (4 channels decoded
+    at a time for tg_conv2d_widen_s8_dsp's core), which the decoding kernels name leaner; equal to
+    the reference layer by layer on the f746zg stand-in, specialized and through the entry point."""
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.kernels.lut_table import WIDEN, widen_scratch
+
+    board = get_board("f746zg")
+    source, graph = deepcomp.compile_for(deepcomp.model_file(4), None, "f746zg")
+    convs = [n for n in _mac(graph) if n.op == "conv2d" and graph.tensor(n.param("weight")).codebook is not None]
+    assert len(convs) == 2 and {n.kernel for n in convs} == {WIDEN}
+    assert {c["kernel"] for c in graph.meta["lower_peak"]} == {WIDEN}
+    assert all(c["arena_after"] < c["arena_before"] for c in graph.meta["lower_peak"])
+    assert all(n.scratch_bytes == widen_scratch(n.attrs["kparams"]) for n in convs)
+    graph.meta["specialize"] = specialized
+    project = build(source, graph, board, tmp_path / "fw").out_dir
+    assert ("tg_conv2d_widen_lut_s8_dsp_inline(" in (project / "model.c").read_text()) == specialized
+    inputs, _ = _test_set(graph, deepcomp)
+    with open_device(board, project, emulate=True) as dev:
+        for i, x in enumerate(inputs[:2]):
+            assert_device_equals_reference(dev, graph, x, f"deepcomp4 lut test image {i}")

@@ -216,7 +216,9 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
     for name in ("tg_fully_connected_shallow_s8_dsp", "tg_fully_connected_gated_s8_dsp", "tg_conv2d_s8_rv32",
                  "tg_conv2d_add_s8_rv32"):
         assert not specialize.requant_mode(specialize.INLINE[name], relu, None, m, s) & specialize.POS, name
-    # (the shared-weight kernels decoding for one of these run its body: specialize.LUT_DECODES)
+    # (the shared-weight kernels decoding for one of these run its body: specialize.LUT_DECODES; the
+    # entropy-coded and shared-weight widening kernels, tg_conv2d_widen_s8_dsp.h's core on decoded
+    # blocks, have their own)
     assert {k for k, v in specialize.INLINE.items() if v.pos and not v.decodes} == {
         "tg_conv2d_1x1_s8_dsp", "tg_conv2d_s8_dsp", "tg_fully_connected_s8_dsp", "tg_conv2d_direct_s8_dsp",
         "tg_conv2d_widen_s8_dsp", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
@@ -224,7 +226,7 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
         "tg_fully_connected_batch1_w16_s8_dsp", "tg_fully_connected_batch1_rowpair_s8_dsp",
         "tg_fully_connected_batch1_rowpair_lean_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp", "tg_conv2d_rows3_s8_dsp",
         "tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp",
-        "tg_conv2d_add_rows4_pair_s8_dsp"}
+        "tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_widen_huffman_s8_dsp", "tg_conv2d_widen_lut_s8_dsp"}
     # the fused adds: the add's act_min and zero point decide, not the conv's (unclamped before the add)
     add = specialize.INLINE["tg_conv2d_add_s8_dsp"]
     conv_relu = dict(relu, add_act_min=-128, add_output_offset=-127)

@@ -26,6 +26,7 @@ from tinygen.kernels.huffman_table import BLOCK_MAX, conv_scratch, fc_scratch, o
 from tinygen.kernels.table import KERNELS_BY_NAME, const_bytes
 from tinygen.passes import CompileOptions
 from tinygen.passes.plan_memory import plan_memory
+from tinygen.quant.huffman import parts
 from tinygen.quant.weight_spec import parse_weights
 
 HUFFMAN = parse_weights("huffman")
@@ -291,8 +292,7 @@ def test_lut_and_huffman_combined_on_host_equals_reference(tmp_path):
 
 def _wide_fc_source(seed: int = 11):
     """Fully connected 1024 -> 256 -> 10, 85% of the weights zeroed: with 3-bit shared weights its
-    first layer's codes average under 2 bits, so its blocks (one row each) get their halves'
-    starts and the layer a multi-symbol table."""
+    first layer's zero gets a 1-bit code."""
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Flatten(), nn.Linear(1024, 256), nn.ReLU(), nn.Linear(256, 10))
     with torch.no_grad():
@@ -303,9 +303,11 @@ def _wide_fc_source(seed: int = 11):
 
 @needs_qemu
 @pytest.mark.slow
-def test_one_row_fc_multi_symbol_halves_on_standin_equals_reference(tmp_path):
+def test_one_row_fc_zero_runs_on_standin_equals_reference(tmp_path):
     """The one-row fully connected kernel on the f746zg's DSP path, its layer decoded by the
-    multi-symbol table, the halves side by side: equal to the reference, on the host and the stand-in."""
+    zero's runs (CLZ), a block in one run: no multi-symbol table nor halves' starts stored (the
+    host tests take those, tests/kernels/test_kernels_huffman.py): equal to the reference, on the
+    host and the stand-in."""
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
@@ -315,7 +317,8 @@ def test_one_row_fc_multi_symbol_halves_on_standin_equals_reference(tmp_path):
     wide = [n for n in _coded(graph) if graph.tensor(n.param("weight")).shape[1] == 1024]
     assert len(wide) == 1 and wide[0].kernel == "tg_fully_connected_huffman_s8_dsp"
     packed = graph.const(wide[0], "packed")
-    assert packed[6] > packed[5] and packed[7] == 1            # multi bits past peek, halves
+    first_code_bits = int(packed[parts(packed)["fast"]] & 0xFFFF) >> 8
+    assert first_code_bits == 1 and packed[6] == 0 and packed[7] == 0      # runs: no multi, no halves
     shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
     inputs = _inputs(shape, count=2, seed=4)
     host_graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:3,huffman")))

@@ -22,7 +22,7 @@ from test_entropy_code import HUFFMAN, _coded, _inputs, pruned_source
 from test_prune import source_of
 from tinygen.board import get_board
 from tinygen.compiler import build, compile_source
-from tinygen.kernels.huffman_table import decoded_bytes, decoded_shape, pack
+from tinygen.kernels.huffman_table import WIDEN, decoded_bytes, decoded_shape, pack
 from tinygen.kernels.spec import pack_consts
 from tinygen.kernels.specialize import HUFFMAN_DECODES, INLINE
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -32,6 +32,8 @@ from tinygen.report.weights import huffman_lines
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
 BLOCK = {"conv2d": "tg_conv2d_huffman_s8_dsp", "fully_connected": "tg_fully_connected_huffman_s8_dsp"}
+# the block kernels a decoding kernel names leaner: a conv's widening one first, where it serves
+LEANER = {"conv2d": (WIDEN, BLOCK["conv2d"]), "fully_connected": (BLOCK["fully_connected"],)}
 BOARD = get_board("f746zg")
 
 
@@ -67,7 +69,7 @@ def _graph(source, **options):
 
 def test_decoding_kernels_scratch_and_block_kernel_for_a_short_ram():
     """Each decoding kernel: the decoded layer (rounded up to 8 bytes) then the int8 kernel's
-    scratch, the block kernel named leaner, the int8 kernel's inline body after the decode."""
+    scratch, the block kernels named leaner, the int8 kernel's inline body after the decode."""
     graph = _graph(_odd_source())
     seen = set()
     for node in _coded(graph):
@@ -79,7 +81,7 @@ def test_decoding_kernels_scratch_and_block_kernel_for_a_short_ram():
             rows, depth = decoded_shape(p)
             own = plain.scratch(p) if plain.scratch else 0
             assert spec.scratch(p) == (rows * depth + 7) // 8 * 8 + own == decoded_bytes(rows * depth) + own
-            assert spec.leaner == (BLOCK[node.op],) and spec.weight_coding == "huffman"
+            assert spec.leaner == LEANER[node.op] and spec.weight_coding == "huffman"
             assert INLINE[name].decodes == int8 and INLINE[name].function == INLINE[int8].function
             seen.add(name)
     assert {"tg_conv2d_1x1_rows3_huffman_decode_s8_dsp", "tg_conv2d_rows3_huffman_decode_s8_dsp"} <= seen

@@ -29,7 +29,10 @@ This module adds what the board's memory system charges on top, per layer:
    - `once`: fully connected layers read each weight once per batch row; the
      `widen` and `shallow` kernels copy (widen) their weights into scratch in RAM
      once per call and read the copy from then on; tg_conv2d_1x1_s8_rv32 takes
-     the channel blocks outermost, each block's weights read once per layer.
+     the channel blocks outermost, each block's weights read once per layer; the
+     entropy-coded kernels (firmware/kernels/huffman/) decode each block of codes
+     once per inference, and the DSP LUT decoding kernels (specialize.LUT_DECODES)
+     the whole layer, into RAM, and compute on the copy.
    - `per_step`: the recurrent kernels (LSTM, GRU: tinygen's portable, DSP and
      RV32 ones, CMSIS-NN's arm_lstm_unidirectional_s8/_s16) read all their
      weights and biases once per time step of every batch row
@@ -83,6 +86,7 @@ import re
 from dataclasses import dataclass
 
 from tinygen.kernels.rv32 import PIXELS as RV32_PIXELS
+from tinygen.kernels.specialize import LUT_DECODES
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.codegen.weights_ram import placement
 
@@ -129,12 +133,20 @@ def pixels_per_pass(kernel: str) -> int:
     return 2
 
 
+def _decodes_once(kernel: str) -> bool:
+    """The entropy-coded kernels (KernelSpec.weight_coding) decode each block of codes once per
+    inference, and the DSP LUT kernels of specialize.LUT_DECODES the whole layer, into RAM; the
+    arithmetic reads the decoded copy."""
+    spec = KERNELS_BY_NAME.get(kernel)
+    return kernel in LUT_DECODES or (spec is not None and spec.weight_coding is not None)
+
+
 def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int) -> tuple[str, int]:
     """(pattern, passes per inference) of one layer's constant reads; `packed`: the bytes of its packed
     record (0: none)."""
     out_h, out_w = int(kparams.get("out_h", 1)), int(kparams.get("out_w", 1))
     pixels = out_h * out_w
-    if kernel in ONCE_PER_LAYER or kernel.endswith(DECODE_ONCE):
+    if kernel in ONCE_PER_LAYER or kernel.endswith(DECODE_ONCE) or _decodes_once(kernel):
         return "once", 1
     if kernel == RV32_DEPTHWISE:                    # segments of a row per read of each channel's taps
         return "im2col", out_h * math.ceil(out_w / RV32_DW_SEGMENT)

@@ -11,7 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from tinygen.kernels.dsp_table import CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP, FC_DSP
+from tinygen.kernels.direct_dsp import conv2d_widen_dsp_scratch
+from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
+                                       CONV2D_WIDEN_DSP, FC_DSP)
 from tinygen.kernels.scratch import mat_mult_dsp_scratch
 from tinygen.kernels.spec import _REQUANT, KernelSpec
 from tinygen.kernels.specialize import HUFFMAN_DECODES
@@ -20,6 +22,8 @@ from tinygen.quant.huffman import block_rows, encode, encode_symbols
 CODING = "huffman"
 HEADERS = ("kernels/tg_kernels_huffman.h",)
 _DECODER = "kernels/tg_huffman_decode_s8.c"
+# the block kernel on tg_conv2d_widen_s8_dsp's direct core (before tg_conv2d_huffman_s8_dsp where it serves)
+WIDEN = "tg_conv2d_widen_huffman_s8_dsp"
 # the whole layer's decode a decoding kernel (and a specialized layer of one) runs first
 LAYER_DECODER = "kernels/tg_huffman_decode_layer_s8.c"
 _DSP = frozenset({"dsp"})
@@ -44,10 +48,30 @@ def _shape(p: dict) -> tuple[int, int, int]:
     return p["out_c"], p["kernel_h"] * p["kernel_w"] * p["in_c"], p["out_h"] * p["out_w"] * p["out_c"]
 
 
+# A block kernel reads every output pixel's (row's) input again for each block (a conv copies
+# its receptive fields again) and computes a block's channels two at a time: a layer whose
+# outputs are several pixels or rows takes blocks of at least BLOCK_CHANNELS channels (within
+# BLOCK_MAX bytes) and an even number of them short of the whole layer. The digits CNN's
+# 2x2-pixel conv of depth 576 took one channel a block (1024 bytes): its fields were copied 64
+# times and its rows multiplied one column at a time, costing more than decoding its weights
+# (benchmarks/deep_compression.py --estimate).
+BLOCK_CHANNELS = 8
+
+
+def _uses(p: dict) -> int:
+    """How many output pixels (rows) of a layer read each weight."""
+    return p["rows"] if "out_features" in p else p["out_h"] * p["out_w"]
+
+
 def layer_block(p: dict) -> int:
     """Output channels per block of a layer (its kparams)."""
     out_c, depth, out_bytes = _shape(p)
-    return block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+    rows = block_rows(out_c, depth, min(max(out_bytes, BLOCK_MIN), BLOCK_MAX))
+    if _uses(p) > 1:
+        rows = max(rows, min(BLOCK_CHANNELS, out_c, BLOCK_MAX // max(depth, 1)))
+        if 1 < rows < out_c:
+            rows -= rows % 2
+    return rows
 
 
 def one_block(p: dict) -> bool:
@@ -113,6 +137,30 @@ def conv_dsp_scratch(p: dict) -> int:
     return _round8(conv_scratch(p)) + fields + mat_mult_dsp_scratch(rows, depth, layer_block(p))
 
 
+def widen_block(p: dict) -> int:
+    """Output channels per block of tg_conv2d_widen_huffman_s8_dsp: layer_block's, down to a
+    multiple of 4 (at least 4; out_c is one)."""
+    return max(4, layer_block(p) // 4 * 4)
+
+
+def widen_pack(p: dict, consts: dict) -> np.ndarray:
+    return pack(p, consts, widen_block(p))
+
+
+def widen_scratch(p: dict) -> int:
+    """tg_conv2d_widen_huffman_s8_dsp: one block of decoded filters (rounded up to 8 bytes), then
+    tg_conv2d_widen_s8_dsp's scratch (4 channels' weights as int16)."""
+    return decoded_bytes(widen_block(p) * conv_depth(p)) + conv2d_widen_dsp_scratch(p)
+
+
+def _widen_serves(graph, node) -> bool:
+    """in_c and out_c multiples of 4 (the direct core's whole groups, whole blocks of 4 channels),
+    and 4 channels' decoded weights within BLOCK_MAX bytes."""
+    x, w = graph.tensor(node.inputs[0]), graph.tensor(node.param("weight"))
+    out_c, depth = w.shape[0], int(np.prod(w.shape[1:]))
+    return x.shape[-1] % 4 == 0 and out_c % 4 == 0 and 4 * depth <= BLOCK_MAX
+
+
 def fc_scratch(p: dict) -> int:
     """One block of decoded rows (tg_fully_connected_huffman_s8)."""
     return layer_block(p) * p["in_features"]
@@ -142,12 +190,12 @@ def _several_rows(graph, node) -> bool:
     return x.size // x.shape[-1] > 1
 
 
-def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSpec:
+def _decoding(int8: KernelSpec, name: str, block: tuple[str, ...], accepts=None) -> KernelSpec:
     """The DSP kernel decoding the layer's weights whole into its scratch (the int8 layout), then
     running `int8` (an int8 DSP kernel taking the weights and a scratch) on them: the int8
     build's kernel (specialized: its inline body, tinygen/codegen/huffman_decode.py) for the
     decoded layer's RAM while the layer runs (as the shared-weight decoding kernels,
-    tinygen.kernels.lut_table), its codes in one block (pack_whole). It names the block kernel
+    tinygen.kernels.lut_table), its codes in one block (pack_whole). It names the block kernels
     `block` leaner (KernelSpec.leaner): where the decoded layer sits on the arena's peak,
     passes/lower_peak.py swaps it back by the house's exchange rate (INSTRUCTIONS_PER_RAM_BYTE),
     and the fit's RAM trade (tinygen/fit/ram.py) whatever it costs. It serves the layers its int8
@@ -160,7 +208,7 @@ def _decoding(int8: KernelSpec, name: str, block: str, accepts=None) -> KernelSp
 
     return replace(int8, name=name, const_roles=_PACKED, source=f"kernels/{name}.c", twin=int8.ref_name,
                    headers=int8.headers + HEADERS, scratch=scratch, pack=pack_whole, ref_roles=_REQUANT,
-                   accepts=serves, leaner=(block,),
+                   accepts=serves, leaner=block,
                    calls=(int8.source, *int8.calls, _DECODER, LAYER_DECODER), weight_coding=CODING)
 
 
@@ -173,11 +221,14 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     """The decoding DSP kernels, then the block DSP kernels, then portable (only nodes marked for
     entropy coding take them)."""
     conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
-    block = {"conv2d": "tg_conv2d_huffman_s8_dsp", "fully_connected": "tg_fully_connected_huffman_s8_dsp"}
+    block = {"conv2d": (WIDEN, "tg_conv2d_huffman_s8_dsp"), "fully_connected": ("tg_fully_connected_huffman_s8_dsp",)}
     decoding = tuple(_decoding(_INT8[int8], name, block[_INT8[int8].op],
                                _several_rows if _INT8[int8].op == "fully_connected" else None)
                      for name, int8 in HUFFMAN_DECODES.items())
+    widen = replace(_spec(WIDEN, "conv2d", conv, widen_pack, widen_scratch, (), _DSP),
+                    headers=HEADERS + CONV2D_WIDEN_DSP.headers + (f"kernels/{WIDEN}.h",), accepts=_widen_serves)
     return decoding + (
+        widen,
         _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),
         _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack, conv_scratch, ()),
         _spec("tg_fully_connected_huffman_s8_dsp", "fully_connected", fc, pack, fc_dsp_scratch, (), _DSP),
@@ -186,6 +237,6 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
-           "layer_block", "one_block", "pack", "pack_whole", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch",
+__all__ = ["BLOCK_CHANNELS", "BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
+           "layer_block", "one_block", "pack", "pack_whole", "widen_block", "widen_scratch", "WIDEN", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch",
            "fc_scratch", "huffman_kernels"]

@@ -13,8 +13,10 @@ from dataclasses import replace
 import numpy as np
 
 from tinygen.kernels.depthwise_narrow_lut import narrow_lut_pack, narrow_lut_scratch
+from tinygen.kernels.direct_dsp import conv2d_widen_dsp_scratch
 from tinygen.kernels.dsp_depthwise_table import DEPTHWISE_3X3_NARROW_DSP, DEPTHWISE_WIDEN_DSP
-from tinygen.kernels.dsp_table import CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP, FC_DSP
+from tinygen.kernels.dsp_table import (CONV2D_1X1_DSP, CONV2D_1X1_ROWS3_DSP, CONV2D_DSP, CONV2D_ROWS3_DSP,
+                                       CONV2D_WIDEN_DSP, FC_DSP)
 from tinygen.ir import WEIGHT_OUT_AXIS
 from tinygen.kernels.lut_mve_pack import (conv2d_add_lut_mve, depthwise_lut_mve, depthwise_records_bytes,
                                           mat_mult_lut_mve, mat_mult_records_bytes)
@@ -102,12 +104,38 @@ def _one_row_4bit(graph, node) -> bool:
     return cb is not None and cb.bits == 4
 
 
+# tg_conv2d_widen_s8_dsp's direct core on shared weights, 4 output channels decoded at a time
+# (tg_conv2d_widen_lut_s8_dsp.h): RAM for one block, not the decoded layer
+WIDEN = "tg_conv2d_widen_lut_s8_dsp"
+
+
+def widen_scratch(p: dict) -> int:
+    """tg_conv2d_widen_lut_s8_dsp: 4 channels' decoded weights (rounded up to 8 bytes), then
+    tg_conv2d_widen_s8_dsp's scratch (them as int16)."""
+    return decoded_bytes(4 * p["kernel_h"] * p["kernel_w"] * p["in_c"]) + conv2d_widen_dsp_scratch(p)
+
+
+def _widen_serves(graph, node) -> bool:
+    """in_c and out_c multiples of 4: the direct core's whole groups, whole blocks of 4 channels."""
+    return (shares_weights(graph, node) and graph.tensor(node.inputs[0]).shape[-1] % 4 == 0
+            and graph.tensor(node.param("weight")).shape[0] % 4 == 0)
+
+
+WIDEN_DECODE = KernelSpec(WIDEN, "conv2d", weight_dtype="int8", weight_bits=8, requires=frozenset({"dsp"}),
+                          struct="tg_conv2d_params_t", const_roles=("packed",) + _REQUANT[1:],
+                          source=f"kernels/{WIDEN}.c", twin="conv2d_s8",
+                          headers=CONV2D_WIDEN_DSP.headers + _HEADERS + (f"kernels/{WIDEN}.h",),
+                          pack=_pack("conv2d"), ref_roles=_REQUANT, scratch=widen_scratch, calls=(DECODER,),
+                          accepts=_widen_serves)
+
+
 def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec:
     """The DSP kernel decoding the layer's weights into its scratch, then running `int8` (an
     int8 DSP kernel taking the weights and a scratch) on them: faster than decoding in the
     inner loop, for the decoded weights' RAM while the layer runs (passes/lower_peak.py swaps
-    it for the portable LUT kernel where that scratch sits on the arena's peak and the swap
-    pays). It serves the layers `accepts` and the int8 kernel's own test take."""
+    it, where that scratch sits on the arena's peak and the swap pays, for the portable LUT
+    kernel, or a convolution for tg_conv2d_widen_lut_s8_dsp, which it names leaner, where that
+    serves). It serves the layers `accepts` and the int8 kernel's own test take."""
     def scratch(p: dict) -> int:
         return decoded_bytes(_weights(int8.op, p)) + int8.scratch(p)
 
@@ -116,7 +144,7 @@ def _decoding(int8: KernelSpec, name: str, accepts=shares_weights) -> KernelSpec
 
     return replace(int8, name=name, const_roles=("packed",) + _REQUANT[1:], source=f"kernels/{name}.c",
                    twin=int8.ref_name, headers=int8.headers + _HEADERS, scratch=scratch, pack=_pack(int8.op),
-                   ref_roles=_REQUANT, accepts=serves, leaner=(),
+                   ref_roles=_REQUANT, accepts=serves, leaner=(WIDEN,) if int8.op == "conv2d" else (),
                    calls=(int8.source,) + int8.calls + ((DECODER,) if name in LUT_DECODES else ()))
 
 
@@ -251,6 +279,7 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
     FC_PAIRS,
     FC_BLOCK_DECODE,
     *(_decoding(int8, name, accepts) for int8, name, accepts in _DECODING),
+    WIDEN_DECODE,
     _spec("tg_conv2d_lut_s8", "conv2d", "tg_conv2d_params_t", "conv2d_s8"),
     _spec("tg_conv2d_add_lut_s8", "conv2d_add", "tg_conv2d_add_params_t", "conv2d_add_s8"),
     _spec("tg_depthwise_conv2d_lut_s8", "depthwise_conv2d", "tg_conv2d_params_t", "depthwise_conv2d_s8"),
@@ -258,5 +287,5 @@ LUT_KERNELS: tuple[KernelSpec, ...] = (
 )
 LUT_NAMES = frozenset(spec.name for spec in LUT_MVE_KERNELS + LUT_KERNELS)
 
-__all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS",
+__all__ = ["DECODER", "FC_BLOCK_BYTES", "FC_PAIRS", "WIDEN", "WIDEN_DECODE", "widen_scratch", "LUT_KERNELS", "LUT_MVE_KERNELS", "LUT_NAMES", "OUT_AXIS",
            "ROW_AXIS", "decode_rows", "decoded_bytes", "fc_block_rows", "nibbles_mve_scratch", "pairs_mve_scratch", "pairs_pack", "pairs_scratch", "shares_weights"]

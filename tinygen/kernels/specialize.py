@@ -73,6 +73,13 @@ INLINE: dict[str, Inline] = {
                                      "kernel_h*kernel_w*in_c", pos=True),
     "tg_conv2d_add_widen_s8_dsp": Inline("tg_conv2d_add_widen_s8_dsp_inline", "kernels/tg_conv2d_widen_s8_dsp.h",
                                          "kernel_h*kernel_w*in_c", pos=True, pos_of="add_"),
+    # the same core on shared weights, 4 channels decoded at a time (tinygen.kernels.lut_table)
+    "tg_conv2d_widen_lut_s8_dsp": Inline("tg_conv2d_widen_lut_s8_dsp_inline", "kernels/tg_conv2d_widen_lut_s8_dsp.h",
+                                         "kernel_h*kernel_w*in_c", pos=True),
+    # the same core on entropy-coded weights, each block decoded once (tinygen.kernels.huffman_table)
+    "tg_conv2d_widen_huffman_s8_dsp": Inline("tg_conv2d_widen_huffman_s8_dsp_inline",
+                                             "kernels/tg_conv2d_widen_huffman_s8_dsp.h", "kernel_h*kernel_w*in_c",
+                                             pos=True),
     # pointwise in 3-row blocks (tinygen/kernels/pw_rows3_dsp.py), else tg_conv2d_1x1_s8_dsp's product
     "tg_conv2d_1x1_rows3_s8_dsp": Inline("tg_conv2d_1x1_rows3_s8_dsp_inline", "kernels/tg_mat_mult_rows3_s8_dsp.h",
                                          "in_c", True, True, once=True),

@@ -95,12 +95,23 @@ PER_MAC.update({
     "tg_fully_connected_lut_s8": 13.5, "tg_conv2d_lut_decode_s8_dsp": 1.3, "tg_conv2d_1x1_lut_decode_s8_dsp": 1.4,
     "tg_fully_connected_lut_decode_s8_dsp": 2.5,
 })
+# 4 channels decoded at a time for the widening direct core (tg_conv2d_widen_lut_s8_dsp), against the
+# layer decoded for the 3-pixel kernels (f746zg stand-in, executed instructions of each layer): MLPerf KWS
+# at lut:4, a pointwise layer of 125 pixels (512,000 MACs) 834,951 against 561,460; the digits CNN's
+# 4x4-pixel conv (examples/deepcomp, 294,912 MACs) 466,952 against 395,993
+PER_MAC.update({
+    "tg_conv2d_widen_lut_s8_dsp": 1.6, "tg_conv2d_1x1_rows3_lut_decode_s8_dsp": 1.1,
+    "tg_conv2d_rows3_lut_decode_s8_dsp": 1.35,
+})
 # the entropy-coded kernels (firmware/kernels/huffman/; f746zg stand-in, MLPerf KWS 70% pruned as
 # benchmarks/huffman.py --models kws70 builds it, each layer's executed instructions): a block of output
 # channels decoded then multiplied, the first conv 853,644 for 320,000 MACs, the pointwise 845,565 for
 # 512,000; the whole layer decoded first for the int8 kernel (specialize.HUFFMAN_DECODES) 436,203 and
 # 598,759 (a layer of few output pixels costs more a MAC: the decode is per weight)
+# the widening block kernel (tg_conv2d_widen_huffman_s8_dsp): the digits CNN's 4x4-pixel conv
+# (examples/deepcomp, entropy-constrained 4 bits) 494,057 for 294,912 MACs
 PER_MAC.update({
+    "tg_conv2d_widen_huffman_s8_dsp": 1.7,
     "tg_conv2d_huffman_s8_dsp": 2.7, "tg_fully_connected_huffman_s8_dsp": 2.7,
     "tg_conv2d_rows3_huffman_decode_s8_dsp": 1.4, "tg_conv2d_huffman_decode_s8_dsp": 1.4,
     "tg_conv2d_1x1_rows3_huffman_decode_s8_dsp": 1.2, "tg_conv2d_1x1_huffman_decode_s8_dsp": 1.3,

@@ -24,7 +24,8 @@ describes it:
         channel; the decoder also takes 1, one table, though encode folds that one in)
     [3] table width (0: none): the entries up to the last one a row uses (ranked, the unused
         of a 2**bits table come last and are not stored)  [4] n_long (symbols with codes longer than peek)
-    [5] peek   [6] multi: the bits of the multi-symbol table (0: none)   [7] halves (0 or 1)
+    [5] peek   [6] multi: the bits of the multi-symbol table (0: none; none where a symbol has
+        a 1-bit code, whose runs the decoder takes by CLZ: zero_runs)   [7] halves (0 or 1)
     [8 .. 8+n_blocks]   bit offset of each block in the stream, then the stream's length
     mids: where halves, n_blocks uint16 (padded to a word), each block's second half (from its
         symbol count // 2 on) as bits past the block's start: the decoder runs the halves side
@@ -174,6 +175,14 @@ def rank_rows(sym: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ranked_sym, ranked_table
 
 
+def zero_runs(lengths: np.ndarray) -> bool:
+    """Whether a code of these lengths has a 1-bit code ('0', canonically its first): the decoder
+    (tg_huffman_decode_s8) then takes each run of it by CLZ, and a code after the run by the fast
+    table, in one load, a block in one run; no multi-symbol table nor halves' starts are stored
+    for it."""
+    return bool(np.count_nonzero(lengths) > 1 and np.any(np.asarray(lengths) == 1))
+
+
 def multi_bits(stream_bytes: int, peek: int, mean_bits: float = 0.0) -> int:
     """The multi-symbol table's bits for a stream whose codes average `mean_bits`: the most
     (at most MULTI_MAX) whose table takes at most 1/MULTI_SHARE of the stream's bytes, where
@@ -230,11 +239,14 @@ def encode_symbols(sym: np.ndarray, table: np.ndarray | None = None, block: int 
     if table is not None and table.shape[0] == 1:
         fast, longs, table = _fold(fast, longs, table[0])
     groups, width = (0, 0) if table is None else table.shape
-    multi = multi_bits(stream.size, peek, offsets[-1] / max(sym.size, 1)) if multi is None else multi
+    if multi is None:                   # none where a 1-bit code's runs are decoded instead (zero_runs)
+        multi = 0 if zero_runs(lengths) else multi_bits(stream.size, peek, offsets[-1] / max(sym.size, 1))
     fits = int(mids.max(initial=0)) < 1 << 16
     if halves and not fits:
         raise ValueError("a block's first half takes 2**16 bits or more: no halves")
-    halves = int(fits and (2 * mids.size * HALVES_SHARE <= stream.size if halves is None else halves))
+    if halves is None:                  # none where the decoder takes a block in one run (zero_runs)
+        halves = not zero_runs(lengths) and 2 * mids.size * HALVES_SHARE <= stream.size
+    halves = int(fits and halves)
     mids = mids.astype(np.uint16)
     header = np.asarray([block, len(offsets) - 1, groups, width, longs.size, peek, multi, halves, *offsets],
                         dtype=np.uint32)
@@ -377,4 +389,5 @@ def coded_bytes(packed: np.ndarray) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "MAX_LEN", "PEEK", "block_rows", "canonical_codes", "code_lengths", "coded_bytes",
-           "decode", "encode", "encode_symbols", "multi_bits", "multi_table", "parts", "rank_rows", "symbols_of"]
+           "decode", "encode", "encode_symbols", "multi_bits", "multi_table", "parts", "rank_rows", "symbols_of",
+           "zero_runs"]

@@ -95,13 +95,18 @@ def weights_lines(graph: Graph) -> list[str]:
     if blocks:
         lines.append(f"  decoded a block of output features at a time into scratch for the int8 kernel (one row: "
                      f"{max(n.scratch_bytes for n in blocks):,} B at most): {', '.join(n.name for n in blocks)}")
+    widen = [n for n in nodes if "_widen_lut_" in n.kernel]
+    if widen:
+        lines.append(f"  decoded 4 output channels at a time into scratch for the int8 widening kernel (the arena "
+                     f"has no room for the whole layer: {max(n.scratch_bytes for n in widen):,} B at most): "
+                     f"{', '.join(n.name for n in widen)}")
     pairs = [n for n in nodes if "_lut_pairs_" in n.kernel]
     if pairs:
         lines.append(f"  multiplied from a table of weight pairs built in scratch (one row, 4 bits, one table: "
                      f"{max(n.scratch_bytes for n in pairs):,} B at most): {', '.join(n.name for n in pairs)}")
     inner = [n.name for n in nodes if "decode" not in n.kernel and "_lut_block_" not in n.kernel
-             and "_lut_pairs_" not in n.kernel]
-    if (decoding or blocks or pairs) and inner:
+             and "_lut_pairs_" not in n.kernel and "_widen_lut_" not in n.kernel]
+    if (decoding or blocks or pairs or widen) and inner:
         lines.append(f"  decoded in the kernel's inner loop (no RAM copy): {', '.join(inner)}")
     unread = [n.name for n in graph.nodes if n.op in OUT_AXIS and not reads_lut(n) and not _coded(n)
               and n.params

@@ -27,6 +27,7 @@
 #include <arm_acle.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_conv2d_add_s8_dsp.h"
 #include "tg_conv2d_direct_s8_dsp.h"
@@ -54,44 +55,77 @@ static inline __attribute__((always_inline)) void tg_conv_widen_block(const int8
     }
 }
 
+/* 4 output channels' weights decoded in the int8 layout (rows: int8 [4][depth], depth a multiple of 4)
+   widened into dst (8-byte aligned) in the layout above: per group of 4 values, each channel's pairs
+   (b0, b2), (b1, b3), channel 0 first. What the kernels on decoded weights widen (entropy-coded,
+   tg_conv2d_widen_huffman_s8_dsp; shared, tg_conv2d_widen_lut_s8_dsp). */
+static inline __attribute__((always_inline)) void tg_conv_widen_rows(const int8_t *rows, int32_t depth,
+                                                                       int16_t *dst)
+{
+    int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
+    int32_t k, c;
+    for (k = 0; k < depth; k += 4) {
+#pragma GCC unroll 4
+        for (c = 0; c < 4; ++c) {
+            int32_t v;
+            memcpy(&v, &rows[c * depth + k], sizeof v);
+            d[0] = __sxtb16(v);
+            d[1] = tg_dsp_sxtb16_odd(v);
+            d += 2;
+        }
+    }
+}
+
 /*
- * Every output. add: the fused add's parameters, NULL for a plain conv (a constant after
- * inlining); mode: the add's epilogue mode (tg_conv2d_add_s8_dsp.h); q, bounded: the
- * plain conv's quantization.
+ * Every output pixel of the block of output channels oc .. oc + 3 (those below out_c), its
+ * weights widened at w. add: the fused add's parameters, NULL for a plain conv (a constant
+ * after inlining); mode: the add's epilogue mode (tg_conv2d_add_s8_dsp.h); q, bounded: the
+ * plain conv's quantization. Also the body of the entropy-coded widening kernel
+ * (tg_conv2d_widen_huffman_s8_dsp), whose blocks are decoded, not read from flash.
  */
+static inline __attribute__((always_inline)) void tg_conv_widen_pixels(
+    const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, int32_t bounded, const tg_conv2d_add_params_t *add,
+    int32_t mode, const int8_t *skip, const int8_t *input, const int16_t *w, const int32_t *bias,
+    const int32_t *multiplier, const int8_t *shift, int32_t oc, int8_t *output)
+{
+    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
+    const int32_t n = g->out_c - oc < 4 ? g->out_c - oc : 4;
+    int32_t out_y, out_x, c;
+    int32_t at = oc;
+    for (out_y = 0; out_y < g->out_h; ++out_y) {
+        const int32_t in_y = out_y * g->stride_h - g->pad_top;
+        const tg_conv_taps_t rows = tg_conv_direct_taps(in_y, g->dilation_h, g->kernel_h, g->in_h);
+        for (out_x = 0; out_x < g->out_w; ++out_x) {
+            const int32_t in_x = out_x * g->stride_w - g->pad_left;
+            const tg_conv_taps_t cols = tg_conv_direct_taps(in_x, g->dilation_w, g->kernel_w, g->in_w);
+            int32_t acc[4];
+            tg_conv_direct_sums(g, input, w, bias, oc, rows, cols, in_y, in_x, acc);
+#pragma GCC unroll 4
+            for (c = 0; c < n; ++c) {
+                if (add != NULL) {
+                    output[at + c] = tg_conv_add_out(add, acc[c], multiplier[oc + c], shift[oc + c], skip[at + c],
+                                                     mode);
+                } else {
+                    output[at + c] = tg_mat_mult_out(acc[c], multiplier[oc + c], shift[oc + c], oq, bounded);
+                }
+            }
+            at += g->out_c;
+        }
+    }
+}
+
+/* Every output: each block of 4 output channels widened into the scratch, then its pixels. */
 static inline __attribute__((always_inline)) void tg_conv_widen_all(
     const tg_conv_direct_t *g, const tg_mat_mult_quant_t *q, int32_t bounded, const tg_conv2d_add_params_t *add,
     int32_t mode, const int8_t *skip, const int8_t *input, const int8_t *packed, const int32_t *bias,
     const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
 {
-    const tg_mat_mult_out_t oq = {q->output_offset, q->act_min, q->act_max};
     const int32_t values = tg_conv_direct_block_values(g);
     int16_t *const w = (int16_t *)__builtin_assume_aligned(scratch, 8);
-    int32_t out_y, out_x, oc, c;
+    int32_t oc;
     for (oc = 0; oc < g->out_c; oc += 4) {
-        const int32_t n = g->out_c - oc < 4 ? g->out_c - oc : 4;
-        int32_t at = oc;
         tg_conv_widen_block(packed + (oc >> 2) * values, values >> 2, w);
-        for (out_y = 0; out_y < g->out_h; ++out_y) {
-            const int32_t in_y = out_y * g->stride_h - g->pad_top;
-            const tg_conv_taps_t rows = tg_conv_direct_taps(in_y, g->dilation_h, g->kernel_h, g->in_h);
-            for (out_x = 0; out_x < g->out_w; ++out_x) {
-                const int32_t in_x = out_x * g->stride_w - g->pad_left;
-                const tg_conv_taps_t cols = tg_conv_direct_taps(in_x, g->dilation_w, g->kernel_w, g->in_w);
-                int32_t acc[4];
-                tg_conv_direct_sums(g, input, w, bias, oc, rows, cols, in_y, in_x, acc);
-#pragma GCC unroll 4
-                for (c = 0; c < n; ++c) {
-                    if (add != NULL) {
-                        output[at + c] = tg_conv_add_out(add, acc[c], multiplier[oc + c], shift[oc + c], skip[at + c],
-                                                         mode);
-                    } else {
-                        output[at + c] = tg_mat_mult_out(acc[c], multiplier[oc + c], shift[oc + c], oq, bounded);
-                    }
-                }
-                at += g->out_c;
-            }
-        }
+        tg_conv_widen_pixels(g, q, bounded, add, mode, skip, input, w, bias, multiplier, shift, oc, output);
     }
 }
 

@@ -1,7 +1,10 @@
 /*
  * tg_huffman_decode_s8: one block of entropy-coded weights to int8 (tg_kernels_huffman.h).
  * Per step one 32-bit load at the bit position's byte (the stream is padded so that it may
- * read past the end), byte-swapped so the next bits come MSB first; it serves up to three
+ * read past the end), byte-swapped so the next bits come MSB first. Where a symbol has a
+ * 1-bit code, '0' (a sparse layer's zero), a step takes a run of it by CLZ and the code after
+ * it (tg_huffman_zero_runs), the block filled with its weight first and each other weight
+ * mapped as it is stored. Else a step serves up to three
  * codes (tg_huffman_three): three lookups of the fast table (its entries give weight and
  * length for the codes of at most peek <= 8 bits), or one of the multi-symbol table. Where
  * the block has its halves' starts, the two halves are decoded side by side
@@ -200,14 +203,205 @@ static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffm
     (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), b);
 }
 
+/* Zero codes a step of tg_huffman_zero_runs may take: a load keeps at least 25 bits, and the
+   code after them needs up to peek <= 8 of those. */
+#define TG_HUFFMAN_RUN_MAX 17
+
+/* n bytes at out set to v: 32 a step in 8-byte stores once out is 8-byte aligned (a block's fill
+   is most of its zeros' cost: newlib's memset takes about twice the instructions). */
+static inline __attribute__((always_inline)) void tg_huffman_fill(int8_t *out, int8_t v, int32_t n)
+{
+    int8_t *const end = out + n;
+    const uint32_t word = (uint32_t)(uint8_t)v * 0x01010101u;
+    const uint64_t dword = ((uint64_t)word << 32) | word;
+    while (out < end && ((uintptr_t)out & 7u) != 0u) {
+        *out++ = v;
+    }
+    for (; end - out >= 32; out += 32) {
+        uint64_t *const d = (uint64_t *)__builtin_assume_aligned(out, 8);
+        d[0] = dword;
+        d[1] = dword;
+        d[2] = dword;
+        d[3] = dword;
+    }
+    while (out < end) {
+        *out++ = v;
+    }
+}
+
+/* Where the symbols go: the next one at out, the rows' tables (NULL: the symbols are the
+   weights; else table maps the row ending at row_end, then the next row's is step bytes on). */
+typedef struct {
+    int8_t *out;
+    int8_t *row_end;
+    const int8_t *table;
+    int32_t step, depth;
+} tg_huffman_sink_t;
+
+/* Symbol sym written at s->out through its row's table (mapped: a constant after inlining). */
+static inline __attribute__((always_inline)) void tg_huffman_put(tg_huffman_sink_t *s, int mapped, uint32_t sym)
+{
+    if (mapped) {
+        while (s->out >= s->row_end) {
+            s->row_end += s->depth;
+            s->table += s->step;
+        }
+        *s->out = s->table[sym & 0xffu];
+    } else {
+        *s->out = (int8_t)sym;
+    }
+    ++s->out;
+}
+
+/*
+ * count symbols from pos into s where the code has a 1-bit code, '0' (canonical: the first,
+ * the symbol fast[0] gives): the weights are filled with that symbol's (each row's through its
+ * table) first, then each step takes the run of '0' bits at pos (CLZ, at most
+ * TG_HUFFMAN_RUN_MAX: those weights are written already) and the code after it by the fast
+ * table, one load for both; a long code by the canonical limits. A sparse layer's zeros (a
+ * pruned weight, a shared layer's zero centroid) cost a bit each and no store, and a shared
+ * layer's other symbols are mapped as they are stored (no pass over the block). Within the
+ * last TG_HUFFMAN_RUN_MAX weights a run stops at the last one. Returns the position after them.
+ */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_zero_runs(const tg_huffman_t *h, int mapped,
+                                                                     uint32_t pos, int32_t count,
+                                                                     tg_huffman_sink_t *s)
+{
+    const uint8_t *const stream = h->stream;
+    const uint16_t *const fast = h->fast;
+    const uint32_t drop = 32 - h->peek, zero = fast[0] & 0xffu;
+    int8_t *const end = s->out + count;
+    uint32_t bits, run, e, used;
+    if (mapped) {
+        int8_t *at = s->out, *row_end = s->row_end;
+        const int8_t *table = s->table;
+        while (at < end) {
+            int8_t *const stop = row_end < end ? row_end : end;
+            if (at < stop) {
+                tg_huffman_fill(at, table[zero], (int32_t)(stop - at));
+                at = stop;
+            }
+            row_end += s->depth;
+            table += s->step;
+        }
+    } else {
+        tg_huffman_fill(s->out, (int8_t)zero, count);
+    }
+    if (h->peek < 8u) {
+        /* every code is in the fast table (peek is the longest code's length, below 8): two steps a load */
+        while (end - s->out > 2 * TG_HUFFMAN_RUN_MAX + 1) {
+            /* a step, then a second from the same load where the first took at most
+               TG_HUFFMAN_RUN_MAX bits (its run at most the rest of those, its code's peek bits
+               still among the 25) */
+            bits = tg_huffman_peek(stream, pos);
+            run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX)));
+            e = fast[(bits << run) >> drop];
+            s->out += run;
+            pos += run;
+            if (__builtin_expect(e == 0, 0)) {
+                e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
+                tg_huffman_put(s, mapped, e);
+                pos += e >> 8;
+                continue;
+            }
+            tg_huffman_put(s, mapped, e);
+            pos += e >> 8;
+            used = run + (e >> 8);
+            if (used <= TG_HUFFMAN_RUN_MAX) {
+                bits <<= used;
+                run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX + used)));
+                e = fast[(bits << run) >> drop];
+                if (e != 0) {               /* a long code: the next step's, from its own load */
+                    s->out += run;
+                    tg_huffman_put(s, mapped, e);
+                    pos += run + (e >> 8);
+                }
+            }
+        }
+    }
+    while (end - s->out > TG_HUFFMAN_RUN_MAX) {
+        bits = tg_huffman_peek(stream, pos);
+        run = (uint32_t)__builtin_clz(bits | (1u << (31 - TG_HUFFMAN_RUN_MAX)));
+        e = fast[(bits << run) >> drop];
+        s->out += run;
+        pos += run;
+        if (__builtin_expect(e == 0, 0)) {
+            e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
+        }
+        tg_huffman_put(s, mapped, e);
+        pos += e >> 8;
+    }
+    while (s->out < end) {
+        /* the last ones: a run at most up to the last weight, the code after it */
+        bits = tg_huffman_peek(stream, pos);
+        run = (uint32_t)__builtin_clz(bits | (1u << (31 - (uint32_t)(end - s->out - 1))));
+        e = fast[(bits << run) >> drop];
+        s->out += run;
+        pos += run;
+        if (e == 0) {
+            e = tg_huffman_long(h, tg_huffman_peek(stream, pos));
+        }
+        tg_huffman_put(s, mapped, e);
+        pos += e >> 8;
+    }
+    return pos;
+}
+
+/* The symbols of block rows first.. (depth each) at block: the first row's table. */
+static inline tg_huffman_sink_t tg_huffman_sink(const tg_huffman_t *h, int8_t *block, int32_t first, int32_t depth)
+{
+    tg_huffman_sink_t s;
+    s.out = block;
+    s.row_end = &block[depth];
+    s.depth = depth;
+    s.step = h->groups > 1 ? h->width : 0;
+    s.table = h->groups > 0 ? &h->tables[(h->groups > 1 ? first : 0) * h->width] : 0;
+    return s;
+}
+
+/* The block's symbols (count, from first's row on) by tg_huffman_zero_runs, in one run: its second
+   half's codes follow the first's in the stream, so its start (mids) is not needed. */
+static void tg_huffman_zero_block(const tg_huffman_t *h, int32_t b, int32_t first, int32_t depth, int32_t count,
+                                  int8_t *out)
+{
+    tg_huffman_sink_t s = tg_huffman_sink(h, out, first, depth);
+    if (h->groups > 0) {
+        (void)tg_huffman_zero_runs(h, 1, h->offsets[b], count, &s);
+    } else {
+        (void)tg_huffman_zero_runs(h, 0, h->offsets[b], count, &s);
+    }
+}
+
+/* A row's n symbols (indices) through its table, in place: four a word (a load, four table
+   lookups, a store; each byte stays where it was, whatever the byte order), the rest alone. */
+static inline __attribute__((always_inline)) void tg_huffman_map_row(const uint8_t *table, uint8_t *row, int32_t n)
+{
+    uint8_t *const end = row + n;
+    uint32_t w;
+    for (; end - row >= 4; row += 4) {
+        memcpy(&w, row, sizeof w);                /* unaligned where depth is not a multiple of 4 */
+        w = (uint32_t)table[w & 0xffu] | ((uint32_t)table[(w >> 8) & 0xffu] << 8) |
+            ((uint32_t)table[(w >> 16) & 0xffu] << 16) | ((uint32_t)table[w >> 24] << 24);
+        memcpy(row, &w, sizeof w);
+    }
+    for (; row < end; ++row) {
+        *row = table[*row];
+    }
+}
+
 void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32_t depth, int8_t *out)
 {
     const int32_t first = b * h->block;
     const int32_t last = first + h->block < out_c ? first + h->block : out_c;
     const int32_t count = (last - first) * depth, half = count / 2;
     const uint32_t pos = h->offsets[b];
-    int32_t o, k;
+    int32_t o;
 
+    if (h->fast[0] >> 8 == 1u) {
+        /* a 1-bit code: its runs by CLZ, the symbols mapped as they are stored */
+        tg_huffman_zero_block(h, b, first, depth, count, out);
+        return;
+    }
     if (h->mids == NULL) {
         (void)(h->multi != 0 ? tg_huffman_run(h, 1, pos, count, out) : tg_huffman_run(h, 0, pos, count, out));
     } else if (h->multi != 0) {
@@ -218,11 +412,8 @@ void tg_huffman_decode_s8(const tg_huffman_t *h, int32_t b, int32_t out_c, int32
     if (h->groups > 0) {
         /* the symbols are indices: each row's through its table */
         for (o = first; o < last; ++o) {
-            const int8_t *row_table = &h->tables[(h->groups > 1 ? o : 0) * h->width];
-            int8_t *row = &out[(o - first) * depth];
-            for (k = 0; k < depth; ++k) {
-                row[k] = row_table[(uint8_t)row[k]];
-            }
+            tg_huffman_map_row((const uint8_t *)&h->tables[(h->groups > 1 ? o : 0) * h->width],
+                               (uint8_t *)&out[(o - first) * depth], depth);
         }
     }
 }

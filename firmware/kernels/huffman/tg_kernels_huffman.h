@@ -11,7 +11,8 @@
  *          the symbols are the weights; 1: one table; out_c: one per output channel; the
  *          encoder folds a single table into the code's tables)  [3] table width  [4] n_long
  *          [5] peek (1..8: the bits the first lookup takes)  [6] multi (0: no multi-symbol
- *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1)
+ *          table, else its bits, peek < multi <= 10)  [7] halves (0 or 1); a code with a 1-bit
+ *          code is decoded by its runs (tg_huffman_decode_s8), the encoder stores neither then
  *   uint32 [8 .. 8 + n_blocks]: bit offset of each block in the stream, then its length
  *   uint16 mids[n_blocks] where halves (padded to a word): each block's second half (from its
  *          symbol rows * depth / 2 on) as bits past the block's start: the decoder runs the
@@ -128,6 +129,18 @@ void tg_conv2d_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
                               const uint32_t *packed, const int32_t *bias,
                               const int32_t *multiplier, const int8_t *shift,
                               int8_t *scratch, int8_t *output);
+
+/*
+ * The same on the DSP extension by tg_conv2d_widen_s8_dsp's direct core (tg_conv2d_widen_s8_dsp.h):
+ * each block (a multiple of 4 output channels) decoded once, then 4 channels at a time widened
+ * from its rows into the core's int16 layout and run over every pixel, the input read in place.
+ * in_c and out_c multiples of 4. scratch: TG_HUFFMAN_DECODED_BYTES(block * depth), then 8 * depth
+ * bytes; depth = kernel_h * kernel_w * in_c.
+ */
+void tg_conv2d_widen_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input,
+                                    const uint32_t *packed, const int32_t *bias,
+                                    const int32_t *multiplier, const int8_t *shift,
+                                    int8_t *scratch, int8_t *output);
 
 /* A decoded layer's share of a decoding kernel's scratch: n int8 weights rounded up to 8 bytes. */
 #define TG_HUFFMAN_DECODED_BYTES(n) (((n) + 7) & ~7)

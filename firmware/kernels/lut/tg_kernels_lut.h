@@ -73,6 +73,15 @@ void tg_conv2d_rows3_lut_decode_s8_dsp(const tg_conv2d_params_t *p, const int8_t
                                        int8_t *scratch, int8_t *output);
 
 /*
+ * tg_conv2d_widen_s8_dsp's direct core on shared weights, 4 output channels decoded at a time
+ * (tg_conv2d_widen_lut_s8_dsp.h): in_c and out_c multiples of 4; scratch 4 * depth bytes rounded
+ * up to 8, then 8 * depth; depth = kernel_h * kernel_w * in_c.
+ */
+void tg_conv2d_widen_lut_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const uint32_t *packed,
+                                const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch,
+                                int8_t *output);
+
+/*
  * tg_depthwise_conv2d_3x3_narrow_s8_dsp's layers with shared weights: the packed constant is the
  * LUT constant then the records' other words (tinygen/kernels/depthwise_narrow_lut.py); the
  * scratch holds the completed records (rounded up to 8 bytes), then the narrow kernel's.
