@@ -196,9 +196,9 @@ def test_conv2d_1x1_shallow_s8_dsp_standin(board_name, tmp_path):
 @needs_qemu
 @pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
 def test_conv2d_1x1_shallow_s8_dsp_quads_standin(board_name, tmp_path):
-    """Channel counts that are multiples of 4 at depths 4, 8 and 16, over 5x7 pixels: on the F446 the
-    loop of 4 outputs a pass (its board file's -DTG_PW_SHALLOW_QUADS=1), on the F746 of 2; every
-    layer equals the reference for 3 inputs, saturating ones included."""
+    """Channel counts that are multiples of 8 (8, 16) and of 4 only (4, 12) at depths 4, 8 and 16, over 5x7
+    pixels: on the F446 the loops of 8 and 4 outputs a pass (its board file's -DTG_PW_SHALLOW_QUADS=1), on
+    the F746 of 2; every layer equals the reference for 3 inputs, saturating ones included."""
     from tinygen.board import get_board
     from tinygen.compiler import build
     from tinygen.hil.target import open_device
