@@ -21,7 +21,6 @@ from torch import nn
 
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
-from tinygen.board import get_board
 from tinygen.kernels.rows4_dsp import ADD_BLOCKS, add_rows4_scratch, rows4_scratch, rows4_serves, rows4_w16_weights
 from tinygen.passes.choose_kernels import kernel_candidates
 from tinygen.resources import firmware_path
@@ -126,21 +125,6 @@ def _check(board_name: str, seed: int, tmp_path, specialize: bool = True, bounds
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_conv_rows4_w16_s8_dsp_standin(board, seed, tmp_path):
     _check(board, seed, tmp_path)
-
-
-@needs_qemu
-@pytest.mark.parametrize("board", ["f446re", "f746zg"])
-def test_conv_rows4_w16_s8_dsp_sixteen_steps_standin(board, tmp_path):
-    """Depths of 16, 8 and 3 steps (32: 2x2 over 8 channels, the depth of VWW's 32 -> 32 and 32 -> 64; 16:
-    1x2 over 8; 6 is 3 steps and a tail): 16 unrolled whole under the F446's -DTG_ROWS4_WHOLE=16
-    (boards/nucleo-f446re.toml), a loop of 8 steps a pass elsewhere (12 whole at most); equal the
-    reference either way."""
-    board = get_board(board)
-    assert ("-DTG_ROWS4_WHOLE=16" in board.cflags) == (board.name == "nucleo-f446re")
-    layers = [(8, 8, (2, 2), (1, 1), (1, 1)), (8, 6, (1, 2), (1, 1), (0, 0)), (6, 4, (1, 1), (1, 1), (0, 0))]
-    compiled = compile_chain(ROWS4, layers, (7, 8), 9, board.isa_features)
-    assert "conv_0" in compiled[3] and len(compiled[3]) >= 2, compiled[3]
-    check_on_standin(ROWS4, board, compiled, tmp_path, f"{board.name} depths 32, 16, 6", True, None, False)
 
 
 @needs_qemu

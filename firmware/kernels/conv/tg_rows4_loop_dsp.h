@@ -91,14 +91,8 @@
     TG_ROWS4_OUT(b, c, "[%[w], #2*%c[gap]+" o "]")                 \
     TG_ROWS4_OUT(c, e, "[%[w], #3*%c[gap]+" o "]")
 
-/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. The F446
-   sets 16 (-DTG_ROWS4_WHOLE=16, boards/nucleo-f446re.toml): depth 32 (VWW's 32 -> 32 and 32 -> 64)
-   whole, without the loop's 2 passes' compare and taken branch; est. those layers 1,084,937 and
-   521,887 cycles on the f446re with 12, 1,073,032 and 509,487 with 16, the fetch stalls of the
-   bigger loop counted. */
-#ifndef TG_ROWS4_WHOLE
+/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. */
 #define TG_ROWS4_WHOLE 12
-#endif
 /* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
 #define TG_ROWS4_PRE "(%c[plan]&255)"
 #define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
