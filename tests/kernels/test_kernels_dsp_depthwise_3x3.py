@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from standin_lib import needs_qemu
+from tinygen.board import get_board
 from test_kernels_dsp_depthwise import DSP3, _check_every_layer, _compile, _depthwise, _dw, _export
 
 
@@ -58,3 +59,39 @@ def test_depthwise_3x3_s8_dsp_takes_every_layer(paths, board):
 @pytest.mark.parametrize("board", ["f746zg", "f446re"])
 def test_depthwise_3x3_s8_dsp_paths_standin(paths, board, tmp_path):
     _check_every_layer(paths, _compile(paths, board), board, tmp_path)
+
+
+class EvenChannels3x3(nn.Module):
+    """Even channel counts (2, 8, 16) through the 4-pixel loops at stride 1 and 2, several quads a
+    row: the F446's channel loop of two channels a pass (-DTG_DW3_CHANNEL_PAIRS=1), whose
+    pass leaves out the first channel's end test; 2 is a single pass, a lone last pair."""
+
+    shape = (1, 2, 6, 18)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            _dw(2), nn.ReLU6(),                                     # 2 ch, 6x18: 4 s1 quads + a pair
+            nn.Conv2d(2, 8, 1), _dw(8, stride=2),                   # 8 ch -> 3x9: 2 s2 quads + a single
+            nn.Conv2d(8, 16, 1), _dw(16),                           # 16 ch, 3x9: 2 s1 quads + a single
+            _dw(16, stride=(1, 2)))                                 # 3x5: an s2 quad + a single
+        self.fc = nn.Linear(16 * 3 * 5, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+@pytest.fixture(scope="module")
+def even(tmp_path_factory):
+    return _export(EvenChannels3x3, "even3x3", tmp_path_factory)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "f446re"])
+def test_depthwise_3x3_s8_dsp_even_channels_standin(even, board, tmp_path):
+    """Equal to the reference with the F446's channel pairs (its board file sets them) and without
+    (the F746's: one channel a pass)."""
+    assert ("-DTG_DW3_CHANNEL_PAIRS=1" in get_board(board).cflags) == (board == "f446re")
+    graph = _compile(even, board)
+    assert [n.kernel for n in _depthwise(graph)] == [DSP3] * 4
+    _check_every_layer(even, graph, board, tmp_path)

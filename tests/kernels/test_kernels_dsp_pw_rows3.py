@@ -86,8 +86,8 @@ def _draw(seed: int) -> tuple[tuple[int, ...], tuple[int, int]]:
     return tuple(channels), (1, n) if n in (3, 5, 7) else (2, n // 2) if n % 2 == 0 else (3, n // 3)
 
 
-def _compile(seed: int, features, specialize: bool = True):
-    channels, (h, w) = _draw(seed)
+def _compile(seed: int, features, specialize: bool = True, shape=None):
+    channels, (h, w) = shape or _draw(seed)
     torch.manual_seed(seed)
     net = Chain(channels)
     for p in net.parameters():
@@ -154,3 +154,18 @@ def test_pw_rows3_s8_dsp_generic_standin(board, tmp_path):
 def test_pw_rows3_s8_dsp_once_standin(bounds, seed, tmp_path):
     """An ONNX model's single-rounding pairs: the blocks' records with R the zero point and n = 0."""
     _check("f746zg", seed, tmp_path, bounds=bounds, once=True)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_pw_rows3_s8_dsp_eight_step_passes_standin(board_name, tmp_path):
+    """Depths of 16, 8 and 16 steps and a tail (64, 32, 66) over 10 pixels: under the F446's
+    -DTG_ROWS3_UNROLL8=1 (boards/nucleo-f446re.toml) loops of 8 steps a pass (2 passes, 1, 2 and
+    the tail), on the F746 of 4; every layer equals the reference either way."""
+    from tinygen.board import get_board
+
+    board = get_board(board_name)
+    assert ("-DTG_ROWS3_UNROLL8=1" in board.cflags) == (board_name == "f446re")
+    compiled = _compile(9, board.isa_features, shape=((64, 64, 32, 66, 7), (2, 5)))
+    assert len(compiled[3]) == 4, compiled[3]
+    check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} depths 64, 64, 32, 66")

@@ -128,20 +128,27 @@ class Pointwise(nn.Module):
         return x
 
 
-def _pointwise(seed: int) -> nn.Module:
+class PointwiseQuads(Pointwise):
+    """1x1 layers of depths 4, 8, 16, 4 with out_c 8, 16, 4, 12: every channel count a multiple of 4."""
+
+    SIZES = (4, 8, 16, 4, 12)
+    ACTS = ("relu", "none", "relu", "none")
+
+
+def _pointwise(seed: int, net_class=Pointwise) -> nn.Module:
     torch.manual_seed(seed)
-    net = Pointwise()
+    net = net_class()
     for prm in net.parameters():
         torch.nn.init.uniform_(prm, -1.0, 1.0)
     return net.eval()
 
 
-def _compiled(seed: int, hw: tuple[int, int], features):
+def _compiled(seed: int, hw: tuple[int, int], features, net_class=Pointwise):
     """Without lower_peak, which may take a scratch-free kernel where the records' scratch sets
     the arena's peak (the first layer here): each layer gets its preferred kernel."""
-    calib = np.random.default_rng(seed).standard_normal((16, 8, *hw)).astype(np.float32)
+    calib = np.random.default_rng(seed).standard_normal((16, net_class.SIZES[0], *hw)).astype(np.float32)
     options = CompileOptions(features=frozenset(features), lower_peak=False)
-    source, graph = compile_module(_pointwise(seed), calib, options=options)
+    source, graph = compile_module(_pointwise(seed, net_class), calib, options=options)
     return source, graph, calib
 
 
@@ -184,3 +191,26 @@ def test_conv2d_1x1_shallow_s8_dsp_standin(board_name, tmp_path):
             for i, scale in enumerate((1.0, 1.5, 8.0)):      # 8x: inputs pinned at -128 / 127
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * scale))
                 assert_device_equals_reference(dev, graph, x, f"{board_name} {hw} input {i}")
+
+
+@needs_qemu
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_conv2d_1x1_shallow_s8_dsp_quads_standin(board_name, tmp_path):
+    """Channel counts that are multiples of 8 (8, 16) and of 4 only (4, 12) at depths 4, 8 and 16, over 5x7
+    pixels: on the F446 the loops of 8 and 4 outputs a pass (its board file's -DTG_PW_SHALLOW_QUADS=1), on
+    the F746 of 2; every layer equals the reference for 3 inputs, saturating ones included."""
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board(board_name)
+    assert ("-DTG_PW_SHALLOW_QUADS=1" in board.cflags) == (board_name == "f446re")
+    source, graph, calib = _compiled(3, (5, 7), board.isa_features, PointwiseQuads)
+    served = [(n.attrs["kparams"]["in_c"], n.attrs["kparams"]["out_c"]) for n in graph.nodes if n.kernel == SHALLOW]
+    assert served == [(4, 8), (8, 16), (16, 4), (4, 12)], [n.kernel for n in graph.nodes]
+    project = build(source, graph, board, tmp_path / "q").out_dir
+    with open_device(board, project, emulate=True) as dev:
+        for i, scale in enumerate((1.0, 1.5, 8.0)):
+            x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * scale))
+            assert_device_equals_reference(dev, graph, x, f"{board_name} quads input {i}")

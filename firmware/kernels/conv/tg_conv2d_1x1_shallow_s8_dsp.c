@@ -50,6 +50,27 @@
 #define TG_PW_SHALLOW_SIGN(y, a) ""
 #endif
 
+/*
+ * TG_PW_SHALLOW_QUADS=1 (the F446's cflags, boards/nucleo-f446re.toml): where the channel count is
+ * a multiple of 8 (VWW's 16 and 32) 8 outputs a loop pass, else where it is a multiple of 4, 4,
+ * not 2, so the last record's test (TST and the taken BEQ back, whose pipeline refill a Cortex-M4
+ * pays) runs once per 8 or 4 outputs (VWW's 8 -> 16 and 16 -> 32 layers: est. 852,137 and 619,507
+ * cycles on the f446re with 2, 769,239 and 578,098 with 8); 6 or 2 outputs' more code in the
+ * loop. Other counts take the 2-output loop. The asm's operand quad: 3 (8 outputs), 1 (4) or 0.
+ */
+#ifndef TG_PW_SHALLOW_QUADS
+#define TG_PW_SHALLOW_QUADS 0
+#endif
+/* The pass's 2 or 6 more outputs where the asm's operand quad is 1 or 3 (nothing at all without the switch). */
+#if TG_PW_SHALLOW_QUADS
+#define TG_PW_SHALLOW_MORE(out) \
+    ".if    %c[quad] >= 1\n\t" out out ".endif\n\t" ".if    %c[quad] >= 3\n\t" out out out out ".endif\n\t"
+#define TG_PW_SHALLOW_QUAD_OPERAND , [quad] "i"(quad)
+#else
+#define TG_PW_SHALLOW_MORE(out) ""
+#define TG_PW_SHALLOW_QUAD_OPERAND
+#endif
+
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 /*
  * One output as below, for a dual-issue core (TG_DUAL_ISSUE=1: the Cortex-M7 boards' cflags): the
@@ -130,7 +151,7 @@
 static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int8_t *px, const int8_t *px_end,
                                                                        int32_t words, int32_t offset2,
                                                                        const int32_t *records, int32_t odd,
-                                                                       int8_t *out)
+                                                                       int32_t quad, int8_t *out)
 {
     register int32_t k __asm__("r4"), m __asm__("r5"), r __asm__("r6"), n __asm__("r8");
     register int32_t w0 __asm__("r9"), w1 __asm__("r10"), w2 __asm__("r11"), w3 __asm__("r12");
@@ -154,6 +175,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
         TG_PW_SHALLOW_OUT
         "3:\n\t"
         TG_PW_SHALLOW_OUT
+        TG_PW_SHALLOW_MORE(TG_PW_SHALLOW_OUT)
         "tst    %[n], #%c[last]\n\t"
         "beq    1b\n\t"
         "ldrd   %[w0], %[w1], [sp]\n\t"
@@ -163,8 +185,9 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
         : [xa0] "+r"(xa0), [xb0] "+r"(xb0), [xa1] "+r"(xa1), [xb1] "+r"(xb1), [rec] "+r"(rec), [out] "+r"(out),
           [k] "=&r"(k), [m] "=&r"(m), [r] "=&r"(r), [n] "=&r"(n), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
           [w3] "=&r"(w3)
-        : [words] "i"(words), [last] "i"(TG_PW_SHALLOW_LAST)
+        : [words] "i"(words), [last] "i"(TG_PW_SHALLOW_LAST) TG_PW_SHALLOW_QUAD_OPERAND
         : "memory", "cc");
+    (void)quad;
 }
 
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
@@ -232,7 +255,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels(const int
 /* tg_pw_shallow_pixels for depth 16: the same stack state, the pixel in 8 registers. */
 static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const int8_t *px, const int8_t *px_end,
                                                                          int32_t offset2, const int32_t *records,
-                                                                         int32_t odd, int8_t *out)
+                                                                         int32_t odd, int32_t quad, int8_t *out)
 {
     register int32_t k __asm__("r4"), w0 __asm__("r5"), w1 __asm__("r6"), w2 __asm__("r8");
     int32_t xa0 = (int32_t)px, xb0 = (int32_t)px_end, xa1 = offset2, xb1 = (int32_t)records, xa2 = odd;
@@ -256,6 +279,7 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const i
         TG_PW_SHALLOW_OUT16
         "3:\n\t"
         TG_PW_SHALLOW_OUT16
+        TG_PW_SHALLOW_MORE(TG_PW_SHALLOW_OUT16)
         "tst    %[w2], #%c[last]\n\t"
         "beq    1b\n\t"
         "ldrd   %[w0], %[w1], [sp]\n\t"
@@ -265,9 +289,28 @@ static inline __attribute__((always_inline)) void tg_pw_shallow_pixels16(const i
         : [xa0] "+r"(xa0), [xb0] "+r"(xb0), [xa1] "+r"(xa1), [xb1] "+r"(xb1), [xa2] "+r"(xa2), [xb2] "+r"(xb2),
           [xa3] "+r"(xa3), [xb3] "+r"(xb3), [rec] "+r"(rec), [out] "+r"(out), [k] "=&r"(k), [w0] "=&r"(w0),
           [w1] "=&r"(w1), [w2] "=&r"(w2)
-        : [last] "i"(TG_PW_SHALLOW_LAST)
+        : [last] "i"(TG_PW_SHALLOW_LAST) TG_PW_SHALLOW_QUAD_OPERAND
         : "memory", "cc");
+    (void)quad;
 }
+
+#if TG_PW_SHALLOW_QUADS
+/* The pixel loops of a layer of depth 4, 8 or 16 whose channel count is a multiple of 4: 8 outputs a pass
+   (quad 3, a multiple of 8) or 4 (quad 1). */
+static inline __attribute__((always_inline)) void tg_pw_shallow_quads(const int8_t *px, const int8_t *end,
+                                                                      int32_t depth, int32_t offset2,
+                                                                      const int32_t *records, int32_t quad,
+                                                                      int8_t *out)
+{
+    if (depth == 4) {
+        tg_pw_shallow_pixels(px, end, 1, offset2, records, 0, quad, out);
+    } else if (depth == 8) {
+        tg_pw_shallow_pixels(px, end, 2, offset2, records, 0, quad, out);
+    } else {
+        tg_pw_shallow_pixels16(px, end, offset2, records, 0, quad, out);
+    }
+}
+#endif
 
 void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int8_t *weights,
                                   const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
@@ -295,12 +338,22 @@ void tg_conv2d_1x1_shallow_s8_dsp(const tg_conv2d_params_t *p, const int8_t *inp
     {
         const int8_t *const end = input + p->out_h * p->out_w * depth;
         const int32_t offset2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) * 0x00010001u);
+#if TG_PW_SHALLOW_QUADS
+        if ((cols & 7) == 0) {
+            tg_pw_shallow_quads(input, end, depth, offset2, records, 3, output);
+            return;
+        }
+        if ((cols & 3) == 0) {
+            tg_pw_shallow_quads(input, end, depth, offset2, records, 1, output);
+            return;
+        }
+#endif
         if (depth == 4) {
-            tg_pw_shallow_pixels(input, end, 1, offset2, records, cols & 1, output);
+            tg_pw_shallow_pixels(input, end, 1, offset2, records, cols & 1, 0, output);
         } else if (depth == 8) {
-            tg_pw_shallow_pixels(input, end, 2, offset2, records, cols & 1, output);
+            tg_pw_shallow_pixels(input, end, 2, offset2, records, cols & 1, 0, output);
         } else {
-            tg_pw_shallow_pixels16(input, end, offset2, records, cols & 1, output);
+            tg_pw_shallow_pixels16(input, end, offset2, records, cols & 1, 0, output);
         }
     }
 }

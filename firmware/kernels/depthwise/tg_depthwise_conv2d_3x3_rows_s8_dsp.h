@@ -327,6 +327,41 @@ tg_dw3_pairs(const int32_t *rec, const int32_t *a, const int32_t *b, const int32
     : "memory", "cc"
 
 /*
+ * The channel loop two channels a pass, for an even channel count (TG_DW3_CHANNEL_PAIRS=1): the
+ * last record is then always a pass's second, so the first channel's end test (TST and the
+ * taken BEQ back, whose refill a Cortex-M4 pays on each) is left out, one per 2 channels.
+ * Twice the loop's code: a board sets it where its code cache holds that (the F446's
+ * -DTG_DW3_CHANNEL_PAIRS=1, boards/nucleo-f446re.toml); an odd count runs the loop above.
+ */
+#ifndef TG_DW3_CHANNEL_PAIRS
+#define TG_DW3_CHANNEL_PAIRS 0
+#endif
+#define TG_DW3_QUAD_LOOP2(sums)                                \
+    "1:\n\t"                                                   \
+    sums                                                       \
+    TG_DW3_QUAD_OUT                                            \
+    sums                                                       \
+    TG_DW3_QUAD_OUT                                            \
+    TG_DW3_NEXT
+
+/* The 4-pixel loops at stride 1 or 2 (a constant where inlined) with the channel loop `loop`
+   (TG_DW3_QUAD_LOOP or TG_DW3_QUAD_LOOP2), in tg_dw3_quads_row's variables. */
+#define TG_DW3_QUADS_ASM(loop)                                                  \
+    do {                                                                        \
+        if (stride == 1) {                                                      \
+            __asm__ volatile(                                                   \
+                loop(TG_DW3_QUAD_SUMS)                                          \
+                TG_DW3_QUAD_NEXT(TG_DW3_ON_1(a) TG_DW3_ON_1(b) TG_DW3_ON_1(c))  \
+                TG_DW3_QUADS_ROW_OPERANDS);                                     \
+        } else {                                                                \
+            __asm__ volatile(                                                   \
+                loop(TG_DW3_QUAD2_SUMS)                                         \
+                TG_DW3_QUAD_NEXT(TG_DW3_ON_3(a) TG_DW3_ON_3(b) TG_DW3_ON_3(c))  \
+                TG_DW3_QUADS_ROW_OPERANDS);                                     \
+        }                                                                       \
+    } while (0)
+
+/*
  * quads (>= 1) times 4 adjacent output pixels of a row, every channel, stride 1 or 2 (a
  * constant where inlined): 66 instructions per channel for 36 MACs at stride 1, 72 at
  * stride 2 (every widened column used: 5 loads per kernel row for 9 columns), and 13 or
@@ -338,16 +373,10 @@ tg_dw3_quads_row(const int32_t *rec, const int32_t *a, const int32_t *b, const i
 {
     const int32_t *const first = rec;
     int32_t s0, s1, s2, s3, x0, x1, w0, w1;
-    if (stride == 1) {
-        __asm__ volatile(
-            TG_DW3_QUAD_LOOP(TG_DW3_QUAD_SUMS)
-            TG_DW3_QUAD_NEXT(TG_DW3_ON_1(a) TG_DW3_ON_1(b) TG_DW3_ON_1(c))
-            TG_DW3_QUADS_ROW_OPERANDS);
+    if (TG_DW3_CHANNEL_PAIRS && (channels & 1) == 0) {
+        TG_DW3_QUADS_ASM(TG_DW3_QUAD_LOOP2);
     } else {
-        __asm__ volatile(
-            TG_DW3_QUAD_LOOP(TG_DW3_QUAD2_SUMS)
-            TG_DW3_QUAD_NEXT(TG_DW3_ON_3(a) TG_DW3_ON_3(b) TG_DW3_ON_3(c))
-            TG_DW3_QUADS_ROW_OPERANDS);
+        TG_DW3_QUADS_ASM(TG_DW3_QUAD_LOOP);
     }
 }
 

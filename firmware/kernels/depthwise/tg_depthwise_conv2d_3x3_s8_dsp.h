@@ -98,11 +98,60 @@ tg_dw3_gather_edge(const int8_t *src, int32_t channels, int32_t in_w, int32_t j,
  * values, 11 with the loop), each further channel as LDRB, LDRB, ORR, SXTAB16, STR. The
  * STM's registers are fixed (r4..r7, ascending as the words they store).
  */
+#define TG_DW3_GATHER4                                  \
+    "ldr     %[vb], [%[x], %[n]]\n\t"                     \
+    "ldr     %[va], [%[x]], #4\n\t"                       \
+    "pkhbt   %[q1], %[va], %[vb], lsl #16\n\t"            \
+    "pkhtb   %[q3], %[vb], %[va], asr #16\n\t"            \
+    "sxtab16 %[q0], %[off], %[q1]\n\t"                    \
+    "sxtab16 %[q1], %[off], %[q1], ror #8\n\t"            \
+    "sxtab16 %[q2], %[off], %[q3]\n\t"                    \
+    "sxtab16 %[q3], %[off], %[q3], ror #8\n\t"            \
+    "stmia   %[d]!, {%[q0], %[q1], %[q2], %[q3]}\n\t"
+
+/*
+ * tg_dw3_gather_inside where the channel count is a multiple of 8 and TG_DW3_CHANNEL_PAIRS=1 (the
+ * F446's cflags, tg_depthwise_conv2d_3x3_rows_s8_dsp.h): two blocks of 4 channels a pass and the
+ * loop over the pairs in the same asm, no channel after the blocks: per pair one taken branch
+ * fewer per 8 channels, and none of the C loop's tests.
+ */
+static inline __attribute__((always_inline)) void
+tg_dw3_gather_inside8(const int8_t *x, int32_t channels, int32_t pairs, int32_t offset2, int32_t *d)
+{
+    const int8_t *const end = x + 2 * pairs * channels;
+    register int32_t q0 __asm__("r4"), q1 __asm__("r5"), q2 __asm__("r6"), q3 __asm__("r7");
+    int32_t va, vb;
+    const int8_t *xe;
+    __asm__ volatile(
+        "0:\n\t"
+        "add     %[xe], %[x], %[n]\n\t"
+        "1:\n\t"
+        TG_DW3_GATHER4
+        TG_DW3_GATHER4
+        "cmp     %[x], %[xe]\n\t"
+        "bne     1b\n\t"
+        "add     %[x], %[x], %[n]\n\t"
+        "cmp     %[x], %[end]\n\t"
+        "bne     0b\n\t"
+        : [x] "+r"(x), [d] "+r"(d), [va] "=&r"(va), [vb] "=&r"(vb), [q0] "=&r"(q0), [q1] "=&r"(q1),
+          [q2] "=&r"(q2), [q3] "=&r"(q3), [xe] "=&r"(xe)
+        : [n] "r"(channels), [off] "r"(offset2), [end] "r"(end)
+        : "memory", "cc");
+}
+
 static __attribute__((noinline, unused)) void
 tg_dw3_gather_inside(const int8_t *x, int32_t channels, int32_t pairs, int32_t offset2, int32_t *d)
 {
     const int8_t *const end = x + 2 * pairs * channels;
     const int32_t body = channels & ~3;
+#if defined(TG_DW3_CHANNEL_PAIRS) && TG_DW3_CHANNEL_PAIRS
+    if ((channels & 7) == 0) {
+        if (pairs > 0) {
+            tg_dw3_gather_inside8(x, channels, pairs, offset2, d);
+        }
+        return;
+    }
+#endif
     while (x != end) {
         const int8_t *const xt = x + channels;
         if (body != 0) {
@@ -111,15 +160,7 @@ tg_dw3_gather_inside(const int8_t *x, int32_t channels, int32_t pairs, int32_t o
             int32_t va, vb;
             __asm__ volatile(
                 "1:\n\t"
-                "ldr     %[vb], [%[x], %[n]]\n\t"
-                "ldr     %[va], [%[x]], #4\n\t"
-                "pkhbt   %[q1], %[va], %[vb], lsl #16\n\t"
-                "pkhtb   %[q3], %[vb], %[va], asr #16\n\t"
-                "sxtab16 %[q0], %[off], %[q1]\n\t"
-                "sxtab16 %[q1], %[off], %[q1], ror #8\n\t"
-                "sxtab16 %[q2], %[off], %[q3]\n\t"
-                "sxtab16 %[q3], %[off], %[q3], ror #8\n\t"
-                "stmia   %[d]!, {%[q0], %[q1], %[q2], %[q3]}\n\t"
+                TG_DW3_GATHER4
                 "cmp     %[x], %[xe]\n\t"
                 "bne     1b\n\t"
                 : [x] "+r"(x), [d] "+r"(d), [va] "=&r"(va), [vb] "=&r"(vb), [q0] "=&r"(q0), [q1] "=&r"(q1),
