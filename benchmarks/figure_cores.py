@@ -15,6 +15,8 @@ from cycle_estimates import (BEST_PUBLISHED_M_CYCLES, PERSON, TARGET_C3_PERSON_M
                              published_c3_points)
 from figure_engine import Figure, python
 
+from tinygen.cycles.fit import MIN_POINTS
+
 CORE_BOARDS = (("cortex-m7", "f746zg"), ("cortex-m4", "f446re"), ("cortex-m33", "u585"), ("cortex-m55", "n6570"))
 MODELS = ("kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder")
 QUICK_MODELS = ("ad_autoencoder",)
@@ -50,6 +52,8 @@ def calibration_cell(est: dict) -> str:
         return cell + ", fitted" + ("" if held is None else f" (each point left out of the fit: up to {held:.0%})")
     if "does not reproduce these points' software" in est["calibration_note"]:
         return cell + "; not fitted: the points ran older CMSIS-NN kernels than the twin build"
+    if n < MIN_POINTS:
+        return cell + f"; not fitted: a calibration needs at least {MIN_POINTS} points"
     return cell + "; not fitted: the fit stays over 15%"
 
 
