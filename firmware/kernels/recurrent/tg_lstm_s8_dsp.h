@@ -26,27 +26,11 @@ static inline int32_t tg_lstm_requantize(int32_t acc, const tg_rnn_requant_t *q)
 }
 
 /* tg_lstm_requantize where the record shifts right (right1 >= 0) less its last halving: the caller
- * halves (>> 1), or saturates and halves in one SSAT (tg_lstm_ssat16_half). */
+ * halves (>> 1), or saturates and halves in one SSAT (tg_dsp_ssat16_asr1). */
 static inline int32_t tg_lstm_requantize_right(int32_t acc, const tg_rnn_requant_t *q)
 {
     const int32_t x = tg_dsp_smmlar(acc, q->m2, acc);
     return ((x + (x >> 31)) >> q->right1) + 1;
-}
-
-/* v >> 1 saturated to int16 (SSAT's shifted operand). */
-static inline int32_t tg_lstm_ssat16_half(int32_t v)
-{
-    int32_t r;
-    __asm__("ssat %0, #16, %1, asr #1" : "=r"(r) : "r"(v));
-    return r;
-}
-
-/* SMUAD: the bottom halves' product plus the top halves' (signed). */
-static inline int32_t tg_lstm_smuad(int32_t x, int32_t y)
-{
-    int32_t r;
-    __asm__("smuad %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
-    return r;
 }
 
 /* tg_rnn_sigmoid_q12 interpolating from tg_sigmoid_steps_u32: one load for the entry and its step, and
@@ -60,7 +44,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     const int32_t s = v >> 31;
     const uint32_t a = (uint32_t)((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
-    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0x1FFu) | (512u << 16)), (int32_t)step);
+    const uint32_t r = (uint32_t)tg_dsp_smuad((int32_t)((a & 0x1FFu) | (512u << 16)), (int32_t)step);
     return (int32_t)((r ^ (uint32_t)s) + ((uint32_t)s << 25) + (1u << 25) + 512u) >> 10;
 }
 
@@ -184,14 +168,6 @@ __attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_
     }
 }
 
-/* m (not negative) saturated to 65535 (USAT). */
-static inline uint32_t tg_lstm_usat16(int32_t m)
-{
-    uint32_t a;
-    __asm__("usat %0, #16, %1" : "=r"(a) : "r"(m));
-    return a;
-}
-
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65535 by USAT (uh 255:
  * the table's last entry, 65535 with a step of 0, gives the saturated result for every fraction:
  * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation by SMUAD as tg_lstm_sigmoid_q12's
@@ -201,9 +177,9 @@ static inline uint32_t tg_lstm_usat16(int32_t m)
 static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 {
     const int32_t s = v >> 31;
-    const uint32_t a = tg_lstm_usat16((v ^ s) - s);
+    const uint32_t a = tg_dsp_usat16((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 8];
-    const uint32_t r = (uint32_t)tg_lstm_smuad((int32_t)((a & 0xFFu) | (256u << 16)), (int32_t)step)
+    const uint32_t r = (uint32_t)tg_dsp_smuad((int32_t)((a & 0xFFu) | (256u << 16)), (int32_t)step)
                        + (1u << 23) + 128u;
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
@@ -238,8 +214,8 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
         gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
     }
     if (right) {
-        cj = tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
-        cj = TG_RNN_SAT16(cj + tg_lstm_ssat16_half(tg_lstm_requantize_right(gate[0] * gate[2], &q->cell)));
+        cj = tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
+        cj = TG_RNN_SAT16(cj + tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[0] * gate[2], &q->cell)));
     } else {
         cj = TG_RNN_SAT16(tg_lstm_requantize(gate[1] * *c, &q->forget));
         cj = TG_RNN_SAT16(cj + TG_RNN_SAT16(tg_lstm_requantize(gate[0] * gate[2], &q->cell)));

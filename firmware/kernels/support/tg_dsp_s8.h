@@ -68,6 +68,30 @@ static inline int32_t tg_dsp_ssat16(int32_t v)
     return r;
 }
 
+/* v >> 1 (arithmetic) saturated to int16: SSAT with its shift operand. */
+static inline int32_t tg_dsp_ssat16_asr1(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #16, %1, asr #1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* v (not negative) saturated to 65535: USAT. */
+static inline uint32_t tg_dsp_usat16(int32_t v)
+{
+    uint32_t r;
+    __asm__("usat %0, #16, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* SMUAD: the bottom halves' product plus the top halves' (signed). */
+static inline int32_t tg_dsp_smuad(int32_t x, int32_t y)
+{
+    int32_t r;
+    __asm__("smuad %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+
 /* v >> 1 (arithmetic) saturated to int8: SSAT with its shift operand. */
 static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
 {
