@@ -211,7 +211,8 @@ _FC_BATCH1 = dict(op="fully_connected", weight_dtype="int8", weight_bits=8, requ
                   ref_roles=_REQUANT, headers=("kernels/tg_dsp_s8.h", "kernels/tg_mat_mult_s8_dsp.h",
                                                "kernels/tg_fully_connected_batch1_s8_dsp.h",
                                                "kernels/tg_fully_connected_batch1_steps_s8_dsp.h",
-                                               "kernels/tg_fully_connected_batch1_rowpair_s8_dsp.h"))
+                                               "kernels/tg_fully_connected_batch1_rowpair_s8_dsp.h",
+                                               "kernels/tg_fully_connected_batch1_ldm_s8_dsp.h"))
 
 # one row, the weights of each two rows as int16 halfwords h = 256 b + a (as many bytes as int8): one
 # SXTB16 per two SMLADs where int8 weights take two, 18 instructions per 16 MACs against 22 on the M4 /

@@ -56,9 +56,17 @@
     "smlad %[" acc2 "], r4, " even ", %[" acc2 "]\n\tsmlad %[" acc1 "], r5, " odd ", %[" acc1 "]\n\t"           \
     "sxtb16 " odd ", " odd "\n\tsmlad %[" acc2 "], r5, " odd ", %[" acc2 "]\n\t"
 #define TG_FC_B1_PAIRS_MACS TG_FC_B1_PAIR_MACS("a0", "a1", "r6", "r8") TG_FC_B1_PAIR_MACS("a2", "a3", "r9", "r10")
-#define TG_FC_B1_STEP_PAIRS "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W TG_FC_B1_PAIRS_MACS
+#define TG_FC_B1_STEP_PAIRS TG_FC_B1_LOAD_X TG_FC_B1_LOAD_W TG_FC_B1_PAIRS_MACS
 #define TG_FC_B1_STEP_PAIRS_LEAN                                                                             \
     "ldr r4, [%[x]], #4\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_PAIRS_MACS
+#if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
+/* TG_FC_B1_LDM: two lean steps with their two input words read by one LDM into r4 and r12 (the row-pair
+   steps leave r12 free), 1 + 2 cycles where two LDRs take 2 + 2 and the fitted cycle each (the input
+   word-aligned: tg_fc_b1_block4 takes single steps where it is not) */
+#define TG_FC_B1_STEP2_PAIRS_LEAN                                                                            \
+    "ldmia %[x]!, {r4, r12}\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t"                 \
+    TG_FC_B1_PAIRS_MACS TG_FC_B1_LOAD_W "sxtb16 r5, r12, ror #8\n\tsxtb16 r4, r12\n\t" TG_FC_B1_PAIRS_MACS
+#endif
 #endif
 
 /* Row B's sum from its pair's accumulators, (acc1 - acc2) >> 8 (row A's is acc2; the difference

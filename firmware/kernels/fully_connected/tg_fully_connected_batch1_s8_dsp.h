@@ -115,23 +115,33 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
 /* a step 8, 4 or 1 times over, for the unrolled loops */
 #define TG_FC_B1_X4(step) step step step step
 #define TG_FC_B1_X8(step) TG_FC_B1_X4(step) TG_FC_B1_X4(step)
+#define TG_FC_B1_X1(step) step
+/* the lean row-pair steps 8, 4 or 1 times over: by pairs of steps under TG_FC_B1_LDM (one LDM of two
+   input words, tg_fully_connected_batch1_rowpair_s8_dsp.h) */
+#if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
+#define TG_FC_B1_PAIRS_LEAN_X8 TG_FC_B1_X4(TG_FC_B1_STEP2_PAIRS_LEAN)
+#define TG_FC_B1_PAIRS_LEAN_X4 TG_FC_B1_STEP2_PAIRS_LEAN TG_FC_B1_STEP2_PAIRS_LEAN
+#else
+#define TG_FC_B1_PAIRS_LEAN_X8 TG_FC_B1_X8(TG_FC_B1_STEP_PAIRS_LEAN)
+#define TG_FC_B1_PAIRS_LEAN_X4 TG_FC_B1_X4(TG_FC_B1_STEP_PAIRS_LEAN)
+#endif
+#define TG_FC_B1_PAIRS_LEAN_X1 TG_FC_B1_STEP_PAIRS_LEAN
 
-/* The loop of `n` turns of `times` (TG_FC_B1_X8, _X4 or nothing) steps of the kind `widened`. */
+/* The loop of `n` turns of `times` (X8, X4 or X1) steps of the kind `widened`. */
 #define TG_FC_B1_TURNS(times, widened)                                                                       \
     do {                                                                                                     \
         if ((widened) == TG_FC_B1_W16) {                                                                     \
-            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_W16));                                                         \
+            TG_FC_B1_LOOP(TG_FC_B1_##times(TG_FC_B1_STEP_W16));                                              \
         } else if ((widened) == TG_FC_B1_PAIRS) {                                                            \
-            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS));                                                       \
+            TG_FC_B1_LOOP(TG_FC_B1_##times(TG_FC_B1_STEP_PAIRS));                                            \
         } else if ((widened) == TG_FC_B1_PAIRS_LEAN) {                                                       \
-            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_PAIRS_LEAN));                                                  \
+            TG_FC_B1_LOOP(TG_FC_B1_PAIRS_LEAN_##times);                                                      \
         } else if (widened) {                                                                                \
-            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_WIDENED));                                                     \
+            TG_FC_B1_LOOP(TG_FC_B1_##times(TG_FC_B1_STEP_WIDENED));                                          \
         } else {                                                                                             \
-            TG_FC_B1_LOOP(times(TG_FC_B1_STEP_LEAN));                                                        \
+            TG_FC_B1_LOOP(TG_FC_B1_##times(TG_FC_B1_STEP_LEAN));                                             \
         }                                                                                                    \
     } while (0)
-#define TG_FC_B1_X1(step) step
 
 /* Steps a turn of the unrolled loop: 8 on the single-issue cores (M4, M33), whose taken branch
  * costs 3 cycles (2 and the fitted extra on the M33); 4 on the M7 (TG_DUAL_ISSUE), whose branch
@@ -142,6 +152,22 @@ static inline void tg_fc_b1_widen(const int8_t *x, int32_t depth, int32_t *dst)
 #else
 #define TG_FC_B1_TURN_LOG2 3
 #endif
+
+/* The block's 4 sums into a[0..3] from the accumulators a0..a3 (row pairs: row B's from its pair's two). */
+#define TG_FC_B1_SUMS(widened, a)                                                                            \
+    do {                                                                                                     \
+        if ((widened) == TG_FC_B1_PAIRS || (widened) == TG_FC_B1_PAIRS_LEAN) {                               \
+            (a)[0] = a1;                                                                                     \
+            (a)[1] = TG_FC_B1_PAIR_B(a0, a1);                                                                \
+            (a)[2] = a3;                                                                                     \
+            (a)[3] = TG_FC_B1_PAIR_B(a2, a3);                                                                \
+        } else {                                                                                             \
+            (a)[0] = a0;                                                                                     \
+            (a)[1] = a1;                                                                                     \
+            (a)[2] = a2;                                                                                     \
+            (a)[3] = a3;                                                                                     \
+        }                                                                                                    \
+    } while (0)
 
 /*
  * A block of 4 rows: the sums b' + the rows' dot products with the input (widened: one of
@@ -166,32 +192,22 @@ static inline __attribute__((always_inline)) void tg_fc_b1_block4(const void *x,
                      : "memory");
 #if TG_FC_B1_TURN_LOG2 == 3
     if (n != 0) {
-        TG_FC_B1_TURNS(TG_FC_B1_X8, widened);
+        TG_FC_B1_TURNS(X8, widened);
     }
     if ((steps & 4) != 0) {
         n = 1;
-        TG_FC_B1_TURNS(TG_FC_B1_X4, widened);
+        TG_FC_B1_TURNS(X4, widened);
     }
 #else
     if (n != 0) {
-        TG_FC_B1_TURNS(TG_FC_B1_X4, widened);
+        TG_FC_B1_TURNS(X4, widened);
     }
 #endif
     n = steps & 3;
     if (n != 0) {
-        TG_FC_B1_TURNS(TG_FC_B1_X1, widened);
+        TG_FC_B1_TURNS(X1, widened);
     }
-    if (widened == TG_FC_B1_PAIRS || widened == TG_FC_B1_PAIRS_LEAN) {
-        a[0] = a1;
-        a[1] = TG_FC_B1_PAIR_B(a0, a1);
-        a[2] = a3;
-        a[3] = TG_FC_B1_PAIR_B(a2, a3);
-    } else {
-        a[0] = a0;
-        a[1] = a1;
-        a[2] = a2;
-        a[3] = a3;
-    }
+    TG_FC_B1_SUMS(widened, a);
     *w = wp;
 }
 
@@ -269,6 +285,27 @@ static inline __attribute__((always_inline)) int8_t tg_fc_b1_out(int32_t a, int3
     }
 }
 
+/* The last r = out % 4 rows' outputs (w, multiplier, shift, out: at the last block). */
+static inline __attribute__((always_inline)) void tg_fc_b1_last(int32_t steps, int32_t r, tg_fc_b1_q_t q,
+                                                                 int32_t mode, int32_t full, int32_t widened,
+                                                                 const void *x, const int8_t *w,
+                                                                 const int32_t *multiplier, const int8_t *shift,
+                                                                 int8_t *out)
+{
+    int32_t i;
+    if (r != 0) {
+        int32_t a[4];
+        if (widened == TG_FC_B1_W16) {
+            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, r, a);
+        } else {
+            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), r, a);
+        }
+        for (i = 0; i < r; ++i) {
+            out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
+        }
+    }
+}
+
 /* The layer: blocks of 4 outputs, then the last out % 4. x: the widened row or the input. */
 static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_connected_params_t *p,
                                                                  int32_t mode, int32_t full, int32_t widened,
@@ -279,7 +316,6 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     const int32_t steps = (p->in_features + 3) >> 2, cols = p->out_features;
     const tg_fc_b1_q_t q = {1 + 2 * p->output_offset, p->output_offset, p->act_min, p->act_max};
     int8_t *const end = out + (cols & ~3);
-    int32_t i;
 #pragma GCC unroll 1
     for (; out != end; out += 4, multiplier += 4, shift += 4) {
         int32_t a[4];
@@ -289,18 +325,16 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
         out[2] = tg_fc_b1_out(a[2], multiplier[2], shift[2], q, mode, full);
         out[3] = tg_fc_b1_out(a[3], multiplier[3], shift[3], q, mode, full);
     }
-    if ((cols & 3) != 0) {
-        int32_t a[4];
-        if (widened == TG_FC_B1_W16) {
-            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);
-        } else {
-            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), cols & 3, a);
-        }
-        for (i = 0; i < (cols & 3); ++i) {
-            out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
-        }
-    }
+    tg_fc_b1_last(steps, cols & 3, q, mode, full, widened, x, w, multiplier, shift, out);
 }
+
+#if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
+/* the Cortex-M4 boards' loop over the blocks (tg_fc_b1_rows_ldm) */
+#include "tg_fully_connected_batch1_ldm_s8_dsp.h"
+#define TG_FC_B1_ROWS_OF tg_fc_b1_rows_ldm
+#else
+#define TG_FC_B1_ROWS_OF tg_fc_b1_rows
+#endif
 
 /*
  * The layer after the input is in place (widened or not), per requantization mode and
@@ -312,7 +346,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
                                                        const int8_t *w, const int32_t *multiplier,           \
                                                        const int8_t *shift, int8_t *out)                     \
     {                                                                                                        \
-        tg_fc_b1_rows(p, mode, full, widened, x, w, multiplier, shift, out);                                 \
+        TG_FC_B1_ROWS_OF(p, mode, full, widened, x, w, multiplier, shift, out);                              \
     }
 /* The 8 variants of a kind of step (TG_FC_B1_LEAN ...), named v##mode[_full]. */
 #define TG_FC_B1_VARIANTS(v, widened)                                                                        \

@@ -41,8 +41,22 @@
  * lean step then costs what the scratch one did with LDRD + LDM (tinygen.cycles: 24 cycles a
  * step on the M4, 23 on the M33).
  */
-/* the 4 rows' weight words of a step into r6, r8, r9, r10 */
+#if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
+/*
+ * TG_FC_B1_LDM=1 (the Cortex-M4 boards' cflags): a step's weight words by one LDM (1 + 4 cycles, as the
+ * 4 pipelined LDRs) and the widened row's pairs by one LDM (1 + 2), where the calibrated M4 model charges
+ * each executed single load a cycle more (tinygen/cycles/fit.py, load_extra: 1): 21 cycles a step where
+ * the LDRs take 26 (the lean step 23 against 28, before its pairs of steps read two input words by one
+ * LDM: tg_fully_connected_batch1_rowpair_s8_dsp.h). The scratch row is 8-byte aligned, the packed
+ * constant word-aligned.
+ */
+#define TG_FC_B1_LOAD_W "ldmia %[w]!, {r6, r8, r9, r10}\n\t"
+#define TG_FC_B1_LOAD_X "ldmia %[x]!, {r4, r5}\n\t"
+#else
+/* the 4 rows' weight words of a step into r6, r8, r9, r10; the widened row's pairs into r4, r5 */
 #define TG_FC_B1_LOAD_W "ldr r6, [%[w]], #4\n\tldr r8, [%[w]], #4\n\tldr r9, [%[w]], #4\n\tldr r10, [%[w]], #4\n\t"
+#define TG_FC_B1_LOAD_X "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t"
+#endif
 /* One step for the 4 rows from the input pairs in r4, r5 and the weight words in r6, r8, r9, r10. */
 #define TG_FC_B1_MACS                                                                                        \
     "sxtb16 r12, r6, ror #8\n\tsxtb16 r6, r6\n\tsmlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r12, %[a0]\n\t"  \
@@ -50,12 +64,12 @@
     "sxtb16 r12, r9, ror #8\n\tsxtb16 r9, r9\n\tsmlad %[a2], r4, r9, %[a2]\n\tsmlad %[a2], r5, r12, %[a2]\n\t"  \
     "sxtb16 r12, r10, ror #8\n\tsxtb16 r10, r10\n\tsmlad %[a3], r4, r10, %[a3]\n\tsmlad %[a3], r5, r12, %[a3]\n\t"
 /* the input pairs of a step: from the widened row, or an input word widened after the loads */
-#define TG_FC_B1_STEP_WIDENED "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W TG_FC_B1_MACS
+#define TG_FC_B1_STEP_WIDENED TG_FC_B1_LOAD_X TG_FC_B1_LOAD_W TG_FC_B1_MACS
 #define TG_FC_B1_STEP_LEAN                                                                                   \
     "ldr r4, [%[x]], #4\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t" TG_FC_B1_MACS
 /* a step with int16 weights: per row its pair words (w0, w2), (w1, w3), two rows per 4 loads */
 #define TG_FC_B1_STEP_W16                                                                                    \
-    "ldr r4, [%[x]], #4\n\tldr r5, [%[x]], #4\n\t" TG_FC_B1_LOAD_W                                             \
+    TG_FC_B1_LOAD_X TG_FC_B1_LOAD_W                                                                          \
     "smlad %[a0], r4, r6, %[a0]\n\tsmlad %[a0], r5, r8, %[a0]\n\t"                                             \
     "smlad %[a1], r4, r9, %[a1]\n\tsmlad %[a1], r5, r10, %[a1]\n\t" TG_FC_B1_LOAD_W                             \
     "smlad %[a2], r4, r6, %[a2]\n\tsmlad %[a2], r5, r8, %[a2]\n\t"                                             \

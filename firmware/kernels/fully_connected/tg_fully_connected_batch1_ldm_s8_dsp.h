@@ -1,0 +1,170 @@
+/*
+ * The batch-1 fully connected layer's loop over its blocks of 4 rows under TG_FC_B1_LDM=1 (the
+ * Cortex-M4 boards' cflags; tg_fully_connected_batch1_s8_dsp.h includes this header there, in place
+ * of its own tg_fc_b1_rows): the same steps and sums, arranged for the M4's single-issue pipeline,
+ * where the calibrated model charges every executed single load a cycle more and every branch 2 more
+ * (tinygen/cycles/fit.py):
+ *
+ * - the steps' counts (turns of 8, a turn of 4, single steps) worked out once per call, and the turn
+ *   of 4 and the single steps tested once per block, out of the way of a depth that needs neither;
+ * - the lean row-pair steps by pairs (one LDM of two input words) where the input is word-aligned,
+ *   else every step single (an input at any address stays legal);
+ * - the folded requantization of a block's 4 outputs in one asm body (tg_fc_b1_out4_ldm): the 4
+ *   multipliers by one LDM, the 4 int8 shifts by one word, whose complement holds n - 1 in each
+ *   byte (n = -shift in [1, 31] where the layer folds: tinygen.kernels.specialize.requant_bounded),
+ *   so a register shift by its low byte gives R = round 2^(n-1), and y = SSAT(v >> (n-1), ASR #1) =
+ *   SSAT(v >> n); the 4 bytes stored as one word, clamped by SSUB8 / SEL where the clamp is not the
+ *   int8 range. 6 instructions an output where the C form takes 10 and reloads its constants.
+ *
+ * Bit for bit the outputs of tg_fc_b1_rows (tg_fc_b1_out's arithmetic).
+ */
+#ifndef TG_FULLY_CONNECTED_BATCH1_LDM_S8_DSP_H
+#define TG_FULLY_CONNECTED_BATCH1_LDM_S8_DSP_H
+
+#include <string.h>
+
+/* (included by tg_fully_connected_batch1_s8_dsp.h after tg_fc_b1_last, whose helpers it uses) */
+
+/*
+ * A block of 4 rows as tg_fc_b1_block4 computes it, over `turns` turns of 8 steps, then (where `rest`)
+ * `four` turns of 4 (0 or 1) and `ones` single steps.
+ */
+static inline __attribute__((always_inline)) void tg_fc_b1_block4_ldm(const void *x, const int8_t **w,
+                                                                      int32_t turns, int32_t rest, int32_t four,
+                                                                      int32_t ones, int32_t widened, int32_t a[4])
+{
+    /* every register but sp and pc is taken (tg_fc_b1_block4) */
+    register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
+    register const void *xp __asm__("r7") = x;
+    register const int8_t *wp __asm__("r11") = *w;
+    register int32_t n __asm__("lr") = turns;
+    __asm__ volatile("ldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}"
+                     : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [w] "+r"(wp)
+                     :
+                     : "memory");
+    if (__builtin_expect(n != 0, 1)) {
+        TG_FC_B1_TURNS(X8, widened);
+    }
+    if (__builtin_expect(rest != 0, 0)) {
+        if (four != 0) {
+            n = 1;
+            TG_FC_B1_TURNS(X4, widened);
+        }
+        n = ones;
+        if (n != 0) {
+            TG_FC_B1_TURNS(X1, widened);
+        }
+    }
+    TG_FC_B1_SUMS(widened, a);
+    *w = wp;
+}
+
+/* one output of tg_fc_b1_out4_ldm: its sum `acc` doubled, SMMLAR by its multiplier `m` and R = round
+   2^(n-1) (r12) by `mla` (with the sign's ADD or without: TG_FC_B1_SIGN, _POS), then >> (n - 1) and
+   SSAT's ASR #1; r9's low byte: n - 1 */
+#define TG_FC_B1_OUT_SHIFT(acc, m, mla)                                                                      \
+    "lsl r12, %[round], r9\n\tadd %[" acc "], %[" acc "], %[" acc "]\n\t" mla(acc, m)                          \
+    "asr %[" acc "], %[" acc "], r9\n\tssat %[" acc "], #8, %[" acc "], asr #1\n\t"
+#define TG_FC_B1_POS(acc, m) "smmlar %[" acc "], %[" acc "], " m ", r12\n\t"
+/* (2 a >> 31: a's sign, |a| < 2^30) */
+#define TG_FC_B1_SIGN(acc, m) "smmlar r12, %[" acc "], " m ", r12\n\tadd %[" acc "], r12, %[" acc "], asr #31\n\t"
+/* the 4 outputs, r9 the complemented shifts (n - 1 per byte), shifted to the next one's between them */
+#define TG_FC_B1_OUTS_SHIFT(mla)                                                                             \
+    "ldmia %[m]!, {r4, r5, r6, r8}\n\tldr r9, [%[s]], #4\n\tmvn r9, r9\n\t"                                    \
+    TG_FC_B1_OUT_SHIFT("a0", "r4", mla) "lsr r9, r9, #8\n\t" TG_FC_B1_OUT_SHIFT("a1", "r5", mla)              \
+    "lsr r9, r9, #8\n\t" TG_FC_B1_OUT_SHIFT("a2", "r6", mla) "lsr r9, r9, #8\n\t"                              \
+    TG_FC_B1_OUT_SHIFT("a3", "r8", mla) TG_FC_B1_PACK4
+/* where the pairs round once (TG_REQUANT_ONCE): SMMLAR with the output zero point, n = 0 */
+#define TG_FC_B1_OUT_ONCE(acc, m)                                                                            \
+    "add %[" acc "], %[" acc "], %[" acc "]\n\tsmmlar %[" acc "], %[" acc "], " m ", %[round]\n\t"              \
+    "ssat %[" acc "], #8, %[" acc "]\n\t"
+#define TG_FC_B1_OUTS_ONCE                                                                                   \
+    "ldmia %[m]!, {r4, r5, r6, r8}\n\t" TG_FC_B1_OUT_ONCE("a0", "r4") TG_FC_B1_OUT_ONCE("a1", "r5")            \
+    TG_FC_B1_OUT_ONCE("a2", "r6") TG_FC_B1_OUT_ONCE("a3", "r8") TG_FC_B1_PACK4
+/* the 4 saturated outputs' low bytes into a0 */
+#define TG_FC_B1_PACK4 "bfi %[a0], %[a1], #8, #8\n\tbfi %[a0], %[a2], #16, #8\n\tbfi %[a0], %[a3], #24, #8\n\t"
+
+/*
+ * The 4 outputs of a block in a folded mode (TG_REQUANT_FOLDED, with POS or POS | ONCE) from its sums
+ * a[0..3], as 4 int8 bytes in a word (the first in the low byte); *m and *s advance past the block's 4
+ * multipliers and shifts. round: 1 + 2 output_offset (the output zero point where ONCE).
+ */
+static inline __attribute__((always_inline)) uint32_t tg_fc_b1_out4_ldm(const int32_t a[4], const int32_t **m,
+                                                                        const int8_t **s, int32_t round,
+                                                                        int32_t mode)
+{
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    const int32_t *mp = *m;
+    const int8_t *sp = *s;
+    if (TG_REQUANT_ONCE_OF(mode)) {
+        __asm__(TG_FC_B1_OUTS_ONCE
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "+r"(mp)
+                : [round] "r"(round)
+                : "r4", "r5", "r6", "r8", "memory");
+    } else if (TG_REQUANT_POS_OF(mode)) {
+        __asm__(TG_FC_B1_OUTS_SHIFT(TG_FC_B1_POS)
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "+r"(mp), [s] "+r"(sp)
+                : [round] "r"(round)
+                : "r4", "r5", "r6", "r8", "r9", "r12", "memory");
+    } else {
+        __asm__(TG_FC_B1_OUTS_SHIFT(TG_FC_B1_SIGN)
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "+r"(mp), [s] "+r"(sp)
+                : [round] "r"(round)
+                : "r4", "r5", "r6", "r8", "r9", "r12", "memory");
+    }
+    *m = mp;
+    *s = TG_REQUANT_ONCE_OF(mode) ? sp + 4 : sp;
+    return (uint32_t)a0;
+}
+
+/* The 4 int8 bytes of y clamped to [lo, hi] (each byte of lo and hi the bound): SSUB8 sets GE where the
+   first operand's byte is at least the second's, SEL takes those bytes from its first operand. */
+static inline uint32_t tg_fc_b1_clamp4(uint32_t y, uint32_t lo, uint32_t hi)
+{
+    uint32_t t;
+    __asm__("ssub8 %[t], %[y], %[lo]\n\tsel %[y], %[y], %[lo]\n\tssub8 %[t], %[hi], %[y]\n\tsel %[y], %[y], %[hi]"
+            : [y] "+r"(y), [t] "=&r"(t)
+            : [lo] "r"(lo), [hi] "r"(hi)
+            : "cc");
+    return y;
+}
+
+/* The layer as tg_fc_b1_rows computes it: blocks of 4 outputs, then the last out % 4. */
+static inline __attribute__((always_inline)) void tg_fc_b1_rows_ldm(const tg_fully_connected_params_t *p,
+                                                                     int32_t mode, int32_t full, int32_t widened,
+                                                                     const void *x, const int8_t *w,
+                                                                     const int32_t *multiplier,
+                                                                     const int8_t *shift, int8_t *out)
+{
+    const int32_t steps = (p->in_features + 3) >> 2, cols = p->out_features;
+    const tg_fc_b1_q_t q = {1 + 2 * p->output_offset, p->output_offset, p->act_min, p->act_max};
+    const int32_t round = TG_REQUANT_ONCE_OF(mode) ? q.output_offset : q.round;
+    const uint32_t lo = 0x01010101u * (uint8_t)q.act_min, hi = 0x01010101u * (uint8_t)q.act_max;
+    int8_t *const end = out + (cols & ~3);
+    /* the lean row-pair steps' pairs read the input by LDM: single steps only where it is not aligned */
+    const int32_t single = widened == TG_FC_B1_PAIRS_LEAN && ((uintptr_t)x & 3) != 0;
+    const int32_t turns = single ? 0 : steps >> 3, four = single ? 0 : (steps >> 2) & 1;
+    const int32_t ones = single ? steps : steps & 3, rest = four | ones;
+#pragma GCC unroll 1
+    for (; out != end; out += 4) {
+        int32_t a[4];
+        tg_fc_b1_block4_ldm(x, &w, turns, rest, four, ones, widened, a);
+        if (TG_REQUANT_KIND(mode) == TG_REQUANT_FOLDED) {
+            uint32_t y = tg_fc_b1_out4_ldm(a, &multiplier, &shift, round, mode);
+            if (!full) {
+                y = tg_fc_b1_clamp4(y, lo, hi);
+            }
+            memcpy(out, &y, sizeof y);
+        } else {
+            out[0] = tg_fc_b1_out(a[0], multiplier[0], shift[0], q, mode, full);
+            out[1] = tg_fc_b1_out(a[1], multiplier[1], shift[1], q, mode, full);
+            out[2] = tg_fc_b1_out(a[2], multiplier[2], shift[2], q, mode, full);
+            out[3] = tg_fc_b1_out(a[3], multiplier[3], shift[3], q, mode, full);
+            multiplier += 4;
+            shift += 4;
+        }
+    }
+    tg_fc_b1_last(steps, cols & 3, q, mode, full, widened, x, w, multiplier, shift, out);
+}
+
+#endif /* TG_FULLY_CONNECTED_BATCH1_LDM_S8_DSP_H */
