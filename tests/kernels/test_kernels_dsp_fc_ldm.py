@@ -1,0 +1,106 @@
+"""The batch-1 fully connected kernels under TG_FC_B1_LDM=1 (boards/nucleo-f446re.toml's flags;
+firmware/kernels/fully_connected/tg_fully_connected_batch1_ldm_s8_dsp.h): the Cortex-M4's LDM steps,
+the lean row-pair steps by pairs (one LDM of two input words), the block loop's counts and the folded
+requantization of 4 outputs in one asm body.
+
+On the F446RE stand-in (slow): the flag is the M4 board's alone and its firmware runs those paths
+(the objects hold the LDMs); the row-pair chains of test_kernels_dsp_fc_rowpair (every requantization
+body: with and without the sign's ADD, clamped and at the int8 range, rounded once) equal the reference
+on every layer with a lean layer's input moved to an odd address, where the pairs' LDM would fault:
+the kernel must take its single steps there (the other lean layers keep their pairs).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from e2e import assert_device_equals_reference
+from test_kernels_dsp_fc_batch1 import LEAN_SIZES, Chain, _chain
+from torch_models import compile_module
+
+from tinygen.passes import CompileOptions
+
+PAIRS = "tg_fully_connected_batch1_rowpair_s8_dsp"
+PAIRS_LEAN = "tg_fully_connected_batch1_rowpair_lean_s8_dsp"
+FLAG = "-DTG_FC_B1_LDM=1"
+
+# a lean call's input copied to an odd address first (model.c's own buffers are 16-byte aligned)
+ODD_INPUT = """
+#include <string.h>
+static int8_t tg_test_odd[4096 + 4] __attribute__((aligned(4)));
+static const int8_t *tg_test_odd_input(const tg_fully_connected_params_t *p, const int8_t *input)
+{
+    memcpy(tg_test_odd + 1, input, (size_t)p->in_features);
+    return tg_test_odd + 1;
+}
+"""
+
+
+def _needs_standin():
+    if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
+
+
+def _odd_input(code: str) -> tuple[str, int]:
+    """model.c with its first lean row-pair call (specialized or generic) reading its input from
+    tg_test_odd_input (the others keep theirs, aligned), and the number of lean calls."""
+    call = re.compile(rf"({PAIRS_LEAN}(?:_inline)?\(&(\w+), (?:\w+, )?)(tg_arena \+ \w+|\w+),")
+    n = len(call.findall(code))
+    code = call.sub(lambda m: f"{m.group(1)}tg_test_odd_input(&{m.group(2)}, {m.group(3)}),", code, count=1)
+    last = max(m.end() for m in re.finditer(r"^#include .*$", code, re.M))
+    return code[:last] + "\n" + ODD_INPUT + code[last:], n
+
+
+def test_fully_connected_batch1_ldm_flag_is_the_m4_boards():
+    """TG_FC_B1_LDM is in the f446re's flags and in neither the M7's nor the M33's (their builds keep the
+    single loads)."""
+    from tinygen.board import get_board
+
+    assert FLAG in get_board("f446re").cflags
+    assert FLAG not in get_board("f746zg").cflags and FLAG not in get_board("b-u585i-iot02a").cflags
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("specialize", [True, False])
+def test_fully_connected_batch1_ldm_odd_input_standin(specialize, tmp_path):
+    """The row-pair chains (specialized: every folded body; generic: the general one) with the lean kernel on
+    the depths it takes (every other layer of LEAN_SIZES') and the first lean layer's input at an odd address,
+    on the F446RE stand-in: every layer equals the reference, and the firmware holds the LDM steps (the
+    weights' LDM, the input pairs' LDM)."""
+    _needs_standin()
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board("f446re")
+    rng = np.random.default_rng(21)
+    # (seed, sizes, the parity of the lean layers: None, every depth a multiple of 4)
+    for seed, sizes, parity in ((21, Chain.sizes, None), (22, LEAN_SIZES, 0)):
+        calib = rng.standard_normal((16, sizes[0])).astype(np.float32)
+        _, first = compile_module(_chain(seed, sizes), calib, options=CompileOptions(features=frozenset(board.isa_features)))
+        fcs = [n for n in first.nodes if n.op == "fully_connected"]
+        choice = {n.name: PAIRS_LEAN if n.attrs["kparams"]["in_features"] % 4 == 0 and parity in (None, i % 2)
+                  else PAIRS
+                  for i, n in enumerate(fcs)}
+        source, graph = compile_module(_chain(seed, sizes), calib, options=CompileOptions(
+            features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
+        graph.meta["specialize"] = specialize
+        assert [n.kernel for n in graph.nodes if n.op == "fully_connected"] == list(choice.values())
+        project = build(source, graph, board, tmp_path / f"s{seed}{specialize}").out_dir
+        code, lean = _odd_input((project / "model.c").read_text())
+        assert lean == sum(k == PAIRS_LEAN for k in choice.values()) >= 2 and "tg_test_odd_input(&" in code
+        (project / "model.c").write_text(code)
+        subprocess.run(["make", "-s", "-C", str(project), "emu"], check=True, capture_output=True)
+        dump = subprocess.run(["arm-none-eabi-objdump", "-d", str(project / "firmware-emu.elf")], check=True,
+                              capture_output=True, text=True).stdout
+        assert re.search(r"ldmia(\.w)?\s+fp!, \{r6, r8, r9, sl\}", dump), "no LDM of a step's weight words"
+        assert re.search(r"ldmia(\.w)?\s+r7!, \{r4, ip\}", dump), "no LDM of two steps' input words"
+        with open_device(board, project, emulate=True) as dev:
+            for i in range(3):
+                x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
+                assert_device_equals_reference(dev, graph, x, f"f446re odd input, specialize {specialize}, input {i}")
