@@ -14,7 +14,8 @@
  *   byte (n = -shift in [1, 31] where the layer folds: tinygen.kernels.specialize.requant_bounded),
  *   so a register shift by its low byte gives R = round 2^(n-1), and y = SSAT(v >> (n-1), ASR #1) =
  *   SSAT(v >> n); the 4 bytes stored as one word, clamped by SSUB8 / SEL where the clamp is not the
- *   int8 range. 6 instructions an output where the C form takes 10 and reloads its constants.
+ *   int8 range: 5 instructions an output (and 3 shifts of the shifts' word a block) where the C
+ *   form takes 10 and reloads its constants from the stack.
  *
  * Bit for bit the outputs of tg_fc_b1_rows (tg_fc_b1_out's arithmetic).
  */
@@ -23,7 +24,7 @@
 
 #include <string.h>
 
-/* (included by tg_fully_connected_batch1_s8_dsp.h after tg_fc_b1_last, whose helpers it uses) */
+/* (included by tg_fully_connected_batch1_s8_dsp.h after TG_FC_B1_LAST and the helpers it uses) */
 
 /*
  * A block of 4 rows as tg_fc_b1_block4 computes it, over `turns` turns of 8 steps, then (where `rest`)
@@ -164,7 +165,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows_ldm(const tg_ful
             shift += 4;
         }
     }
-    tg_fc_b1_last(steps, cols & 3, q, mode, full, widened, x, w, multiplier, shift, out);
+    TG_FC_B1_LAST();
 }
 
 #endif /* TG_FULLY_CONNECTED_BATCH1_LDM_S8_DSP_H */

@@ -285,26 +285,20 @@ static inline __attribute__((always_inline)) int8_t tg_fc_b1_out(int32_t a, int3
     }
 }
 
-/* The last r = out % 4 rows' outputs (w, multiplier, shift, out: at the last block). */
-static inline __attribute__((always_inline)) void tg_fc_b1_last(int32_t steps, int32_t r, tg_fc_b1_q_t q,
-                                                                 int32_t mode, int32_t full, int32_t widened,
-                                                                 const void *x, const int8_t *w,
-                                                                 const int32_t *multiplier, const int8_t *shift,
-                                                                 int8_t *out)
-{
-    int32_t i;
-    if (r != 0) {
-        int32_t a[4];
-        if (widened == TG_FC_B1_W16) {
-            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, r, a);
-        } else {
-            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), r, a);
-        }
-        for (i = 0; i < r; ++i) {
-            out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);
-        }
+/* The last out % 4 rows' outputs, in the body of tg_fc_b1_rows (and tg_fc_b1_rows_ldm): its steps, cols, q, mode,
+   full, widened, x, and w, multiplier, shift, out at the last block. */
+#define TG_FC_B1_LAST()                                                                                      \
+    if ((cols & 3) != 0) {                                                                                   \
+        int32_t a[4], i;                                                                                     \
+        if (widened == TG_FC_B1_W16) {                                                                       \
+            tg_fc_b1_tail_w16((const int32_t *)x, w, steps, cols & 3, a);                                    \
+        } else {                                                                                             \
+            tg_fc_b1_tail(x, w, steps, TG_FC_B1_ROW_WIDENED(widened), cols & 3, a);                          \
+        }                                                                                                    \
+        for (i = 0; i < (cols & 3); ++i) {                                                                   \
+            out[i] = tg_fc_b1_out(a[i], multiplier[i], shift[i], q, mode, full);                             \
+        }                                                                                                    \
     }
-}
 
 /* The layer: blocks of 4 outputs, then the last out % 4. x: the widened row or the input. */
 static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_connected_params_t *p,
@@ -325,7 +319,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
         out[2] = tg_fc_b1_out(a[2], multiplier[2], shift[2], q, mode, full);
         out[3] = tg_fc_b1_out(a[3], multiplier[3], shift[3], q, mode, full);
     }
-    tg_fc_b1_last(steps, cols & 3, q, mode, full, widened, x, w, multiplier, shift, out);
+    TG_FC_B1_LAST();
 }
 
 #if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
