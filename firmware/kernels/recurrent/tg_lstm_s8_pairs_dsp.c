@@ -48,8 +48,9 @@
 /*
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
  * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
- * each turn moves v and w on itself; 1 where the board's instruction cache is small: the STM32F446's 1 KB
- * ART, -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
+ * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
+ * ICACHE holds the unrolled loop; 1 where the instruction cache is too small for two turns and the unit
+ * update together).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
@@ -191,7 +192,7 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
     TG_LSTM_X2(o + 5) TG_LSTM_X2(o + 6)
 
 /*
- * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (the STM32F446's 1 KB ART) one
+ * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (a small instruction cache) one
  * a pass, else two; ODD: an odd count, entering at the second block (w and v set back by a block so
  * that its offsets hold); the caller chooses once per call (no test per gate pair).
  */
