@@ -243,31 +243,29 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
  * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
  * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
  * a word of the second's), 16 columns a block; per unit and gate pair (A, B) its sums A, B for the first
- * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 words a
- * pair. The pipelined loads read a word past each pair's words and two past xv's (packed and scratch
- * hold them).
+ * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 + gap words
+ * a pair (gap 2: the three-step layout, tg_lstm_pairs_inputs3's, for the last one or two steps). The
+ * pipelined loads read a word past each pair's words and two past xv's (packed and scratch hold them).
  */
-#if TG_LSTM_X_STEPS == 2
-static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z,
+                                 int32_t gap)
 {
     int32_t j, a0, a1, b0, b1, wd, f, xt, yt, n;
     const int16_t *v;
     if (TG_LSTM_PAIRS_TURNS != 1 && (xc >> 4) & 1) {
-        for (j = 0; j < 2 * hid; ++j) {
+        for (j = 0; j < 2 * hid; ++j, z += gap) {
             n = xc >> 4;
             v = xv;
             TG_LSTM_X2_PAIR(TG_LSTM_X2_ODD);
         }
     } else {
-        for (j = 0; j < 2 * hid; ++j) {
+        for (j = 0; j < 2 * hid; ++j, z += gap) {
             n = xc >> 4;
             v = xv;
             TG_LSTM_X2_PAIR(TG_LSTM_X2_EVEN);
         }
     }
 }
-
-#endif
 
 /* Four int8 values at src (any alignment) widened to int16: columns 0-1 in *lo, 2-3 in *hi (SXTB16 of
  * the word and of it rotated by 8, then PKHBT and PKHTB). */
@@ -303,7 +301,6 @@ static void tg_lstm_pairs_widen(const int8_t *h, int32_t n, int16_t *hw, int32_t
     }
 }
 
-#if TG_LSTM_X_STEPS == 2
 /* Steps t (x) and t + 1 (x1; NULL past the last step: zeros) widened side by side into xv (xc columns):
  * per two columns a word of each, four columns at a time (tg_lstm_widen4) where both have them. */
 static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, int16_t *xv, int32_t xc)
@@ -327,7 +324,6 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
         e[2] = k < n && x1 != NULL ? x1[k] : 0;
     }
 }
-#endif
 
 /* One step (ts) of tg_lstm_pairs_steps: the old hidden state widened, then per unit its recurrent products
  * and tg_lstm_unit_dsp, its input-side sums at z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on). */
@@ -384,9 +380,14 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
 #if TG_LSTM_X_STEPS == 3
         for (t = 0; t < p->steps; t += 3) {
             const int32_t more = p->steps - t < 3 ? p->steps - t : 3;
-            tg_lstm_pairs_widen3(x, more > 1 ? x + in : NULL, more > 2 ? x + 2 * in : NULL, in, xv, xc);
+            if (more == 3) {
+                tg_lstm_pairs_widen3(x, x + in, x + 2 * in, in, xv, xc);
+                tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
+            } else {            /* the last one or two steps: two at a time, into the three-step layout */
+                tg_lstm_pairs_widen2(x, more > 1 ? x + in : NULL, in, xv, xc);
+                tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 2);
+            }
             x += more * in;
-            tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
             for (s = 0; s < more; ++s) {
                 TG_LSTM_PAIRS_STEP(t + s, 12, 6);
             }
@@ -396,7 +397,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             const int32_t two = t + 1 < p->steps;
             tg_lstm_pairs_widen2(x, two ? x + in : NULL, in, xv, xc);
             x += two ? 2 * in : in;
-            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z);
+            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 0);
             for (s = 0; s <= two; ++s) {
                 TG_LSTM_PAIRS_STEP(t + s, 8, 4);
             }
