@@ -173,9 +173,10 @@ def test_tflite_lstm_pairs_ps_kind_dsp(board, clip, hidden, tmp_path):
 def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
     TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
-    three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column blocks, two a loop pass, the odd count entering at the
-    second; the u585's recurrent side four turns a pass (-DTG_LSTM_PAIRS_TURNS=4), 41 units entering a pass
-    at its third turn; 2 batches, 3 invocations (the state carried)."""
+    three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
+    blocks, two a loop pass, the odd count entering at the second; the u585's recurrent side four turns a
+    pass (-DTG_LSTM_PAIRS_TURNS=4), 41 units entering a pass at its third turn; 2 batches, 3 invocations
+    (the state carried)."""
     b = get_board(board)
     assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
     rng = np.random.default_rng(steps * hidden)

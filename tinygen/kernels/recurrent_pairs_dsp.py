@@ -125,5 +125,5 @@ def pairs_dsp_scratch(p: dict) -> int:
             + (p["hidden"] + 3) // 4 * 4 + X_STEPS * 4 * 4 * p["hidden"])
 
 
-__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "X_STEPS", "groups", "pack_lstm_pairs_dsp", "pairs_dsp_scratch",
-           "pairs_fit", "x_columns"]
+__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "X_STEPS", "groups", "pack_lstm_pairs_dsp",
+           "pairs_dsp_scratch", "pairs_fit", "x_columns"]
