@@ -52,7 +52,7 @@ from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin  # noqa: E402
+from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin, prepare_twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -265,6 +265,8 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
         request = CompileRequest(str(path), kernels=kernels, compact=not twin, cmsis_nn=cmsis_nn,
                                  lower_peak=not twin, weights_in="flash" if twin else weights_in)
         source, graph = compile_model(request, board, lambda *a, **k: None)
+        if twin:
+            prepare_twin(graph, cmsis_nn)       # an old tree's table of TFLM v2.3.1's per-Eval work, if its stack has one
     else:
         from tinygen.fit.weights_ram import place_weights
 

@@ -17,7 +17,9 @@ archive of that commit, not in this repository) assemble a tree from it here, ou
     Source/   one translation unit per old source, under the folders tinygen.kernels.cmsis_nn_tree's
               patterns look in, each including the old file with the warnings its code raises under
               tinygen's flags silenced, and for 2020 one more of the support functions those patterns
-              do not name
+              do not name, and one (INVOKE_UNIT) of what TFLM v2.3.1's kernels computed in every Eval
+              besides the CMSIS-NN call (cmsis_nn_2020/tflm_v231_invoke.c, over the model's table that
+              invoke_unit writes before each twin is built)
 
 and makes it a git repository tagged with the stack's tag, so the build's meta names it. Nothing of
 CMSIS is copied into tinygen; the trees are for the calibration twins only.
@@ -50,6 +52,7 @@ class Stack:
     unnamed: tuple[str, ...] = ()              # compiled in SUPPORT_UNIT (no tree pattern names them)
     silenced: tuple[str, ...] = ("-Wunused-parameter",)
     needs_core: bool = False                   # includes cmsis_compiler.h, which its tree lacks (assemble's core)
+    invoke: bool = False                       # the shim calls tflm_v231_invoke.h's per-Eval work (INVOKE_UNIT)
 
     @property
     def shim(self) -> Path:
@@ -61,6 +64,10 @@ class Stack:
 
 
 SUPPORT_UNIT = "NNSupportFunctions/arm_nn_tg_old_s8_support.c"
+# TFLM v2.3.1's per-Eval work (cmsis_nn_2020/tflm_v231_invoke.h): a unit with the model's table, then the source
+INVOKE_UNIT = "NNSupportFunctions/arm_nn_tg_tflm_v231_invoke_s8.c"
+INVOKE_HEADER = HERE / "cmsis_nn_2020" / "tflm_v231_invoke.h"
+INVOKE_SOURCE = HERE / "cmsis_nn_2020" / "tflm_v231_invoke.c"
 
 STACKS = {
     # TFLM v2.3.1's kernels/cmsis-nn reach these for the int8 ops tinygen's adapters cover: conv.cc's
@@ -84,7 +91,8 @@ STACKS = {
             "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_padded_s8.c",
             "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_s8.c",
             "NNSupportFunctions/arm_q7_to_q15_with_offset.c", "NNSupportFunctions/arm_nntables.c"),
-        unnamed=("NNSupportFunctions/arm_q7_to_q15_no_shift.c", "NNSupportFunctions/arm_nn_accumulate_q7_to_q15.c")),
+        unnamed=("NNSupportFunctions/arm_q7_to_q15_no_shift.c", "NNSupportFunctions/arm_nn_accumulate_q7_to_q15.c"),
+        invoke=True),
     # the CMSIS-NN repository's own layout: its int8 API is the adapters' but for scratch (the shim)
     "2022": Stack(
         "2022", "ARM-software/CMSIS-NN", "011bf3228a64cd70ba6bfac91ac6840a88b829ee",
@@ -142,6 +150,44 @@ def unit(stack: Stack, root: Path, sources: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _c_float(x: float) -> str:
+    """A float32 value as an exact C literal."""
+    return f"{float(x).hex()}f"
+
+
+def invoke_unit(entries: list[dict]) -> str:
+    """The C text of INVOKE_UNIT: the model's layers as tflm_v231_invoke.h's table (each entry a dict of its
+    fields: `kind` a TG2020_* name, `filter_scales` a list; the floats float32 values), then the source.
+    No entries: one entry no layer matches (a tree assembled before any model's table is written)."""
+    lines = ["/* tinygen's calibration twin: the layers' scales for TFLM v2.3.1's per-Eval work */",
+             f'#include "{INVOKE_HEADER.name}"', ""]
+    rows = []
+    for i, e in enumerate(entries or [{"kind": "0", "a": -1, "b": -1, "filter_scales": [0.0]}]):
+        scales = e.get("filter_scales") or [0.0]
+        lines.append(f"static const float tg2020_scales_{i}[{len(scales)}] = "
+                     f"{{{', '.join(_c_float(s) for s in scales)}}};")
+        fields = [e["kind"], str(e["a"]), str(e["b"]), str(e.get("activation", "TG2020_ACT_NONE")),
+                  str(e.get("output_zero_point", 0))]
+        fields += [_c_float(e.get(k, 0.0)) for k in ("input_scale", "input2_scale", "output_scale", "bias_scale",
+                                                       "beta")]
+        fields += [f"tg2020_scales_{i}", str(len(scales))]
+        rows.append(f"    {{{', '.join(fields)}}},")
+    lines += ["", "const tg2020_invoke_t tg2020_invokes[] = {", *rows, "};",
+              f"const int32_t tg2020_invoke_count = {len(entries)};", "",
+              f'#include "{INVOKE_SOURCE.as_posix()}"']
+    return "\n".join(lines) + "\n"
+
+
+def write_invokes(tree: Path, entries: list[dict]) -> bool:
+    """Write the model's table into an assembled tree whose stack does TFLM v2.3.1's per-Eval work; False
+    where the tree has no INVOKE_UNIT (another stack's)."""
+    path = Path(tree) / "Source" / INVOKE_UNIT
+    if not path.is_file():
+        return False
+    path.write_text(invoke_unit(entries))
+    return True
+
+
 def assemble(stack: Stack, root: Path, out: Path, core: Path | None = None) -> Path:
     """The compatibility tree of `stack` for its tree at `root`, made at `out` (replaced); returns `out`.
     `core`: a CMSIS Core include folder (cmsis_compiler.h), for a stack that needs_core."""
@@ -160,6 +206,10 @@ def assemble(stack: Stack, root: Path, out: Path, core: Path | None = None) -> P
                 name = f"arm_nnfunctions_{stack.name}.h" if h.name == "arm_nnfunctions.h" else h.name
                 (include / name).symlink_to(h)
     shutil.copyfile(stack.shim, include / "arm_nnfunctions.h")
+    if stack.invoke:
+        shutil.copyfile(INVOKE_HEADER, include / INVOKE_HEADER.name)
+        (source / INVOKE_UNIT).parent.mkdir(parents=True, exist_ok=True)
+        (source / INVOKE_UNIT).write_text(invoke_unit([]))
     for s in stack_sources(stack, root):
         (source / s).parent.mkdir(parents=True, exist_ok=True)
         (source / s).write_text(unit(stack, root, (s,)))
@@ -174,5 +224,5 @@ def assemble(stack: Stack, root: Path, out: Path, core: Path | None = None) -> P
     return out
 
 
-__all__ = ["STACKS", "SUPPORT_UNIT", "Stack", "TreeError", "assemble", "check_tree", "nn_revision", "stack_sources",
-           "unit"]
+__all__ = ["INVOKE_HEADER", "INVOKE_SOURCE", "INVOKE_UNIT", "STACKS", "SUPPORT_UNIT", "Stack", "TreeError", "assemble",
+           "check_tree", "invoke_unit", "nn_revision", "stack_sources", "unit", "write_invokes"]

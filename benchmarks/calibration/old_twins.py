@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from old_cmsis_nn import STACKS, TreeError, assemble
+from old_cmsis_nn import STACKS, TreeError, assemble, write_invokes
 from tinygen.hil.target import open_device
 from tinygen.ref.interpreter import run
 
@@ -72,6 +72,61 @@ def old_twin(point: dict, board, trees: dict[str, Path]) -> OldTwin | None:
     return OldTwin(str(trees[stack]), OLD_STACK_NOTE[stack], with_opt(board, OLD_STACK_OPT[stack]))
 
 
+# the twin's layers that run TFLM v2.3.1's per-Eval work (cmsis_nn_2020/tflm_v231_invoke.h), by op: the table's kind
+# and the two sizes by which the wrapper finds its entry, from the layer's kernel parameters
+INVOKE_KINDS = {
+    "conv2d": ("TG2020_CONV", "in_c", "out_c"), "depthwise_conv2d": ("TG2020_DEPTHWISE", "in_c", "out_c"),
+    "fully_connected": ("TG2020_FC", "in_features", "out_features"), "avg_pool2d": ("TG2020_AVGPOOL", "channels", None),
+    "max_pool2d": ("TG2020_MAXPOOL", "channels", None), "add": ("TG2020_ADD", "size", None),
+    "softmax": ("TG2020_SOFTMAX", "depth", None),
+}
+
+
+def _scales(graph, name: str | None) -> list[float]:
+    q = graph.tensors[name].qparams if name else None
+    return [] if q is None else [float(np.float32(s)) for s in np.ravel(q.scale)]
+
+
+def _activation(kp: dict, zero_point: int, scale: float) -> str:
+    """The fused activation TFLM's activation range was computed for, from the range the layer keeps: a
+    bound of 6 (ReLU6), a lower bound at the zero point (ReLU), else none."""
+    six = zero_point + round(6.0 / scale)
+    if kp.get("act_max", 127) < 127 and kp["act_max"] == six:
+        return "TG2020_ACT_RELU6"
+    return "TG2020_ACT_RELU" if kp.get("act_min", -128) == max(-128, zero_point) else "TG2020_ACT_NONE"
+
+
+def invokes(graph) -> list[dict]:
+    """The table of tflm_v231_invoke.h for the twin of `graph`: per layer that calls a wrapped CMSIS-NN function,
+    in the order the layers run, its sizes and the float32 scales its Eval computed its parameters from."""
+    entries = []
+    for node in (n for n in graph.nodes if n.kernel and n.op in INVOKE_KINDS):
+        kind, a, b = INVOKE_KINDS[node.op]
+        kp = node.attrs["kparams"]
+        out = graph.tensors[node.outputs[0]].qparams
+        out_scale, zero = float(np.float32(np.ravel(out.scale)[0])), int(np.ravel(out.zero_point)[0])
+        ins = _scales(graph, node.inputs[0])
+        entry = {"kind": kind, "a": int(kp[a]), "b": int(kp[b]) if b else 0, "output_zero_point": zero,
+                 "input_scale": ins[0], "output_scale": out_scale, "activation": _activation(kp, zero, out_scale)}
+        if node.op in ("conv2d", "depthwise_conv2d", "fully_connected"):
+            entry["filter_scales"] = _scales(graph, node.param("weight"))
+            bias = _scales(graph, node.param("bias"))
+            entry["bias_scale"] = bias[0] if bias else entry["input_scale"] * entry["filter_scales"][0]
+        elif node.op == "add":
+            entry["input2_scale"] = _scales(graph, node.inputs[1])[0]
+        elif node.op == "softmax":
+            entry["beta"] = float(np.float32(node.attrs.get("beta", 1.0)))
+        entries.append(entry)
+    return entries
+
+
+def prepare_twin(graph, tree: str | None) -> None:
+    """Before a twin on an old tree is built: the model's table of TFLM v2.3.1's per-Eval work, where the tree's
+    stack does that work (the 2020 tree; others have no table)."""
+    if tree:
+        write_invokes(Path(tree), invokes(graph))
+
+
 def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
     """One inference of the built firmware on the board's stand-in equals the numpy reference, its outputs and
     every layer's (SystemExit naming the first layer that differs)."""
@@ -89,5 +144,5 @@ def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
           f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
 
 
-__all__ = ["H743_VWW1", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT", "OldTwin", "check_bit_exact",
-           "old_trees", "old_twin", "with_opt"]
+__all__ = ["H743_VWW1", "INVOKE_KINDS", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT", "OldTwin",
+           "check_bit_exact", "invokes", "old_trees", "old_twin", "prepare_twin", "with_opt"]

@@ -167,6 +167,27 @@ def test_tflite_lstm_pairs_ps_kind_dsp(board, clip, hidden, tmp_path):
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board, steps, hidden", [("f446re", 7, 32), ("u585", 5, 41), ("u585", 7, 32)])
+def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
+    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
+    three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
+    blocks, two a loop pass, the odd count entering at the second; the u585's recurrent side four turns a
+    pass (-DTG_LSTM_PAIRS_TURNS=4), 41 units entering a pass at its third turn; 2 batches, 3 invocations
+    (the state carried)."""
+    b = get_board(board)
+    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
+    rng = np.random.default_rng(steps * hidden)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, steps, 40, hidden, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
 def test_dsp_packing_holds_the_weights_and_folded_biases():
     rng = np.random.default_rng(0)
     h, i = 3, 5

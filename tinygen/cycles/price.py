@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55, esp32_c3, isa
 from tinygen.cycles.fit import IDENTITY, adjustment, components
 from tinygen.cycles.memory import fetch_stall_cycles
+from tinygen.cycles.isa import writes_pc
 from tinygen.cycles.qemu_log import Block, Segment
 from tinygen.errors import UsageError
 
@@ -62,14 +63,42 @@ def model_for(board, timing: dict | None = None) -> tuple[object, dict]:
     return MODELS[timing["model"]], timing
 
 
+# instructions that leave the straight line other than by a branch kind: the block after them is not their
+# continuation (an exception entry, a wait for one, a breakpoint)
+_TRAPS = ("svc", "bkpt", "udf", "wfi", "wfe", "ecall", "ebreak")
+
+
+def split_off(block: Block, kind) -> bool:
+    """Whether QEMU ended the block where the core runs straight on: its last instruction transfers no
+    control (QEMU ends a translation block at each 1 KB page of the M-profile's code and after 512
+    instructions; the hardware has no such boundary)."""
+    last = block.insns[-1]
+    k = kind(last)
+    if k in ("branch", "jump", "indirect") or last.mnemonic.split(".")[0].lower() in _TRAPS:
+        return False
+    return k in ("store", "stm", "fpstore", "fpstm") or not writes_pc(last)
+
+
+def _straight_on(blocks: list[Block], b: int, after: Block, model) -> tuple[float, dict]:
+    """A split block's cycles as the core runs it: those it adds in front of the block after it, priced as
+    one block (a load's result used across the split, an M7 pair across it), so that where QEMU cut a loop
+    in two is not a cost."""
+    joined, parts = model.block_cycles(Block(blocks[b].pc, blocks[b].insns + after.insns), taken=False)
+    alone, alone_parts = model.block_cycles(after, taken=False)
+    return joined - alone, {k: parts.get(k, 0) - alone_parts.get(k, 0) for k in parts.keys() | alone_parts.keys()}
+
+
 def price(blocks: list[Block], segment: Segment, model, timing: dict | None = None) -> Priced:
     kind = getattr(model, "kind", isa.kind)             # the core's own instruction classes (RISC-V), else Thumb's
     core, by, mix, instructions = 0.0, {}, {}, 0
     cache: dict[tuple[int, bool], tuple[int, dict]] = {}
+    at = {block.pc: i for i, block in enumerate(blocks)}    # the latest translation of each address
     for (b, fallthrough), n in segment.runs.items():
         key = (b, not fallthrough)
         if key not in cache:
-            cache[key] = model.block_cycles(blocks[b], taken=not fallthrough)
+            after = at.get(blocks[b].end) if fallthrough and split_off(blocks[b], kind) else None
+            cache[key] = (model.block_cycles(blocks[b], taken=not fallthrough) if after is None
+                          else _straight_on(blocks, b, blocks[after], model))
         c, parts = cache[key]
         core += c * n
         for k, v in parts.items():
@@ -130,4 +159,5 @@ def render(est: dict) -> str:
                                "lrrrr")
 
 
-__all__ = ["LABEL", "MODELS", "UNCALIBRATED", "Priced", "layer_rows", "model_for", "price", "render", "summary"]
+__all__ = ["LABEL", "MODELS", "UNCALIBRATED", "Priced", "layer_rows", "model_for", "price", "render", "split_off",
+           "summary"]

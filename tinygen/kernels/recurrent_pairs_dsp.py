@@ -31,6 +31,7 @@ B_LIMIT = 1 << 23           # |bias_B + sum b x| below it: (acc1 - acc2) >> 8 is
 X_MAX = 128                 # the largest |x| of an int8 input or hidden value
 OVERREAD_WORDS = 2          # the kernel's pipelined loads read two words past a side's vector and record
 X_COLUMNS = 16              # the input side's loop takes 16 columns a pass
+X_STEPS = 3                 # the most steps the input side takes a pass (three on single-issue cores, two on the M7)
 
 
 def groups(columns: int) -> int:
@@ -117,12 +118,12 @@ def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:
 
 
 def pairs_dsp_scratch(p: dict) -> int:
-    """Two steps' inputs widened to int16 side by side (x_columns each), the hidden state widened (padded
+    """X_STEPS steps' inputs widened to int16 side by side (x_columns each), the hidden state widened (padded
     to groups()), each with the words the pipelined loads read past it, the new hidden state's spare row,
-    and two steps' input-side sums (4 gates per unit, int32)."""
-    return (2 * 2 * x_columns(p["input_size"]) + 2 * 4 * groups(p["hidden"]) + 2 * 4 * OVERREAD_WORDS
-            + (p["hidden"] + 3) // 4 * 4 + 2 * 4 * 4 * p["hidden"])
+    and X_STEPS steps' input-side sums (4 gates per unit, int32); a dual-issue core's build uses two steps'."""
+    return (X_STEPS * 2 * x_columns(p["input_size"]) + 2 * 4 * groups(p["hidden"]) + 2 * 4 * OVERREAD_WORDS
+            + (p["hidden"] + 3) // 4 * 4 + X_STEPS * 4 * 4 * p["hidden"])
 
 
-__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "groups", "pack_lstm_pairs_dsp", "pairs_dsp_scratch",
-           "pairs_fit", "x_columns"]
+__all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "X_STEPS", "groups", "pack_lstm_pairs_dsp",
+           "pairs_dsp_scratch", "pairs_fit", "x_columns"]

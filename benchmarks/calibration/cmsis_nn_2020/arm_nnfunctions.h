@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tflm_v231_invoke.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -87,6 +89,11 @@ static inline arm_status tg2020_convolve_wrapper_s8(const cmsis_nn_context *ctx,
                                                     const cmsis_nn_dims *bias_dims, const int32_t *bias,
                                                     const cmsis_nn_dims *output_dims, int8_t *output)
 {
+    /* conv.cc's Eval: its quantization parameters first (tflm_v231_invoke.h), then the kernel */
+    if (tg2020_invoke_conv(TG2020_CONV, input_dims->c, output_dims->c, quant->multiplier, quant->shift,
+                           conv->activation.min, conv->activation.max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
     const int32_t need = tg2020_convolve_wrapper_s8_get_buffer_size(conv, input_dims, filter_dims, output_dims);
     const cmsis_nn_context own = {tg_cmsis_nn_2020_buffer(need), need};
     if (need > 0 && own.buf == NULL) {
@@ -119,6 +126,10 @@ static inline arm_status tg2020_depthwise_conv_wrapper_s8(const cmsis_nn_context
 {
     (void)ctx;
     (void)bias_dims;
+    if (tg2020_invoke_conv(TG2020_DEPTHWISE, in->c, out->c, quant->multiplier, quant->shift, conv->activation.min,
+                           conv->activation.max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
     if (conv->ch_mult == 1) {
         const int32_t need = tg2020_depthwise_conv_wrapper_s8_get_buffer_size(conv, in, filter_dims, out);
         int16_t *buf = tg_cmsis_nn_2020_buffer(need);
@@ -153,6 +164,10 @@ static inline arm_status tg2020_fully_connected_s8(const cmsis_nn_context *ctx, 
 {
     (void)bias_dims;
     (void)output_dims;
+    if (tg2020_invoke_fc(filter_dims->n, filter_dims->c, quant->multiplier, quant->shift, fc->activation.min,
+                         fc->activation.max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
     return arm_fully_connected_s8(input, filter, (uint16_t)filter_dims->n, (uint16_t)filter_dims->c,
                                   (uint16_t)input_dims->n, fc->input_offset, fc->filter_offset, quant->multiplier,
                                   quant->shift, fc->output_offset, bias, output, fc->activation.min,
@@ -169,6 +184,9 @@ static inline arm_status tg2020_avgpool_s8(const cmsis_nn_context *ctx, const cm
                                            const cmsis_nn_dims *in, const int8_t *input,
                                            const cmsis_nn_dims *window, const cmsis_nn_dims *out, int8_t *output)
 {
+    if (tg2020_invoke_pool(TG2020_AVGPOOL, in->c, pool->activation.min, pool->activation.max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
     return arm_avgpool_s8(in->h, in->w, out->h, out->w, pool->stride.h, pool->stride.w, window->h, window->w,
                           pool->padding.h, pool->padding.w, pool->activation.min, pool->activation.max, in->c,
                           (int8_t *)input, (int16_t *)ctx->buf, output);
@@ -179,6 +197,9 @@ static inline arm_status tg2020_max_pool_s8(const cmsis_nn_context *ctx, const c
                                             const cmsis_nn_dims *window, const cmsis_nn_dims *out, int8_t *output)
 {
     (void)ctx;
+    if (tg2020_invoke_pool(TG2020_MAXPOOL, in->c, pool->activation.min, pool->activation.max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
     return arm_max_pool_s8((uint16_t)in->h, (uint16_t)in->w, (uint16_t)out->h, (uint16_t)out->w,
                            (uint16_t)pool->stride.h, (uint16_t)pool->stride.w, (uint16_t)window->h,
                            (uint16_t)window->w, (uint16_t)pool->padding.h, (uint16_t)pool->padding.w,
@@ -186,7 +207,32 @@ static inline arm_status tg2020_max_pool_s8(const cmsis_nn_context *ctx, const c
                            (int8_t *)input, NULL, output);
 }
 
-/* the adapters' calls, renamed (arm_elementwise_add_s8 and arm_softmax_s8 keep the 2020 signature) */
+/* add.cc: arm_elementwise_add_s8 (the adapters' signature is the 2020 one), after its Eval's parameters */
+static inline arm_status tg2020_elementwise_add_s8(const int8_t *input_1, const int8_t *input_2, int32_t offset_1,
+                                                   int32_t mult_1, int32_t shift_1, int32_t offset_2, int32_t mult_2,
+                                                   int32_t shift_2, int32_t left_shift, int8_t *output,
+                                                   int32_t out_offset, int32_t out_mult, int32_t out_shift,
+                                                   int32_t act_min, int32_t act_max, uint32_t size)
+{
+    const int32_t mult[3] = {mult_1, mult_2, out_mult}, shift[3] = {shift_1, shift_2, out_shift};
+    if (tg2020_invoke_add((int32_t)size, left_shift, mult, shift, act_min, act_max) != 0) {
+        return ARM_MATH_ARGUMENT_ERROR;
+    }
+    return arm_elementwise_add_s8(input_1, input_2, offset_1, mult_1, shift_1, offset_2, mult_2, shift_2, left_shift,
+                                  output, out_offset, out_mult, out_shift, act_min, act_max, size);
+}
+
+/* softmax.cc: arm_softmax_s8 (the 2020 signature too), after its Eval's parameters */
+static inline void tg2020_softmax_s8(const int8_t *input, int32_t rows, int32_t depth, int32_t mult, int32_t shift,
+                                     int32_t diff_min, int8_t *output)
+{
+    if (tg2020_invoke_softmax(depth, mult, shift, diff_min) == 0) {
+        arm_softmax_s8(input, rows, depth, mult, shift, diff_min, output);
+    }
+}
+
+/* the adapters' calls, renamed; a wrapper whose layer's parameters differ from what TFLM v2.3.1's Eval computes
+ * (tflm_v231_invoke.c) leaves the output unwritten */
 #define arm_convolve_wrapper_s8_get_buffer_size tg2020_convolve_wrapper_s8_get_buffer_size
 #define arm_convolve_wrapper_s8 tg2020_convolve_wrapper_s8
 #define arm_depthwise_conv_wrapper_s8_get_buffer_size tg2020_depthwise_conv_wrapper_s8_get_buffer_size
@@ -195,6 +241,8 @@ static inline arm_status tg2020_max_pool_s8(const cmsis_nn_context *ctx, const c
 #define arm_avgpool_s8_get_buffer_size tg2020_avgpool_s8_get_buffer_size
 #define arm_avgpool_s8 tg2020_avgpool_s8
 #define arm_max_pool_s8 tg2020_max_pool_s8
+#define arm_elementwise_add_s8 tg2020_elementwise_add_s8
+#define arm_softmax_s8 tg2020_softmax_s8
 
 #ifdef __cplusplus
 }

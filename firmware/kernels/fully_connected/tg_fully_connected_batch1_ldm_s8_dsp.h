@@ -2,8 +2,8 @@
  * The batch-1 fully connected layer's loop over its blocks of 4 rows under TG_FC_B1_LDM=1 (the
  * Cortex-M4 boards' cflags; tg_fully_connected_batch1_s8_dsp.h includes this header there, in place
  * of its own tg_fc_b1_rows): the same steps and sums, arranged for the M4's single-issue pipeline,
- * where the calibrated model charges every executed single load a cycle more and every branch 2 more
- * (tinygen/cycles/fit.py):
+ * where the calibrated model charges every executed single load about a cycle more and every branch
+ * a little more (tinygen/cycles/fit.py; cortex_m4.FIT):
  *
  * - the steps' counts (turns of 8, a turn of 4, single steps) worked out once per call, and the turn
  *   of 4 and the single steps tested once per block, out of the way of a depth that needs neither;

@@ -62,8 +62,8 @@
 #if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
 /* TG_FC_B1_LDM: two lean steps with their two input words read by one LDM into r4 and r12 (the row-pair
    steps leave r12 free), 1 + 2 cycles where two LDRs take 2 + 2 and the fitted cycle each (the input
-   word-aligned: tg_fc_b1_rows_ldm takes single steps where it is not; 20.5 cycles a step on the M4 with
-   the fitted cycles, 22 single) */
+   word-aligned: tg_fc_b1_rows_ldm takes single steps where it is not; about 20.5 cycles a step on the M4
+   with the fitted cycles, 22 single) */
 #define TG_FC_B1_STEP2_PAIRS_LEAN                                                                            \
     "ldmia %[x]!, {r4, r12}\n\t" TG_FC_B1_LOAD_W "sxtb16 r5, r4, ror #8\n\tsxtb16 r4, r4\n\t"                 \
     TG_FC_B1_PAIRS_MACS TG_FC_B1_LOAD_W "sxtb16 r5, r12, ror #8\n\tsxtb16 r4, r12\n\t" TG_FC_B1_PAIRS_MACS

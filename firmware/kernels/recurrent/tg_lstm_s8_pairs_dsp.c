@@ -1,14 +1,14 @@
 /*
  * tg_lstm_s8_pairs_dsp: tg_lstm_s8 for ARMv7E-M with the int8 weights of two gates in one halfword
- * (tinygen.kernels.recurrent_pairs_dsp: h = 256 b + a for gates (0, 1) and (2, 3) of a unit at the
- * same column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one
- * load, one SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B
- * + S_A) and one over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
- * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two
- * steps at a time before their recurrences (each weight word loaded and SXTB16'd once for both steps:
- * tg_lstm_pairs_inputs); the recurrent side per step, columns padded to a multiple of 8 (two groups of
- * 4, one turn of the products' register rotation). The unit update is tg_lstm_s8_dsp's
- * (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
+ * (tinygen.kernels.recurrent_pairs_dsp: h = 256 b + a for gates (0, 1) and (2, 3) of a unit at the same
+ * column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one load, one
+ * SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B + S_A) and one
+ * over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
+ * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two steps at
+ * a time before their recurrences where TG_DUAL_ISSUE (each weight word loaded and SXTB16'd once for both
+ * steps: tg_lstm_pairs_inputs), three elsewhere (tg_lstm_pairs_x3_dsp.h); the recurrent side per step,
+ * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
+ * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
 #include "tg_lstm_s8_dsp.h"
 
@@ -48,14 +48,25 @@
 /*
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
  * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
- * each turn moves v and w on itself; 1 where the board's instruction cache is small: the STM32F446's 1 KB
- * ART, -DTG_LSTM_PAIRS_TURNS=1 in boards/nucleo-f446re.toml, keeps the step's code inside it).
+ * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
+ * ICACHE holds the unrolled loop; 1 where the instruction cache is too small for two turns and the unit
+ * update together).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PAIRS_TURNS 4
 #else
 #define TG_LSTM_PAIRS_TURNS 2
+#endif
+#endif
+/* The input side's steps a pass: three on a core that issues one instruction a cycle (each weight word
+ * once for three steps: tg_lstm_pairs_x3_dsp.h), two where TG_DUAL_ISSUE (the Cortex-M7's pairing keeps
+ * the two-step loop's SMLADs beside its loads). */
+#ifndef TG_LSTM_X_STEPS
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_X_STEPS 2
+#else
+#define TG_LSTM_X_STEPS 3
 #endif
 #endif
 /* TG_LSTM_PAIRS_LOOP(DISPATCH): the loop; DISPATCH(text) keeps the entry for a remainder of turns
@@ -181,7 +192,7 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
     TG_LSTM_X2(o + 5) TG_LSTM_X2(o + 6)
 
 /*
- * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (the STM32F446's 1 KB ART) one
+ * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (a small instruction cache) one
  * a pass, else two; ODD: an odd count, entering at the second block (w and v set back by a block so
  * that its offsets hold); the caller chooses once per call (no test per gate pair).
  */
@@ -232,22 +243,23 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
  * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
  * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
  * a word of the second's), 16 columns a block; per unit and gate pair (A, B) its sums A, B for the first
- * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 words a
- * pair. The pipelined loads read a word past each pair's words and two past xv's (packed and scratch
- * hold them).
+ * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 + gap words
+ * a pair (gap 2: the three-step layout, tg_lstm_pairs_inputs3's, for the last one or two steps). The
+ * pipelined loads read a word past each pair's words and two past xv's (packed and scratch hold them).
  */
-static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z,
+                                 int32_t gap)
 {
     int32_t j, a0, a1, b0, b1, wd, f, xt, yt, n;
     const int16_t *v;
     if (TG_LSTM_PAIRS_TURNS != 1 && (xc >> 4) & 1) {
-        for (j = 0; j < 2 * hid; ++j) {
+        for (j = 0; j < 2 * hid; ++j, z += gap) {
             n = xc >> 4;
             v = xv;
             TG_LSTM_X2_PAIR(TG_LSTM_X2_ODD);
         }
     } else {
-        for (j = 0; j < 2 * hid; ++j) {
+        for (j = 0; j < 2 * hid; ++j, z += gap) {
             n = xc >> 4;
             v = xv;
             TG_LSTM_X2_PAIR(TG_LSTM_X2_EVEN);
@@ -269,6 +281,10 @@ static inline void tg_lstm_widen4(const int8_t *src, int32_t *lo, int32_t *hi)
             : [e] "=&r"(e), [o] "=&r"(o), [l] "=&r"(*lo), [h] "=r"(*hi)
             : [w] "r"(w));
 }
+
+#if TG_LSTM_X_STEPS == 3
+#include "tg_lstm_pairs_x3_dsp.h" /* after tg_lstm_widen4, which it uses */
+#endif
 
 /* The hidden state h (n values) widened to int16 into hw, zeros up to `padded` values (a multiple of
  * 4), four at a time (tg_lstm_widen4). */
@@ -309,15 +325,33 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     }
 }
 
+/* One step (ts) of tg_lstm_pairs_steps: the old hidden state widened, then per unit its recurrent products
+ * and tg_lstm_unit_dsp, its input-side sums at z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on). */
+#define TG_LSTM_PAIRS_STEP(TS, STRIDE, OFF23)                                                                \
+    do {                                                                                                       \
+        const int32_t ts = (TS);                                                                               \
+        const int32_t *w = runits;                                                                             \
+        int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid                                         \
+                                  : (ts == p->steps - 1 ? output + b * hid : spare);                           \
+        tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);                                                             \
+        for (j = 0; j < hid; ++j) {                                                                            \
+            const int32_t *zs = z + (STRIDE) * j + 2 * s;                                                      \
+            w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                             \
+            out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds,  \
+                                             right, clip, &c[j]);                                              \
+        }                                                                                                      \
+    } while (0)
+
 /*
- * The layer: per batch row and pair of steps both steps' inputs widened and their input-side sums
- * (tg_lstm_pairs_inputs), then per step the old hidden state widened and per unit its recurrent
- * products and tg_lstm_unit_dsp, the new hidden value stored straight into the state and the output;
- * kinds, right and clip as tg_lstm_unit_dsp takes them, whole as tg_lstm_pairs_products_dsp (constants
- * where the caller's test chose them).
- * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs (2 * xc int16) and two words,
- * the widened hidden state (4 * hid4 int16) and two words, a row for the steps whose output is not
- * kept, then the input-side sums (8 words a unit: per gate pair its two sums for each step).
+ * The layer: per batch row and TG_LSTM_X_STEPS steps (two: tg_lstm_pairs_inputs; three:
+ * tg_lstm_pairs_inputs3) the steps' inputs widened and their input-side sums, then per step the old hidden
+ * state widened and per unit its recurrent products and tg_lstm_unit_dsp, the new hidden value stored
+ * straight into the state and the output; kinds, right and clip as tg_lstm_unit_dsp takes them, whole as
+ * tg_lstm_pairs_products_dsp (constants where the caller's test chose them).
+ * scratch (recurrent_pairs_dsp.pairs_dsp_scratch, sized for three steps): the TG_LSTM_X_STEPS steps' inputs
+ * (TG_LSTM_X_STEPS * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
+ * row for the steps whose output is not kept, then the input-side sums (4 * TG_LSTM_X_STEPS words a unit:
+ * per gate pair its two sums for each step).
  */
 __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
                                                                       const int32_t *packed, int8_t *state,
@@ -330,7 +364,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     const int32_t xc = (in + 15) & ~15, hid4 = ((hid + 7) >> 3) << 1;
     const int32_t *runits = xunits + hid * (4 + xc);
     int16_t *xv = (int16_t *)(void *)scratch;
-    int16_t *hw = xv + 2 * xc + 4;
+    int16_t *hw = xv + TG_LSTM_X_STEPS * xc + 4;
     int8_t *spare = (int8_t *)(hw + 4 * hid4 + 4);
     int32_t *z = (int32_t *)(void *)(spare + ((hid + 3) & ~3));
     const int8_t *x = input;
@@ -343,25 +377,32 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+#if TG_LSTM_X_STEPS == 3
+        for (t = 0; t < p->steps; t += 3) {
+            const int32_t more = p->steps - t < 3 ? p->steps - t : 3;
+            if (more == 3) {
+                tg_lstm_pairs_widen3(x, x + in, x + 2 * in, in, xv, xc);
+                tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
+            } else {            /* the last one or two steps: two at a time, into the three-step layout */
+                tg_lstm_pairs_widen2(x, more > 1 ? x + in : NULL, in, xv, xc);
+                tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 2);
+            }
+            x += more * in;
+            for (s = 0; s < more; ++s) {
+                TG_LSTM_PAIRS_STEP(t + s, 12, 6);
+            }
+        }
+#else
         for (t = 0; t < p->steps; t += 2) {
             const int32_t two = t + 1 < p->steps;
             tg_lstm_pairs_widen2(x, two ? x + in : NULL, in, xv, xc);
             x += two ? 2 * in : in;
-            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z);
+            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 0);
             for (s = 0; s <= two; ++s) {
-                const int32_t ts = t + s;
-                const int32_t *w = runits;
-                int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid
-                                          : (ts == p->steps - 1 ? output + b * hid : spare);
-                tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);
-                for (j = 0; j < hid; ++j) {
-                    const int32_t *zs = z + 8 * j + 2 * s;
-                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);
-                    out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
-                                                     right, clip, &c[j]);
-                }
+                TG_LSTM_PAIRS_STEP(t + s, 8, 4);
             }
         }
+#endif
     }
 }
 

@@ -1,0 +1,141 @@
+/*
+ * tg_lstm_pairs_x3_dsp.h: tg_lstm_s8_pairs_dsp's input side three steps at a time, for the cores that issue
+ * one instruction a cycle (the Cortex-M4 and M33: TG_LSTM_X_STEPS 3 where TG_DUAL_ISSUE is not set). Each
+ * weight word (two columns of gates A and B: h = 256 b + a, tinygen.kernels.recurrent_pairs_dsp) loaded and
+ * SXTB16'd once for three steps: per word 11 instructions (one SXTB16, six SMLAD, four loads) for 12 MACs,
+ * where two steps at a time take 8 for 8. The record is the two-step version's (recurrent_pairs_dsp's
+ * _input_side); the steps' widened inputs lie side by side (per two columns a word of each step).
+ * numpy twin: tinygen.ref.recurrent.lstm_s8.
+ */
+#ifndef TG_LSTM_PAIRS_X3_DSP_H
+#define TG_LSTM_PAIRS_X3_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Columns 2o, 2o + 1 for three steps: the pair's word (wd), the first step's widened inputs (xa) and the
+ * second's (xb) already loaded; the third's loaded into xa once xa is used, while xb's products run; the
+ * next columns' word and first two steps' inputs loaded together at the end (the Cortex-M4's pipelined
+ * loads; none read by the instruction after it: the Cortex-M33's load-use stall). The pass's last columns
+ * move w and v on (write-back, WB: the word at OW, the inputs at OX; the second step's then at 4).
+ */
+#define TG_LSTM_X3_COLUMNS(OX2, OW, OX, OY, WB)                                                               \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[a0], %[wd], %[xa], %[a0]\n\t"                                                                    \
+    "smlad %[b0], %[f], %[xa], %[b0]\n\t"                                                                     \
+    "ldr %[xa], [%[v], #" OX2 "]\n\t"                                                                         \
+    "smlad %[a1], %[wd], %[xb], %[a1]\n\t"                                                                    \
+    "smlad %[b1], %[f], %[xb], %[b1]\n\t"                                                                     \
+    "smlad %[a2], %[wd], %[xa], %[a2]\n\t"                                                                    \
+    "smlad %[b2], %[f], %[xa], %[b2]\n\t"                                                                     \
+    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
+    "ldr %[xa], [%[v], #" OX "]" WB "\n\t"                                                                    \
+    "ldr %[xb], [%[v], #" OY "]\n\t"
+#define TG_LSTM_X3(o) TG_LSTM_X3_COLUMNS("(" #o ")*12+8", "(" #o ")*4+4", "(" #o ")*12+12", "(" #o ")*12+16", "")
+/* Columns 2o to 2o + 13 of a pass. */
+#define TG_LSTM_X3_7(o) TG_LSTM_X3(o) TG_LSTM_X3(o + 1) TG_LSTM_X3(o + 2) TG_LSTM_X3(o + 3) TG_LSTM_X3(o + 4)      \
+    TG_LSTM_X3(o + 5) TG_LSTM_X3(o + 6)
+
+/*
+ * The loop over the 16-column blocks (n), two a pass, an odd count entering at the second block (ODD: w and v
+ * set back a block so that its offsets hold; the caller chooses once per call). Two blocks a pass also on
+ * the STM32F446: the loop (704 bytes) runs alone, all units' gate pairs before the steps' recurrences, so
+ * its 1 KB ART holds it.
+ */
+#define TG_LSTM_X3_ODD(text) text
+#define TG_LSTM_X3_LOOP(ODD)                                                                                  \
+    ODD("sub %[w], %[w], #32\n\t"                                                                             \
+        "sub %[v], %[v], #96\n\t"                                                                             \
+        "adds %[n], %[n], #1\n\t"                                                                             \
+        "b 2f\n\t")                                                                                           \
+    "1:\n\t"                                                                                                  \
+    TG_LSTM_X3_7(0) TG_LSTM_X3(7)                                                                             \
+    "2:\n\t"                                                                                                  \
+    TG_LSTM_X3_7(8) TG_LSTM_X3_COLUMNS("15*12+8", "64", "192", "4", "!")                                       \
+    "subs %[n], %[n], #2\n\t"                                                                                 \
+    "bne 1b\n\t"
+#define TG_LSTM_X3_EVEN(text) ""
+
+/* One gate pair's input side for three steps (tg_lstm_pairs_inputs3), ODD as TG_LSTM_X3_LOOP takes it: the
+ * accumulators start from the pair's two starts; their sums are taken apart by the caller. */
+#define TG_LSTM_X3_PAIR(ODD)                                                                                  \
+    __asm__ volatile(                                                                                          \
+        "ldrd %[a0], %[b0], [%[w]], #8\n\t"                                                                    \
+        "ldr %[wd], [%[w]]\n\t"                                                                                \
+        "ldr %[xa], [%[v]]\n\t"                                                                                \
+        "ldr %[xb], [%[v], #4]\n\t"                                                                            \
+        "mov %[a1], %[a0]\n\t"                                                                                 \
+        "mov %[b1], %[b0]\n\t"                                                                                 \
+        "mov %[a2], %[a0]\n\t"                                                                                 \
+        "mov %[b2], %[b0]\n\t"                                                                                 \
+        TG_LSTM_X3_LOOP(ODD)                                                                                   \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1), [b2] "=&r"(b2),      \
+          [wd] "=&r"(wd), [f] "=&r"(f), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)  \
+        :                                                                                                      \
+        : "cc", "memory")
+
+/* Per step its gate A's sum (acc2) and gate B's ((acc1 - acc2) >> 8) at z. */
+#define TG_LSTM_X3_STORE(z)                                                                                   \
+    do {                                                                                                       \
+        (z)[0] = b0;                                                                                           \
+        (z)[1] = (a0 - b0) >> 8;                                                                               \
+        (z)[2] = b1;                                                                                           \
+        (z)[3] = (a1 - b1) >> 8;                                                                               \
+        (z)[4] = b2;                                                                                           \
+        (z)[5] = (a2 - b2) >> 8;                                                                               \
+    } while (0)
+
+/*
+ * Every unit's input-side products for three steps: the record at w (per unit and gate pair two starts,
+ * then the pair's words over xc columns, a multiple of 16), the steps' widened inputs at xv (per two
+ * columns a word of each step: tg_lstm_pairs_widen3); per unit and gate pair (A, B) its sums A, B for each
+ * step at z, 6 words a pair. The pipelined loads read a word past each pair's words and two past xv's.
+ */
+static void tg_lstm_pairs_inputs3(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+{
+    int32_t j, a0, a1, a2, b0, b1, b2, wd, f, xa, xb, n;
+    const int16_t *v;
+    if ((xc >> 4) & 1) {
+        for (j = 0; j < 2 * hid; ++j, z += 6) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X3_PAIR(TG_LSTM_X3_ODD);
+            TG_LSTM_X3_STORE(z);
+        }
+    } else {
+        for (j = 0; j < 2 * hid; ++j, z += 6) {
+            n = xc >> 4;
+            v = xv;
+            TG_LSTM_X3_PAIR(TG_LSTM_X3_EVEN);
+            TG_LSTM_X3_STORE(z);
+        }
+    }
+}
+
+/* Steps x, x1 and x2 (n values each; x1, x2 NULL past the last step: zeros) widened side by side into xv
+ * (xc columns): per two columns a word of each step, four columns at a time (tg_lstm_widen4) where all
+ * have them. */
+static void tg_lstm_pairs_widen3(const int8_t *x, const int8_t *x1, const int8_t *x2, int32_t n, int16_t *xv,
+                                 int32_t xc)
+{
+    int32_t *d = (int32_t *)(void *)xv;
+    int32_t k, s;
+    const int8_t *steps[3] = {x, x1, x2};
+    for (k = 0; k + 4 <= n; k += 4, d += 6) {
+        for (s = 0; s < 3; ++s) {
+            if (steps[s] != NULL) {
+                tg_lstm_widen4(steps[s] + k, &d[s], &d[s + 3]);
+            } else {
+                d[s] = d[s + 3] = 0;
+            }
+        }
+    }
+    for (; k < xc; ++k) {
+        for (s = 0; s < 3; ++s) {
+            xv[6 * (k >> 1) + 2 * s + (k & 1)] = k < n && steps[s] != NULL ? steps[s][k] : 0;
+        }
+    }
+}
+
+#endif /* TG_LSTM_PAIRS_X3_DSP_H */
