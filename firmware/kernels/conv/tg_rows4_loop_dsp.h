@@ -91,8 +91,33 @@
     TG_ROWS4_OUT(b, c, "[%[w], #2*%c[gap]+" o "]")                 \
     TG_ROWS4_OUT(c, e, "[%[w], #3*%c[gap]+" o "]")
 
-/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. */
+/* The int16 weights' doubled biases of pixels 1..3 (pixel 0's loaded into a00, a01): copied by MOVs
+   under TG_BIAS_MOVS (tg_mat_mult_rows3_s8_dsp.h), else an LDRD each. */
+#if TG_BIAS_MOVS
+#define TG_ROWS4_BIASES                  \
+    "mov    %[a10], %[a00]\n\t"         \
+    "mov    %[a11], %[a01]\n\t"         \
+    "mov    %[a20], %[a00]\n\t"         \
+    "mov    %[a21], %[a01]\n\t"         \
+    "mov    %[a30], %[a00]\n\t"         \
+    "mov    %[a31], %[a01]\n\t"
+#else
+#define TG_ROWS4_BIASES                  \
+    "ldrd   %[a10], %[a11], [%[x0]]\n\t" \
+    "ldrd   %[a20], %[a21], [%[x0]]\n\t" \
+    "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+#endif
+
+/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass (or two passes:
+   TG_ROWS4_TWO_PASSES below). */
 #define TG_ROWS4_WHOLE 12
+/* TG_ROWS4_TWO_PASSES=N (the F446's cflags, boards/nucleo-f446re.toml): where the steps are even and at
+   most 2 N, a loop of half the steps run twice (KWS's first conv, depth 40: 2 passes of 10 steps, not 5 of
+   4), so three passes' loop control (LDR, CMP and the taken BNE, whose refill a Cortex-M4 pays) per
+   channel pair are left out; 0: off. */
+#ifndef TG_ROWS4_TWO_PASSES
+#define TG_ROWS4_TWO_PASSES 0
+#endif
 /* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
 #define TG_ROWS4_PRE "(%c[plan]&255)"
 #define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
@@ -111,7 +136,9 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
 {
     const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t steps = depth >> 1;
-    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1 : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
+    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1
+                           : TG_ROWS4_TWO_PASSES && steps % 2 == 0 && steps <= 2 * TG_ROWS4_TWO_PASSES ? steps / 2
+                           : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
     const int32_t pre = steps <= TG_ROWS4_WHOLE ? steps : steps % unroll;
     const int32_t loops = steps <= TG_ROWS4_WHOLE ? 0 : steps / unroll;
     const int32_t *const xend = xbase + 4 * steps;
@@ -137,9 +164,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "mov    %[a31], %[a01]\n\t"
         ".else\n\t"
         "ldrd   %[a00], %[a01], [%[x0]]\n\t"
-        "ldrd   %[a10], %[a11], [%[x0]]\n\t"
-        "ldrd   %[a20], %[a21], [%[x0]]\n\t"
-        "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+        TG_ROWS4_BIASES
         ".endif\n\t"
         ".rept  " TG_ROWS4_PRE "\n\t"
         TG_ROWS4_ANY_STEP
