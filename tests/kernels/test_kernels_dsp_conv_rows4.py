@@ -211,13 +211,15 @@ TWO_PASS_LAYERS = [(1, 8, (10, 4), (2, 2), (4, 1)), (8, 4, (1, 1), (1, 1), (0, 0
 def check_two_passes(kernel: str, board_name: str, tmp_path) -> None:
     """TWO_PASS_LAYERS with `kernel` on every layer on `board_name`'s stand-in: under the F446's
     -DTG_ROWS4_TWO_PASSES=10 (boards/nucleo-f446re.toml) the steps of depths 40, 28 and 36 run as two
-    passes of 10, 7 and 9, and -DTG_BIAS_MOVS=1 copies the doubled biases by MOVs; every layer equals
-    the reference either way."""
+    passes of 10, 7 and 9, -DTG_BIAS_MOVS=1 copies the doubled biases by MOVs and -DTG_PAIR_STRH=1
+    stores a pixel's two outputs of a channel pair by one STRH; every layer equals the reference either
+    way."""
     from tinygen.board import get_board
 
     board = get_board(board_name)
     m4 = board_name == "f446re"
-    assert ("-DTG_ROWS4_TWO_PASSES=10" in board.cflags) == m4 and ("-DTG_BIAS_MOVS=1" in board.cflags) == m4
+    for flag in ("-DTG_ROWS4_TWO_PASSES=10", "-DTG_BIAS_MOVS=1", "-DTG_PAIR_STRH=1"):
+        assert (flag in board.cflags) == m4, flag
     compiled = compile_chain(kernel, TWO_PASS_LAYERS, (13, 10), 3, board.isa_features)
     assert len(compiled[3]) == len(TWO_PASS_LAYERS), compiled[3]
     check_on_standin(kernel, board, compiled, tmp_path, f"{board_name} two passes")

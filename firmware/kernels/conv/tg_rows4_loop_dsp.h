@@ -76,11 +76,14 @@
 
 /* One output: the doubled sum in register a requantized into y (m, r, n: the channel's
    multiplier, R, n), stored at d. y may be the register of the sum before it. */
-#define TG_ROWS4_OUT(y, a, d)                                \
+#define TG_ROWS4_REQ(y, a)                                   \
     "smmlar %[" y "], %[" a "], %[w0], %[w1]\n\t"            \
     TG_ROWS3_SIGN(y, a)                                      \
     "asr    %[" y "], %[" y "], %[x1]\n\t"                   \
-    TG_ROWS3_SAT(y)                                          \
+    TG_ROWS3_SAT(y)
+
+#define TG_ROWS4_OUT(y, a, d)                                \
+    TG_ROWS4_REQ(y, a)                                       \
     "strb   %[" y "], " d "\n\t"
 
 /* A channel's 4 outputs, its sums in a, b, c, e, at %[w] + o, gap bytes apart: each result in the
@@ -106,6 +109,40 @@
     "ldrd   %[a10], %[a11], [%[x0]]\n\t" \
     "ldrd   %[a20], %[a21], [%[x0]]\n\t" \
     "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+#endif
+
+/* The channel pair's 8 outputs, the first channel's constants already in w0, w1, x1, the outputs'
+   pointer in w. Under TG_PAIR_STRH (tg_mat_mult_rows3_s8_dsp.h) the first channel's 4 results are held
+   in x0, a00, a10, a20 while the second's are requantized into a30, a01, a11, a21 (each into the
+   register the sum before it has left), then a pixel's two joined by BFI and stored by one STRH. */
+#if TG_PAIR_STRH
+#define TG_ROWS4_OUTPUTS                                       \
+    TG_ROWS4_REQ("x0", "a00")                                  \
+    TG_ROWS4_REQ("a00", "a10")                                 \
+    TG_ROWS4_REQ("a10", "a20")                                 \
+    TG_ROWS4_REQ("a20", "a30")                                 \
+    "ldr    %[w0], [%[x], #12]\n\t"  /* the second channel's */ \
+    "ldr    %[w1], [%[x], #20]\n\t"                           \
+    "ldr    %[x1], [%[x], #28]\n\t"                           \
+    TG_ROWS4_REQ("a30", "a01")                                 \
+    TG_ROWS4_REQ("a01", "a11")                                 \
+    TG_ROWS4_REQ("a11", "a21")                                 \
+    TG_ROWS4_REQ("a21", "a31")                                 \
+    "bfi    %[x0], %[a30], #8, #8\n\t"                        \
+    "strh   %[x0], [%[w]]\n\t"                                \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                       \
+    "strh   %[a00], [%[w], #%c[gap]]\n\t"                     \
+    "bfi    %[a10], %[a11], #8, #8\n\t"                       \
+    "strh   %[a10], [%[w], #2*%c[gap]]\n\t"                   \
+    "bfi    %[a20], %[a21], #8, #8\n\t"                       \
+    "strh   %[a20], [%[w], #3*%c[gap]]\n\t"
+#else
+#define TG_ROWS4_OUTPUTS                                       \
+    TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")             \
+    "ldr    %[w0], [%[x], #12]\n\t"  /* the second channel's */ \
+    "ldr    %[w1], [%[x], #20]\n\t"                           \
+    "ldr    %[x1], [%[x], #28]\n\t"                           \
+    TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
 #endif
 
 /* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass (or two passes:
@@ -192,11 +229,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "ldr    %[w0], [%[x], #8]\n\t"                /* the first channel's multiplier, R, n */
         "ldr    %[w1], [%[x], #16]\n\t"
         "ldr    %[x1], [%[x], #24]\n\t"
-        TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")
-        "ldr    %[w0], [%[x], #12]\n\t"               /* the second channel's */
-        "ldr    %[w1], [%[x], #20]\n\t"
-        "ldr    %[x1], [%[x], #28]\n\t"
-        TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
+        TG_ROWS4_OUTPUTS
         "adds   %[w], %[w], #2\n\t"
         "str    %[w], %[op]\n\t"
         "adds   %[x], %[x], #32\n\t"

@@ -128,8 +128,9 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 /*
  * One channel's three outputs: sums a, b, c, multiplier m, R r, n from register n (its low
  * byte), requantized into ya, yb and a (free once its sum's ADD has read it); TG_ROWS3_OUT3 takes
- * %[wa0], %[wb0] and stores the three to da, db, dc. The three side by side, so that the Cortex-M7 pairs one's SMMLAR, ADD, ASR and
- * SSAT with another's (tinygen.cycles.cortex_m7); the same instructions as one after the other.
+ * %[wa0], %[wb0] and stores the three to da, db, dc. The three side by side, so that the Cortex-M7
+ * pairs one's SMMLAR, ADD, ASR and SSAT with another's (tinygen.cycles.cortex_m7); the same
+ * instructions as one after the other.
  */
 #define TG_ROWS3_REQ3(a, b, c, m, r, n, ya, yb)                         \
     "smmlar %[" #ya "], %[" #a "], %[" #m "], %[" #r "]\n\t"          \
@@ -155,7 +156,8 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
    pair, adjacent bytes, joined by one BFI and written by one STRH (3 cycles on a Cortex-M4) instead of
    two STRB (2 cycles each: a store after a store does not pipeline); the first channel's 3 results are
    held in wa0, wb0 and its first sum's register while the second's are requantized into the first's
-   spent second and third sums' registers. Off elsewhere: those cores' objects stay as they were. */
+   spent second and third sums' registers; the 4-pixel blocks likewise (tg_rows4_loop_dsp.h). Off
+   elsewhere: those cores' objects stay as they were. */
 #ifndef TG_PAIR_STRH
 #define TG_PAIR_STRH 0
 #endif
@@ -233,8 +235,8 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 
 /*
  * The pair loop of one 3-row block as one asm block: per pair the record's doubled biases
- * (an LDRD per row, or one and MOVs: TG_BIAS_MOVS), the steps, the last group where depth % 4, then the 6 outputs with the
- * record's constants, until the record whose n carries TG_PAIRS_LAST. x: the 3 rows widened
+ * (an LDRD per row, or one and MOVs: TG_BIAS_MOVS), the steps, the last group where depth % 4,
+ * then the 6 outputs with the record's constants, until the record whose n carries TG_PAIRS_LAST. x: the 3 rows widened
  * (tg_widen_rows_doubled_s8, 3 rows); rec: the layer's records (tg_pairs_records); op: row 0's
  * outputs, the rows gap bytes apart. depth, gap, lo, hi, ub, pos: constants.
  */
