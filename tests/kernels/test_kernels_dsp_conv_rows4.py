@@ -200,3 +200,32 @@ def test_conv2d_add_rows4_w16_s8_dsp_standin(board, seed, specialize, tmp_path):
     b = get_board(board)
     compiled = _compile_residual(seed, b.isa_features, specialize)
     check_on_standin(ADD_ROWS4, b, compiled, tmp_path, f"{board} residual seed {seed}", specialize)
+
+
+# (in_c, out_c, kernel, stride, padding): depths 40 (KWS's first conv: 20 steps), 8 (4 steps, whole),
+# 28 (14), 72 (36: the loops of 6 on every board) and 36 (18) over 13 x 10 pixels, one channel in
+TWO_PASS_LAYERS = [(1, 8, (10, 4), (2, 2), (4, 1)), (8, 4, (1, 1), (1, 1), (0, 0)), (4, 8, (7, 1), (1, 1), (3, 0)),
+                   (8, 4, (3, 3), (1, 1), (1, 1)), (4, 6, (3, 3), (1, 1), (1, 1))]
+
+
+def check_two_passes(kernel: str, board_name: str, tmp_path) -> None:
+    """TWO_PASS_LAYERS with `kernel` on every layer on `board_name`'s stand-in: under the F446's
+    -DTG_ROWS4_TWO_PASSES=10 (boards/nucleo-f446re.toml) the steps of depths 40, 28 and 36 run as two
+    passes of 10, 7 and 9, -DTG_BIAS_MOVS=1 copies the doubled biases by MOVs and -DTG_PAIR_STRH=1
+    stores a pixel's two outputs of a channel pair by one STRH; every layer equals the reference either
+    way."""
+    from tinygen.board import get_board
+
+    board = get_board(board_name)
+    m4 = board_name == "f446re"
+    for flag in ("-DTG_ROWS4_TWO_PASSES=10", "-DTG_BIAS_MOVS=1", "-DTG_PAIR_STRH=1"):
+        assert (flag in board.cflags) == m4, flag
+    compiled = compile_chain(kernel, TWO_PASS_LAYERS, (13, 10), 3, board.isa_features)
+    assert len(compiled[3]) == len(TWO_PASS_LAYERS), compiled[3]
+    check_on_standin(kernel, board, compiled, tmp_path, f"{board_name} two passes")
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f446re", "u585"])
+def test_conv_rows4_w16_s8_dsp_two_passes_standin(board, tmp_path):
+    check_two_passes(ROWS4, board, tmp_path)

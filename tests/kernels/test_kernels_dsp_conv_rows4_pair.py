@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_kernels_dsp_conv_rows4 import _consts, _draw, _params
+from test_kernels_dsp_conv_rows4 import _consts, _draw, _params, check_two_passes
 
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
@@ -285,3 +285,10 @@ def test_ic_resnet8_with_the_pair_kernels_standin(board, tmp_path):
     compiled = _compile_ic(b.isa_features)
     assert sorted(compiled[3].values()).count(PAIR) == 5 and sorted(compiled[3].values()).count(ADD_PAIR) == 3
     check_on_standin(PAIR, b, compiled, tmp_path, f"{board} IC")
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f446re", "u585"])
+def test_conv_rows4_pair_s8_dsp_two_passes_standin(board, tmp_path):
+    """The row-pair halfwords over TWO_PASS_LAYERS (test_kernels_dsp_conv_rows4.check_two_passes)."""
+    check_two_passes(PAIR, board, tmp_path)

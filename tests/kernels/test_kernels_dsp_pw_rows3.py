@@ -161,11 +161,18 @@ def test_pw_rows3_s8_dsp_once_standin(bounds, seed, tmp_path):
 def test_pw_rows3_s8_dsp_eight_step_passes_standin(board_name, tmp_path):
     """Depths of 16, 8 and 16 steps and a tail (64, 32, 66) over 10 pixels: under the F446's
     -DTG_ROWS3_UNROLL8=1 (boards/nucleo-f446re.toml) loops of 8 steps a pass (2 passes, 1, 2 and
-    the tail), on the F746 of 4; every layer equals the reference either way."""
+    the tail), on the F746 of 4; under -DTG_BIAS_MOVS=1 each pair's biases copied to rows 1 and 2 by MOVs
+    and under -DTG_PAIR_STRH=1 a row's two outputs of a pair stored by one STRH (7 channels: rows 7 bytes
+    apart, every other halfword unaligned); under -DTG_WIDEN3_ASM=1 the rows after the ReLUs (input
+    offset 128) widened by the asm loop; every layer equals the reference either way."""
     from tinygen.board import get_board
 
     board = get_board(board_name)
     assert ("-DTG_ROWS3_UNROLL8=1" in board.cflags) == (board_name == "f446re")
+    for flag in ("-DTG_BIAS_MOVS=1", "-DTG_PAIR_STRH=1", "-DTG_WIDEN3_ASM=1"):
+        assert (flag in board.cflags) == (board_name == "f446re"), flag
     compiled = _compile(9, board.isa_features, shape=((64, 64, 32, 66, 7), (2, 5)))
     assert len(compiled[3]) == 4, compiled[3]
+    offsets = [n.attrs["kparams"]["input_offset"] for n in compiled[1].nodes if n.name in compiled[3]]
+    assert offsets.count(128) >= 2, offsets         # layers after a ReLU
     check_on_standin(ROWS3, board, compiled, tmp_path, f"{board_name} depths 64, 64, 32, 66")

@@ -76,11 +76,14 @@
 
 /* One output: the doubled sum in register a requantized into y (m, r, n: the channel's
    multiplier, R, n), stored at d. y may be the register of the sum before it. */
-#define TG_ROWS4_OUT(y, a, d)                                \
+#define TG_ROWS4_REQ(y, a)                                   \
     "smmlar %[" y "], %[" a "], %[w0], %[w1]\n\t"            \
     TG_ROWS3_SIGN(y, a)                                      \
     "asr    %[" y "], %[" y "], %[x1]\n\t"                   \
-    TG_ROWS3_SAT(y)                                          \
+    TG_ROWS3_SAT(y)
+
+#define TG_ROWS4_OUT(y, a, d)                                \
+    TG_ROWS4_REQ(y, a)                                       \
     "strb   %[" y "], " d "\n\t"
 
 /* A channel's 4 outputs, its sums in a, b, c, e, at %[w] + o, gap bytes apart: each result in the
@@ -91,8 +94,67 @@
     TG_ROWS4_OUT(b, c, "[%[w], #2*%c[gap]+" o "]")                 \
     TG_ROWS4_OUT(c, e, "[%[w], #3*%c[gap]+" o "]")
 
-/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass. */
+/* The int16 weights' doubled biases of pixels 1..3 (pixel 0's loaded into a00, a01): copied by MOVs
+   under TG_BIAS_MOVS (tg_mat_mult_rows3_s8_dsp.h), else an LDRD each. */
+#if TG_BIAS_MOVS
+#define TG_ROWS4_BIASES                  \
+    "mov    %[a10], %[a00]\n\t"         \
+    "mov    %[a11], %[a01]\n\t"         \
+    "mov    %[a20], %[a00]\n\t"         \
+    "mov    %[a21], %[a01]\n\t"         \
+    "mov    %[a30], %[a00]\n\t"         \
+    "mov    %[a31], %[a01]\n\t"
+#else
+#define TG_ROWS4_BIASES                  \
+    "ldrd   %[a10], %[a11], [%[x0]]\n\t" \
+    "ldrd   %[a20], %[a21], [%[x0]]\n\t" \
+    "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+#endif
+
+/* The channel pair's 8 outputs, the first channel's constants already in w0, w1, x1, the outputs'
+   pointer in w. Under TG_PAIR_STRH (tg_mat_mult_rows3_s8_dsp.h) the first channel's 4 results are held
+   in x0, a00, a10, a20 while the second's are requantized into a30, a01, a11, a21 (each into the
+   register the sum before it has left), then a pixel's two joined by BFI and stored by one STRH. */
+#if TG_PAIR_STRH
+#define TG_ROWS4_OUTPUTS                                       \
+    TG_ROWS4_REQ("x0", "a00")                                  \
+    TG_ROWS4_REQ("a00", "a10")                                 \
+    TG_ROWS4_REQ("a10", "a20")                                 \
+    TG_ROWS4_REQ("a20", "a30")                                 \
+    "ldr    %[w0], [%[x], #12]\n\t"  /* the second channel's */ \
+    "ldr    %[w1], [%[x], #20]\n\t"                           \
+    "ldr    %[x1], [%[x], #28]\n\t"                           \
+    TG_ROWS4_REQ("a30", "a01")                                 \
+    TG_ROWS4_REQ("a01", "a11")                                 \
+    TG_ROWS4_REQ("a11", "a21")                                 \
+    TG_ROWS4_REQ("a21", "a31")                                 \
+    "bfi    %[x0], %[a30], #8, #8\n\t"                        \
+    "strh   %[x0], [%[w]]\n\t"                                \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                       \
+    "strh   %[a00], [%[w], #%c[gap]]\n\t"                     \
+    "bfi    %[a10], %[a11], #8, #8\n\t"                       \
+    "strh   %[a10], [%[w], #2*%c[gap]]\n\t"                   \
+    "bfi    %[a20], %[a21], #8, #8\n\t"                       \
+    "strh   %[a20], [%[w], #3*%c[gap]]\n\t"
+#else
+#define TG_ROWS4_OUTPUTS                                       \
+    TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")             \
+    "ldr    %[w0], [%[x], #12]\n\t"  /* the second channel's */ \
+    "ldr    %[w1], [%[x], #20]\n\t"                           \
+    "ldr    %[x1], [%[x], #28]\n\t"                           \
+    TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
+#endif
+
+/* Up to this many steps run unrolled whole, more in a loop of 8, 6, 4 or 2 steps per pass (or two passes:
+   TG_ROWS4_TWO_PASSES below). */
 #define TG_ROWS4_WHOLE 12
+/* TG_ROWS4_TWO_PASSES=N (the F446's cflags, boards/nucleo-f446re.toml): where the steps are even and at
+   most 2 N, a loop of half the steps run twice (KWS's first conv, depth 40: 2 passes of 10 steps, not 5 of
+   4), so three passes' loop control (LDR, CMP and the taken BNE, whose refill a Cortex-M4 pays) per
+   channel pair are left out; 0: off. */
+#ifndef TG_ROWS4_TWO_PASSES
+#define TG_ROWS4_TWO_PASSES 0
+#endif
 /* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
 #define TG_ROWS4_PRE "(%c[plan]&255)"
 #define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
@@ -111,7 +173,9 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
 {
     const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
     const int32_t steps = depth >> 1;
-    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1 : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
+    const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1
+                           : TG_ROWS4_TWO_PASSES && steps % 2 == 0 && steps <= 2 * TG_ROWS4_TWO_PASSES ? steps / 2
+                           : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
     const int32_t pre = steps <= TG_ROWS4_WHOLE ? steps : steps % unroll;
     const int32_t loops = steps <= TG_ROWS4_WHOLE ? 0 : steps / unroll;
     const int32_t *const xend = xbase + 4 * steps;
@@ -137,9 +201,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "mov    %[a31], %[a01]\n\t"
         ".else\n\t"
         "ldrd   %[a00], %[a01], [%[x0]]\n\t"
-        "ldrd   %[a10], %[a11], [%[x0]]\n\t"
-        "ldrd   %[a20], %[a21], [%[x0]]\n\t"
-        "ldrd   %[a30], %[a31], [%[x0]]\n\t"
+        TG_ROWS4_BIASES
         ".endif\n\t"
         ".rept  " TG_ROWS4_PRE "\n\t"
         TG_ROWS4_ANY_STEP
@@ -167,11 +229,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "ldr    %[w0], [%[x], #8]\n\t"                /* the first channel's multiplier, R, n */
         "ldr    %[w1], [%[x], #16]\n\t"
         "ldr    %[x1], [%[x], #24]\n\t"
-        TG_ROWS4_OUT4("a00", "a10", "a20", "a30", "0")
-        "ldr    %[w0], [%[x], #12]\n\t"               /* the second channel's */
-        "ldr    %[w1], [%[x], #20]\n\t"
-        "ldr    %[x1], [%[x], #28]\n\t"
-        TG_ROWS4_OUT4("a01", "a11", "a21", "a31", "1")
+        TG_ROWS4_OUTPUTS
         "adds   %[w], %[w], #2\n\t"
         "str    %[w], %[op]\n\t"
         "adds   %[x], %[x], #32\n\t"

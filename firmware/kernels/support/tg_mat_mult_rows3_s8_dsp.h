@@ -127,26 +127,65 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 
 /*
  * One channel's three outputs: sums a, b, c, multiplier m, R r, n from register n (its low
- * byte), requantized into %[wa0], %[wb0] and a (free once its sum's ADD has read it) and stored
- * to da, db, dc. The three side by side, so that the Cortex-M7 pairs one's SMMLAR, ADD, ASR and
- * SSAT with another's (tinygen.cycles.cortex_m7); the same instructions as one after the other.
+ * byte), requantized into ya, yb and a (free once its sum's ADD has read it); TG_ROWS3_OUT3 takes
+ * %[wa0], %[wb0] and stores the three to da, db, dc. The three side by side, so that the Cortex-M7
+ * pairs one's SMMLAR, ADD, ASR and SSAT with another's (tinygen.cycles.cortex_m7); the same
+ * instructions as one after the other.
  */
-#define TG_ROWS3_OUT3(a, b, c, m, r, n, da, db, dc)                     \
-    "smmlar %[wa0], %[" #a "], %[" #m "], %[" #r "]\n\t"               \
-    "smmlar %[wb0], %[" #b "], %[" #m "], %[" #r "]\n\t"               \
-    TG_ROWS3_SIGN("wa0", #a)                                            \
-    TG_ROWS3_SIGN("wb0", #b)                                            \
+#define TG_ROWS3_REQ3(a, b, c, m, r, n, ya, yb)                         \
+    "smmlar %[" #ya "], %[" #a "], %[" #m "], %[" #r "]\n\t"          \
+    "smmlar %[" #yb "], %[" #b "], %[" #m "], %[" #r "]\n\t"          \
+    TG_ROWS3_SIGN(#ya, #a)                                              \
+    TG_ROWS3_SIGN(#yb, #b)                                              \
     "smmlar %[" #a "], %[" #c "], %[" #m "], %[" #r "]\n\t"            \
     TG_ROWS3_SIGN(#a, #c)                                               \
-    "asr    %[wa0], %[wa0], %[" #n "]\n\t"                              \
-    "asr    %[wb0], %[wb0], %[" #n "]\n\t"                              \
+    "asr    %[" #ya "], %[" #ya "], %[" #n "]\n\t"                     \
+    "asr    %[" #yb "], %[" #yb "], %[" #n "]\n\t"                     \
     "asr    %[" #a "], %[" #a "], %[" #n "]\n\t"                        \
-    TG_ROWS3_SAT("wa0")                                                 \
-    TG_ROWS3_SAT("wb0")                                                 \
-    TG_ROWS3_SAT(#a)                                                    \
+    TG_ROWS3_SAT(#ya)                                                   \
+    TG_ROWS3_SAT(#yb)                                                   \
+    TG_ROWS3_SAT(#a)
+
+#define TG_ROWS3_OUT3(a, b, c, m, r, n, da, db, dc)                     \
+    TG_ROWS3_REQ3(a, b, c, m, r, n, wa0, wb0)                           \
     "strb   %[wa0], " da "\n\t"                                        \
     "strb   %[wb0], " db "\n\t"                                        \
     "strb   %[" #a "], " dc "\n\t"
+
+/* TG_PAIR_STRH=1 (the F446's cflags, boards/nucleo-f446re.toml): a row's two outputs of the channel
+   pair, adjacent bytes, joined by one BFI and written by one STRH (3 cycles on a Cortex-M4) instead of
+   two STRB (2 cycles each: a store after a store does not pipeline); the first channel's 3 results are
+   held in wa0, wb0 and its first sum's register while the second's are requantized into the first's
+   spent second and third sums' registers; the 4-pixel blocks likewise (tg_rows4_loop_dsp.h). Off
+   elsewhere: those cores' objects stay as they were. */
+#ifndef TG_PAIR_STRH
+#define TG_PAIR_STRH 0
+#endif
+
+/* The channel pair's 6 outputs, the first channel's constants already in xa, xb, wb1, the outputs'
+   pointer in wa1. */
+#if TG_PAIR_STRH
+#define TG_ROWS3_OUTPUTS                                                                 \
+    TG_ROWS3_REQ3(a00, a10, a20, xa, xb, wb1, wa0, wb0)                                  \
+    "ldr    %[xa], [%[x], #12]\n\t"               /* the second channel's */            \
+    "ldr    %[xb], [%[x], #20]\n\t"                                                     \
+    "ldr    %[wb1], [%[x], #28]\n\t"                                                    \
+    TG_ROWS3_REQ3(a01, a11, a21, xa, xb, wb1, a10, a20)                                  \
+    "bfi    %[wa0], %[a10], #8, #8\n\t"                                                 \
+    "strh   %[wa0], [%[wa1]]\n\t"                                                       \
+    "bfi    %[wb0], %[a20], #8, #8\n\t"                                                 \
+    "strh   %[wb0], [%[wa1], #%c[gap]]\n\t"                                             \
+    "bfi    %[a00], %[a01], #8, #8\n\t"                                                 \
+    "strh   %[a00], [%[wa1], #2*%c[gap]]\n\t"
+#else
+#define TG_ROWS3_OUTPUTS                                                                 \
+    TG_ROWS3_OUT3(a00, a10, a20, xa, xb, wb1, "[%[wa1]]", "[%[wa1], #%c[gap]]", "[%[wa1], #2*%c[gap]]") \
+    "ldr    %[xa], [%[x], #12]\n\t"               /* the second channel's */            \
+    "ldr    %[xb], [%[x], #20]\n\t"                                                     \
+    "ldr    %[wb1], [%[x], #28]\n\t"                                                    \
+    TG_ROWS3_OUT3(a01, a11, a21, xa, xb, wb1, "[%[wa1], #1]", "[%[wa1], #%c[gap]+1]",    \
+                  "[%[wa1], #2*%c[gap]+1]")
+#endif
 
 /* depth % 4 (the last group's values) as an assembler expression of the operand dep, and a
    macro's value as a string: the asm's operands are at GCC's limit of 30. */
@@ -175,10 +214,29 @@ static inline __attribute__((always_inline)) void tg_rows3_one_channel(const int
 #define TG_ROWS3_UNROLL8 0
 #endif
 
+/* TG_BIAS_MOVS=1 (the F446's cflags, boards/nucleo-f446re.toml): a channel pair's doubled biases loaded
+   once by one LDRD and copied to the other rows' accumulators by MOVs (1 cycle each on a Cortex-M4)
+   instead of one more LDRD per row (3 cycles each, and a load); here and in the 4-pixel blocks
+   (tg_rows4_loop_dsp.h). Off elsewhere: those cores' objects stay as they were. */
+#ifndef TG_BIAS_MOVS
+#define TG_BIAS_MOVS 0
+#endif
+#if TG_BIAS_MOVS
+#define TG_ROWS3_BIASES                   \
+    "mov    %[a10], %[a00]\n\t"          \
+    "mov    %[a11], %[a01]\n\t"          \
+    "mov    %[a20], %[a00]\n\t"          \
+    "mov    %[a21], %[a01]\n\t"
+#else
+#define TG_ROWS3_BIASES                   \
+    "ldrd   %[a10], %[a11], [%[xa]]\n\t" \
+    "ldrd   %[a20], %[a21], [%[xa]]\n\t"
+#endif
+
 /*
  * The pair loop of one 3-row block as one asm block: per pair the record's doubled biases
- * (an LDRD per row), the steps, the last group where depth % 4, then the 6 outputs with the
- * record's constants, until the record whose n carries TG_PAIRS_LAST. x: the 3 rows widened
+ * (an LDRD per row, or one and MOVs: TG_BIAS_MOVS), the steps, the last group where depth % 4,
+ * then the 6 outputs with the record's constants, until the record whose n carries TG_PAIRS_LAST. x: the 3 rows widened
  * (tg_widen_rows_doubled_s8, 3 rows); rec: the layer's records (tg_pairs_records); op: row 0's
  * outputs, the rows gap bytes apart. depth, gap, lo, hi, ub, pos: constants.
  */
@@ -204,8 +262,7 @@ static inline __attribute__((always_inline)) void tg_rows3_loop_asm(const int16_
         "ldr    %[x], %[xbase]\n\t"
         "ldr    %[xa], %[rec]\n\t"
         "ldrd   %[a00], %[a01], [%[xa]]\n\t"
-        "ldrd   %[a10], %[a11], [%[xa]]\n\t"
-        "ldrd   %[a20], %[a21], [%[xa]]\n\t"
+        TG_ROWS3_BIASES
         ".if    %c[loops]\n\t"
         ".rept  %c[pre]\n\t"
         TG_ROWS3_STEP("[%[w], #%c[dep]]", "[%[w]], #4")
@@ -238,12 +295,7 @@ static inline __attribute__((always_inline)) void tg_rows3_loop_asm(const int16_
         "ldr    %[xa], [%[x], #8]\n\t"                /* the first channel's multiplier, R, n */
         "ldr    %[xb], [%[x], #16]\n\t"
         "ldr    %[wb1], [%[x], #24]\n\t"
-        TG_ROWS3_OUT3(a00, a10, a20, xa, xb, wb1, "[%[wa1]]", "[%[wa1], #%c[gap]]", "[%[wa1], #2*%c[gap]]")
-        "ldr    %[xa], [%[x], #12]\n\t"               /* the second channel's */
-        "ldr    %[xb], [%[x], #20]\n\t"
-        "ldr    %[wb1], [%[x], #28]\n\t"
-        TG_ROWS3_OUT3(a01, a11, a21, xa, xb, wb1, "[%[wa1], #1]", "[%[wa1], #%c[gap]+1]",
-                      "[%[wa1], #2*%c[gap]+1]")
+        TG_ROWS3_OUTPUTS
         "adds   %[wa1], %[wa1], #2\n\t"
         "str    %[wa1], %[op]\n\t"
         "adds   %[x], %[x], #32\n\t"
