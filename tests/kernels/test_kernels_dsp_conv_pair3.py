@@ -8,8 +8,8 @@ On the F446RE's stand-in (its board file sets the switch) and the F746ZG's with 
 (the path compiles on the M7 too; its own build leaves it out): pixel counts of each remainder
 mod 3 (the last block overlapping the one before), units (4 values of depth) run whole, in loops of
 9 (32 or more channels), 6, 4, 3 and 2 a pass and with units before the loop, inputs with offset
-128 (the STM widening) and others, and the fused residual adds (15 pixels held a call), every
-layer equal to the reference.
+128 (the STM widening) and others, and the fused residual adds (15 pixels held a call); on the
+F446RE also single-rounding records and a clamp inside int8: every layer equal to the reference.
 """
 
 from __future__ import annotations
@@ -76,3 +76,14 @@ def test_conv2d_add_pair3_blocks_standin(board_name, seed, tmp_path):
     compiled = compile_with(ADD_PAIR, *_residual_net(seed), board.isa_features)
     assert len(compiled[3]) >= 2
     check_on_standin(ADD_PAIR, board, compiled, tmp_path, f"{board_name} residual seed {seed}")
+
+
+@needs_qemu
+@pytest.mark.parametrize("bounds", [None, (-100, 90)])
+def test_conv_pair3_blocks_once_and_clamped_standin(bounds, tmp_path):
+    """The 3-pixel blocks' requantization with an ONNX model's single-rounding pairs (R the zero point,
+    n = 0) and with a clamp inside int8, on the F446RE's stand-in."""
+    board = _board("f446re")
+    compiled = compile_chain(PAIR, LAYERS, (11, 8), 6, board.isa_features)
+    assert len(compiled[3]) == 8
+    check_on_standin(PAIR, board, compiled, tmp_path, "f446re once", bounds=bounds, once=bounds is None)
