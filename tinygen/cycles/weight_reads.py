@@ -253,7 +253,8 @@ def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = 
     return out
 
 
-__all__ = ["CACHE_SHARE", "DECODE_ONCE", "NARROWED", "block_pixels", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
+__all__ = ["CACHE_SHARE", "DECODE_ONCE", "NARROWED", "block_pixels",
+           "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
            "RV32_PIXELS", "WeightReads",
            "PER_STEP_OPS", "RESET_ROLES", "UNREAD", "access_pattern", "cache_room", "const_pattern",
            "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",

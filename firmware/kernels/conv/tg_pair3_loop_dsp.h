@@ -92,7 +92,12 @@ static inline __attribute__((always_inline)) void tg_pair3_loop_asm(const int16_
     /* 9 units a pass (612 bytes) only where a block has at least 16 channel pairs: with the block's other
        code the loop leaves the F446's 1 KB ART, and its lines missed once a block are then paid back */
     const int32_t nine = gap >= 32 && units % 9 == 0;
-    const int32_t unroll = units <= TG_PAIR3_WHOLE ? 1 : nine ? 9 : units % 6 == 0 ? 6 : units % 4 == 0 ? 4 : units % 3 == 0 ? 3 : 2;
+    const int32_t unroll = units <= TG_PAIR3_WHOLE ? 1
+                           : nine                 ? 9
+                           : units % 6 == 0       ? 6
+                           : units % 4 == 0       ? 4
+                           : units % 3 == 0       ? 3
+                                                  : 2;
     const int32_t pre = units <= TG_PAIR3_WHOLE ? units : units % unroll;
     const int32_t loops = units <= TG_PAIR3_WHOLE ? 0 : units / unroll;
     const int32_t *const xend = xbase + 6 * units;
