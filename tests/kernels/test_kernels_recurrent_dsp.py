@@ -188,6 +188,39 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", ["u585", "f446re"])
+def test_lstm_pairs_hidden_state_from_the_output_rows_dsp(board, tmp_path):
+    """tg_lstm_s8_pairs_dsp stores each new hidden value into the step's output row only, the next step
+    widening that row and the state taking a batch row's last one at its end: a one-step stateful .tflite
+    LSTM over 2 batches and 3 invocations (the state is the only row, copied; a missing copy leaves the
+    second invocation's state stale), and a two-layer torch LSTM keeping its last step only (the steps
+    before it write the spare row, which the next step must widen), on the single-issue stand-ins."""
+    b = get_board(board)
+    rng = np.random.default_rng(72)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 1, 20, 12, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path / "one_step")
+
+    torch.manual_seed(72)
+    calib = rng.standard_normal((32, 5, 9)).astype(np.float32)
+    net = Stack("lstm", 9, 11, 2, True).eval()
+    source, graph = compile_module(net, calib, "lstm", CompileOptions(features=b.isa_features))
+    choice = {n.name: "tg_lstm_s8_pairs_dsp" for n in graph.nodes if n.op == "lstm"}
+    source, graph = compile_module(net, calib, "lstm",
+                                   CompileOptions(features=b.isa_features, kernel_choice=choice))
+    assert [n.kernel for n in graph.nodes if n.op == "lstm"] == ["tg_lstm_s8_pairs_dsp"] * 2
+    result = build(source, graph, b, tmp_path / "last_step")
+    with open_device(b, result.out_dir, emulate=True) as dev:
+        for k in range(2):
+            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            assert_device_equals_reference(dev, graph, x, f"{board} last step, input {k}")
+
+
 def test_dsp_packing_holds_the_weights_and_folded_biases():
     rng = np.random.default_rng(0)
     h, i = 3, 5

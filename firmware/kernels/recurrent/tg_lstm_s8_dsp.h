@@ -128,7 +128,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
     : [q] "r"(q), [acc] "r"(acc), [A0] "i"(0), [A1] "i"(4), [RA0] "i"(TG_LSTM_REC(G, 0)),                         \
       [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1)),     \
-      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(*(const tg_rnn_requant_t(*)[4])&q->gate[G][0])                   \
+      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(q->gate)                                                 \
     :
 
 #define TG_LSTM_SS 3
@@ -190,8 +190,9 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
  * else 0; clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. The 4 gates'
  * pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds, else
  * tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
- * M7's dual issue). */
-__attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+ * M7's dual issue). Returns the new hidden value, saturated to int8 (as an int32: stored by STRB, no
+ * sign extension). */
+__attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
                                                                      const tg_lstm_dsp_requant_t *q,
                                                                      const int32_t *acc, const int32_t *acc23,
                                                                      int32_t r0, int32_t r1,
@@ -227,7 +228,7 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
     g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
     v = p->hidden_zero_point
         + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
-    return (int8_t)tg_dsp_ssat8(v);
+    return tg_dsp_ssat8(v);
 }
 
 /* Whether f * c, i * g and tanh(c) * o's records all shift right (tg_lstm_unit_dsp's right). */
@@ -300,8 +301,9 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
-                                                 kinds, 0, 1, &c[j]);
+                const int32_t y = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
+                                                   kinds, 0, 1, &c[j]);
+                out[j] = h[j] = (int8_t)y;
             }
         }
     }

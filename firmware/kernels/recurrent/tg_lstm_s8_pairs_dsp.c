@@ -10,6 +10,8 @@
  * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
  * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
+#include <string.h>
+
 #include "tg_lstm_s8_dsp.h"
 
 /*
@@ -325,28 +327,51 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     }
 }
 
-/* One step (ts) of tg_lstm_pairs_steps: the old hidden state widened, then per unit its recurrent products
- * and tg_lstm_unit_dsp, its input-side sums at z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on). */
+/* Unit k of a step: its recurrent products and tg_lstm_unit_dsp, the new hidden value into the output row. */
+#define TG_LSTM_PAIRS_UNIT(k, STRIDE, OFF23)                                                                 \
+    do {                                                                                                       \
+        const int32_t *zs = z + (STRIDE) * (k) + 2 * s;                                                        \
+        w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                                 \
+        out[k] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds,     \
+                                          right, clip, &c[k]);                                                 \
+    } while (0)
+/* Units a pass of a step's loop (an odd one left over after the loop): 2 on a board that sets it
+ * (-DTG_LSTM_UNITS_A_PASS=2: the U585, its taken branches dear, its 8 KB ICACHE holding the loop twice), else
+ * 1. */
+#ifndef TG_LSTM_UNITS_A_PASS
+#define TG_LSTM_UNITS_A_PASS 1
+#endif
+
+/* One step (ts) of tg_lstm_pairs_steps: the old hidden state (prev: the state, or the previous step's output
+ * row) widened, then per unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at
+ * z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on), the new hidden value stored into the step's output
+ * row only (one store a unit: the next step widens that row; the state takes the last row at the end). */
 #define TG_LSTM_PAIRS_STEP(TS, STRIDE, OFF23)                                                                \
     do {                                                                                                       \
         const int32_t ts = (TS);                                                                               \
         const int32_t *w = runits;                                                                             \
         int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid                                         \
                                   : (ts == p->steps - 1 ? output + b * hid : spare);                           \
-        tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);                                                             \
-        for (j = 0; j < hid; ++j) {                                                                            \
-            const int32_t *zs = z + (STRIDE) * j + 2 * s;                                                      \
-            w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                             \
-            out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds,  \
-                                             right, clip, &c[j]);                                              \
+        tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);                                                          \
+        for (j = 0; j + TG_LSTM_UNITS_A_PASS - 1 < hid; j += TG_LSTM_UNITS_A_PASS) {                           \
+            TG_LSTM_PAIRS_UNIT(j, STRIDE, OFF23);                                                              \
+            if (TG_LSTM_UNITS_A_PASS == 2) {                                                                   \
+                TG_LSTM_PAIRS_UNIT(j + 1, STRIDE, OFF23);                                                      \
+            }                                                                                                  \
         }                                                                                                      \
+        if (j < hid) {                                                                                         \
+            TG_LSTM_PAIRS_UNIT(j, STRIDE, OFF23);                                                              \
+        }                                                                                                      \
+        prev = out;                                                                                            \
     } while (0)
 
 /*
  * The layer: per batch row and TG_LSTM_X_STEPS steps (two: tg_lstm_pairs_inputs; three:
  * tg_lstm_pairs_inputs3) the steps' inputs widened and their input-side sums, then per step the old hidden
  * state widened and per unit its recurrent products and tg_lstm_unit_dsp, the new hidden value stored
- * straight into the state and the output; kinds, right and clip as tg_lstm_unit_dsp takes them, whole as
+ * into the step's output row (the spare row where the output does not keep it), from which the next step
+ * widens it, the state taking the batch row's last one at its end; kinds, right and clip as
+ * tg_lstm_unit_dsp takes them, whole as
  * tg_lstm_pairs_products_dsp (constants where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch, sized for three steps): the TG_LSTM_X_STEPS steps' inputs
  * (TG_LSTM_X_STEPS * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
@@ -377,6 +402,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+        const int8_t *prev = h;  /* the hidden state the next step reads */
 #if TG_LSTM_X_STEPS == 3
         for (t = 0; t < p->steps; t += 3) {
             const int32_t more = p->steps - t < 3 ? p->steps - t : 3;
@@ -403,6 +429,9 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             }
         }
 #endif
+        if (prev != h) {
+            memcpy(h, prev, (size_t)hid);
+        }
     }
 }
 
