@@ -184,6 +184,38 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
+/* tg_lstm_sigmoid_q12 over the signed grid of tg_sigmoid_signed_u32 (the word at k = v >> 9, v = 3x): one SMLAD
+ * of it with the fraction (v & 511, bottom half) and 2^9 (top half) accumulating v >> 31 (-1 on the negative
+ * side, whose entries are mirrored), then (+ 2^24) >> 10: no |v| and no sign fix-up (9 instructions for 13). */
+static inline int32_t tg_lstm_sigmoid_signed(int32_t x)
+{
+    const int32_t v = x * 3;
+    const uint32_t step = (tg_sigmoid_signed_u32 + 192)[v >> 9];
+    const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0x1FFu) | (512u << 16)), (int32_t)step, v >> 31);
+    return (r + (1 << 24)) >> 10;
+}
+
+/* tg_lstm_tanh_scaled over the signed grid of tg_tanh_signed_u32: v clamped to [-65536, 65535] by SSAT #17
+ * (the table's ends saturated), the word at v >> 8, one SMLAD with the fraction (v & 255) and 2^8 accumulating
+ * v >> 31, then (+ 128) >> 8 (9 instructions for 13). */
+static inline int32_t tg_lstm_tanh_signed(int32_t x)
+{
+    const int32_t v = tg_dsp_ssat17(x);
+    const uint32_t step = (tg_tanh_signed_u32 + 256)[v >> 8];
+    const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0xFFu) | (256u << 16)), (int32_t)step, v >> 31);
+    return (r + 128) >> 8;
+}
+
+/* The unit update's activations: over the signed grids on the cores without TG_DUAL_ISSUE, else (the
+ * Cortex-M7, whose dual issue hides the sign's instructions) over |v|. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_SIGMOID tg_lstm_sigmoid_q12
+#define TG_LSTM_TANH tg_lstm_tanh_scaled
+#else
+#define TG_LSTM_SIGMOID tg_lstm_sigmoid_signed
+#define TG_LSTM_TANH tg_lstm_tanh_signed
+#endif
+
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
  * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g
  * and tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1),
@@ -212,7 +244,7 @@ __attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_l
 #pragma GCC unroll 4
 #endif
     for (g = 0; g < 4; ++g) {
-        gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
+        gate[g] = g == 2 ? TG_LSTM_TANH(r[g] * 3) : TG_LSTM_SIGMOID(r[g]);
     }
     if (right) {
         cj = tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
@@ -225,7 +257,7 @@ __attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_l
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
-    g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
+    g = TG_LSTM_TANH((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
     v = p->hidden_zero_point
         + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
     return tg_dsp_ssat8(v);
