@@ -123,13 +123,15 @@ def _side_kind(shifts) -> str:
 
 @pytest.mark.slow
 @needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "u585"])
 @pytest.mark.parametrize("seed, kernel, kinds", [(3, "tg_lstm_s8_pairs_dsp", "SS"), (6, "tg_lstm_s8_dsp", "PS"),
                                                  (20, "tg_lstm_s8_pairs_dsp", "mixedmixed")])
-def test_tflite_lstm_gate_requantization_kinds_dsp(seed, kernel, kinds, tmp_path):
+def test_tflite_lstm_gate_requantization_kinds_dsp(board, seed, kernel, kinds, tmp_path):
     """The gates' requantizations by kind (tg_lstm_s8_dsp.h): every record shifting right (tg_lstm_pre2's
-    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS), and
-    sides of mixed records (tg_lstm_pre_any), each against the reference on the f746zg stand-in."""
-    b = get_board("f746zg")
+    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS: its M7 schedule,
+    and TG_LSTM_PRE_PS_LDRD on the cores without TG_DUAL_ISSUE), and sides of mixed records (tg_lstm_pre_any),
+    each against the reference on the f746zg and u585 stand-ins."""
+    b = get_board(board)
     rng = np.random.default_rng(seed)
     path = tmp_path / "lstm.tflite"
     path.write_bytes(lstm_model(rng, 2, 3, 9, 6))

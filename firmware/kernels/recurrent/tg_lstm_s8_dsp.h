@@ -122,6 +122,39 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "ssat %[a0], #16, %[a0]\n\t"                                                                             \
     "ssat %[a1], #16, %[a1]"
 
+/* The same for the cores without TG_DUAL_ISSUE (M4, M33), where nothing pairs: each record's multiplier and
+ * shift in one LDRD, the input side's two products in one (they are adjacent), each load two instructions
+ * before its first use (the M33's load-use stall); 5 loads for 8 (the M4 charges each load). */
+#define TG_LSTM_PRE_PS_LDRD                                                                                  \
+    "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
+    "ldrd %[ma], %[ea], [%[q], %[RB1]]\n\t"                                                                  \
+    "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
+    "smmlar %[b1], %[b1], %[ma], %[b1]\n\t"                                                                  \
+    "ldrd %[a0], %[a1], [%[acc], %[A0]]\n\t"                                                                 \
+    "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
+    "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
+    "ldr %[mb], [%[q], %[RA0]]\n\t"                                                                          \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
+    "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
+    "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
+    "smmlar %[a0], %[a0], %[mb], %[a0]\n\t"                                                                  \
+    "add %[b0], %[b0], #1\n\t"                                                                               \
+    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
+    "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
+    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
+    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]"
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_PS
+#else
+#define TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_PS_LDRD
+#endif
+
 #define TG_LSTM_REC(g, side) ((2 * (g) + (side)) * 12 + 4)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
     : [a0] "=&r"(p0), [b0] "+&r"(b0), [a1] "=&r"(p1), [b1] "+&r"(b1), [ma] "=&r"(ma), [ea] "=&r"(ea),            \
@@ -149,9 +182,9 @@ __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp
     } else if (kinds == TG_LSTM_SS) {
         __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(2));
     } else if (g == 0) {
-        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(0));
+        __asm__(TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_OPERANDS(0));
     } else {
-        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(2));
+        __asm__(TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_OPERANDS(2));
     }
     pre[g] = p0;
     pre[g + 1] = p1;
@@ -190,7 +223,7 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
 static inline int32_t tg_lstm_sigmoid_signed(int32_t x)
 {
     const int32_t v = x * 3;
-    const uint32_t step = (tg_sigmoid_signed_u32 + 192)[v >> 9];
+    const uint32_t step = tg_sigmoid_signed_mid[v >> 9];
     const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0x1FFu) | (512u << 16)), (int32_t)step, v >> 31);
     return (r + (1 << 24)) >> 10;
 }
@@ -201,7 +234,7 @@ static inline int32_t tg_lstm_sigmoid_signed(int32_t x)
 static inline int32_t tg_lstm_tanh_signed(int32_t x)
 {
     const int32_t v = tg_dsp_ssat17(x);
-    const uint32_t step = (tg_tanh_signed_u32 + 256)[v >> 8];
+    const uint32_t step = tg_tanh_signed_mid[v >> 8];
     const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0xFFu) | (256u << 16)), (int32_t)step, v >> 31);
     return (r + 128) >> 8;
 }

@@ -75,3 +75,7 @@ const uint32_t tg_sigmoid_signed_u32[384] = {
     0x7fdd0001u, 0x7fde0002u, 0x7fe00001u, 0x7fe10001u, 0x7fe20002u, 0x7fe40001u,
     0x7fe50001u, 0x7fe60001u, 0x7fe70001u, 0x7fe80001u, 0x7fe90001u, 0x7fea0001u
 };
+
+/* tg_sigmoid_signed_mid: the address of word 192 (k = 0), for the lookups at k (an alias in the array's section: no
+ * index offset added per lookup). */
+__asm__(".globl tg_sigmoid_signed_mid\n\t.set tg_sigmoid_signed_mid, tg_sigmoid_signed_u32 + 768");

@@ -96,3 +96,7 @@ const uint32_t tg_tanh_signed_u32[512] = {
     0x7ffe0000u, 0x7ffe0000u, 0x7ffe0000u, 0x7ffe0000u, 0x7ffe0000u, 0x7ffe0000u,
     0x7ffe0001u, 0x7fff0000u
 };
+
+/* tg_tanh_signed_mid: the address of word 256 (k = 0), for the lookups at k (an alias in the array's section: no
+ * index offset added per lookup). */
+__asm__(".globl tg_tanh_signed_mid\n\t.set tg_tanh_signed_mid, tg_tanh_signed_u32 + 1024");
