@@ -42,10 +42,37 @@
     "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
     "ldr r5, [%[w], #" #W5 "]\n\t"
 
+/* The same for the cores without TG_DUAL_ISSUE (M4, M33: nothing to pair), each two adjacent words by one LDRD
+ * (3 loads a group for 6: the M4 charges each load), the next group's words of gates (0, 1) once the current
+ * ones are used, the vector's once its last products are done, the group's SXTB16 first (no load read by the
+ * instruction after it: the M33's load-use stall). */
+#define TG_LSTM_PAIRS_GROUP_LDRD(HA, F1, F2, ow, WNEXT, XNEXT)                                               \
+    "sxtb16 " F1 ", " HA "\n\t"                                                                              \
+    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
+    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
+    "sxtb16 " F2 ", r5\n\t"                                                                                  \
+    "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
+    "ldrd " HA ", r5, [%[w], #" #ow "+8]\n\t"                                                                \
+    "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
+    "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
+    "sxtb16 " F2 ", " HA "\n\t"                                                                              \
+    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
+    "sxtb16 " HA ", r5\n\t"                                                                                  \
+    "ldrd " F1 ", r5, [%[w], " WNEXT "\n\t"                                                                  \
+    "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
+    "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
+    "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
+
 /* Two groups (8 columns), v and w moved on past them. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PAIRS_TURN                                                                                   \
     TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
     TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
+#else
+#define TG_LSTM_PAIRS_TURN                                                                                   \
+    TG_LSTM_PAIRS_GROUP_LDRD("r4", "r6", "r8", 0, "#16]", "#8]")                                              \
+    TG_LSTM_PAIRS_GROUP_LDRD("r6", "r4", "r8", 16, "#32]!", "#16]!")
+#endif
 
 /*
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
