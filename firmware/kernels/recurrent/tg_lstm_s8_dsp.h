@@ -90,6 +90,20 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "add %[a1], %[a1], %[b1]\n\t"                                                                            \
     "ssat %[a1], #16, %[a1]"
 
+/* The PS kind's last 10 instructions (TG_LSTM_PRE_PS, TG_LSTM_PRE_PS_LDRD): gate G + 1's input product, both
+ * sides saturated (the recurrent side's last halving in SSAT's shift), added and saturated. */
+#define TG_LSTM_PRE_PS_TAIL                                                                                  \
+    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
+    "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
+    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
+    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]"
+
 /* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). The
  * recurrent side's longer chains first, every record word by its own LDR (two LDRs pair where an
  * LDRD issues alone on the M7), so that each instruction pairs with another (13 cycle pairs by the
@@ -111,16 +125,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
     "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
     "add %[b0], %[b0], #1\n\t"                                                                               \
-    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
-    "add %[b1], %[b1], #1\n\t"                                                                               \
-    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
-    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
-    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
-    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]"
+    TG_LSTM_PRE_PS_TAIL
 
 /* The same for the cores without TG_DUAL_ISSUE (M4, M33), where nothing pairs: each record's multiplier and
  * shift in one LDRD, the input side's two products in one (they are adjacent), each load two instructions
@@ -139,16 +144,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
     "smmlar %[a0], %[a0], %[mb], %[a0]\n\t"                                                                  \
     "add %[b0], %[b0], #1\n\t"                                                                               \
-    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
-    "add %[b1], %[b1], #1\n\t"                                                                               \
-    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
-    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
-    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
-    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]"
+    TG_LSTM_PRE_PS_TAIL
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_PS
 #else
