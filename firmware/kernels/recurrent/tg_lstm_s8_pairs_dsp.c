@@ -78,8 +78,8 @@
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
  * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
  * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
- * ICACHE holds the unrolled loop; 1 where the instruction cache is too small for two turns and the unit
- * update together).
+ * ICACHE holds the unrolled loop, and on the F446, whose 1 KB ART holds four turns of the LDRD products and
+ * the unit update; 1 where the instruction cache is too small for two turns and the unit update together).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
