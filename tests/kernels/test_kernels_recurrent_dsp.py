@@ -178,8 +178,7 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
     blocks, two a loop pass, the odd count entering at the second; the u585's and f446re's recurrent side
     four turns a pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), 41 units entering a pass at its
-    third turn; the u585's steps two units a pass (-DTG_LSTM_UNITS_A_PASS=2; 41: an odd unit after the loop);
-    2 batches, 3 invocations (the state carried)."""
+    third turn; 2 batches, 3 invocations (the state carried)."""
     b = get_board(board)
     assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags) and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
     rng = np.random.default_rng(steps * hidden)

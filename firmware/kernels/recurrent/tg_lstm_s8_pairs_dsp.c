@@ -354,21 +354,6 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     }
 }
 
-/* Unit k of a step: its recurrent products and tg_lstm_unit_dsp, the new hidden value into the output row. */
-#define TG_LSTM_PAIRS_UNIT(k, STRIDE, OFF23)                                                                 \
-    do {                                                                                                       \
-        const int32_t *zs = z + (STRIDE) * (k) + 2 * s;                                                        \
-        w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                                 \
-        out[k] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds,     \
-                                          right, clip, &c[k]);                                                 \
-    } while (0)
-/* Units a pass of a step's loop (an odd one left over after the loop): 2 on a board that sets it
- * (-DTG_LSTM_UNITS_A_PASS=2: the U585, its taken branches dear, its 8 KB ICACHE holding the loop twice), else
- * 1. */
-#ifndef TG_LSTM_UNITS_A_PASS
-#define TG_LSTM_UNITS_A_PASS 1
-#endif
-
 /* One step (ts) of tg_lstm_pairs_steps: the old hidden state (prev: the state, or the previous step's output
  * row) widened, then per unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at
  * z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on), the new hidden value stored into the step's output
@@ -380,14 +365,11 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
         int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid                                         \
                                   : (ts == p->steps - 1 ? output + b * hid : spare);                           \
         tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);                                                          \
-        for (j = 0; j + TG_LSTM_UNITS_A_PASS - 1 < hid; j += TG_LSTM_UNITS_A_PASS) {                           \
-            TG_LSTM_PAIRS_UNIT(j, STRIDE, OFF23);                                                              \
-            if (TG_LSTM_UNITS_A_PASS == 2) {                                                                   \
-                TG_LSTM_PAIRS_UNIT(j + 1, STRIDE, OFF23);                                                      \
-            }                                                                                                  \
-        }                                                                                                      \
-        if (j < hid) {                                                                                         \
-            TG_LSTM_PAIRS_UNIT(j, STRIDE, OFF23);                                                              \
+        for (j = 0; j < hid; ++j) {                                                                            \
+            const int32_t *zs = z + (STRIDE) * j + 2 * s;                                                      \
+            w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                             \
+            out[j] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds, \
+                                              right, clip, &c[j]);                                             \
         }                                                                                                      \
         prev = out;                                                                                            \
     } while (0)
