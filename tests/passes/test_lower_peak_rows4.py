@@ -1,7 +1,8 @@
 """The 4-pixel conv kernels in place on MLPerf KWS (passes/inplace.py, ROWS4).
 
---kernels auto picks tg_conv2d_rows4_pair_s8_dsp for KWS's pointwise layers on the Cortex-M4 and
-M33 boards; with an in-place distance the kernel writes each layer's output over its input, so
+--kernels auto picks the 4-pixel kernels for KWS's pointwise layers (on the F446RE
+tg_conv2d_rows4_w16_s8_dsp, its constants in RAM; tg_conv2d_rows4_pair_s8_dsp runs the same loops);
+with an in-place distance the kernel writes each layer's output over its input, so
 lower_peak keeps it (it swapped it for the 3-row kernel while the 4-pixel kernels could not run in
 place) and the arena stays near the default build's. The firmware on the F446RE stand-in equals the
 numpy reference layer by layer.
@@ -20,7 +21,7 @@ from tinygen.passes import CompileOptions
 from tinygen.passes.inplace import DISTANCE
 from tinygen.passes.plan_memory import align
 
-ROWS4 = "tg_conv2d_rows4_pair_s8_dsp"
+ROWS4 = "tg_conv2d_rows4_w16_s8_dsp"
 
 
 @needs_qemu
