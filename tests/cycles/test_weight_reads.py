@@ -6,7 +6,7 @@ import pytest
 
 from tinygen.board import get_board
 from tinygen.codegen.weights_ram import META, LayerWeights, WeightsPlacement
-from tinygen.cycles.weight_reads import graph_weight_reads, layer_weight_reads
+from tinygen.cycles.weight_reads import block_pixels, graph_weight_reads, layer_weight_reads
 from tinygen.ir.graph import Graph
 from tinygen.ir.node import Node
 
@@ -77,6 +77,20 @@ def test_rows4_conv_reads_its_packed_weights_once_per_block_of_4_pixels(kernel, 
     r = layer_weight_reads(node, g, F746)
     assert (r.pattern, r.stream_bytes, r.passes) == ("im2col", packed + 3 * 64, 256)
     assert r.line_misses == lines * 256
+
+
+@pytest.mark.parametrize("kernel", ["tg_conv2d_rows4_pair_s8_dsp", "tg_conv2d_add_rows4_pair_s8_dsp",
+                                    "tg_conv2d_rows4_w16_s8_dsp"])
+def test_the_f446s_pair_kernels_read_their_weights_once_per_block_of_3_pixels(kernel):
+    # the F446's -DTG_ROWS4_PAIR_TRIPLES=1 (its board file) runs the pair kernels 3 pixels a block: 1024 pixels
+    # in ceil(1024 / 3) = 342 passes there; the int16 kernel, and the pair kernels on the F746, keep 4 (256)
+    f446, f746 = block_pixels(get_board("f446re").cflags), block_pixels(get_board("f746zg").cflags)
+    assert f746 == {} and sorted(f446) == ["tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp"]
+    op = "conv2d_add" if "add" in kernel else "conv2d"
+    node, g = layer(op, kernel, {"out_h": 32, "out_w": 32}, weight=2304, bias=64, multiplier=64, shift=64,
+                    packed=4608 if "w16" in kernel else 2304)
+    assert layer_weight_reads(node, g, F446, blocks=f446).passes == (256 if "w16" in kernel else 342)
+    assert layer_weight_reads(node, g, F446, blocks=f746).passes == 256
 
 
 @pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp",

@@ -123,13 +123,15 @@ def _side_kind(shifts) -> str:
 
 @pytest.mark.slow
 @needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "u585"])
 @pytest.mark.parametrize("seed, kernel, kinds", [(3, "tg_lstm_s8_pairs_dsp", "SS"), (6, "tg_lstm_s8_dsp", "PS"),
                                                  (20, "tg_lstm_s8_pairs_dsp", "mixedmixed")])
-def test_tflite_lstm_gate_requantization_kinds_dsp(seed, kernel, kinds, tmp_path):
+def test_tflite_lstm_gate_requantization_kinds_dsp(board, seed, kernel, kinds, tmp_path):
     """The gates' requantizations by kind (tg_lstm_s8_dsp.h): every record shifting right (tg_lstm_pre2's
-    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS), and
-    sides of mixed records (tg_lstm_pre_any), each against the reference on the f746zg stand-in."""
-    b = get_board("f746zg")
+    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS: its M7 schedule,
+    and TG_LSTM_PRE_PS_LDRD on the cores without TG_DUAL_ISSUE), and sides of mixed records (tg_lstm_pre_any),
+    each against the reference on the f746zg and u585 stand-ins."""
+    b = get_board(board)
     rng = np.random.default_rng(seed)
     path = tmp_path / "lstm.tflite"
     path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
@@ -174,11 +176,11 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
     TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
     three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
-    blocks, two a loop pass, the odd count entering at the second; the u585's recurrent side four turns a
-    pass (-DTG_LSTM_PAIRS_TURNS=4), 41 units entering a pass at its third turn; 2 batches, 3 invocations
-    (the state carried)."""
+    blocks, two a loop pass, the odd count entering at the second; the u585's and f446re's recurrent side
+    four turns a pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), 41 units entering a pass at its
+    third turn; 2 batches, 3 invocations (the state carried)."""
     b = get_board(board)
-    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
+    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags) and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
     rng = np.random.default_rng(steps * hidden)
     path = tmp_path / "lstm.tflite"
     path.write_bytes(lstm_model(rng, 2, steps, 40, hidden, input_product=0.75))
@@ -186,6 +188,39 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     graph = compile_source(source, options=CompileOptions(features=b.isa_features))
     assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", ["u585", "f446re"])
+def test_lstm_pairs_hidden_state_from_the_output_rows_dsp(board, tmp_path):
+    """tg_lstm_s8_pairs_dsp stores each new hidden value into the step's output row only, the next step
+    widening that row and the state taking a batch row's last one at its end: a one-step stateful .tflite
+    LSTM over 2 batches and 3 invocations (the state is the only row, copied; a missing copy leaves the
+    second invocation's state stale), and a two-layer torch LSTM keeping its last step only (the steps
+    before it write the spare row, which the next step must widen), on the single-issue stand-ins."""
+    b = get_board(board)
+    rng = np.random.default_rng(72)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 1, 20, 12, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path / "one_step")
+
+    torch.manual_seed(72)
+    calib = rng.standard_normal((32, 5, 9)).astype(np.float32)
+    net = Stack("lstm", 9, 11, 2, True).eval()
+    source, graph = compile_module(net, calib, "lstm", CompileOptions(features=b.isa_features))
+    choice = {n.name: "tg_lstm_s8_pairs_dsp" for n in graph.nodes if n.op == "lstm"}
+    source, graph = compile_module(net, calib, "lstm",
+                                   CompileOptions(features=b.isa_features, kernel_choice=choice))
+    assert [n.kernel for n in graph.nodes if n.op == "lstm"] == ["tg_lstm_s8_pairs_dsp"] * 2
+    result = build(source, graph, b, tmp_path / "last_step")
+    with open_device(b, result.out_dir, emulate=True) as dev:
+        for k in range(2):
+            x = rng.integers(-128, 128, graph.tensor(graph.inputs[0]).size, dtype=np.int8)
+            assert_device_equals_reference(dev, graph, x, f"{board} last step, input {k}")
 
 
 def test_dsp_packing_holds_the_weights_and_folded_biases():

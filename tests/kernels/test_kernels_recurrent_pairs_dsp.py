@@ -3,7 +3,8 @@ halfword, h = 256 b + a. The words hold the weights, and the kernel's arithmetic
 in 32 bits as SMLAD and SXTB16 do it (acc1 over the halfwords, acc2 over the low bytes, B = (acc1 -
 acc2) >> 8), gives every gate's product exactly, up to the bound pairs_fit checks; pairs_fit refuses
 what the trick cannot hold; the DSP LSTMs' sigmoid and branchless tanh, interpolated from the table's entries
-and steps in one word each (tg_sigmoid_steps_u32.c), equal the table's. The kernels against the
+and steps in one word each (tg_sigmoid_steps_u32.c), equal the table's, and so do their versions over signed
+grids (tg_sigmoid_signed_u32.c, tg_tanh_signed_u32.c: one SMLAD, no |v|). The kernels against the
 reference on the stand-ins: test_kernels_recurrent_dsp."""
 
 from __future__ import annotations
@@ -158,9 +159,9 @@ def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
     assert pairs_dsp_scratch(p) == three_inputs + hidden + 2 * 4 * OVERREAD_WORDS + spare + sums
 
 
-def _steps() -> np.ndarray:
-    """tg_sigmoid_steps_u32.c's words, read from the C source."""
-    text = firmware_path("kernels/tg_sigmoid_steps_u32.c").read_text()
+def _steps(name: str = "tg_sigmoid_steps_u32") -> np.ndarray:
+    """A table's words (tg_sigmoid_steps_u32.c's by default), read from its C source."""
+    text = firmware_path(f"kernels/{name}.c").read_text()
     body = text[text.index("{") + 1:text.rindex("}")]
     return np.array([int(v, 16) for v in re.findall(r"0x([0-9a-f]+)u", body)], np.int64)
 
@@ -202,3 +203,47 @@ def test_branchless_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
     r = _smuad_step(a & 0xFF, _steps()[a >> 8], 8) + (1 << 23) + 128
     got = (_s32((_s32(r) ^ s) - (s << 8))) >> 8
     assert np.array_equal(got, tanh_s16(v, 1, 0))
+
+
+def _signed_words(low: int, high: int, offset: int) -> np.ndarray:
+    """The signed grid's words for k in [low, high): the entry (table[k] - offset, or 65536 - offset - table[-k]
+    where k < 0) over the step (table[k + 1] - table[k], or table[-k] - table[-k - 1]), table[256] = table[255]."""
+    t = np.append(SIGMOID_TABLE.astype(np.int64), SIGMOID_TABLE[-1])
+    k = np.arange(low, high)
+    m = np.abs(k)
+    entry = np.where(k >= 0, t[m] - offset, 65536 - offset - t[m])
+    step = np.where(k >= 0, t[np.minimum(m + 1, 256)] - t[m], t[m] - t[np.maximum(m - 1, 0)])
+    assert entry.min() >= -32768 and entry.max() < 32768 and step.min() >= 0 and step.max() < 32768
+    return ((entry & 0xFFFF) << 16) | step
+
+
+def test_signed_tables_hold_each_sides_entries_and_steps():
+    """tg_sigmoid_signed_u32.c (k in [-192, 192), entries less 32767) and tg_tanh_signed_u32.c (k in [-256,
+    256), entries less 32768): both sides' words as derived from the sigmoid table."""
+    assert np.array_equal(_steps("tg_sigmoid_signed_u32"), _signed_words(-192, 192, 32767))
+    assert np.array_equal(_steps("tg_tanh_signed_u32"), _signed_words(-256, 256, 32768))
+
+
+def _smlad_signed(frac, word, shift: int, acc) -> np.ndarray:
+    """SMLAD(frac | 2^shift << 16, word, acc)."""
+    return _s32(_smuad_step(frac, word, shift) + acc)
+
+
+def test_signed_sigmoid_of_the_dsp_lstms_equals_the_table_over_every_input():
+    """tg_lstm_sigmoid_signed (tg_lstm_s8_dsp.h, the cores without TG_DUAL_ISSUE): the word at 192 + (v >> 9),
+    one SMLAD accumulating v >> 31, (+ 2^24) >> 10; mirrored here against sigmoid_s16 over every Q3.12
+    input (both signs, no |v|)."""
+    x = np.arange(-32768, 32768, dtype=np.int64)
+    v = 3 * x
+    r = _smlad_signed(v & 0x1FF, _steps("tg_sigmoid_signed_u32")[192 + (v >> 9)], 9, v >> 63)
+    assert np.array_equal(_s32(r + (1 << 24)) >> 10, sigmoid_s16(x))
+
+
+def test_signed_tanh_of_the_dsp_lstms_equals_the_tables_over_every_input():
+    """tg_lstm_tanh_signed: v clamped to [-65536, 65535] (SSAT #17), the word at 256 + (v >> 8), one SMLAD
+    accumulating v >> 31, (+ 128) >> 8; mirrored here against tanh_s16 over every input in [-2^20, 2^20) and
+    the int32 extremes (beyond the clamp both are constant)."""
+    v = np.concatenate([np.arange(-(1 << 20), 1 << 20, dtype=np.int64), [-(1 << 31), (1 << 31) - 1]])
+    c = np.clip(v, -65536, 65535)
+    r = _smlad_signed(c & 0xFF, _steps("tg_tanh_signed_u32")[256 + (c >> 8)], 8, c >> 63)
+    assert np.array_equal(_s32(r + 128) >> 8, tanh_s16(v, 1, 0))

@@ -18,7 +18,7 @@ from tinygen.build.saved import load_model
 from tinygen.cycles.price import LABEL, layer_rows, model_for, price, render, summary
 from tinygen.cycles.memory import code_bytes
 from tinygen.cycles.sram import sram_wait_cycles
-from tinygen.cycles.weight_reads import graph_weight_reads
+from tinygen.cycles.weight_reads import block_pixels, graph_weight_reads
 
 
 def estimate_standin(board, project: str | Path, x: bytes, timing: dict | None = None) -> dict:
@@ -48,7 +48,7 @@ def layer_estimates(board, project: Path, graph, blocks, segments, layers, only:
     kept = [(s, layer) for s, layer in zip(segments, layers) if only is None or layer.name in only]
     priced = [price(blocks, s, model, timing) for s, _ in kept]
     code = {layer.name: code_bytes(s, timing) for s, layer in kept}      # a cache shared with code
-    reads = graph_weight_reads(graph, timing, code)
+    reads = graph_weight_reads(graph, timing, code, block_pixels(board.cflags))
     ram = str(timing.get("weights_in", "flash")) == "ram"
     for p, (_, layer) in zip(priced, kept):
         got = reads.get(layer.name)

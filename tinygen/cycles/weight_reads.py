@@ -120,6 +120,17 @@ class WeightReads:
         return self.stream_bytes * self.passes
 
 
+# a board's -D switch that narrows kernels' blocks: (the switch, the kernels, their pixels a block); the F446's
+# TG_ROWS4_PAIR_TRIPLES runs the pair kernels 3 pixels a block (firmware/kernels/conv/tg_pair3_loop_dsp.h)
+NARROWED = (("-DTG_ROWS4_PAIR_TRIPLES=1", ("tg_conv2d_rows4_pair_s8_dsp", "tg_conv2d_add_rows4_pair_s8_dsp"), 3),)
+
+
+def block_pixels(cflags) -> dict[str, int]:
+    """Per kernel, the output pixels a read of its weights serves where the board's flags (`cflags`) change
+    it from pixels_per_pass's."""
+    return {k: n for flag, kernels, n in NARROWED if flag in cflags for k in kernels}
+
+
 def pixels_per_pass(kernel: str) -> int:
     """Output pixels a matrix (im2col) kernel multiplies by one read of its weight matrix."""
     if "rows3" in kernel:
@@ -141,9 +152,10 @@ def _decodes_once(kernel: str) -> bool:
     return kernel in LUT_DECODES or (spec is not None and spec.weight_coding is not None)
 
 
-def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int) -> tuple[str, int]:
+def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int,
+                   blocks: dict[str, int] | None = None) -> tuple[str, int]:
     """(pattern, passes per inference) of one layer's constant reads; `packed`: the bytes of its packed
-    record (0: none)."""
+    record (0: none); `blocks`: the board's block_pixels."""
     out_h, out_w = int(kparams.get("out_h", 1)), int(kparams.get("out_w", 1))
     pixels = out_h * out_w
     if kernel in ONCE_PER_LAYER or kernel.endswith(DECODE_ONCE) or _decodes_once(kernel):
@@ -159,7 +171,7 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     widened = packed >= 2 * weight and "rows4" not in kernel
     if "depthwise" in op or "direct" in kernel or widened or not re.search(r"dsp|cmsis_nn|mve", kernel):
         return "per_pixel", pixels
-    return "im2col", math.ceil(pixels / pixels_per_pass(kernel))
+    return "im2col", math.ceil(pixels / ((blocks or {}).get(kernel) or pixels_per_pass(kernel)))
 
 
 def const_pattern(op: str, kparams: dict) -> tuple[str, int]:
@@ -204,17 +216,19 @@ def stream_bytes(node, graph, sizes: dict) -> int:
     return sum(spec.stored_bytes(role, data) for role, data in consts if data is not None)
 
 
-def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> WeightReads | None:
+def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0,
+                       blocks: dict[str, int] | None = None) -> WeightReads | None:
     """The layer's weight reads and their price, or None for a layer without constants; `code_bytes`: its code
-    footprint (memory.code_bytes), what it takes of a cache shared with code. A layer whose constants the
-    build moved to RAM reads them at no stall."""
+    footprint (memory.code_bytes), what it takes of a cache shared with code; `blocks`: the board's
+    block_pixels. A layer whose constants the build moved to RAM reads them at no stall."""
     if not node.kernel or not node.params or not node.params[0]:
         return None
     sizes = {role: graph.tensors[name].nbytes for role, name in node.params[0].items()}
     kparams = node.attrs.get("kparams", {})
     if node.param("weight"):
         stream = stream_bytes(node, graph, sizes)
-        pattern, passes = access_pattern(node.op, node.kernel, kparams, sizes.get("packed", 0), sizes["weight"])
+        pattern, passes = access_pattern(node.op, node.kernel, kparams, sizes.get("packed", 0), sizes["weight"],
+                                         blocks)
     else:
         spec = KERNELS_BY_NAME.get(node.kernel)
         stream = stream_bytes(node, graph, sizes) if spec is not None and spec.const_roles else 0
@@ -227,18 +241,20 @@ def layer_weight_reads(node, graph, timing: dict, code_bytes: int = 0) -> Weight
     return WeightReads(pattern, stream, passes, misses, 0.0 if ram else misses * miss_cycles(timing), ram)
 
 
-def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = None) -> dict[str, WeightReads]:
+def graph_weight_reads(graph, timing: dict, code_bytes: dict[str, int] | None = None,
+                       blocks: dict[str, int] | None = None) -> dict[str, WeightReads]:
     """Per layer name, the weight reads of each layer that has weights; `code_bytes`: per layer name, its code
-    footprint (for a cache shared with code)."""
+    footprint (for a cache shared with code); `blocks`: the board's block_pixels."""
     out = {}
     for node in graph.nodes:
-        reads = layer_weight_reads(node, graph, timing, (code_bytes or {}).get(node.name, 0))
+        reads = layer_weight_reads(node, graph, timing, (code_bytes or {}).get(node.name, 0), blocks)
         if reads is not None:
             out[node.name] = reads
     return out
 
 
-__all__ = ["CACHE_SHARE", "DECODE_ONCE", "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
+__all__ = ["CACHE_SHARE", "DECODE_ONCE", "NARROWED", "block_pixels",
+           "ONCE_PER_LAYER", "PATTERNS", "RV32_DEPTHWISE", "RV32_DW_SEGMENT", "RV32_GROUPED",
            "RV32_PIXELS", "WeightReads",
            "PER_STEP_OPS", "RESET_ROLES", "UNREAD", "access_pattern", "cache_room", "const_pattern",
            "graph_weight_reads", "layer_weight_reads", "line_misses", "miss_cycles",

@@ -26,7 +26,7 @@ from __future__ import annotations
 from tinygen.board import Board
 from tinygen.build.memory import MemoryFitError, linker_memory, predict
 from tinygen.codegen.weights_ram import META, MODES, LayerWeights, WeightsPlacement, layer_constants
-from tinygen.cycles.weight_reads import graph_weight_reads
+from tinygen.cycles.weight_reads import block_pixels, graph_weight_reads
 from tinygen.errors import UsageError
 from tinygen.ir import Graph
 from tinygen.report import human_bytes
@@ -59,7 +59,7 @@ def ram_room(graph: Graph, board: Board) -> int:
 
 
 def _candidates(graph: Graph, board: Board) -> list[LayerWeights]:
-    reads = graph_weight_reads(graph, board.raw.get("timing") or {})
+    reads = graph_weight_reads(graph, board.raw.get("timing") or {}, blocks=block_pixels(board.cflags))
     out = []
     for node in graph.nodes:
         consts = layer_constants(graph, node)

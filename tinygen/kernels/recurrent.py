@@ -23,6 +23,8 @@ from tinygen.kernels.spec import pack_consts
 HEADER = "kernels/tg_kernels_recurrent.h"
 TABLE = "kernels/tg_sigmoid_table_s16.c"
 STEPS = "kernels/tg_sigmoid_steps_u32.c"          # the DSP LSTMs' sigmoid and tanh (tg_lstm_s8_dsp.h)
+# the same over signed grids (the cores without TG_DUAL_ISSUE: tg_lstm_s8_dsp.h's TG_LSTM_SIGMOID, TG_LSTM_TANH)
+SIGNED = ("kernels/tg_sigmoid_signed_u32.c", "kernels/tg_tanh_signed_u32.c")
 # the constants in call order; the initial state's constants (h0, c0) are emitted with them but
 # passed among the initial state's pointers (tinygen/codegen/recurrent.py)
 LSTM_ROLES = ("w_ih", "w_hh", "bias", "h0", "c0")
@@ -93,11 +95,11 @@ def recurrent_kernels(spec_type) -> tuple:
         spec_type("tg_lstm_s8_pairs_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t",
                   const_roles=DSP_ROLES["lstm"], source="kernels/tg_lstm_s8_pairs_dsp.c", twin="lstm_s8",
                   headers=LSTM_DSP_HEADERS + ("kernels/tg_lstm_pairs_x3_dsp.h",),
-                  calls=("kernels/tg_lstm_reset_s8.c", STEPS), scratch=pairs_dsp_scratch,
+                  calls=("kernels/tg_lstm_reset_s8.c", STEPS, *SIGNED), scratch=pairs_dsp_scratch,
                   state=lstm_state_bytes, pack=pack_lstm_pairs_dsp, accepts=lstm_pairs_accepts),
         spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],
                   source="kernels/tg_lstm_s8_dsp.c", twin="lstm_s8", headers=LSTM_DSP_HEADERS,
-                  calls=("kernels/tg_lstm_reset_s8.c", STEPS), scratch=dsp_scratch, state=lstm_state_bytes,
+                  calls=("kernels/tg_lstm_reset_s8.c", STEPS, *SIGNED), scratch=dsp_scratch, state=lstm_state_bytes,
                   pack=pack_lstm_dsp, accepts=lstm_dsp_accepts),
         spec_type("tg_gru_s8_dsp", "gru", requires=dsp, struct="tg_gru_params_t", const_roles=DSP_ROLES["gru"],
                   source="kernels/tg_gru_s8_dsp.c", twin="gru_s8", headers=(HEADER, DSP_HEADER, "kernels/tg_dsp_s8.h"),

@@ -56,7 +56,17 @@
 #include "tg_conv2d_s8.h"
 #include "tg_conv2d_s8_dsp.h"
 #include "tg_mat_mult_rows3_s8_dsp.h"
+#include "tg_pair3_loop_dsp.h"
 #include "tg_rows4_loop_dsp.h"
+
+/*
+ * 1: the pair kernels' specialized layers run blocks of 3 pixels (tg_pair3_loop_dsp.h: one LDM of the
+ * 3 pixels' pairs a step, one LDRD of the weights a group) instead of 4; the F446 sets it (its board
+ * file), where loads cost the Cortex-M4 more than the extra block overhead.
+ */
+#ifndef TG_ROWS4_PAIR_TRIPLES
+#define TG_ROWS4_PAIR_TRIPLES 0
+#endif
 
 /* bytes of the four int8 receptive fields, kept a multiple of 8 */
 static inline int32_t tg_conv2d_rows4_w16_s8_dsp_im2col_size(int32_t depth)
@@ -85,18 +95,24 @@ static inline __attribute__((always_inline)) int32_t tg_rows4_on(const tg_mat_mu
            cols >= 2 && (cols & 1) == 0 && 3 * cols + 1 < 4096;
 }
 
-/* Runs of n values (n % 4 == 0) of the 4 pixels at x0..x3 widened doubled into d (the layout
-   above); d past them returned. */
+/* Runs of n values (n % 4 == 0) of the px (4, or 3: x3 unread) pixels at x0..x3 widened doubled into d
+   (the layout above, per group the px pixels' (v0, v2) pairs then their (v1, v3)); d past them returned. */
 static inline __attribute__((always_inline)) int32_t *tg_rows4_widen_run(const int8_t *x0, const int8_t *x1,
                                                                         const int8_t *x2, const int8_t *x3,
-                                                                        int32_t n, int32_t offset, int32_t *d)
+                                                                        int32_t n, int32_t offset, int32_t *d,
+                                                                        int32_t px)
 {
     int32_t k;
-    for (k = 0; k < n; k += 4, d += 8) {
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[4]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[1], &d[5]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + k), offset, &d[2], &d[6]);
-        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x3 + k), offset, &d[3], &d[7]);
+    if (px == 3 && __builtin_constant_p(offset) && offset == 128 && __builtin_constant_p(n) && n > 0) {
+        return tg_pair3_widen128(x0, x1, x2, n, d);
+    }
+    for (k = 0; k < n; k += 4, d += 2 * px) {
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x0 + k), offset, &d[0], &d[px]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x1 + k), offset, &d[1], &d[px + 1]);
+        tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x2 + k), offset, &d[2], &d[px + 2]);
+        if (px == 4) {
+            tg_widen_doubled_s8x4(tg_dsp_load_s8x4(x3 + k), offset, &d[3], &d[7]);
+        }
     }
     return d;
 }
@@ -108,7 +124,7 @@ static inline __attribute__((always_inline)) int32_t *tg_rows4_widen_run(const i
  */
 static inline __attribute__((always_inline)) void tg_rows4_widen_inside(const tg_conv2d_params_t *p,
                                                                        const int8_t *input, const int32_t at[4],
-                                                                       int16_t *dst)
+                                                                       int16_t *dst, int32_t px)
 {
     const int32_t run = p->kernel_w * p->in_c, step = p->dilation_h * p->in_w * p->in_c;
     int32_t *d = (int32_t *)__builtin_assume_aligned(dst, 8);
@@ -116,8 +132,8 @@ static inline __attribute__((always_inline)) void tg_rows4_widen_inside(const tg
 #pragma GCC unroll 1
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t o = ky * step;
-        d = tg_rows4_widen_run(input + at[0] + o, input + at[1] + o, input + at[2] + o, input + at[3] + o, run,
-                               p->input_offset, d);
+        d = tg_rows4_widen_run(input + at[0] + o, input + at[1] + o, input + at[2] + o, input + at[px - 1] + o,
+                               run, p->input_offset, d, px);
     }
 }
 
@@ -188,6 +204,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
     /* with the add, the conv's sign's ADD always (the mode's POS is the add's) */
     const int32_t pos = add != NULL ? 0 : TG_REQUANT_POS_OF(q->bounded);
     const int32_t lo = q->act_min, hi = q->act_max;
+    /* pixels a block: 3 for the pair weights under TG_ROWS4_PAIR_TRIPLES (tg_pair3_loop_dsp.h), else 4 */
+    const int32_t px = pair && TG_ROWS4_PAIR_TRIPLES ? 3 : 4;
     int8_t *const col = scratch;
     int16_t *const buf =
         (int16_t *)__builtin_assume_aligned(scratch + tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth), 8);
@@ -201,13 +219,13 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
     if (add != NULL) {
         tg_conv_add_tables(add, tab);
     }
-    for (;;) {      /* one copy of the block: the last block is the last 4 pixels */
+    for (;;) {      /* one copy of the block: the last block is the last px pixels */
         int32_t oy = r / p->out_w, ox = r - oy * p->out_w, at[4];
         /* the windows all inside the input (rows of kernel_w * in_c bytes, a multiple of 4): widened
            from it; else copied into the fields (padding: the zero point) and widened from there */
         int32_t inside = p->dilation_w == 1 && (p->kernel_w * p->in_c) % 4 == 0;
 #pragma GCC unroll 1
-        for (k = 0; k < 4; ++k) {
+        for (k = 0; k < px; ++k) {
             const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
             inside = inside && y0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h && x0 >= 0 &&
                      x0 + p->kernel_w <= p->in_w;
@@ -218,37 +236,44 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
             }
         }
         if (inside) {
-            tg_rows4_widen_inside(p, input, at, buf);
+            tg_rows4_widen_inside(p, input, at, buf, px);
         } else {
             oy = r / p->out_w;
             ox = r - oy * p->out_w;
 #pragma GCC unroll 1
-            for (k = 0; k < 4; ++k) {
+            for (k = 0; k < px; ++k) {
                 tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * depth);
                 if (++ox == p->out_w) {
                     ox = 0;
                     ++oy;
                 }
             }
-            tg_rows4_widen_run(col, col + depth, col + 2 * depth, col + 3 * depth, depth, q->input_offset,
-                               (int32_t *)__builtin_assume_aligned(buf, 8));
+            tg_rows4_widen_run(col, col + depth, col + 2 * depth, col + (px - 1) * depth, depth, q->input_offset,
+                               (int32_t *)__builtin_assume_aligned(buf, 8), px);
         }
-        if (add != NULL && r + 4 - base > TG_ROWS4_ADD_BLOCKS * 4) {
+        if (add != NULL && r + px - base > TG_ROWS4_ADD_BLOCKS * 4) {
             /* the pixels done..r held from base: added; the next ones held from r */
             tg_conv_add_block(add, tab, conv + (done - base) * out_c, skip + done * out_c, output + done * out_c,
                               (r - done) * out_c, amode);
             done = base = r;
         }
-        tg_rows4_loop_asm(buf, depth, out_c, packed, rec, add != NULL ? conv + (r - base) * out_c : &output[r * out_c],
-                          lo, hi, tg_rows3_usat_bits(lo, hi), pos, pair);
-        if (r + 4 >= pixels) {
+        if (px == 3) {
+            tg_pair3_loop_asm(buf, depth, out_c, packed, rec,
+                              add != NULL ? conv + (r - base) * out_c : &output[r * out_c], lo, hi,
+                              tg_rows3_usat_bits(lo, hi), pos);
+        } else {
+            tg_rows4_loop_asm(buf, depth, out_c, packed, rec,
+                              add != NULL ? conv + (r - base) * out_c : &output[r * out_c], lo, hi,
+                              tg_rows3_usat_bits(lo, hi), pos, pair);
+        }
+        if (r + px >= pixels) {
             if (add != NULL) {      /* the last pixels held: added (from done, which the last block may pass) */
                 tg_conv_add_block(add, tab, conv + (done - base) * out_c, skip + done * out_c, output + done * out_c,
                                   (pixels - done) * out_c, amode);
             }
             break;
         }
-        r = r + 8 <= pixels ? r + 4 : pixels - 4;
+        r = r + 2 * px <= pixels ? r + px : pixels - px;
     }
 }
 

@@ -57,6 +57,13 @@
 extern const uint16_t tg_sigmoid_table_s16[256];
 /* The same table with each entry's step (tg_sigmoid_steps_u32.c): (table[k] << 16) | (table[k + 1] - table[k]). */
 extern const uint32_t tg_sigmoid_steps_u32[256];
+/* The same over signed grids, each side's entries and steps arranged for one SMLAD (tg_sigmoid_signed_u32.c,
+ * tg_tanh_signed_u32.c: the DSP LSTMs' activations on the cores without TG_DUAL_ISSUE). */
+extern const uint32_t tg_sigmoid_signed_u32[384];
+extern const uint32_t tg_tanh_signed_u32[512];
+/* Their words at k = 0 (192 and 256: aliases defined beside them), indexed by k in [-192, 192), [-256, 256). */
+extern const uint32_t tg_sigmoid_signed_mid[];
+extern const uint32_t tg_tanh_signed_mid[];
 
 typedef struct {
     int32_t batches, steps, input_size, hidden;

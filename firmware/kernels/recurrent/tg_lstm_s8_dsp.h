@@ -90,6 +90,20 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "add %[a1], %[a1], %[b1]\n\t"                                                                            \
     "ssat %[a1], #16, %[a1]"
 
+/* The PS kind's last 10 instructions (TG_LSTM_PRE_PS, TG_LSTM_PRE_PS_LDRD): gate G + 1's input product, both
+ * sides saturated (the recurrent side's last halving in SSAT's shift), added and saturated. */
+#define TG_LSTM_PRE_PS_TAIL                                                                                  \
+    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
+    "add %[b1], %[b1], #1\n\t"                                                                               \
+    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
+    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
+    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
+    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
+    "ssat %[a1], #16, %[a1]"
+
 /* The same with the input side's records not shifting: SMMLAR and SSAT (their shifts not read). The
  * recurrent side's longer chains first, every record word by its own LDR (two LDRs pair where an
  * LDRD issues alone on the M7), so that each instruction pairs with another (13 cycle pairs by the
@@ -111,16 +125,31 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
     "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
     "add %[b0], %[b0], #1\n\t"                                                                               \
-    "smmlar %[a1], %[a1], %[ma], %[a1]\n\t"                                                                  \
-    "add %[b1], %[b1], #1\n\t"                                                                               \
-    "ssat %[b0], #16, %[b0], asr #1\n\t"                                                                     \
-    "ssat %[b1], #16, %[b1], asr #1\n\t"                                                                     \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]\n\t"                                                                             \
-    "add %[a0], %[a0], %[b0]\n\t"                                                                            \
-    "add %[a1], %[a1], %[b1]\n\t"                                                                            \
-    "ssat %[a0], #16, %[a0]\n\t"                                                                             \
-    "ssat %[a1], #16, %[a1]"
+    TG_LSTM_PRE_PS_TAIL
+
+/* The same for the cores without TG_DUAL_ISSUE (M4, M33), where nothing pairs: each record's multiplier and
+ * shift in one LDRD, the input side's two products in one (they are adjacent), each load two instructions
+ * before its first use (the M33's load-use stall); 5 loads for 8 (the M4 charges each load). */
+#define TG_LSTM_PRE_PS_LDRD                                                                                  \
+    "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
+    "ldrd %[ma], %[ea], [%[q], %[RB1]]\n\t"                                                                  \
+    "smmlar %[b0], %[b0], %[mb], %[b0]\n\t"                                                                  \
+    "smmlar %[b1], %[b1], %[ma], %[b1]\n\t"                                                                  \
+    "ldrd %[a0], %[a1], [%[acc], %[A0]]\n\t"                                                                 \
+    "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
+    "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
+    "ldr %[mb], [%[q], %[RA0]]\n\t"                                                                          \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
+    "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
+    "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
+    "smmlar %[a0], %[a0], %[mb], %[a0]\n\t"                                                                  \
+    "add %[b0], %[b0], #1\n\t"                                                                               \
+    TG_LSTM_PRE_PS_TAIL
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_PS
+#else
+#define TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_PS_LDRD
+#endif
 
 #define TG_LSTM_REC(g, side) ((2 * (g) + (side)) * 12 + 4)
 #define TG_LSTM_PRE_OPERANDS(G)                                                                              \
@@ -128,7 +157,7 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
       [mb] "=&r"(mb), [eb] "=&r"(eb)                                                                          \
     : [q] "r"(q), [acc] "r"(acc), [A0] "i"(0), [A1] "i"(4), [RA0] "i"(TG_LSTM_REC(G, 0)),                         \
       [RB0] "i"(TG_LSTM_REC(G, 1)), [RA1] "i"(TG_LSTM_REC((G) + 1, 0)), [RB1] "i"(TG_LSTM_REC((G) + 1, 1)),     \
-      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(*(const tg_rnn_requant_t(*)[4])&q->gate[G][0])                   \
+      [accm] "m"(*(const int32_t(*)[2])acc), [qm] "m"(q->gate)                                                 \
     :
 
 #define TG_LSTM_SS 3
@@ -149,9 +178,9 @@ __attribute__((always_inline)) static inline void tg_lstm_pre2(const tg_lstm_dsp
     } else if (kinds == TG_LSTM_SS) {
         __asm__(TG_LSTM_PRE_SS TG_LSTM_PRE_OPERANDS(2));
     } else if (g == 0) {
-        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(0));
+        __asm__(TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_OPERANDS(0));
     } else {
-        __asm__(TG_LSTM_PRE_PS TG_LSTM_PRE_OPERANDS(2));
+        __asm__(TG_LSTM_PRE_PS_CORE TG_LSTM_PRE_OPERANDS(2));
     }
     pre[g] = p0;
     pre[g + 1] = p1;
@@ -184,14 +213,47 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
+/* tg_lstm_sigmoid_q12 over the signed grid of tg_sigmoid_signed_u32 (the word at k = v >> 9, v = 3x): one SMLAD
+ * of it with the fraction (v & 511, bottom half) and 2^9 (top half) accumulating v >> 31 (-1 on the negative
+ * side, whose entries are mirrored), then (+ 2^24) >> 10: no |v| and no sign fix-up (9 instructions for 13). */
+static inline int32_t tg_lstm_sigmoid_signed(int32_t x)
+{
+    const int32_t v = x * 3;
+    const uint32_t step = tg_sigmoid_signed_mid[v >> 9];
+    const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0x1FFu) | (512u << 16)), (int32_t)step, v >> 31);
+    return (r + (1 << 24)) >> 10;
+}
+
+/* tg_lstm_tanh_scaled over the signed grid of tg_tanh_signed_u32: v clamped to [-65536, 65535] by SSAT #17
+ * (the table's ends saturated), the word at v >> 8, one SMLAD with the fraction (v & 255) and 2^8 accumulating
+ * v >> 31, then (+ 128) >> 8 (9 instructions for 13). */
+static inline int32_t tg_lstm_tanh_signed(int32_t x)
+{
+    const int32_t v = tg_dsp_ssat17(x);
+    const uint32_t step = tg_tanh_signed_mid[v >> 8];
+    const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0xFFu) | (256u << 16)), (int32_t)step, v >> 31);
+    return (r + 128) >> 8;
+}
+
+/* The unit update's activations: over the signed grids on the cores without TG_DUAL_ISSUE, else (the
+ * Cortex-M7, whose dual issue hides the sign's instructions) over |v|. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_SIGMOID tg_lstm_sigmoid_q12
+#define TG_LSTM_TANH tg_lstm_tanh_scaled
+#else
+#define TG_LSTM_SIGMOID tg_lstm_sigmoid_signed
+#define TG_LSTM_TANH tg_lstm_tanh_signed
+#endif
+
 /* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
  * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g
  * and tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1),
  * else 0; clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. The 4 gates'
  * pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds, else
  * tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
- * M7's dual issue). */
-__attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+ * M7's dual issue). Returns the new hidden value, saturated to int8 (as an int32: stored by STRB, no
+ * sign extension). */
+__attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
                                                                      const tg_lstm_dsp_requant_t *q,
                                                                      const int32_t *acc, const int32_t *acc23,
                                                                      int32_t r0, int32_t r1,
@@ -211,7 +273,7 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
 #pragma GCC unroll 4
 #endif
     for (g = 0; g < 4; ++g) {
-        gate[g] = g == 2 ? tg_lstm_tanh_scaled(r[g] * 3) : tg_lstm_sigmoid_q12(r[g]);
+        gate[g] = g == 2 ? TG_LSTM_TANH(r[g] * 3) : TG_LSTM_SIGMOID(r[g]);
     }
     if (right) {
         cj = tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
@@ -224,10 +286,10 @@ __attribute__((always_inline)) static inline int8_t tg_lstm_unit_dsp(const tg_ls
         cj = cj > p->cell_clip ? p->cell_clip : (cj < -p->cell_clip ? -p->cell_clip : cj);
     }
     *c = (int16_t)cj;
-    g = tg_lstm_tanh_scaled((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
+    g = TG_LSTM_TANH((cj * p->tanh_mult + tanh_round) >> p->tanh_shift) * gate[3];
     v = p->hidden_zero_point
         + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
-    return (int8_t)tg_dsp_ssat8(v);
+    return tg_dsp_ssat8(v);
 }
 
 /* Whether f * c, i * g and tanh(c) * o's records all shift right (tg_lstm_unit_dsp's right). */
@@ -300,8 +362,9 @@ __attribute__((always_inline)) static inline void tg_lstm_steps_dsp(const tg_lst
             tg_rnn_widen_s8(h, hid, hw, 4 * hid4);
             for (j = 0; j < hid; ++j) {
                 w = products(w, xw, in4, acc);
-                out[j] = h[j] = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
-                                                 kinds, 0, 1, &c[j]);
+                const int32_t y = tg_lstm_unit_dsp(p, q, acc, acc + 2, acc[4], acc[5], acc[6], acc[7], tanh_round,
+                                                   kinds, 0, 1, &c[j]);
+                out[j] = h[j] = (int8_t)y;
             }
         }
     }

@@ -10,6 +10,8 @@
  * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
  * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
+#include <string.h>
+
 #include "tg_lstm_s8_dsp.h"
 
 /*
@@ -40,17 +42,44 @@
     "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
     "ldr r5, [%[w], #" #W5 "]\n\t"
 
+/* The same for the cores without TG_DUAL_ISSUE (M4, M33: nothing to pair), each two adjacent words by one LDRD
+ * (3 loads a group for 6: the M4 charges each load), the next group's words of gates (0, 1) once the current
+ * ones are used, the vector's once its last products are done, the group's SXTB16 first (no load read by the
+ * instruction after it: the M33's load-use stall). */
+#define TG_LSTM_PAIRS_GROUP_LDRD(HA, F1, F2, ow, WNEXT, XNEXT)                                               \
+    "sxtb16 " F1 ", " HA "\n\t"                                                                              \
+    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
+    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
+    "sxtb16 " F2 ", r5\n\t"                                                                                  \
+    "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
+    "ldrd " HA ", r5, [%[w], #" #ow "+8]\n\t"                                                                \
+    "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
+    "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
+    "sxtb16 " F2 ", " HA "\n\t"                                                                              \
+    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
+    "sxtb16 " HA ", r5\n\t"                                                                                  \
+    "ldrd " F1 ", r5, [%[w], " WNEXT "\n\t"                                                                  \
+    "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
+    "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
+    "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
+
 /* Two groups (8 columns), v and w moved on past them. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PAIRS_TURN                                                                                   \
     TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
     TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
+#else
+#define TG_LSTM_PAIRS_TURN                                                                                   \
+    TG_LSTM_PAIRS_GROUP_LDRD("r4", "r6", "r8", 0, "#16]", "#8]")                                              \
+    TG_LSTM_PAIRS_GROUP_LDRD("r6", "r4", "r8", 16, "#32]!", "#16]!")
+#endif
 
 /*
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
  * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
  * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
- * ICACHE holds the unrolled loop; 1 where the instruction cache is too small for two turns and the unit
- * update together).
+ * ICACHE holds the unrolled loop, and on the F446, whose 1 KB ART holds four turns of the LDRD products and
+ * the unit update; 1 where the instruction cache is too small for two turns and the unit update together).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
@@ -325,28 +354,33 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     }
 }
 
-/* One step (ts) of tg_lstm_pairs_steps: the old hidden state widened, then per unit its recurrent products
- * and tg_lstm_unit_dsp, its input-side sums at z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on). */
+/* One step (ts) of tg_lstm_pairs_steps: the old hidden state (prev: the state, or the previous step's output
+ * row) widened, then per unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at
+ * z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on), the new hidden value stored into the step's output
+ * row only (one store a unit: the next step widens that row; the state takes the last row at the end). */
 #define TG_LSTM_PAIRS_STEP(TS, STRIDE, OFF23)                                                                \
     do {                                                                                                       \
         const int32_t ts = (TS);                                                                               \
         const int32_t *w = runits;                                                                             \
         int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid                                         \
                                   : (ts == p->steps - 1 ? output + b * hid : spare);                           \
-        tg_lstm_pairs_widen(h, hid, hw, 4 * hid4);                                                             \
+        tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);                                                          \
         for (j = 0; j < hid; ++j) {                                                                            \
             const int32_t *zs = z + (STRIDE) * j + 2 * s;                                                      \
             w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                             \
-            out[j] = h[j] = tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds,  \
-                                             right, clip, &c[j]);                                              \
+            out[j] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds, \
+                                              right, clip, &c[j]);                                             \
         }                                                                                                      \
+        prev = out;                                                                                            \
     } while (0)
 
 /*
  * The layer: per batch row and TG_LSTM_X_STEPS steps (two: tg_lstm_pairs_inputs; three:
  * tg_lstm_pairs_inputs3) the steps' inputs widened and their input-side sums, then per step the old hidden
  * state widened and per unit its recurrent products and tg_lstm_unit_dsp, the new hidden value stored
- * straight into the state and the output; kinds, right and clip as tg_lstm_unit_dsp takes them, whole as
+ * into the step's output row (the spare row where the output does not keep it), from which the next step
+ * widens it, the state taking the batch row's last one at its end; kinds, right and clip as
+ * tg_lstm_unit_dsp takes them, whole as
  * tg_lstm_pairs_products_dsp (constants where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch, sized for three steps): the TG_LSTM_X_STEPS steps' inputs
  * (TG_LSTM_X_STEPS * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
@@ -377,6 +411,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
+        const int8_t *prev = h;  /* the hidden state the next step reads */
 #if TG_LSTM_X_STEPS == 3
         for (t = 0; t < p->steps; t += 3) {
             const int32_t more = p->steps - t < 3 ? p->steps - t : 3;
@@ -403,6 +438,9 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             }
         }
 #endif
+        if (prev != h) {
+            memcpy(h, prev, (size_t)hid);
+        }
     }
 }
 

@@ -92,6 +92,22 @@ static inline int32_t tg_dsp_smuad(int32_t x, int32_t y)
     return r;
 }
 
+/* SMLAD: the two halfword products of x and y plus a. */
+static inline int32_t tg_dsp_smlad(int32_t x, int32_t y, int32_t a)
+{
+    int32_t r;
+    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(a));
+    return r;
+}
+
+/* SSAT #17: v clamped to [-65536, 65535]. */
+static inline int32_t tg_dsp_ssat17(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #17, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
 /* v >> 1 (arithmetic) saturated to int8: SSAT with its shift operand. */
 static inline int32_t tg_dsp_ssat8_asr1(int32_t v)
 {
