@@ -116,24 +116,25 @@ def trace_depthwise_dsp(k, group=1, block=4):
                 t += 2
 
 
-def trace_rows4_dsp(k):
+def trace_rows4_dsp(k, px=4):
     """tg_conv2d_rows4_w16_s8_dsp / tg_conv2d_rows4_pair_s8_dsp's specialized blocks
     (tg_conv2d_rows4_w16_s8_dsp_blocks): r from 0, each block the pixels r..r+3 (across output
     rows), their 4 receptive fields read whole (widened into scratch) before the 4 pixels'
     outputs are written; then r += 4 where r + 8 <= pixels, else r = pixels - 4 (the last block
-    the last 4 pixels), until r + 4 >= pixels. None where the blocks do not run (under 4 pixels)."""
+    the last 4 pixels), until r + 4 >= pixels. None where the blocks do not run (under 4 pixels).
+    `px`: pixels a block (3: the pair kernel under TG_ROWS4_PAIR_TRIPLES, the F446's)."""
     pixels, out_w, t, r = k["out_h"] * k["out_w"], k["out_w"], 0, 0
-    if pixels < 4:
+    if pixels < px:
         return None
     events = []
     while True:
-        for q in range(r, r + 4):
+        for q in range(r, r + px):
             events += [(t, "r", pix * k["in_c"] + ic) for pix in window(k, q // out_w, q % out_w)
                        for ic in range(k["in_c"])]
-        events += [(t + 1, "w", q * k["out_c"] + oc) for q in range(r, r + 4) for oc in range(k["out_c"])]
-        if r + 4 >= pixels:
+        events += [(t + 1, "w", q * k["out_c"] + oc) for q in range(r, r + px) for oc in range(k["out_c"])]
+        if r + px >= pixels:
             return events
-        r = r + 4 if r + 8 <= pixels else pixels - 4
+        r = r + px if r + 2 * px <= pixels else pixels - px
         t += 2
 
 

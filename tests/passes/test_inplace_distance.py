@@ -74,10 +74,12 @@ def test_inplace_distance_conv_rows4_dsp(case):
 
     in_hw, in_c, out_c, kernel, stride, pad, dil = case
     k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
-    blocks, each = trace_rows4_dsp(k), brute_distance(trace_rows4_each(k))
-    want = each if blocks is None else max(brute_distance(blocks), each)
-    assert DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == want
-    assert DISTANCE["tg_conv2d_rows4_pair_s8_dsp"](k) == want
+    each = brute_distance(trace_rows4_each(k))
+    want = {px: each if trace_rows4_dsp(k, px) is None else max(brute_distance(trace_rows4_dsp(k, px)), each)
+            for px in (3, 4)}
+    assert DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == want[4]
+    # the pair kernel runs blocks of 3 on a board with TG_ROWS4_PAIR_TRIPLES (the F446): safe for both
+    assert DISTANCE["tg_conv2d_rows4_pair_s8_dsp"](k) == max(want.values())
 
 
 def test_inplace_distance_conv_rows4_dsp_tail():
@@ -90,6 +92,11 @@ def test_inplace_distance_conv_rows4_dsp_tail():
         k = conv_params((7, 7), 8, out_c, 1, 1, 0)
         assert brute_distance(trace_rows4_dsp(k)) == want and brute_distance(trace_rows4_each(k)) == each
         assert DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == want
+    # blocks of 3 (the pair kernel on the F446): over 52 pixels the last block, pixels 49..51, reads
+    # pixels 49 and 50 after the block before wrote them (2 pixels, 16 bytes); blocks of 4 end even (0)
+    k = conv_params((4, 13), 8, 8, 1, 1, 0)
+    assert brute_distance(trace_rows4_dsp(k, 3)) == 16 and brute_distance(trace_rows4_dsp(k)) == 0
+    assert DISTANCE["tg_conv2d_rows4_pair_s8_dsp"](k) == 16 and DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == 0
 
 
 @pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (7, 3, 5), (8, 4, 4), (9, 6, 2), (35, 13, 64)])

@@ -26,6 +26,7 @@ are legal C. The step models, one per loop order:
       scratch before any of its outputs is written.
   ROWS4 (tg_conv2d_rows4_w16_s8_dsp, tg_conv2d_rows4_pair_s8_dsp, through
       tg_conv2d_rows4_w16_s8_dsp.h): specialized, blocks of 4 output pixels in raster order
+      (3 for the pair kernel on a board with TG_ROWS4_PAIR_TRIPLES: its distance is the larger)
       (a block may span output rows), the last one the last 4 pixels (overlapping the block
       before where pixels % 4 != 0, its pixels written again), each block's 4 windows read
       (widened into scratch, from the input or from copied fields) before any of its
@@ -163,15 +164,21 @@ def _pixel_blocks(k: dict) -> int:
     return _field_blocks(k, _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=False))
 
 
-def _rows4(k: dict) -> int:
-    """ROWS4: the 4-pixel blocks (blocks of 4 from pixel 0, the last block the last 4 pixels),
-    or the generic entry point's pixels one at a time, whichever needs the larger distance."""
+def _rows4(k: dict, px: int = 4) -> int:
+    """ROWS4: the blocks of `px` pixels (from pixel 0, the last block the last `px` pixels), or
+    the generic entry point's pixels one at a time, whichever needs the larger distance."""
     pixels = k["out_h"] * k["out_w"]
-    first = np.arange(0, pixels - 3, 4)
-    if pixels >= 4 and pixels % 4:
-        first = np.append(first, pixels - 4)
-    blocks = _field_blocks(k, first[:, None] + np.arange(4)[None, :]) if pixels >= 4 else 0
+    first = np.arange(0, pixels - px + 1, px)
+    if pixels >= px and pixels % px:
+        first = np.append(first, pixels - px)
+    blocks = _field_blocks(k, first[:, None] + np.arange(px)[None, :]) if pixels >= px else 0
     return max(blocks, _field_blocks(k, np.arange(pixels)[:, None]))
+
+
+def _rows4_pair(k: dict) -> int:
+    """The pair kernel's blocks are 3 pixels where the board compiles it with TG_ROWS4_PAIR_TRIPLES
+    (the F446), else 4; the plan does not know the board's flags, so it takes the larger distance."""
+    return max(_rows4(k, 4), _rows4(k, 3))
 
 
 def _row_blocks(rows: int, depth: int, cols: int) -> int:
@@ -280,8 +287,8 @@ DISTANCE = {
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
     "tg_conv2d_s8_dsp": _pixel_blocks,
     "tg_conv2d_rows4_w16_s8_dsp": _rows4,
-    # the same blocks, the weights packed otherwise
-    "tg_conv2d_rows4_pair_s8_dsp": _rows4,
+    # the same blocks, the weights packed otherwise; 3 pixels a block under TG_ROWS4_PAIR_TRIPLES
+    "tg_conv2d_rows4_pair_s8_dsp": _rows4_pair,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_conv2d_1x1_rows3_s8_dsp": lambda k: _row_blocks3(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),
