@@ -114,3 +114,39 @@ def trace_depthwise_dsp(k, group=1, block=4):
                     for c in chans:
                         yield t + 1, "w", (oy * k["out_w"] + ox) * c_all + c
                 t += 2
+
+
+def trace_rows4_dsp(k, px=4):
+    """tg_conv2d_rows4_w16_s8_dsp / tg_conv2d_rows4_pair_s8_dsp's specialized blocks
+    (tg_conv2d_rows4_w16_s8_dsp_blocks): r from 0, each block the pixels r..r+3 (across output
+    rows), their 4 receptive fields read whole (widened into scratch) before the 4 pixels'
+    outputs are written; then r += 4 where r + 8 <= pixels, else r = pixels - 4 (the last block
+    the last 4 pixels), until r + 4 >= pixels. None where the blocks do not run (under 4 pixels).
+    `px`: pixels a block (3: the pair kernel under TG_ROWS4_PAIR_TRIPLES, the F446's)."""
+    pixels, out_w, t, r = k["out_h"] * k["out_w"], k["out_w"], 0, 0
+    if pixels < px:
+        return None
+    events = []
+    while True:
+        for q in range(r, r + px):
+            events += [(t, "r", pix * k["in_c"] + ic) for pix in window(k, q // out_w, q % out_w)
+                       for ic in range(k["in_c"])]
+        events += [(t + 1, "w", q * k["out_c"] + oc) for q in range(r, r + px) for oc in range(k["out_c"])]
+        if r + px >= pixels:
+            return events
+        r = r + px if r + 2 * px <= pixels else pixels - px
+        t += 2
+
+
+def trace_rows4_each(k):
+    """The rows4 kernels' generic entry point (tg_conv2d_rows4_w16_s8_dsp_each): pixel by pixel
+    in raster order, the field copied to scratch, then the pixel's outputs."""
+    t = 0
+    for oy in range(k["out_h"]):
+        for ox in range(k["out_w"]):
+            for pix in window(k, oy, ox):
+                for ic in range(k["in_c"]):
+                    yield t, "r", pix * k["in_c"] + ic
+            for oc in range(k["out_c"]):
+                yield t + 1, "w", (oy * k["out_w"] + ox) * k["out_c"] + oc
+            t += 2

@@ -14,9 +14,9 @@ import shutil
 import pytest
 
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
-                            trace_rows3_dsp, trace_rows_dsp)
+                            trace_rows3_dsp, trace_rows4_dsp, trace_rows4_each, trace_rows_dsp)
 from test_plan_memory import check_against_model
-from tinygen.passes.plan_memory import plan_memory
+from tinygen.passes.plan_memory import align, plan_memory
 
 # -- in-place distances from the kernels' loop orders (tests/inplace_traces.py), by brute force -----
 
@@ -55,6 +55,48 @@ def test_inplace_distance_conv2d_s8_dsp(case):
     in_hw, in_c, out_c, kernel, stride, pad, dil = case
     k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
     assert DISTANCE["tg_conv2d_s8_dsp"](k) == brute_distance(trace_conv2d_dsp(k))
+
+
+# pointwise and strided layers for the 4-pixel blocks: pixel counts with every tail (pixels % 4),
+# fewer than 4 pixels (the generic entry point alone), outputs wider and narrower than the input
+ROWS4_CASES = CONV_CASES + [((7, 7), 8, 8, 1, 1, 0, 1), ((7, 7), 8, 12, 1, 1, 0, 1), ((5, 2), 4, 4, 1, 1, 0, 1),
+                            ((25, 5), 16, 16, 1, 1, 0, 1), ((3, 5), 12, 4, 1, 1, 0, 1), ((6, 6), 4, 12, 1, 2, 0, 1),
+                            ((1, 3), 4, 6, 1, 1, 0, 1), ((2, 2), 4, 8, 1, 1, 0, 1), ((7, 6), 8, 4, 3, 2, 1, 1),
+                            ((11, 1), 4, 16, 1, 1, 0, 1)]
+
+
+@pytest.mark.parametrize("case", ROWS4_CASES)
+def test_inplace_distance_conv_rows4_dsp(case):
+    """The 4-pixel blocks (the last block the last 4 pixels, overlapping the one before) or the
+    generic entry point's pixels one at a time, whichever needs the larger distance; both
+    kernels run the same loops."""
+    from tinygen.passes.inplace import DISTANCE
+
+    in_hw, in_c, out_c, kernel, stride, pad, dil = case
+    k = conv_params(in_hw, in_c, out_c, kernel, stride, pad, dil)
+    each = brute_distance(trace_rows4_each(k))
+    want = {px: each if trace_rows4_dsp(k, px) is None else max(brute_distance(trace_rows4_dsp(k, px)), each)
+            for px in (3, 4)}
+    assert DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == want[4]
+    # the pair kernel runs blocks of 3 on a board with TG_ROWS4_PAIR_TRIPLES (the F446): safe for both
+    assert DISTANCE["tg_conv2d_rows4_pair_s8_dsp"](k) == max(want.values())
+
+
+def test_inplace_distance_conv_rows4_dsp_tail():
+    """The blocks set the distance where the last block overlaps the one before: over 49 pixels of
+    8 channels it reads pixels 45.. after pixel 47 is written (3 pixels, 24 bytes; one pixel at a
+    time: 0), widening to 12 channels 216 bytes (one pixel at a time: 192)."""
+    from tinygen.passes.inplace import DISTANCE
+
+    for out_c, want, each in [(8, 24, 0), (12, 216, 192)]:
+        k = conv_params((7, 7), 8, out_c, 1, 1, 0)
+        assert brute_distance(trace_rows4_dsp(k)) == want and brute_distance(trace_rows4_each(k)) == each
+        assert DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == want
+    # blocks of 3 (the pair kernel on the F446): over 52 pixels the last block, pixels 49..51, reads
+    # pixels 49 and 50 after the block before wrote them (2 pixels, 16 bytes); blocks of 4 end even (0)
+    k = conv_params((4, 13), 8, 8, 1, 1, 0)
+    assert brute_distance(trace_rows4_dsp(k, 3)) == 16 and brute_distance(trace_rows4_dsp(k)) == 0
+    assert DISTANCE["tg_conv2d_rows4_pair_s8_dsp"](k) == 16 and DISTANCE["tg_conv2d_rows4_w16_s8_dsp"](k) == 0
 
 
 @pytest.mark.parametrize("rows, depth, cols", [(1, 5, 3), (7, 3, 5), (8, 4, 4), (9, 6, 2), (35, 13, 64)])
@@ -146,9 +188,10 @@ def _inplace_net():
     return net.eval(), (1, 3, 7, 7)
 
 
-def _compile_net(net, shape, tmp_path, features=frozenset(), choose=None):
+def _compile_net(net, shape, tmp_path, features=frozenset(), choose=None, lower_peak=True):
     """Export a torch module, calibrate it on seeded noise and compile it for `features`;
-    choose(graph) -> a kernel choice by node name, compiled again with it."""
+    choose(graph) -> a kernel choice by node name, compiled again with it (lower_peak: whether
+    the memory-aware choice may then swap kernels)."""
     import numpy as np
     import torch
 
@@ -162,7 +205,7 @@ def _compile_net(net, shape, tmp_path, features=frozenset(), choose=None):
     graph = compile_source(source, str(tmp_path / "calib.npy"), CompileOptions(features=features))
     if choose is not None:
         graph = compile_source(source, str(tmp_path / "calib.npy"),
-                               CompileOptions(features=features, kernel_choice=choose(graph)))
+                               CompileOptions(features=features, kernel_choice=choose(graph), lower_peak=lower_peak))
     return source, graph
 
 
@@ -179,18 +222,31 @@ def _overlapping_kernels(g) -> set[str]:
     return used
 
 
+def _assert_bit_exact(source, g, board, project, shape, rng):
+    """4 seeded inputs on the board's stand-in: the outputs equal the numpy reference's."""
+    import numpy as np
+
+    from e2e import first_difference
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input, run
+
+    with open_device(board, project, emulate=True) as dev:
+        for i in range(4):
+            x = quantize_input(g, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
+            want = np.concatenate([a.ravel() for a in (run(g, x)[name] for name in g.outputs)])
+            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
+            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
+
+
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
                     reason="the f746zg stand-in needs qemu-system-arm and arm-none-eabi-gcc")
 def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
     import numpy as np
 
-    from e2e import first_difference
     from tinygen.board import get_board
     from tinygen.compiler import build
-    from tinygen.hil.target import open_device
     from tinygen.kernels.table import KERNELS
     from tinygen.passes.inplace import DISTANCE, ELEMENTWISE
-    from tinygen.ref.interpreter import quantize_input, run
 
     net, shape = _inplace_net()
     board = get_board("f746zg")
@@ -210,16 +266,79 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
     # (tg_fully_connected_s8_dsp: this net's single-row layers take the batch-1 kernels now; its rule
     # is checked above; the huffman kernels serve only --weights huffman's coded layers:
     # tests/passes/test_entropy_code.py plans them over their inputs on this stand-in)
+    # (the 4-pixel kernels, --kernels auto's or lower_peak's choices only: the rows4 test below)
     dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires
-           and s.weight_coding is None and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp", "tg_fully_connected_s8_dsp")}
+           and s.weight_coding is None and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp", "tg_fully_connected_s8_dsp")
+           and "rows4" not in s.name}
     assert dsp and {n.kernel for n in g.nodes} >= dsp
     # a single-row fully connected layer reads its row again for every 4 outputs: never in place
     assert _overlapping_kernels(g) >= dsp - {"tg_fully_connected_s8_dsp"}, \
         "the plan must overlap every other DSP kernel's output with its input"
     project = build(source, g, board, tmp_path / "fw").out_dir
-    with open_device(board, project, emulate=True) as dev:
-        for i in range(4):
-            x = quantize_input(g, source.to_graph_layout(rng.standard_normal(shape).astype(np.float32) * 1.5))
-            want = np.concatenate([a.ravel() for a in (run(g, x)[name] for name in g.outputs)])
-            got = np.frombuffer(dev.run(x.tobytes())[0], dtype=np.int8)
-            assert np.array_equal(got, want), f"input {i}: {first_difference(want, got)}"
+    _assert_bit_exact(source, g, board, project, shape, rng)
+
+
+def _rows4_net():
+    """Convs for the 4-pixel kernels, each over its own input: a padded 3x3 conv (border windows
+    copied into fields, inner ones widened from the input), pointwise convs over 49 pixels (the
+    last block the last 4 pixels, overlapping the one before), 8 -> 8 and 8 -> 12 channels, then a
+    stride-2 3x3 conv (16 pixels)."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 1), nn.ReLU(),
+                nn.Conv2d(8, 12, 1), nn.ReLU(), nn.Conv2d(12, 8, 3, stride=2, padding=1))
+            self.head = nn.Linear(8 * 4 * 4, 10)
+
+        def forward(self, x):
+            return self.head(torch.flatten(self.body(x), 1))
+
+    torch.manual_seed(5)
+    net = Net()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -0.6, 0.6)
+    return net.eval(), (1, 4, 7, 7)
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+@pytest.mark.parametrize("board_name", ["f746zg", "f446re"])
+def test_plan_memory_in_place_rows4_bit_exact_standins(tmp_path, board_name):
+    """Every conv on a 4-pixel kernel (the int16 weights and the row-pair halfwords by turns; the
+    memory-aware choice, which would take scratch-free kernels on this small net, off), each
+    output planned its distance below its input (the plan's tightest), bit-exact with the reference
+    on the stand-in: a distance one block short lets a block destroy input a later block reads."""
+    import numpy as np
+
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.passes.inplace import DISTANCE
+
+    net, shape = _rows4_net()
+    board = get_board(board_name)
+    kernels = ["tg_conv2d_rows4_pair_s8_dsp", "tg_conv2d_rows4_w16_s8_dsp"]
+    source, g = _compile_net(net, shape, tmp_path, board.isa_features, lambda g: {
+        n.name: kernels[i % 2] for i, n in enumerate(n for n in g.nodes if n.op == "conv2d")}, lower_peak=False)
+    convs = [n for n in g.nodes if n.op == "conv2d"]
+    assert [n.kernel for n in convs] == [kernels[i % 2] for i in range(4)]
+    g = plan_memory(g, strategies=[("in place", "tight")])
+    check_against_model(g)
+    # each conv's output starts its distance below its input (the plan's overlap): the pointwise
+    # ones over 49 pixels by the last block's margin, 3 pixels (24 B; 8 -> 12: 216 B)
+    plan = g.meta["memory"]
+    shares = {(s.output, s.input): s.distance for s in plan.shares}
+    distances = []
+    for n in convs:
+        d = DISTANCE[n.kernel](n.attrs["kparams"])
+        assert shares.get((n.outputs[0], n.inputs[0])) == align(d), n.name      # rounded up to the alignment
+        out, inp = plan.offsets[n.outputs[0]], plan.offsets[n.inputs[0]]
+        assert out == inp - align(d) and out + g.tensors[n.outputs[0]].nbytes > inp, f"{n.name} does not overlap its input"
+        distances.append(d)
+    assert distances[1:3] == [24, 216]
+    project = build(source, g, board, tmp_path / "fw").out_dir
+    rng = np.random.default_rng(2)
+    _assert_bit_exact(source, g, board, project, shape, rng)

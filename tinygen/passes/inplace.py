@@ -24,6 +24,14 @@ are legal C. The step models, one per loop order:
   PIXEL_BLOCKS (tg_conv2d_s8_dsp): blocks of 2 output pixels in raster order
       (a block may span two output rows); the block's windows are copied to
       scratch before any of its outputs is written.
+  ROWS4 (tg_conv2d_rows4_w16_s8_dsp, tg_conv2d_rows4_pair_s8_dsp, through
+      tg_conv2d_rows4_w16_s8_dsp.h): specialized, blocks of 4 output pixels in raster order
+      (3 for the pair kernel on a board with TG_ROWS4_PAIR_TRIPLES: its distance is the larger)
+      (a block may span output rows), the last one the last 4 pixels (overlapping the block
+      before where pixels % 4 != 0, its pixels written again), each block's 4 windows read
+      (widened into scratch, from the input or from copied fields) before any of its
+      outputs is written; its generic entry point runs PIXEL_BLOCKS of one pixel (each
+      pixel's field copied to scratch, then its outputs): the larger distance.
   ROW_BLOCKS (tg_conv2d_1x1_s8_dsp, tg_fully_connected_s8_dsp, through
       tg_mat_mult_s8_dsp.h): blocks of 2 rows in increasing order; a block reads
       only its input rows and writes only its output rows, reads and writes
@@ -143,12 +151,34 @@ def _windowed(depthwise: bool):
     return distance
 
 
-def _pixel_blocks(k: dict) -> int:
-    pixels = _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=False)
+def _field_blocks(k: dict, pixels: np.ndarray) -> int:
+    """Blocks of output pixels in order ([blocks, n] pixel indices, -1 pads), each block's
+    windows read whole (into scratch) before any of its pixels' outputs is written."""
     start = _window_start(k).ravel()
     rmin = np.min(np.where(pixels >= 0, start[np.maximum(pixels, 0)], NO_READ), axis=1)
     wmax = np.max(pixels, axis=1) * k["out_c"] + k["out_c"] - 1
     return step_distance(wmax, rmin, reads_first=True)
+
+
+def _pixel_blocks(k: dict) -> int:
+    return _field_blocks(k, _pixel_groups(k["out_h"], k["out_w"], 2, within_rows=False))
+
+
+def _rows4(k: dict, px: int = 4) -> int:
+    """ROWS4: the blocks of `px` pixels (from pixel 0, the last block the last `px` pixels), or
+    the generic entry point's pixels one at a time, whichever needs the larger distance."""
+    pixels = k["out_h"] * k["out_w"]
+    first = np.arange(0, pixels - px + 1, px)
+    if pixels >= px and pixels % px:
+        first = np.append(first, pixels - px)
+    blocks = _field_blocks(k, first[:, None] + np.arange(px)[None, :]) if pixels >= px else 0
+    return max(blocks, _field_blocks(k, np.arange(pixels)[:, None]))
+
+
+def _rows4_pair(k: dict) -> int:
+    """The pair kernel's blocks are 3 pixels where the board compiles it with TG_ROWS4_PAIR_TRIPLES
+    (the F446), else 4; the plan does not know the board's flags, so it takes the larger distance."""
+    return max(_rows4(k, 4), _rows4(k, 3))
 
 
 def _row_blocks(rows: int, depth: int, cols: int) -> int:
@@ -256,6 +286,9 @@ DISTANCE = {
     "tg_conv2d_direct_s8_dsp": _windowed(depthwise=False),
     "tg_depthwise_conv2d_s8": _windowed(depthwise=True),
     "tg_conv2d_s8_dsp": _pixel_blocks,
+    "tg_conv2d_rows4_w16_s8_dsp": _rows4,
+    # the same blocks, the weights packed otherwise; 3 pixels a block under TG_ROWS4_PAIR_TRIPLES
+    "tg_conv2d_rows4_pair_s8_dsp": _rows4_pair,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_conv2d_1x1_rows3_s8_dsp": lambda k: _row_blocks3(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),

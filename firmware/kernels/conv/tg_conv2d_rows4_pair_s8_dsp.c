@@ -12,7 +12,8 @@
  * (tg_conv2d_rows4_pair_s8_dsp_inline). This generic entry point, for models built with
  * specialization off, computes each output alone, each weight read back from its halfword.
  *
- * Loop order: as tg_conv2d_rows4_w16_s8_dsp's. The planner does not run it in place.
+ * Loop order: as tg_conv2d_rows4_w16_s8_dsp's; the planner may write its output over its input,
+ * starting the distance tinygen/passes/inplace.py's ROWS4 model gives below it.
  */
 #include "tg_conv2d_rows4_w16_s8_dsp.h"
 

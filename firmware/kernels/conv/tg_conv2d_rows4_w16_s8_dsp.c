@@ -11,8 +11,9 @@
  * specialization off, computes each output alone from the same packed weights.
  *
  * Loop order: specialized, blocks of 4 output pixels in raster order, the last one the last 4
- * pixels, each reading its 4 fields whole before writing its outputs; generic, pixel by pixel.
- * The planner does not run it in place.
+ * pixels, each reading its 4 fields whole before writing its outputs; generic, pixel by pixel,
+ * the field copied before the pixel's outputs are written. The planner may write the output over
+ * the input, the larger of the two orders' distances below it (tinygen/passes/inplace.py, ROWS4).
  */
 #include "tg_conv2d_rows4_w16_s8_dsp.h"
 

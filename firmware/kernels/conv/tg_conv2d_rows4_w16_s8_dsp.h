@@ -34,7 +34,9 @@
  *
  * Pixels: blocks of 4 in raster order; where pixels % 4 != 0 the last block is the last 4
  * pixels, overlapping the one before (computed again, written again with the same values). A
- * block reads its 4 fields whole before writing any output; the planner does not run it in place.
+ * block reads its 4 fields whole before writing any output (nothing read from the input after
+ * that), so the output may start below the input by the distance tinygen/passes/inplace.py's
+ * ROWS4 model gives: the planner runs it in place.
  *
  * Scratch, 8-byte aligned: the four int8 fields (4 K bytes rounded up to 8, K = kernel_h *
  * kernel_w * in_c), the four fields widened (8 K bytes), the records (16 bytes a channel).
