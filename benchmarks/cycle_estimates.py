@@ -52,7 +52,8 @@ from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from old_twins import F746_PLUMERAI, H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin, prepare_twin  # noqa: E402
+from old_twins import (F746_PLUMERAI, H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin,  # noqa: E402
+                       prepare_twin)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -135,8 +136,8 @@ STACK_MISMATCH["tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"] = (
     "conv', 'Optimize 3x3 DW conv for DSP extension', 'Non unity stride 1x1', '1x1_conv optimization "
     "improvements'), so the twin on today's CMSIS-NN does not reproduce the measured kernels; --cmsis-nn-2022 PATH "
     "builds it on 011bf32 (calibration/old_cmsis_nn.py)")
-STACK_MISMATCH[F746_PLUMERAI] = ("TFLM 2.5 with the CMSIS-NN of CMSIS_5 0d7e4fa7 (2021-02-24): --cmsis-nn-2021 PATH builds "
-                                 "the twin on that tree (calibration/old_cmsis_nn.py)")
+STACK_MISMATCH[F746_PLUMERAI] = ("TFLM 2.5 with the CMSIS-NN of CMSIS_5 0d7e4fa7 (2021-02-24): --cmsis-nn-2021 "
+                                 "PATH builds the twin on that tree (calibration/old_cmsis_nn.py)")
 
 
 def point_timing(point: dict, board) -> dict:

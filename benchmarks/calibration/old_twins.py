@@ -149,5 +149,5 @@ def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
           f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
 
 
-__all__ = ["F746_PLUMERAI", "H743_VWW1", "INVOKE_KINDS", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT", "OldTwin",
-           "check_bit_exact", "invokes", "old_trees", "old_twin", "prepare_twin", "with_opt"]
+__all__ = ["F746_PLUMERAI", "H743_VWW1", "INVOKE_KINDS", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT",
+           "OldTwin", "check_bit_exact", "invokes", "old_trees", "old_twin", "prepare_twin", "with_opt"]

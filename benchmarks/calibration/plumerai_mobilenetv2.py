@@ -61,6 +61,8 @@ class _Net:
         self.rng = np.random.default_rng(seed)
         self.constant_bytes = 0
         self.count = 0
+        self.channels = 0           # output channels of the convolutions: TFLM keeps a multiplier and a shift each
+        self.pad_bytes = 0          # the largest PAD's input and output together
 
     def _weights(self, shape: list[int], axis: int, x_scale: float, per_channel: bool = True) -> tuple[int, int]:
         """Seeded int8 weights (per output channel, as TFLite's converter quantizes convolutions; one scale for
@@ -73,6 +75,7 @@ class _Net:
         bias = self.b.tensor(f"b{self.count}", [channels], "int32", scale=(scales * x_scale).tolist(),
                              zero_point=[0] * len(scales), data=self.rng.integers(-3000, 3000, channels))
         self.constant_bytes += int(np.prod(shape)) + 4 * channels
+        self.channels += channels if per_channel else 0
         return w, bias
 
     def conv(self, x: int, grid, side: int, cin: int, cout: int, kernel: int, stride: int, out_grid, act) -> int:
@@ -95,13 +98,15 @@ class _Net:
         self.count += 1
         amounts = np.array([[0, 0], [before, after], [before, after], [0, 0]], np.int32)
         padded = side + before + after
+        self.pad_bytes = max(self.pad_bytes, (side * side + padded * padded) * channels)
         y = self.b.tensor(f"pad{self.count}", [1, padded, padded, channels], scale=RELU6[0], zero_point=RELU6[1])
         self.b.op("PAD", [x, self.b.tensor(f"pads{self.count}", [4, 2], "int32", data=amounts)], [y])
         return y, padded
 
 
-def mobilenet_v2(head: int = 384, seed: int = 0, layout: str = "keras") -> tuple[bytes, int]:
-    """The .tflite bytes and the constants' bytes (weights and int32 biases)."""
+def mobilenet_v2(head: int = 384, seed: int = 0, layout: str = "keras", facts: dict | None = None) -> tuple[bytes, int]:
+    """The .tflite bytes and the constants' bytes (weights and int32 biases); `facts` (a dict) gets the convolutions'
+    output channels (`channels`) and the largest PAD's input and output bytes (`pad_bytes`, 0 without PAD)."""
     n = _Net(seed)
     b = n.b
     x_grid = (1 / 255, -128)
@@ -141,6 +146,7 @@ def mobilenet_v2(head: int = 384, seed: int = 0, layout: str = "keras") -> tuple
         b.op("RESHAPE", [logits, b.tensor("shape", [2], "int32", data=np.array([1, CLASSES], np.int32))], [flat])
         probs = b.tensor("probs", [1, CLASSES], scale=1 / 256, zero_point=-128)
         b.op("SOFTMAX", [flat], [probs], "SoftmaxOptions", Beta=1.0)
+        (facts if facts is not None else {}).update(channels=n.channels, pad_bytes=n.pad_bytes)
         return b.finish([x], [probs]), n.constant_bytes
     pooled = b.tensor("pool", [1, head], scale=RELU6[0], zero_point=RELU6[1])
     b.op("MEAN", [y, b.tensor("axes", [2], "int32", data=np.array([1, 2], np.int32))], [pooled], "ReducerOptions",
@@ -150,6 +156,7 @@ def mobilenet_v2(head: int = 384, seed: int = 0, layout: str = "keras") -> tuple
     b.op("FULLY_CONNECTED", [pooled, w, bias], [logits], "FullyConnectedOptions", FusedActivationFunction=Act.NONE)
     probs = b.tensor("probs", [1, CLASSES], scale=1 / 256, zero_point=-128)
     b.op("SOFTMAX", [logits], [probs], "SoftmaxOptions", Beta=1.0)
+    (facts if facts is not None else {}).update(channels=n.channels, pad_bytes=n.pad_bytes)
     return b.finish([x], [probs]), n.constant_bytes
 
 
@@ -163,10 +170,14 @@ def main(argv=None) -> int:
                          "a 1x1 CONV_2D classifier")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    model, constants = mobilenet_v2(args.head, args.seed, args.layout)
+    facts: dict = {}
+    model, constants = mobilenet_v2(args.head, args.seed, args.layout, facts)
     Path(args.out).write_bytes(model)
     print(f"{args.out}: {args.layout} layout, head {args.head}, {len(model):,} B .tflite, constants {constants:,} B "
           f"(classifier {args.head * CLASSES:,} int8 weights; the board's flash: 1,048,576 B)")
+    print(f"per-channel requantization: {facts['channels']:,} convolution output channels, {8 * facts['channels']:,} B "
+          f"of multipliers and shifts (TFLM keeps them in its arena); the largest PAD's input and output: "
+          f"{facts['pad_bytes']:,} B")
     return 0
 
 

@@ -1,7 +1,7 @@
 """benchmarks/calibration/old_cmsis_nn.py, the older CMSIS-NNs published points ran (TFLM v2.3.1's of 2020,
-TFLM v2.5's of 2021, TinyEngine's 011bf32 of 2022) as trees tinygen's adapters build against: its checks of the tree given, the
-tree it assembles (which tinygen's CMSIS-NN tree check accepts, listing the old sources), and that the 2020
-header maps every CMSIS-NN call the int8 adapters make. None needs an old tree: stand-ins of empty files
+TFLM v2.5's of 2021, TinyEngine's 011bf32 of 2022) as trees tinygen's adapters build against: its checks of
+the tree given, the tree it assembles (which tinygen's CMSIS-NN tree check accepts, listing the old sources),
+and that the 2020 header maps every CMSIS-NN call the int8 adapters make. None needs an old tree: stand-ins of empty files
 are built here."""
 
 import re
@@ -174,7 +174,8 @@ def test_the_assembled_2021_tree_lists_exactly_the_2021_sources(tmp_path):
     assert (tree.include_dir / "arm_nnfunctions_2021.h").resolve() == (root / S2021.header).resolve()
     listed = tree.sources(INT8)
     assert set(listed) == set(S2021.sources), set(listed) ^ set(S2021.sources)
-    assert not (tree.path / "Source" / old.SUPPORT_UNIT).exists() and not (tree.path / "Source" / old.INVOKE_UNIT).exists()
+    source = tree.path / "Source"
+    assert not (source / old.SUPPORT_UNIT).exists() and not (source / old.INVOKE_UNIT).exists()
     missing = tmp_path / "missing"
     shutil.copytree(root, missing)
     (missing / S2021.source_dir / S2021.sources[-1]).unlink()

@@ -49,3 +49,13 @@ def test_layouts_and_reproducibility(layout, pads, tmp_path):
     assert tuple(source.input_shape) == (1, 80, 80, 3)
     out = graph.tensors[graph.outputs[0]]
     assert int(np.prod(out.shape)) == mnv2.CLASSES
+
+
+def test_the_ram_facts_of_the_two_layouts():
+    """What the RAM check of published.json rests on: Keras' largest PAD holds a 40x40x48 input and its 41x41x48
+    output; the slim layout has no PAD, and its 1x1 classifier adds 1000 per-channel multipliers."""
+    keras, slim = {}, {}
+    mnv2.mobilenet_v2(layout="keras", facts=keras)
+    mnv2.mobilenet_v2(layout="slim", facts=slim)
+    assert keras["pad_bytes"] == (40 * 40 + 41 * 41) * 48 and slim["pad_bytes"] == 0
+    assert slim["channels"] == keras["channels"] + mnv2.CLASSES
