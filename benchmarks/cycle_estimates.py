@@ -52,7 +52,8 @@ from tinygen.codegen.weights_ram import placement
 from tinygen.cycles.fit import MIN_POINTS, components
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "calibration"))
-from old_twins import H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin, prepare_twin  # noqa: E402
+from old_twins import (F746_PLUMERAI, H743_VWW1, L4R5_POINTS, check_bit_exact, old_trees, old_twin,  # noqa: E402
+                       prepare_twin)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "examples" / "mlperf-tiny"
@@ -135,6 +136,8 @@ STACK_MISMATCH["tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"] = (
     "conv', 'Optimize 3x3 DW conv for DSP extension', 'Non unity stride 1x1', '1x1_conv optimization "
     "improvements'), so the twin on today's CMSIS-NN does not reproduce the measured kernels; --cmsis-nn-2022 PATH "
     "builds it on 011bf32 (calibration/old_cmsis_nn.py)")
+STACK_MISMATCH[F746_PLUMERAI] = ("TFLM 2.5 with the CMSIS-NN of CMSIS_5 0d7e4fa7 (2021-02-24): --cmsis-nn-2021 "
+                                 "PATH builds the twin on that tree (calibration/old_cmsis_nn.py)")
 
 
 def point_timing(point: dict, board) -> dict:
@@ -360,6 +363,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cmsis-nn-2020", metavar="PATH",
                     help="with --calibration: build the twins of the NUCLEO-L4R5ZI points on the CMSIS-NN TFLM v2.3.1 "
                          "ran, a CMSIS_5 tree of commit 1150e71e at PATH (calibration/old_cmsis_nn.py)")
+    ap.add_argument("--cmsis-nn-2021", metavar="PATH",
+                    help=f"with --point {F746_PLUMERAI}: build its twin on TFLM v2.5's CMSIS-NN, a CMSIS_5 tree of "
+                         "commit 0d7e4fa7 at PATH (calibration/old_cmsis_nn.py)")
     ap.add_argument("--cmsis-nn-2022", metavar="PATH",
                     help=f"with --point {H743_VWW1}: build its twin on the CMSIS-NN it ran, a CMSIS-NN tree of "
                          "commit 011bf32 at PATH (calibration/old_cmsis_nn.py)")
@@ -371,7 +377,8 @@ def main(argv=None) -> int:
     kernels = args.kernels or default_kernels(board)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        trees = old_trees({"2020": args.cmsis_nn_2020, "2022": args.cmsis_nn_2022}, Path(tmp))
+        trees = old_trees({"2020": args.cmsis_nn_2020, "2021": args.cmsis_nn_2021, "2022": args.cmsis_nn_2022},
+                          Path(tmp))
         for name in args.models:
             print(f"building {name} for {board.name} and estimating on its stand-in ...", file=sys.stderr, flush=True)
             results.append(estimate(name, board, Path(tmp), kernels, weights_in=args.weights_in))

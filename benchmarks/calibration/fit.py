@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from tinygen.cycles.fit import IDENTITY, MIN_POINTS, calibrate
+from tinygen.cycles.fit import IDENTITY, MIN_POINTS, calibrate, errors, fit
 from tinygen.report import table
 
 FITTED = Path(__file__).resolve().parent / "fitted.json"
@@ -42,6 +42,13 @@ def used(point: dict, fit: dict) -> str:
     return "yes" if point.get("twin_matches_stack", True) else "report only: stack_note"
 
 
+def cross_check(points: list[dict]) -> dict[str, float]:
+    """Two fitted points: each one's error under the fit to the other alone (held_out needs three). One point is met
+    exactly by many parameter sets; this is the one tinygen.cycles.fit picks, so the figure shows how far two points
+    disagree, not a held-out error."""
+    return {p["id"]: errors([p], fit([points[1 - i]]))[p["id"]] for i, p in enumerate(points)}
+
+
 def report(doc: dict, fits: dict[str, dict]) -> str:
     rows = []
     for p in doc["points"]:
@@ -61,6 +68,10 @@ def report(doc: dict, fits: dict[str, dict]) -> str:
                  + (f"; fewer than the {MIN_POINTS} points a calibration needs" if f["points"] < MIN_POINTS else ""))
         out.append(f"{core}: {f['points']} point(s), {params}; largest fitted error "
                    f"{f['max_abs_fit_error']:.1%}: {state}")
+        fitted_points = [p for p in doc["points"] if p["core"] == core and p["id"] in f["fit_error"]]
+        if len(fitted_points) == 2:
+            out.append("  two points barely constrain three parameters: each under the fit to the other alone "
+                       + ", ".join(f"{k} {pct(v)}" for k, v in cross_check(fitted_points).items()))
         module_fit = f["params"] if f["calibrated"] else IDENTITY
         out.append(f"  module: CALIBRATED = {f['calibrated']}; FIT = "
                    + json.dumps({k: round(v, 3) for k, v in module_fit.items()}))

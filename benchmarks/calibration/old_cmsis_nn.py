@@ -5,6 +5,8 @@ an older tree. Two published calibration points ran older ones (benchmarks/calib
 
 - "2020": the MLPerf Tiny v0.5 reference on the NUCLEO-L4R5ZI built TFLM v2.3.1 with TAGS=cmsis-nn,
   which downloads CMSIS_5 at 1150e71e (2020-05-19; CMSIS/NN arm_nnfunctions.h V.3.0.0);
+- "2021": Plumerai's blog timed TFLM 2.5 with CMSIS-NN on the STM32F746G-Discovery; TFLM v2.5's
+  ext_libs/cmsis_download.sh downloads CMSIS_5 at 0d7e4fa7 (2021-02-24; CMSIS/NN arm_nnfunctions.h V.6.5.3);
 - "2022": TinyEngine's README measured TFLM with ARM-software/CMSIS-NN at 011bf32 (2022-09-30;
   Include/arm_nnfunctions.h V.11.0.0) on an STM32H743.
 
@@ -69,6 +71,23 @@ INVOKE_UNIT = "NNSupportFunctions/arm_nn_tg_tflm_v231_invoke_s8.c"
 INVOKE_HEADER = HERE / "cmsis_nn_2020" / "tflm_v231_invoke.h"
 INVOKE_SOURCE = HERE / "cmsis_nn_2020" / "tflm_v231_invoke.c"
 
+# the s8 sources of CMSIS_5's layout that both TFLM v2.3.1 (2020) and v2.5 (2021) reach for the int8 ops tinygen's
+# adapters cover: conv's arm_convolve_wrapper_s8 (1x1 fast, 1xN, generic), depthwise, fully connected, pooling, add,
+# softmax, and what they call
+CMSIS_5_S8 = (
+    "ConvolutionFunctions/arm_convolve_wrapper_s8.c", "ConvolutionFunctions/arm_convolve_s8.c",
+    "ConvolutionFunctions/arm_convolve_1x1_s8_fast.c", "ConvolutionFunctions/arm_convolve_1_x_n_s8.c",
+    "ConvolutionFunctions/arm_nn_mat_mult_kernel_s8_s16.c",
+    "ConvolutionFunctions/arm_depthwise_conv_s8.c", "ConvolutionFunctions/arm_depthwise_conv_s8_opt.c",
+    "FullyConnectedFunctions/arm_fully_connected_s8.c",
+    "PoolingFunctions/arm_avgpool_s8.c", "PoolingFunctions/arm_max_pool_s8.c",
+    "BasicMathFunctions/arm_elementwise_add_s8.c", "SoftmaxFunctions/arm_softmax_s8.c",
+    "NNSupportFunctions/arm_nn_mat_mul_core_1x_s8.c", "NNSupportFunctions/arm_nn_mat_mul_core_4x_s8.c",
+    "NNSupportFunctions/arm_nn_mat_mult_nt_t_s8.c", "NNSupportFunctions/arm_nn_vec_mat_mult_t_s8.c",
+    "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_padded_s8.c", "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_s8.c",
+    "NNSupportFunctions/arm_q7_to_q15_with_offset.c")
+CMSIS_5_DIRS = ("CMSIS/NN/Include", "CMSIS/DSP/Include", "CMSIS/Core/Include")
+
 STACKS = {
     # TFLM v2.3.1's kernels/cmsis-nn reach these for the int8 ops tinygen's adapters cover: conv.cc's
     # arm_convolve_wrapper_s8, depthwise_conv.cc's arm_depthwise_conv_s8_opt / arm_depthwise_conv_s8,
@@ -76,23 +95,17 @@ STACKS = {
     # arm_elementwise_add_s8, softmax.cc's arm_softmax_s8, and what they call.
     "2020": Stack(
         "2020", "ARM-software/CMSIS_5", "1150e71e07c79b538efd842aba5b210a31827ae5",
-        "CMSIS/NN/Include/arm_nnfunctions.h", (3, 0, 0), "May 18, 2020",
-        ("CMSIS/NN/Include", "CMSIS/DSP/Include", "CMSIS/Core/Include"), "CMSIS/NN/Source",
-        sources=(
-            "ConvolutionFunctions/arm_convolve_wrapper_s8.c", "ConvolutionFunctions/arm_convolve_s8.c",
-            "ConvolutionFunctions/arm_convolve_1x1_s8_fast.c", "ConvolutionFunctions/arm_convolve_1_x_n_s8.c",
-            "ConvolutionFunctions/arm_nn_mat_mult_kernel_s8_s16.c", "ConvolutionFunctions/arm_nn_mat_mult_s8.c",
-            "ConvolutionFunctions/arm_depthwise_conv_s8.c", "ConvolutionFunctions/arm_depthwise_conv_s8_opt.c",
-            "FullyConnectedFunctions/arm_fully_connected_s8.c",
-            "PoolingFunctions/arm_avgpool_s8.c", "PoolingFunctions/arm_max_pool_s8.c",
-            "BasicMathFunctions/arm_elementwise_add_s8.c", "SoftmaxFunctions/arm_softmax_s8.c",
-            "NNSupportFunctions/arm_nn_mat_mul_core_1x_s8.c", "NNSupportFunctions/arm_nn_mat_mul_core_4x_s8.c",
-            "NNSupportFunctions/arm_nn_mat_mult_nt_t_s8.c", "NNSupportFunctions/arm_nn_vec_mat_mult_t_s8.c",
-            "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_padded_s8.c",
-            "NNSupportFunctions/arm_nn_depthwise_conv_nt_t_s8.c",
-            "NNSupportFunctions/arm_q7_to_q15_with_offset.c", "NNSupportFunctions/arm_nntables.c"),
+        "CMSIS/NN/Include/arm_nnfunctions.h", (3, 0, 0), "May 18, 2020", CMSIS_5_DIRS, "CMSIS/NN/Source",
+        sources=CMSIS_5_S8 + ("ConvolutionFunctions/arm_nn_mat_mult_s8.c", "NNSupportFunctions/arm_nntables.c"),
         unnamed=("NNSupportFunctions/arm_q7_to_q15_no_shift.c", "NNSupportFunctions/arm_nn_accumulate_q7_to_q15.c"),
         invoke=True),
+    # TFLM v2.5's kernels/cmsis_nn call the adapters' functions (the wrappers; quantization in Prepare): the s8
+    # sources those reach, in CMSIS_5's layout
+    "2021": Stack(
+        "2021", "ARM-software/CMSIS_5", "0d7e4fa7131241a17e23dfae18140e0b2e77728f",
+        "CMSIS/NN/Include/arm_nnfunctions.h", (6, 5, 3), "19 January 2021", CMSIS_5_DIRS, "CMSIS/NN/Source",
+        sources=CMSIS_5_S8 + ("ConvolutionFunctions/arm_depthwise_conv_wrapper_s8.c",
+                              "ConvolutionFunctions/arm_depthwise_conv_3x3_s8.c")),
     # the CMSIS-NN repository's own layout: its int8 API is the adapters' but for scratch (the shim)
     "2022": Stack(
         "2022", "ARM-software/CMSIS-NN", "011bf3228a64cd70ba6bfac91ac6840a88b829ee",

@@ -17,17 +17,22 @@ from tinygen.ref.interpreter import run
 
 L4R5_POINTS = tuple(f"mlperf-v0.5-reference-nucleo-l4r5zi-{m}" for m in ("kws", "vww", "ic", "ad"))
 H743_VWW1 = "tinyengine-readme-2022-12-h743-vww1-tflm-cmsis-nn"
+F746_PLUMERAI = "plumerai-blog-2021-10-f746-mobilenetv2-tensorflow-lite-for-microcontrollers-2-5-with-cmsis-nn"
 # the points whose twin --cmsis-nn-<stack> PATH builds on the older CMSIS-NN they ran, and the stack then recorded
-OLD_STACK = {**{point: "2020" for point in L4R5_POINTS}, H743_VWW1: "2022"}
+OLD_STACK = {**{point: "2020" for point in L4R5_POINTS}, H743_VWW1: "2022", F746_PLUMERAI: "2021"}
 # the optimization the measured build compiled with, in place of the board's -O2: mbed-os's default
 # (develop) profile for GCC_ARM, tools/profiles/develop.json, for the mbed-os project TFLM v2.3.1 generates;
-# STM32CubeIDE's -Ofast for TinyEngine's (published.json's software_stack)
-OLD_STACK_OPT = {"2020": "-Os", "2022": "-Ofast"}
+# STM32CubeIDE's -Ofast for TinyEngine's (published.json's software_stack); Plumerai's post states no flags: the
+# board's -O2
+OLD_STACK_OPT = {"2020": "-Os", "2021": "-O2", "2022": "-Ofast"}
 OLD_STACK_NOTE = {
     "2020": (f"TFLM v2.3.1's CMSIS-NN: CMSIS_5 {STACKS['2020'].commit} (2020-05-19, CMSIS/NN arm_nnfunctions.h "
              "V.3.0.0) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2020/arm_nnfunctions.h, "
              "dispatched as TFLM v2.3.1's cmsis-nn kernels did, compiled -Os as mbed-os's develop profile does; "
              "bit-exact with the reference on the stand-in"),
+    "2021": (f"TFLM v2.5's CMSIS-NN: CMSIS_5 {STACKS['2021'].commit} (2021-02-24, CMSIS/NN arm_nnfunctions.h "
+             "V.6.5.3) under tinygen's adapters through benchmarks/calibration/cmsis_nn_2021/arm_nnfunctions.h, "
+             "compiled -O2 (the post states no flags); bit-exact with the reference on the stand-in"),
     "2022": (f"CMSIS-NN {STACKS['2022'].commit} (2022-09-30, Include/arm_nnfunctions.h V.11.0.0) under tinygen's "
              "adapters through benchmarks/calibration/cmsis_nn_2022/arm_nnfunctions.h, compiled -Ofast as the "
              "README's build; bit-exact with the reference on the stand-in"),
@@ -144,5 +149,5 @@ def check_bit_exact(board, graph, project: Path, x: np.ndarray) -> None:
           f"({sum(1 for n in graph.nodes if n.kernel)})", file=sys.stderr, flush=True)
 
 
-__all__ = ["H743_VWW1", "INVOKE_KINDS", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT", "OldTwin",
-           "check_bit_exact", "invokes", "old_trees", "old_twin", "prepare_twin", "with_opt"]
+__all__ = ["F746_PLUMERAI", "H743_VWW1", "INVOKE_KINDS", "L4R5_POINTS", "OLD_STACK", "OLD_STACK_NOTE", "OLD_STACK_OPT",
+           "OldTwin", "check_bit_exact", "invokes", "old_trees", "old_twin", "prepare_twin", "with_opt"]

@@ -1,7 +1,7 @@
 """benchmarks/calibration/old_cmsis_nn.py, the older CMSIS-NNs published points ran (TFLM v2.3.1's of 2020,
-TinyEngine's 011bf32 of 2022) as trees tinygen's adapters build against: its checks of the tree given, the
-tree it assembles (which tinygen's CMSIS-NN tree check accepts, listing the old sources), and that the 2020
-header maps every CMSIS-NN call the int8 adapters make. None needs an old tree: stand-ins of empty files
+TFLM v2.5's of 2021, TinyEngine's 011bf32 of 2022) as trees tinygen's adapters build against: its checks of
+the tree given, the tree it assembles (which tinygen's CMSIS-NN tree check accepts, listing the old sources),
+and that the 2020 header maps every CMSIS-NN call the int8 adapters make. None needs an old tree: stand-ins of empty files
 are built here."""
 
 import re
@@ -20,7 +20,7 @@ import old_twins  # noqa: E402
 from tinygen.board import get_board  # noqa: E402
 from tinygen.kernels.cmsis_nn_tree import find_cmsis_nn  # noqa: E402
 
-S2020, S2022 = old.STACKS["2020"], old.STACKS["2022"]
+S2020, S2021, S2022 = old.STACKS["2020"], old.STACKS["2021"], old.STACKS["2022"]
 ADAPTERS = ROOT / "firmware" / "cmsis_nn"
 # the int8 adapters of the ops the four MLPerf Tiny models have, whose calls the 2020 header must map or keep
 INT8 = ("conv2d", "depthwise_conv2d", "fully_connected", "avg_pool2d", "max_pool2d", "add", "softmax")
@@ -49,12 +49,13 @@ def included(text: str) -> list[str]:
 
 def test_revision_is_read_from_the_header_text():
     assert old.nn_revision(header(S2020)) == (3, 0, 0)
+    assert old.nn_revision(header(S2021)) == (6, 5, 3)
     assert old.nn_revision(header(S2022)) == (11, 0, 0)
     assert old.nn_revision(" * $Revision:    V.19.1.0\n") == (19, 1, 0)
     assert old.nn_revision("no revision here") is None
 
 
-@pytest.mark.parametrize("stack", [S2020, S2022], ids=["2020", "2022"])
+@pytest.mark.parametrize("stack", [S2020, S2021, S2022], ids=["2020", "2021", "2022"])
 def test_a_tree_that_is_not_the_stacks_is_refused_in_one_line(stack, tmp_path):
     with pytest.raises(old.TreeError, match=f"no {stack.header}"):
         old.check_tree(stack, tmp_path)
@@ -142,7 +143,7 @@ def test_the_2020_header_maps_every_call_of_the_int8_adapters():
     assert calls <= mapped, f"calls the header leaves unmapped: {sorted(calls - mapped)}"
 
 
-@pytest.mark.parametrize("stack", [S2020, S2022], ids=["2020", "2022"])
+@pytest.mark.parametrize("stack", [S2020, S2021, S2022], ids=["2020", "2021", "2022"])
 def test_each_header_presents_the_api_level_and_includes_the_old_one(stack):
     shim = stack.shim.read_text()
     assert "$Revision: V.18.0.0 $" in shim        # the API level presented, for tinygen's tree check
@@ -163,3 +164,44 @@ def test_an_old_twin_compiles_as_the_measured_build_did():
     assert h743.tree == "/2022" and "-Ofast" in h743.board.cflags and S2022.commit in h743.stack
     assert old_twins.old_twin({"id": old_twins.L4R5_POINTS[0]}, board, {"2022": Path("/2022")}) is None
     assert old_twins.old_twin({"id": "mlperf-v0.7-renesas-ek-ra6m4-ad"}, board, trees) is None
+
+
+@GIT
+def test_the_assembled_2021_tree_lists_exactly_the_2021_sources(tmp_path):
+    root = fake_tree(S2021, tmp_path / "cmsis5")
+    tree = find_cmsis_nn(old.assemble(S2021, root, tmp_path / "tree"))
+    assert tree.version == S2021.tag and S2021.commit.startswith("0d7e4fa7")
+    assert (tree.include_dir / "arm_nnfunctions_2021.h").resolve() == (root / S2021.header).resolve()
+    listed = tree.sources(INT8)
+    assert set(listed) == set(S2021.sources), set(listed) ^ set(S2021.sources)
+    source = tree.path / "Source"
+    assert not (source / old.SUPPORT_UNIT).exists() and not (source / old.INVOKE_UNIT).exists()
+    missing = tmp_path / "missing"
+    shutil.copytree(root, missing)
+    (missing / S2021.source_dir / S2021.sources[-1]).unlink()
+    with pytest.raises(old.TreeError, match=re.escape(f"missing {S2021.sources[-1]}")):
+        old.check_tree(S2021, missing)
+
+
+def test_the_2021_header_gives_the_scratch_taking_calls_their_own_buffer():
+    """TFLM v2.5 calls the adapters' functions with their arguments: only those whose 2021 scratch can exceed what
+    tinygen's plan sizes (conv, depthwise, average pooling) are wrapped, each onto a function it defines."""
+    shim = S2021.shim.read_text()
+    mapped = dict(re.findall(r"^#define (arm_\w+) (tg2021_\w+)$", shim, re.M))
+    defined = set(re.findall(r"^static inline \w+ \*?(tg2021_\w+)\(", shim, re.M))
+    defined |= {f"tg2021_{fn}" for fn in re.findall(r"^TG2021_OWN_SCRATCH\((arm_\w+), \w+\)$", shim, re.M)}
+    assert set(mapped) == {"arm_convolve_wrapper_s8", "arm_depthwise_conv_wrapper_s8", "arm_avgpool_s8"}
+    assert set(mapped.values()) <= defined
+    calls = set()
+    for op in INT8:
+        for adapter in ADAPTERS.glob(f"tg_{op}_s8_cmsis_nn.c"):
+            calls |= set(re.findall(r"\b(arm_\w+)\(", adapter.read_text()))
+    assert set(mapped) <= calls
+
+
+def test_the_plumerai_point_builds_on_the_2021_tree_at_the_boards_optimization():
+    board = get_board("f746zg")
+    twin = old_twins.old_twin({"id": old_twins.F746_PLUMERAI}, board, {"2021": Path("/2021")})
+    assert twin.tree == "/2021" and S2021.commit in twin.stack
+    assert [f for f in twin.board.cflags if f.startswith("-O")] == ["-O2"]
+    assert old_twins.old_twin({"id": old_twins.F746_PLUMERAI}, board, {"2022": Path("/2022")}) is None

@@ -3,7 +3,8 @@
 QEMU counts instructions, not cycles. This package takes the executed
 instruction mix per layer from QEMU's execution log (qemu_log, run), prices
 it with a per-core timing model (cortex_m4 from Arm's TRM, a coarser
-cortex_m7, cortex_m55 and esp32_c3 uncalibrated, cortex_m33 calibrated) plus flash wait states behind the
+cortex_m7; cortex_m4, cortex_m7 and cortex_m33 calibrated against published points, cortex_m55 and
+esp32_c3 not) plus flash wait states behind the
 board's cache (memory), the kernels' weight reads from flash (weight_reads) and, on a part that has them,
 SRAM read wait states (sram), and
 reports estimated cycles, ms and energy per layer next to the exact

@@ -25,7 +25,9 @@ and the held-out error comes from leaving each point out in turn (>= 3 points).
 A core's model is CALIBRATED only when every point fitted is within
 `TOLERANCE`, the twin build reproduces each one's software, and there are at
 least `MIN_POINTS` of them (issue 72: two per core; one point leaves the three
-parameters free to meet it exactly). A point with
+parameters free to meet it exactly; two points barely constrain three parameters: they are met
+exactly along a line unless the bounds cut it, no point is held out below three, and
+benchmarks/calibration/fit.py then prints each point under the fit to the other alone). A point with
 `"twin_matches_stack": false` (a TFLM release whose CMSIS-NN predates the
 twin's, a build the twin cannot match) is left out of the fit and reported; a
 core with only such points is fitted to them for the report, never calibrated:
