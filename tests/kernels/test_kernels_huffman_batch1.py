@@ -5,10 +5,10 @@ chain of layers with crafted int8 weights (not compacted, so a row of zeros stay
 is no multiple of 3 or 4 (dense codes, three a load, then one at a time), a sparse layer with a
 row of all zeros, a row that is one long run then one nonzero weight, and one that is a weight then
 a run, a layer of codes longer than the fast table (long codes), and a layer whose 1-bit code is a
-nonzero weight (its z * S term). Every layer equals the reference on the f746zg stand-in, and a
-corrupted stream changes the outputs. The chooser, scratch and flash (blocks of an even number of
-rows, the 45 rows of one layer an odd last block taken row by row; no multi-symbol table) are
-checked on the host."""
+nonzero weight (its z * S term). Every layer equals the reference on the f746zg and f446re
+stand-ins, and a corrupted stream changes the outputs. The chooser, scratch and flash (blocks of an
+even number of rows, the 45 rows of one layer an odd last block taken row by row; no multi-symbol
+table) are checked on the host."""
 
 from __future__ import annotations
 
@@ -119,14 +119,15 @@ def test_fully_connected_batch1_huffman_chosen_for_one_row():
 
 @needs_qemu
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", ["huffman", "lut:4:channel,huffman"])
-def test_fully_connected_batch1_huffman_s8_dsp_f746zg(spec, tmp_path):
-    """Every layer equals the reference on the stand-in (lut:4:channel: the symbols are indices into
-    a table per output channel, mapped as they meet the input); then the first 128 bits of the third
-    coded layer's stream inverted change the outputs."""
+@pytest.mark.parametrize("name,spec", [("f746zg", "huffman"), ("f746zg", "lut:4:channel,huffman"),
+                                       ("f446re", "huffman")])
+def test_fully_connected_batch1_huffman_s8_dsp_standin(name, spec, tmp_path):
+    """Every layer equals the reference on the stand-in, the Cortex-M7's and the M4's (lut:4:channel:
+    the symbols are indices into a table per output channel, mapped as they meet the input); then
+    the first 128 bits of the third coded layer's stream inverted change the outputs."""
     from tinygen.hil.target import open_device
 
-    board = get_board("f746zg")
+    board = get_board(name)
     source, _, graph = _compiled(board.isa_features, spec)
     coded = [n for n in _layers(graph) if n.attrs.get("weight_coding")]
     assert len(coded) >= 3 and {n.kernel for n in coded} == {BATCH1}
