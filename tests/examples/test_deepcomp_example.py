@@ -111,9 +111,9 @@ def test_huffman_build_on_standin_equals_reference(ec, deepcomp, tmp_path):
                                          "f746zg")
     # a block at a time: the convs' decoded weights would raise the arena far more than the
     # instructions they save are worth (lower_peak's exchange rate), on the widening direct core
-    # (channels multiples of 4); the one-row layer always
+    # (channels multiples of 4); the one-row layer's codes decoded into its multiply-accumulates
     assert {n.kernel for n in graph.nodes if n.attrs.get("weight_coding")} == {
-        "tg_conv2d_widen_huffman_s8_dsp", "tg_fully_connected_huffman_s8_dsp"}
+        "tg_conv2d_widen_huffman_s8_dsp", "tg_fully_connected_batch1_huffman_s8_dsp"}
     assert {c["instead_of"] for c in graph.meta["lower_peak"]} == {"tg_conv2d_rows3_huffman_decode_s8_dsp"}
     project = build(source, graph, board, tmp_path / "fw").out_dir
     inputs, _ = _test_set(graph, deepcomp)

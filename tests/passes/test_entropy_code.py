@@ -303,25 +303,28 @@ def _wide_fc_source(seed: int = 11):
 
 @needs_qemu
 @pytest.mark.slow
-def test_one_row_fc_zero_runs_on_standin_equals_reference(tmp_path):
-    """The one-row fully connected kernel on the f746zg's DSP path, its layer decoded by the
-    zero's runs (CLZ), a block in one run: no multi-symbol table nor halves' starts stored (the
-    host tests take those, tests/kernels/test_kernels_huffman.py): equal to the reference, on the
-    host and the stand-in."""
+@pytest.mark.parametrize("spec", ["lut:3,huffman", "lut:3:channel,huffman"])
+def test_one_row_fc_zero_runs_on_standin_equals_reference(spec, tmp_path):
+    """The one-row fully connected kernel on the f746zg's DSP path (tg_fully_connected_batch1_huffman_s8_dsp),
+    its layer's codes by the zero's runs (CLZ), two rows side by side from the halves' starts,
+    (lut:3:channel) each row's table mapping the other codes as they meet the input; no
+    multi-symbol table stored (the host tests take that, tests/kernels/test_kernels_huffman.py):
+    equal to the reference, on the host and the stand-in."""
     from tinygen.hil.target import open_device
 
     board = get_board("f746zg")
     source = _wide_fc_source()
     graph = compile_source(source, None, CompileOptions(features=board.isa_features,
-                                                        weights=parse_weights("lut:3,huffman")))
+                                                        weights=parse_weights(spec)))
     wide = [n for n in _coded(graph) if graph.tensor(n.param("weight")).shape[1] == 1024]
-    assert len(wide) == 1 and wide[0].kernel == "tg_fully_connected_huffman_s8_dsp"
+    assert len(wide) == 1 and wide[0].kernel == "tg_fully_connected_batch1_huffman_s8_dsp"
     packed = graph.const(wide[0], "packed")
     first_code_bits = int(packed[parts(packed)["fast"]] & 0xFFFF) >> 8
-    assert first_code_bits == 1 and packed[6] == 0 and packed[7] == 0      # runs: no multi, no halves
+    # runs: no multi-symbol table; the one-row kernel's halves' starts (two rows side by side)
+    assert first_code_bits == 1 and packed[6] == 0 and packed[7] == 1
     shape = (1, *source.graph.tensor(source.graph.inputs[0]).shape[1:])
     inputs = _inputs(shape, count=2, seed=4)
-    host_graph = compile_source(source, None, CompileOptions(weights=parse_weights("lut:3,huffman")))
+    host_graph = compile_source(source, None, CompileOptions(weights=parse_weights(spec)))
     assert_bit_exact(host_graph, build_host(source, host_graph, tmp_path / "h"), inputs)
     project = build(source, graph, board, tmp_path / "fw").out_dir
     with open_device(board, project, emulate=True) as dev:

@@ -92,8 +92,8 @@ def test_coded_layers_take_the_decoding_kernels_and_the_report_says_so():
     coded = _coded(graph)
     whole = [n for n in coded if n.kernel in HUFFMAN_DECODES]
     assert {n.op for n in whole} == {"conv2d"} and len(whole) >= 2
-    # the one-row fully connected layer decodes a block at a time (each weight is used once)
-    assert all(n.kernel == BLOCK[n.op] for n in coded if n.op == "fully_connected")
+    # the one-row fully connected layer decodes its codes into the multiply-accumulates (each weight is used once)
+    assert all(n.kernel == "tg_fully_connected_batch1_huffman_s8_dsp" for n in coded if n.op == "fully_connected")
     lines = "\n".join(huffman_lines(graph))
     assert "decoded once into scratch for the int8 DSP kernel" in lines
     assert all(n.name in lines for n in whole)

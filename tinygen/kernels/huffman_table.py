@@ -84,16 +84,18 @@ def coded_codebook(book) -> bool:
     return book is not None and book.axis in (None, 0)
 
 
-def pack(p: dict, consts: dict, block: int | None = None) -> np.ndarray:
+def pack(p: dict, consts: dict, block: int | None = None, multi: int | None = None,
+         halves: bool | None = None) -> np.ndarray:
     """The layer's packed constant (tinygen.quant.huffman) in blocks of `block` output channels
     (None: layer_block): the int8 weights, or a shared-weight layer's codebook indices and
-    tables (consts["codebook"], tinygen.kernels.spec.pack_consts)."""
+    tables (consts["codebook"], tinygen.kernels.spec.pack_consts); `multi`, `halves` as encode
+    takes them."""
     out_c, book = _shape(p)[0], consts.get("codebook")
     block = layer_block(p) if block is None else block
     if coded_codebook(book):
         table = np.asarray(book.values, dtype=np.int8)
-        return encode_symbols(book.indices.reshape(out_c, -1), table, block)
-    return encode(consts["weight"].reshape(out_c, -1), None, block)
+        return encode_symbols(book.indices.reshape(out_c, -1), table, block, multi, halves)
+    return encode(consts["weight"].reshape(out_c, -1), None, block, multi, halves)
 
 
 def pack_whole(p: dict, consts: dict) -> np.ndarray:
@@ -172,6 +174,33 @@ def fc_dsp_scratch(p: dict) -> int:
     return _round8(fc_scratch(p)) + mat_mult_dsp_scratch(p["rows"], p["in_features"], layer_block(p))
 
 
+# A fully connected layer of one row, its codes decoded into the multiply-accumulates
+# (tg_fully_connected_batch1_huffman_s8_dsp): each weight is used once, so a block kernel would
+# decode and store every weight for one multiply
+BATCH1 = "tg_fully_connected_batch1_huffman_s8_dsp"
+
+
+def batch1_pack(p: dict, consts: dict) -> np.ndarray:
+    """The packed constant of BATCH1: blocks of an even number of rows with their second halves'
+    starts (the kernel runs row i of a block beside row block/2 + i: two independent chains), as
+    many rows as keep each first half under 2**16 bits (the whole layer, or halved until they do:
+    a block costs 6 bytes); where no such block exists, one block, rows one after another. No
+    multi-symbol table (the kernel reads none, so none is stored)."""
+    out_c = _shape(p)[0]
+    block = out_c - out_c % 2
+    while block >= 2:
+        try:
+            return pack(p, consts, block, multi=0, halves=True)
+        except ValueError:              # a first half of 2**16 bits or more
+            block = block // 2 - block // 2 % 2
+    return pack(p, consts, out_c, multi=0, halves=False)
+
+
+def batch1_scratch(p: dict) -> int:
+    """TG_HUFFMAN_BATCH1_BYTES (tg_kernels_huffman.h): the input widened to int16, rounded up to 8 bytes."""
+    return _round8(2 * p["in_features"])
+
+
 def _spec(name: str, op: str, struct: str, pack, scratch, calls: tuple[str, ...], requires=frozenset()):
     return KernelSpec(name, op, weight_dtype="int8", weight_bits=8, requires=requires, struct=struct,
                       const_roles=_PACKED, source=f"kernels/{name}.c", twin=op_twin(op), headers=HEADERS,
@@ -218,8 +247,8 @@ _INT8 = {spec.name: spec for spec in (CONV2D_1X1_ROWS3_DSP, CONV2D_ROWS3_DSP, CO
 
 
 def huffman_kernels() -> tuple[KernelSpec, ...]:
-    """The decoding DSP kernels, then the block DSP kernels, then portable (only nodes marked for
-    entropy coding take them)."""
+    """The decoding DSP kernels (several rows), the one-row fully connected DSP kernel, then the
+    block DSP kernels, then portable (only nodes marked for entropy coding take them)."""
     conv, fc = "tg_conv2d_params_t", "tg_fully_connected_params_t"
     block = {"conv2d": (WIDEN, "tg_conv2d_huffman_s8_dsp"), "fully_connected": ("tg_fully_connected_huffman_s8_dsp",)}
     decoding = tuple(_decoding(_INT8[int8], name, block[_INT8[int8].op],
@@ -227,7 +256,10 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
                      for name, int8 in HUFFMAN_DECODES.items())
     widen = replace(_spec(WIDEN, "conv2d", conv, widen_pack, widen_scratch, (), _DSP),
                     headers=HEADERS + CONV2D_WIDEN_DSP.headers + (f"kernels/{WIDEN}.h",), accepts=_widen_serves)
+    batch1 = replace(_spec(BATCH1, "fully_connected", fc, batch1_pack, batch1_scratch, (), _DSP), calls=(),
+                     accepts=lambda graph, node: not _several_rows(graph, node))
     return decoding + (
+        batch1,
         widen,
         _spec("tg_conv2d_huffman_s8_dsp", "conv2d", conv, pack, conv_dsp_scratch, (), _DSP),
         _spec("tg_conv2d_huffman_s8", "conv2d", conv, pack, conv_scratch, ()),
@@ -237,6 +269,6 @@ def huffman_kernels() -> tuple[KernelSpec, ...]:
     )
 
 
-__all__ = ["BLOCK_CHANNELS", "BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
+__all__ = ["BATCH1", "BLOCK_CHANNELS", "batch1_pack", "batch1_scratch", "BLOCK_MAX", "BLOCK_MIN", "CODING", "LAYER_DECODER", "decoded_bytes", "decoded_shape", "coded_codebook",
            "layer_block", "one_block", "pack", "pack_whole", "widen_block", "widen_scratch", "WIDEN", "conv_dsp_scratch", "conv_scratch", "fc_dsp_scratch",
            "fc_scratch", "huffman_kernels"]

@@ -117,6 +117,10 @@ PER_MAC.update({
     "tg_conv2d_1x1_rows3_huffman_decode_s8_dsp": 1.2, "tg_conv2d_1x1_huffman_decode_s8_dsp": 1.3,
     "tg_fully_connected_huffman_decode_s8_dsp": 2.5,
 })
+# the one-row kernel decoding into its multiply-accumulates (benchmarks/huffman.py --models ad ad70, f746zg
+# stand-in): the MLPerf AD's 640 -> 128 layer 1,301,417 instructions for 81,920 MACs, 70% pruned
+# (124 rows left) 727,357 for 79,360: the pruned figure, the layers a code of zero runs serves best
+PER_MAC["tg_fully_connected_batch1_huffman_s8_dsp"] = 9.2
 # the low-bit kernels on the 3x3 64->64 8x8 layer (benchmarks/lowbit_kernels.py, f746zg stand-in;
 # the f446re within 1.5%): what lower_peak and the fit weigh where --kernels auto measured nothing
 PER_MAC.update({

@@ -309,6 +309,9 @@ DISTANCE = {
     "tg_conv2d_huffman_s8_dsp": lambda k: _huffman_dsp(k) if one_block(k) else None,
     "tg_fully_connected_huffman_s8_dsp": lambda k: (_row_blocks(k["rows"], k["in_features"], k["out_features"])
                                                     if one_block(k) else None),
+    # one row, its codes decoded into the multiply-accumulates: the whole input widened into
+    # scratch before any output is written, so the output may take the input's place
+    "tg_fully_connected_batch1_huffman_s8_dsp": lambda k: 0,
 }
 # entropy-coded weights decoded whole into scratch first (specialize.HUFFMAN_DECODES): the int8 kernel's order
 DISTANCE.update({coded: DISTANCE[int8] for coded, int8 in HUFFMAN_DECODES.items() if int8 in DISTANCE})

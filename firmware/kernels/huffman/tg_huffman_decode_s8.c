@@ -18,27 +18,6 @@
 
 #include "tg_kernels_huffman.h"
 
-/* The next 32 bits of the stream from bit position pos, MSB first. */
-static inline __attribute__((always_inline)) uint32_t tg_huffman_peek(const uint8_t *stream, uint32_t pos)
-{
-    uint32_t w;
-    memcpy(&w, &stream[pos >> 3], sizeof w);      /* one unaligned load where the core has them */
-    return __builtin_bswap32(w) << (pos & 7u);
-}
-
-/* The slow path: a code longer than peek bits, found by the canonical limits; returns
-   (length << 8) | symbol, as a fast entry. Out of line: the loop keeps its registers. */
-static __attribute__((noinline, cold)) uint32_t tg_huffman_long(const tg_huffman_t *h, uint32_t bits)
-{
-    uint32_t n;
-    for (n = h->peek + 1; n < TG_HUFFMAN_MAX_LEN; ++n) {
-        if ((bits >> (32 - n)) < h->limit[n - h->peek - 1]) {
-            break;
-        }
-    }
-    return (n << 8) | h->longs[(int32_t)(bits >> (32 - n)) + h->delta[n - h->peek - 1]];
-}
-
 /* The code at pos alone: the fast table, else the canonical limits; returns the position after it. */
 static inline __attribute__((always_inline)) uint32_t tg_huffman_one(const tg_huffman_t *h, uint32_t pos,
                                                                int8_t *out)
@@ -202,10 +181,6 @@ static inline __attribute__((always_inline)) void tg_huffman_pair(const tg_huffm
     (void)tg_huffman_run(h, multi, pos_a, (int32_t)(last_a + 3 - a), a);
     (void)tg_huffman_run(h, multi, pos_b, (int32_t)(last_b + 3 - b), b);
 }
-
-/* Zero codes a step of tg_huffman_zero_runs may take: a load keeps at least 25 bits, and the
-   code after them needs up to peek <= 8 of those. */
-#define TG_HUFFMAN_RUN_MAX 17
 
 /* n bytes at out set to v: 32 a step in 8-byte stores once out is 8-byte aligned (a block's fill
    is most of its zeros' cost: newlib's memset takes about twice the instructions). */

@@ -32,11 +32,16 @@
 #define TG_KERNELS_HUFFMAN_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tg_kernels.h"
 
 #define TG_HUFFMAN_MAX_LEN 16
 #define TG_HUFFMAN_HEADER_WORDS 8
+/* Zero codes a step of a run-length decoder (tg_huffman_zero_runs,
+   tg_fully_connected_batch1_huffman_s8_dsp) may take: a load keeps at least 25 bits, and the
+   code after them needs up to peek <= 8 of those. */
+#define TG_HUFFMAN_RUN_MAX 17
 
 /* A packed constant's parts, found by tg_huffman_open. */
 typedef struct {
@@ -81,6 +86,27 @@ static inline void tg_huffman_open(tg_huffman_t *h, const uint32_t *packed)
     h->tables = h->groups ? (const int8_t *)at : 0;
     at += (h->groups * h->width + 3) / 4;
     h->stream = (const uint8_t *)at;
+}
+
+/* The next 32 bits of the stream from bit position pos, MSB first. */
+static inline __attribute__((always_inline)) uint32_t tg_huffman_peek(const uint8_t *stream, uint32_t pos)
+{
+    uint32_t w;
+    memcpy(&w, &stream[pos >> 3], sizeof w);      /* one unaligned load where the core has them */
+    return __builtin_bswap32(w) << (pos & 7u);
+}
+
+/* The slow path: a code longer than peek bits, found by the canonical limits; returns
+   (length << 8) | symbol, as a fast entry. Out of line: the loop keeps its registers (unused: not every file calls it). */
+static __attribute__((noinline, cold, unused)) uint32_t tg_huffman_long(const tg_huffman_t *h, uint32_t bits)
+{
+    uint32_t n;
+    for (n = h->peek + 1; n < TG_HUFFMAN_MAX_LEN; ++n) {
+        if ((bits >> (32 - n)) < h->limit[n - h->peek - 1]) {
+            break;
+        }
+    }
+    return (n << 8) | h->longs[(int32_t)(bits >> (32 - n)) + h->delta[n - h->peek - 1]];
 }
 
 /*
@@ -141,6 +167,20 @@ void tg_conv2d_widen_huffman_s8_dsp(const tg_conv2d_params_t *p, const int8_t *i
                                     const uint32_t *packed, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift,
                                     int8_t *scratch, int8_t *output);
+
+/*
+ * A fully connected layer of one row (rows == 1) with entropy-coded weights on the DSP extension,
+ * the codes decoded straight into the multiply-accumulates (no weight is stored): tg_fully_connected_s8's
+ * arguments and results, the weights as the packed constant above (any block size; a block of an
+ * even number of rows with its halves' starts runs two rows side by side). scratch:
+ * TG_HUFFMAN_BATCH1_BYTES(in_features), the input with its offset added as int16; the whole input
+ * is read before any output is written.
+ */
+#define TG_HUFFMAN_BATCH1_BYTES(in_features) (((in_features) * 2 + 7) & ~7)
+void tg_fully_connected_batch1_huffman_s8_dsp(const tg_fully_connected_params_t *p, const int8_t *input,
+                                              const uint32_t *packed, const int32_t *bias,
+                                              const int32_t *multiplier, const int8_t *shift,
+                                              int8_t *scratch, int8_t *output);
 
 /* A decoded layer's share of a decoding kernel's scratch: n int8 weights rounded up to 8 bytes. */
 #define TG_HUFFMAN_DECODED_BYTES(n) (((n) + 7) & ~7)
