@@ -192,6 +192,26 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
 
 @pytest.mark.slow
 @needs_qemu
+@pytest.mark.parametrize("steps, inputs, hidden", [(5, 40, 41), (4, 64, 16)])
+def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's LDM versions (-DTG_LSTM_LDM=1: the f446re) against the reference: the input
+    side's three steps a pass by LDMs of the pair's words and the steps' inputs (40 inputs: three 16-column
+    blocks, the odd count entering a pass at its second; 64: four, two whole passes; 5 and 4 steps: a pass,
+    then the rest by the two-step loop), the recurrent side's groups by LDMs (41 units: a pass entered at its
+    third turn, then a whole one; 16: entered at its third turn); 2 batches, 3 invocations."""
+    b = get_board("f446re")
+    assert "-DTG_LSTM_LDM=1" in b.cflags and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
+    rng = np.random.default_rng(steps * inputs + hidden)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, steps, inputs, hidden, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
 @pytest.mark.parametrize("board", ["u585", "f446re"])
 def test_lstm_pairs_hidden_state_from_the_output_rows_dsp(board, tmp_path):
     """tg_lstm_s8_pairs_dsp stores each new hidden value into the step's output row only, the next step

@@ -57,8 +57,50 @@
     "bne 1b\n\t"
 #define TG_LSTM_X3_EVEN(text) ""
 
+/*
+ * The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each LDR or LDRD about a cycle
+ * beyond its TRM timing and an LDM of N words 1 + N): per four columns the pair's two words in r8, r9 by one
+ * LDM and each two columns' three steps' inputs in r4, r5, r6 by one, w and v moved on by them (no offsets:
+ * an odd count enters at the second block as it is); each word's SXTB16 in place once its halfwords' three
+ * SMLADs are done.
+ */
+#define TG_LSTM_X3_WORD(WD)                                                                                   \
+    "ldmia %[v]!, {r4, r5, r6}\n\t"                                                                            \
+    "smlad %[a0], " WD ", r4, %[a0]\n\t"                                                                       \
+    "smlad %[a1], " WD ", r5, %[a1]\n\t"                                                                       \
+    "smlad %[a2], " WD ", r6, %[a2]\n\t"                                                                       \
+    "sxtb16 " WD ", " WD "\n\t"                                                                                \
+    "smlad %[b0], " WD ", r4, %[b0]\n\t"                                                                       \
+    "smlad %[b1], " WD ", r5, %[b1]\n\t"                                                                       \
+    "smlad %[b2], " WD ", r6, %[b2]\n\t"
+#define TG_LSTM_X3_FOUR "ldmia %[w]!, {r8, r9}\n\t" TG_LSTM_X3_WORD("r8") TG_LSTM_X3_WORD("r9")
+#define TG_LSTM_X3_BLOCK TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR
+#define TG_LSTM_X3_LDM_LOOP(ODD)                                                                              \
+    ODD("adds %[n], %[n], #1\n\t"                                                                              \
+        "b 2f\n\t")                                                                                            \
+    "1:\n\t"                                                                                                   \
+    TG_LSTM_X3_BLOCK                                                                                          \
+    "2:\n\t"                                                                                                   \
+    TG_LSTM_X3_BLOCK                                                                                          \
+    "subs %[n], %[n], #2\n\t"                                                                                  \
+    "bne 1b\n\t"
+
 /* One gate pair's input side for three steps (tg_lstm_pairs_inputs3), ODD as TG_LSTM_X3_LOOP takes it: the
  * accumulators start from the pair's two starts; their sums are taken apart by the caller. */
+#if defined(TG_LSTM_LDM) && TG_LSTM_LDM
+#define TG_LSTM_X3_PAIR(ODD)                                                                                  \
+    __asm__ volatile(                                                                                          \
+        "ldrd %[a0], %[b0], [%[w]], #8\n\t"                                                                    \
+        "mov %[a1], %[a0]\n\t"                                                                                 \
+        "mov %[b1], %[b0]\n\t"                                                                                 \
+        "mov %[a2], %[a0]\n\t"                                                                                 \
+        "mov %[b2], %[b0]\n\t"                                                                                 \
+        TG_LSTM_X3_LDM_LOOP(ODD)                                                                               \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1), [b2] "=&r"(b2),      \
+          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)                                                                \
+        :                                                                                                      \
+        : "r4", "r5", "r6", "r8", "r9", "cc", "memory")
+#else
 #define TG_LSTM_X3_PAIR(ODD)                                                                                  \
     __asm__ volatile(                                                                                          \
         "ldrd %[a0], %[b0], [%[w]], #8\n\t"                                                                    \
@@ -74,6 +116,7 @@
           [wd] "=&r"(wd), [f] "=&r"(f), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)  \
         :                                                                                                      \
         : "cc", "memory")
+#endif
 
 /* Per step its gate A's sum (acc2) and gate B's ((acc1 - acc2) >> 8) at z. */
 #define TG_LSTM_X3_STORE(z)                                                                                   \
@@ -94,7 +137,10 @@
  */
 static void tg_lstm_pairs_inputs3(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
 {
-    int32_t j, a0, a1, a2, b0, b1, b2, wd, f, xa, xb, n;
+    int32_t j, a0, a1, a2, b0, b1, b2, n;
+#if !(defined(TG_LSTM_LDM) && TG_LSTM_LDM)
+    int32_t wd, f, xa, xb;      /* the word, its SXTB16 and two steps' inputs (the LDM version's in r4-r9) */
+#endif
     const int16_t *v;
     if ((xc >> 4) & 1) {
         for (j = 0; j < 2 * hid; ++j, z += 6) {

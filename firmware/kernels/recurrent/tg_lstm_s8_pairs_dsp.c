@@ -63,8 +63,30 @@
     "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
     "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
 
+/* The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each LDR or LDRD about a cycle
+ * beyond its TRM timing and an LDM of N words 1 + N): the group's 4 words in r4, r5, r6, r8 and the vector's
+ * 2 in r2, r3 by one LDM each, moving w and v on (no software pipelining: nothing loaded ahead), each word's
+ * SXTB16 in place once its halfwords' SMLAD is done. */
+#define TG_LSTM_PAIRS_GROUP_LDM                                                                              \
+    "ldmia %[w]!, {r4, r5, r6, r8}\n\t"                                                                       \
+    "ldmia %[v]!, {r2, r3}\n\t"                                                                               \
+    "smlad %[a0], r4, r2, %[a0]\n\t"                                                                          \
+    "sxtb16 r4, r4\n\t"                                                                                       \
+    "smlad %[a0], r5, r3, %[a0]\n\t"                                                                          \
+    "sxtb16 r5, r5\n\t"                                                                                       \
+    "smlad %[a1], r4, r2, %[a1]\n\t"                                                                          \
+    "smlad %[a1], r5, r3, %[a1]\n\t"                                                                          \
+    "smlad %[a2], r6, r2, %[a2]\n\t"                                                                          \
+    "sxtb16 r6, r6\n\t"                                                                                       \
+    "smlad %[a2], r8, r3, %[a2]\n\t"                                                                          \
+    "sxtb16 r8, r8\n\t"                                                                                       \
+    "smlad %[a3], r6, r2, %[a3]\n\t"                                                                          \
+    "smlad %[a3], r8, r3, %[a3]\n\t"
+
 /* Two groups (8 columns), v and w moved on past them. */
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#if defined(TG_LSTM_LDM) && TG_LSTM_LDM
+#define TG_LSTM_PAIRS_TURN TG_LSTM_PAIRS_GROUP_LDM TG_LSTM_PAIRS_GROUP_LDM
+#elif defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PAIRS_TURN                                                                                   \
     TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
     TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
@@ -144,6 +166,17 @@
 #endif
 
 /* One unit's recurrent products' asm (tg_lstm_pairs_products_dsp), DISPATCH as TG_LSTM_PAIRS_LOOP takes it. */
+#if defined(TG_LSTM_LDM) && TG_LSTM_LDM
+#define TG_LSTM_PAIRS_PRODUCTS(DISPATCH)                                                                     \
+    __asm__ volatile(                                                                                         \
+        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                  \
+        "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                                                  \
+        TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                          \
+        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w] "+r"(w), [v] "+r"(v),           \
+          [n] "+r"(n4)                                                                                        \
+        :                                                                                                     \
+        : "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory")
+#else
 #define TG_LSTM_PAIRS_PRODUCTS(DISPATCH)                                                                     \
     __asm__ volatile(                                                                                         \
         "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                   \
@@ -157,6 +190,7 @@
           [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)                                                              \
         :                                                                                                     \
         : "r4", "r5", "r6", "r8", "cc", "memory")
+#endif
 
 /*
  * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
@@ -170,7 +204,10 @@ __attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_produc
                                                                                         int32_t n4, int32_t whole,
                                                                                         int32_t *r)
 {
-    int32_t a0, a1, a2, a3, x0, x1;
+    int32_t a0, a1, a2, a3;
+#if !(defined(TG_LSTM_LDM) && TG_LSTM_LDM)
+    int32_t x0, x1;     /* the vector's words (the LDM version loads them into r2, r3) */
+#endif
     if (whole) {
         TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_WHOLE);
     } else {
