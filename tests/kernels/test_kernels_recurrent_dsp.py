@@ -176,14 +176,33 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
     TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
     three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
-    blocks, two a loop pass, the odd count entering at the second; the u585's and f446re's recurrent side
-    four turns a pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), 41 units entering a pass at its
-    third turn; 2 batches, 3 invocations (the state carried)."""
+    blocks, two a loop pass, the odd count entering at the second; the f446re's recurrent side four turns a
+    pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), the u585's eight (32 units: a pass entered at its
+    fifth turn, 41: at its third); 2 batches, 3 invocations (the state carried)."""
     b = get_board(board)
-    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags) and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
+    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
+    assert any(f in b.cflags for f in ("-DTG_LSTM_PAIRS_TURNS=4", "-DTG_LSTM_PAIRS_TURNS=8"))
     rng = np.random.default_rng(steps * hidden)
     path = tmp_path / "lstm.tflite"
     path.write_bytes(lstm_model(rng, 2, steps, 40, hidden, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("hidden", [6, 20, 50, 64])
+def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's recurrent side eight turns a pass (-DTG_LSTM_PAIRS_TURNS=8: the u585) against the
+    reference: 6 units (one turn: the pass entered at its eighth), 20 (three: at its sixth), 50 (seven: at its
+    second), 64 (eight: one whole pass, no entry); 4 steps of 24 inputs, 2 batches, 3 invocations."""
+    b = get_board("u585")
+    assert "-DTG_LSTM_PAIRS_TURNS=8" in b.cflags
+    rng = np.random.default_rng(hidden)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, 4, 24, hidden, input_product=0.75))
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=b.isa_features))
     assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]

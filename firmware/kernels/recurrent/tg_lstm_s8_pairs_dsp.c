@@ -99,9 +99,10 @@
 /*
  * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
  * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
- * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
- * ICACHE holds the unrolled loop, and on the F446, whose 1 KB ART holds four turns of the LDRD products and
- * the unit update; 1 where the instruction cache is too small for two turns and the unit update together).
+ * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=8 on the U585, whose 8 KB
+ * ICACHE holds the unrolled loop (64 units in one pass), 4 on the F446, whose 1 KB ART holds four turns of
+ * the products and the unit update; 1 where the instruction cache is too small for two turns and the unit
+ * update together).
  */
 #ifndef TG_LSTM_PAIRS_TURNS
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
@@ -144,6 +145,29 @@
     "4:\n\t"                                                                                                  \
     TG_LSTM_PAIRS_TURN                                                                                       \
     "subs %[n], %[n], #8\n\t"                                                                                 \
+    "bne 1b\n\t"
+#elif TG_LSTM_PAIRS_TURNS == 8
+#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
+    DISPATCH("ands r6, %[n], #14\n\t"                                                                         \
+             "beq 1f\n\t"                                                                                    \
+             "rsb r6, r6, #16\n\t"                                                                           \
+             "add %[n], %[n], r6\n\t"                                                                        \
+             "cmp r6, #8\n\t"                                                                                \
+             "beq 5f\n\t"                                                                                    \
+             "bhi 9f\n\t"                                                                                    \
+             "cmp r6, #4\n\t"                                                                                \
+             "blo 2f\n\t"                                                                                    \
+             "beq 3f\n\t"                                                                                    \
+             "b 4f\n\t"                                                                                      \
+             "9:\n\t"                                                                                        \
+             "cmp r6, #12\n\t"                                                                               \
+             "blo 6f\n\t"                                                                                    \
+             "beq 7f\n\t"                                                                                    \
+             "b 8f\n\t")                                                                                     \
+    "1:\n\t" TG_LSTM_PAIRS_TURN "2:\n\t" TG_LSTM_PAIRS_TURN "3:\n\t" TG_LSTM_PAIRS_TURN                       \
+    "4:\n\t" TG_LSTM_PAIRS_TURN "5:\n\t" TG_LSTM_PAIRS_TURN "6:\n\t" TG_LSTM_PAIRS_TURN                       \
+    "7:\n\t" TG_LSTM_PAIRS_TURN "8:\n\t" TG_LSTM_PAIRS_TURN                                                   \
+    "subs %[n], %[n], #16\n\t"                                                                                \
     "bne 1b\n\t"
 #elif TG_LSTM_PAIRS_TURNS == 1
 #define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
