@@ -169,6 +169,17 @@ def test_tflite_lstm_pairs_ps_kind_dsp(board, clip, hidden, tmp_path):
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 
+def _assert_pairs_lstm_equal_reference(b, rng, steps: int, inputs: int, hidden: int, tmp_path) -> None:
+    """A PS-kind LSTM of 2 batches (lstm_model's input_product) compiled to tg_lstm_s8_pairs_dsp for board b,
+    3 invocations against the reference (_assert_invocations_equal_reference)."""
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, steps, inputs, hidden, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board, steps, hidden", [("f446re", 7, 32), ("u585", 5, 41), ("u585", 7, 32)])
@@ -183,12 +194,7 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
     assert any(f in b.cflags for f in ("-DTG_LSTM_PAIRS_TURNS=4", "-DTG_LSTM_PAIRS_TURNS=8"))
     rng = np.random.default_rng(steps * hidden)
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(lstm_model(rng, 2, steps, 40, hidden, input_product=0.75))
-    source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
-    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
-    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, steps, 40, hidden, tmp_path)
 
 
 @pytest.mark.slow
@@ -201,12 +207,7 @@ def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
     b = get_board("u585")
     assert "-DTG_LSTM_PAIRS_TURNS=8" in b.cflags
     rng = np.random.default_rng(hidden)
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(lstm_model(rng, 2, 4, 24, hidden, input_product=0.75))
-    source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
-    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
-    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, 4, 24, hidden, tmp_path)
 
 
 @pytest.mark.slow
@@ -221,12 +222,7 @@ def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
     b = get_board("f446re")
     assert "-DTG_LSTM_LDM=1" in b.cflags and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
     rng = np.random.default_rng(steps * inputs + hidden)
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(lstm_model(rng, 2, steps, inputs, hidden, input_product=0.75))
-    source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
-    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
-    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, steps, inputs, hidden, tmp_path)
 
 
 @pytest.mark.slow
