@@ -235,6 +235,10 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                                                                       int8_t *scratch, int8_t *output, int32_t kinds,
                                                                       int32_t right, int32_t clip, int32_t whole)
 {
+#if !(defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE)
+    const tg_lstm_params_t params = *p;
+    p = &params;
+#endif
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
     const int32_t hid = p->hidden, in = p->input_size;
