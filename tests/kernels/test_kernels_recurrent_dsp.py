@@ -185,8 +185,9 @@ def _assert_pairs_lstm_equal_reference(b, rng, steps: int, inputs: int, hidden: 
 @pytest.mark.parametrize("board, steps, hidden", [("f446re", 7, 32), ("u585", 5, 41), ("u585", 7, 32)])
 def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
-    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
-    three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
+    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then the last step alone by the one-step loop,
+    tg_lstm_pairs_inputs1, into the three-step layout), 5 (a pass, then two steps by the two-step loop into
+    that layout, tg_lstm_pairs_inputs's gap); 40 inputs: three 16-column
     blocks, two a loop pass, the odd count entering at the second; the f446re's recurrent side four turns a
     pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), the u585's eight (32 units: a pass entered at its
     fifth turn, 41: at its third); 2 batches, 3 invocations (the state carried)."""
@@ -203,7 +204,8 @@ def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
 def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's recurrent side eight turns a pass (-DTG_LSTM_PAIRS_TURNS=8: the u585) against the
     reference: 6 units (one turn: the pass entered at its eighth), 20 (three: at its sixth), 50 (seven: at its
-    second), 64 (eight: one whole pass, no entry); 4 steps of 24 inputs, 2 batches, 3 invocations."""
+    second), 64 (eight: one whole pass, no entry); 4 steps of 24 inputs (a pass of three, then the one-step
+    loop's LDRDs), 2 batches, 3 invocations."""
     b = get_board("u585")
     assert "-DTG_LSTM_PAIRS_TURNS=8" in b.cflags
     rng = np.random.default_rng(hidden)
@@ -216,9 +218,10 @@ def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
 def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's LDM versions (-DTG_LSTM_LDM=1: the f446re) against the reference: the input
     side's three steps a pass by LDMs of the pair's words and the steps' inputs (40 inputs: three 16-column
-    blocks, the odd count entering a pass at its second; 64: four, two whole passes; 5 and 4 steps: a pass,
-    then the rest by the two-step loop), the recurrent side's groups by LDMs (41 units: a pass entered at its
-    third turn, then a whole one; 16: entered at its third turn); 2 batches, 3 invocations."""
+    blocks, the odd count entering a pass at its second; 64: four, two whole passes; 5 steps: a pass, then
+    two by the two-step loop; 4: a pass, then one by the one-step loop's LDMs), the recurrent side's groups
+    by LDMs (41 units: a pass entered at its third turn, then a whole one; 16: entered at its third turn);
+    2 batches, 3 invocations."""
     b = get_board("f446re")
     assert "-DTG_LSTM_LDM=1" in b.cflags and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
     rng = np.random.default_rng(steps * inputs + hidden)

@@ -159,6 +159,54 @@ static void tg_lstm_pairs_inputs3(const int32_t *w, const int16_t *xv, int32_t x
     }
 }
 
+/*
+ * One step's input side (a sequence's last step where the steps leave one over a multiple of 3), eight
+ * columns a group: the pair's four words in r4, r5, r6, r8 and the step's widened inputs in r2, r3, r9, r12,
+ * by one LDM each where TG_LSTM_LDM (the Cortex-M4's fitted model), else by two LDRDs each (the M33: a cycle
+ * a word either way, an LDM one more), all loaded before the first SMLAD (no load read by the next
+ * instruction: the M33's load-use stall); each word's SXTB16 in place once its halfwords' SMLAD is done.
+ */
+#if defined(TG_LSTM_LDM) && TG_LSTM_LDM
+#define TG_LSTM_X1_LOADS "ldmia %[w]!, {r4, r5, r6, r8}\n\t" "ldmia %[v]!, {r2, r3, r9, r12}\n\t"
+#else
+#define TG_LSTM_X1_LOADS                                                                                      \
+    "ldrd r4, r5, [%[w]], #8\n\t"                                                                              \
+    "ldrd r6, r8, [%[w]], #8\n\t"                                                                              \
+    "ldrd r2, r3, [%[v]], #8\n\t"                                                                              \
+    "ldrd r9, r12, [%[v]], #8\n\t"
+#endif
+#define TG_LSTM_X1_HALF(W0, W1, X0, X1)                                                                       \
+    "smlad %[a0], " W0 ", " X0 ", %[a0]\n\t"                                                                   \
+    "sxtb16 " W0 ", " W0 "\n\t"                                                                                \
+    "smlad %[a0], " W1 ", " X1 ", %[a0]\n\t"                                                                   \
+    "sxtb16 " W1 ", " W1 "\n\t"                                                                                \
+    "smlad %[b0], " W0 ", " X0 ", %[b0]\n\t"                                                                   \
+    "smlad %[b0], " W1 ", " X1 ", %[b0]\n\t"
+#define TG_LSTM_X1_GROUP                                                                                      \
+    TG_LSTM_X1_LOADS TG_LSTM_X1_HALF("r4", "r5", "r2", "r3") TG_LSTM_X1_HALF("r6", "r8", "r9", "r12")
+
+/* Every unit's input-side products for one step (the record as tg_lstm_pairs_inputs3's) times its widened
+ * inputs at xv (xc int16), per unit and gate pair (A, B) its sums A, B at z, z moving on 6 words a pair (the
+ * three-step layout's first step). */
+static void tg_lstm_pairs_inputs1(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+{
+    int32_t j, a0, b0, n;
+    const int16_t *v;
+    for (j = 0; j < 2 * hid; ++j, z += 6) {
+        n = xc >> 4;
+        v = xv;
+        __asm__ volatile("ldrd %[a0], %[b0], [%[w]], #8\n\t"
+                         "1:\n\t" TG_LSTM_X1_GROUP TG_LSTM_X1_GROUP
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "=&r"(a0), [b0] "=&r"(b0), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)
+                         :
+                         : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r12", "cc", "memory");
+        z[0] = b0;
+        z[1] = (a0 - b0) >> 8;
+    }
+}
+
 /* Steps x, x1 and x2 (n values each; x1, x2 NULL past the last step: zeros) widened side by side into xv
  * (xc columns): per two columns a word of each step, four columns at a time (tg_lstm_widen4) where all
  * have them. */

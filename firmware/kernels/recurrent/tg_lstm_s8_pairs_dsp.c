@@ -265,9 +265,12 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             if (more == 3) {
                 tg_lstm_pairs_widen3(x, x + in, x + 2 * in, in, xv, xc);
                 tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
-            } else {            /* the last one or two steps: two at a time, into the three-step layout */
-                tg_lstm_pairs_widen2(x, more > 1 ? x + in : NULL, in, xv, xc);
+            } else if (more == 2) {     /* the last two steps: two at a time, into the three-step layout */
+                tg_lstm_pairs_widen2(x, x + in, in, xv, xc);
                 tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 2);
+            } else {                    /* the last step alone, into the three-step layout */
+                tg_lstm_pairs_widen(x, in, xv, xc);
+                tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z);
             }
             x += more * in;
             for (s = 0; s < more; ++s) {
