@@ -214,6 +214,20 @@ def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
 
 @pytest.mark.slow
 @needs_qemu
+@pytest.mark.parametrize("inputs", [16, 40, 64, 80])
+def test_tflite_lstm_pairs_four_blocks_dsp(inputs, tmp_path):
+    """tg_lstm_s8_pairs_dsp's input side four 16-column blocks a pass (-DTG_LSTM_X3_BLOCKS=4: the u585)
+    against the reference: 16 inputs (one block: the pass entered at its fourth), 40 (three: at its second),
+    64 (one whole pass), 80 (five: at its fourth, then a whole pass); 6 steps (two three-step passes), 8
+    units, 2 batches, 3 invocations."""
+    b = get_board("u585")
+    assert "-DTG_LSTM_X3_BLOCKS=4" in b.cflags
+    rng = np.random.default_rng(inputs)
+    _assert_pairs_lstm_equal_reference(b, rng, 6, inputs, 8, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
 @pytest.mark.parametrize("steps, inputs, hidden", [(5, 40, 41), (4, 64, 16)])
 def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's LDM versions (-DTG_LSTM_LDM=1: the f446re) against the reference: the input

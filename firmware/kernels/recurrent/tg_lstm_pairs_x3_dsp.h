@@ -38,12 +38,50 @@
     TG_LSTM_X3(o + 5) TG_LSTM_X3(o + 6)
 
 /*
- * The loop over the 16-column blocks (n), two a pass, an odd count entering at the second block (ODD: w and v
- * set back a block so that its offsets hold; the caller chooses once per call). Two blocks a pass also on
- * the STM32F446: the loop (704 bytes) runs alone, all units' gate pairs before the steps' recurrences, so
- * its 1 KB ART holds it.
+ * The loop over the 16-column blocks (n), two a pass (four where TG_LSTM_X3_BLOCKS is 4: the U585), an odd
+ * count entering at the second block (ODD: w and v set back a block so that its offsets hold; the caller
+ * chooses once per call). Two blocks a pass on the STM32F446: the loop runs alone, all units' gate pairs
+ * before the steps' recurrences, so its 1 KB ART holds it (four do not).
  */
+#ifndef TG_LSTM_X3_BLOCKS
+#define TG_LSTM_X3_BLOCKS 2
+#endif
 #define TG_LSTM_X3_ODD(text) text
+#if TG_LSTM_X3_BLOCKS == 4
+/* Four blocks a pass (-DTG_LSTM_X3_BLOCKS=4: 64 columns in one pass), a remainder of r blocks entering at
+ * block 5 - r (ODD: any remainder, k = 4 - r blocks set back, f the scratch: it is set before it is read). The
+ * pass's last columns move v on by an ADD (384 bytes: past a write-back's reach). */
+#define TG_LSTM_X3_LAST4                                                                                      \
+    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
+    "smlad %[a0], %[wd], %[xa], %[a0]\n\t"                                                                    \
+    "smlad %[b0], %[f], %[xa], %[b0]\n\t"                                                                     \
+    "ldr %[xa], [%[v], #31*12+8]\n\t"                                                                         \
+    "smlad %[a1], %[wd], %[xb], %[a1]\n\t"                                                                    \
+    "smlad %[b1], %[f], %[xb], %[b1]\n\t"                                                                     \
+    "smlad %[a2], %[wd], %[xa], %[a2]\n\t"                                                                    \
+    "smlad %[b2], %[f], %[xa], %[b2]\n\t"                                                                     \
+    "ldr %[wd], [%[w], #128]!\n\t"                                                                            \
+    "add %[v], %[v], #384\n\t"                                                                                \
+    "ldr %[xa], [%[v]]\n\t"                                                                                   \
+    "ldr %[xb], [%[v], #4]\n\t"
+#define TG_LSTM_X3_LOOP(ODD)                                                                                  \
+    ODD("ands %[f], %[n], #3\n\t"                                                                              \
+        "beq 1f\n\t"                                                                                           \
+        "rsb %[f], %[f], #4\n\t"                                                                               \
+        "add %[n], %[n], %[f]\n\t"                                                                             \
+        "sub %[w], %[w], %[f], lsl #5\n\t"                                                                     \
+        "add %[f], %[f], %[f], lsl #1\n\t"                                                                     \
+        "sub %[v], %[v], %[f], lsl #5\n\t"                                                                     \
+        "cmp %[f], #6\n\t"                                                                                     \
+        "blo 2f\n\t"                                                                                           \
+        "beq 3f\n\t"                                                                                           \
+        "b 4f\n\t")                                                                                            \
+    "1:\n\t" TG_LSTM_X3_7(0) TG_LSTM_X3(7) "2:\n\t" TG_LSTM_X3_7(8) TG_LSTM_X3(15)                              \
+    "3:\n\t" TG_LSTM_X3_7(16) TG_LSTM_X3(23)                                                                    \
+    "4:\n\t" TG_LSTM_X3_7(24) TG_LSTM_X3_LAST4                                                                  \
+    "subs %[n], %[n], #4\n\t"                                                                                  \
+    "bne 1b\n\t"
+#else
 #define TG_LSTM_X3_LOOP(ODD)                                                                                  \
     ODD("sub %[w], %[w], #32\n\t"                                                                             \
         "sub %[v], %[v], #96\n\t"                                                                             \
@@ -55,6 +93,7 @@
     TG_LSTM_X3_7(8) TG_LSTM_X3_COLUMNS("15*12+8", "64", "192", "4", "!")                                       \
     "subs %[n], %[n], #2\n\t"                                                                                 \
     "bne 1b\n\t"
+#endif
 #define TG_LSTM_X3_EVEN(text) ""
 
 /*
@@ -75,6 +114,20 @@
     "smlad %[b2], " WD ", r6, %[b2]\n\t"
 #define TG_LSTM_X3_FOUR "ldmia %[w]!, {r8, r9}\n\t" TG_LSTM_X3_WORD("r8") TG_LSTM_X3_WORD("r9")
 #define TG_LSTM_X3_BLOCK TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR TG_LSTM_X3_FOUR
+#if TG_LSTM_X3_BLOCKS == 4
+#define TG_LSTM_X3_LDM_LOOP(ODD)                                                                              \
+    ODD("ands r4, %[n], #3\n\t"                                                                                \
+        "beq 1f\n\t"                                                                                           \
+        "rsb r4, r4, #4\n\t"                                                                                   \
+        "add %[n], %[n], r4\n\t"                                                                               \
+        "cmp r4, #2\n\t"                                                                                       \
+        "blo 2f\n\t"                                                                                           \
+        "beq 3f\n\t"                                                                                           \
+        "b 4f\n\t")                                                                                            \
+    "1:\n\t" TG_LSTM_X3_BLOCK "2:\n\t" TG_LSTM_X3_BLOCK "3:\n\t" TG_LSTM_X3_BLOCK "4:\n\t" TG_LSTM_X3_BLOCK       \
+    "subs %[n], %[n], #4\n\t"                                                                                  \
+    "bne 1b\n\t"
+#else
 #define TG_LSTM_X3_LDM_LOOP(ODD)                                                                              \
     ODD("adds %[n], %[n], #1\n\t"                                                                              \
         "b 2f\n\t")                                                                                            \
@@ -84,6 +137,7 @@
     TG_LSTM_X3_BLOCK                                                                                          \
     "subs %[n], %[n], #2\n\t"                                                                                  \
     "bne 1b\n\t"
+#endif
 
 /* One gate pair's input side for three steps (tg_lstm_pairs_inputs3), ODD as TG_LSTM_X3_LOOP takes it: the
  * accumulators start from the pair's two starts; their sums are taken apart by the caller. */
@@ -142,7 +196,7 @@ static void tg_lstm_pairs_inputs3(const int32_t *w, const int16_t *xv, int32_t x
     int32_t wd, f, xa, xb;      /* the word, its SXTB16 and two steps' inputs (the LDM version's in r4-r9) */
 #endif
     const int16_t *v;
-    if ((xc >> 4) & 1) {
+    if ((xc >> 4) & (TG_LSTM_X3_BLOCKS - 1)) {
         for (j = 0; j < 2 * hid; ++j, z += 6) {
             n = xc >> 4;
             v = xv;
