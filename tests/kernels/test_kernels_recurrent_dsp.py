@@ -214,6 +214,20 @@ def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
 
 @pytest.mark.slow
 @needs_qemu
+@pytest.mark.parametrize("board", ["nano33ble", "pico2"])
+def test_tflite_lstm_pairs_default_passes_dsp(board, tmp_path):
+    """tg_lstm_s8_pairs_dsp on a single-issue core with none of the F446's and U585's switches (the M4 and M33
+    defaults: the three-step input loop's two blocks a pass with immediate offsets, 40 inputs entering at the
+    second; the recurrent side's two turns a pass, 41 units entering at the second; 7 steps: two passes and the
+    one-step loop's LDRDs) against the reference."""
+    b = get_board(board)
+    assert not any(f.startswith(("-DTG_DUAL_ISSUE", "-DTG_LSTM_")) for f in b.cflags)
+    rng = np.random.default_rng(7)
+    _assert_pairs_lstm_equal_reference(b, rng, 7, 40, 41, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
 @pytest.mark.parametrize("inputs", [16, 40, 64, 80])
 def test_tflite_lstm_pairs_four_blocks_dsp(inputs, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side four 16-column blocks a pass (-DTG_LSTM_X3_BLOCKS=4: the u585)
