@@ -169,25 +169,91 @@ def test_tflite_lstm_pairs_ps_kind_dsp(board, clip, hidden, tmp_path):
     _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
 
 
+def _assert_pairs_lstm_equal_reference(b, rng, steps: int, inputs: int, hidden: int, tmp_path) -> None:
+    """A PS-kind LSTM of 2 batches (lstm_model's input_product) compiled to tg_lstm_s8_pairs_dsp for board b,
+    3 invocations against the reference (_assert_invocations_equal_reference)."""
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(lstm_model(rng, 2, steps, inputs, hidden, input_product=0.75))
+    source = load_source(path)
+    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
+    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
+    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+
+
 @pytest.mark.slow
 @needs_qemu
 @pytest.mark.parametrize("board, steps, hidden", [("f446re", 7, 32), ("u585", 5, 41), ("u585", 7, 32)])
 def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
-    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then one step by the two-step loop into the
-    three-step layout, tg_lstm_pairs_inputs's gap), 5 (a pass, then two steps); 40 inputs: three 16-column
-    blocks, two a loop pass, the odd count entering at the second; the u585's and f446re's recurrent side
-    four turns a pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), 41 units entering a pass at its
-    third turn; 2 batches, 3 invocations (the state carried)."""
+    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then the last step alone by the one-step loop,
+    tg_lstm_pairs_inputs1, into the three-step layout), 5 (a pass, then two steps by the two-step loop into
+    that layout, tg_lstm_pairs_inputs's gap); 40 inputs: three 16-column
+    blocks, two a loop pass, the odd count entering at the second; the f446re's recurrent side four turns a
+    pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), the u585's eight (32 units: a pass entered at its
+    fifth turn, 41: at its third); 2 batches, 3 invocations (the state carried)."""
     b = get_board(board)
-    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags) and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
+    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
+    assert any(f in b.cflags for f in ("-DTG_LSTM_PAIRS_TURNS=4", "-DTG_LSTM_PAIRS_TURNS=8"))
     rng = np.random.default_rng(steps * hidden)
-    path = tmp_path / "lstm.tflite"
-    path.write_bytes(lstm_model(rng, 2, steps, 40, hidden, input_product=0.75))
-    source = load_source(path)
-    graph = compile_source(source, options=CompileOptions(features=b.isa_features))
-    assert [n.kernel for n in graph.nodes if n.kernel] == ["tg_lstm_s8_pairs_dsp"]
-    _assert_invocations_equal_reference(b, source, graph, rng, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, steps, 40, hidden, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("hidden", [6, 20, 50, 64])
+def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's recurrent side eight turns a pass (-DTG_LSTM_PAIRS_TURNS=8: the u585) against the
+    reference: 6 units (one turn: the pass entered at its eighth), 20 (three: at its sixth), 50 (seven: at its
+    second), 64 (eight: one whole pass, no entry); 4 steps of 24 inputs (a pass of three, then the one-step
+    loop's LDRDs), 2 batches, 3 invocations."""
+    b = get_board("u585")
+    assert "-DTG_LSTM_PAIRS_TURNS=8" in b.cflags
+    rng = np.random.default_rng(hidden)
+    _assert_pairs_lstm_equal_reference(b, rng, 4, 24, hidden, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", ["nano33ble", "pico2"])
+def test_tflite_lstm_pairs_default_passes_dsp(board, tmp_path):
+    """tg_lstm_s8_pairs_dsp on a single-issue core with none of the F446's and U585's switches (the M4 and M33
+    defaults: the three-step input loop's two blocks a pass with immediate offsets, 40 inputs entering at the
+    second; the recurrent side's two turns a pass, 41 units entering at the second; 7 steps: two passes and the
+    one-step loop's LDRDs) against the reference."""
+    b = get_board(board)
+    assert not any(f.startswith(("-DTG_DUAL_ISSUE", "-DTG_LSTM_")) for f in b.cflags)
+    rng = np.random.default_rng(7)
+    _assert_pairs_lstm_equal_reference(b, rng, 7, 40, 41, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("inputs", [16, 40, 64, 80])
+def test_tflite_lstm_pairs_four_blocks_dsp(inputs, tmp_path):
+    """tg_lstm_s8_pairs_dsp's input side four 16-column blocks a pass (-DTG_LSTM_X3_BLOCKS=4: the u585)
+    against the reference: 16 inputs (one block: the pass entered at its fourth), 40 (three: at its second),
+    64 (one whole pass), 80 (five: at its fourth, then a whole pass); 6 steps (two three-step passes), 8
+    units, 2 batches, 3 invocations."""
+    b = get_board("u585")
+    assert "-DTG_LSTM_X3_BLOCKS=4" in b.cflags
+    rng = np.random.default_rng(inputs)
+    _assert_pairs_lstm_equal_reference(b, rng, 6, inputs, 8, tmp_path)
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("steps, inputs, hidden", [(5, 40, 41), (4, 64, 16)])
+def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's LDM versions (-DTG_LSTM_LDM=1: the f446re) against the reference: the input
+    side's three steps a pass by LDMs of the pair's words and the steps' inputs (40 inputs: three 16-column
+    blocks, the odd count entering a pass at its second; 64: four, two whole passes; 5 steps: a pass, then
+    two by the two-step loop; 4: a pass, then one by the one-step loop's LDMs), the recurrent side's groups
+    by LDMs (41 units: a pass entered at its third turn, then a whole one; 16: entered at its third turn);
+    2 batches, 3 invocations."""
+    b = get_board("f446re")
+    assert "-DTG_LSTM_LDM=1" in b.cflags and "-DTG_LSTM_PAIRS_TURNS=4" in b.cflags
+    rng = np.random.default_rng(steps * inputs + hidden)
+    _assert_pairs_lstm_equal_reference(b, rng, steps, inputs, hidden, tmp_path)
 
 
 @pytest.mark.slow

@@ -129,7 +129,8 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
 
 /* The same for the cores without TG_DUAL_ISSUE (M4, M33), where nothing pairs: each record's multiplier and
  * shift in one LDRD, the input side's two products in one (they are adjacent), each load two instructions
- * before its first use (the M33's load-use stall); 5 loads for 8 (the M4 charges each load). */
+ * before its first use (the M33's load-use stall), the two multipliers' LDRs side by side (the M4 pipelines
+ * the second); 5 loads for 8 (the M4 charges each load). */
 #define TG_LSTM_PRE_PS_LDRD                                                                                  \
     "ldrd %[mb], %[eb], [%[q], %[RB0]]\n\t"                                                                  \
     "ldrd %[ma], %[ea], [%[q], %[RB1]]\n\t"                                                                  \
@@ -139,8 +140,8 @@ static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
     "add %[b0], %[b0], %[b0], asr #31\n\t"                                                                   \
     "add %[b1], %[b1], %[b1], asr #31\n\t"                                                                   \
     "ldr %[mb], [%[q], %[RA0]]\n\t"                                                                          \
-    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
     "ldr %[ma], [%[q], %[RA1]]\n\t"                                                                          \
+    "asr %[b0], %[b0], %[eb]\n\t"                                                                            \
     "asr %[b1], %[b1], %[ea]\n\t"                                                                            \
     "smmlar %[a0], %[a0], %[mb], %[a0]\n\t"                                                                  \
     "add %[b0], %[b0], #1\n\t"                                                                               \

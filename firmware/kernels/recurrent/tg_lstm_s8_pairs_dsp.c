@@ -13,81 +13,8 @@
 #include <string.h>
 
 #include "tg_lstm_s8_dsp.h"
+#include "tg_lstm_pairs_rec_dsp.h"
 
-/*
- * One group (4 columns) of one side: the vector's words x0 (columns 0-1), x1 (2-3) and the words of
- * gates (0, 1) (HA: columns 0-1, r5: 2-3) already loaded, the next group's loaded on the way (software
- * pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7); the loads
- * come two at a time where the registers allow (Cortex-M4's pipelined loads). HA, F1, F2 rotate (r4,
- * r6, r8 for the first group of a turn; r6, r4, r8 for the second); the second group's loads of the
- * next turn move v and w on (write-back: XNEXT, WNEXT), its later loads relative to them (X1, W5).
- */
-#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ow, WNEXT, W5, XNEXT, X1)                                            \
-    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
-    "sxtb16 " F1 ", " HA "\n\t"                                                                              \
-    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
-    "sxtb16 " F2 ", r5\n\t"                                                                                  \
-    "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
-    "ldr " HA ", [%[w], #" #ow "+8]\n\t"                                                                     \
-    "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
-    "ldr r5, [%[w], #" #ow "+12]\n\t"                                                                        \
-    "ldr " F1 ", [%[w], " WNEXT "\n\t"                                                                       \
-    "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
-    "sxtb16 " F2 ", " HA "\n\t"                                                                              \
-    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
-    "sxtb16 " HA ", r5\n\t"                                                                                  \
-    "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
-    "ldr %[x0], [%[v], " XNEXT "\n\t"                                                                        \
-    "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
-    "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
-    "ldr r5, [%[w], #" #W5 "]\n\t"
-
-/* The same for the cores without TG_DUAL_ISSUE (M4, M33: nothing to pair), each two adjacent words by one LDRD
- * (3 loads a group for 6: the M4 charges each load), the next group's words of gates (0, 1) once the current
- * ones are used, the vector's once its last products are done, the group's SXTB16 first (no load read by the
- * instruction after it: the M33's load-use stall). */
-#define TG_LSTM_PAIRS_GROUP_LDRD(HA, F1, F2, ow, WNEXT, XNEXT)                                               \
-    "sxtb16 " F1 ", " HA "\n\t"                                                                              \
-    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
-    "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
-    "sxtb16 " F2 ", r5\n\t"                                                                                  \
-    "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
-    "ldrd " HA ", r5, [%[w], #" #ow "+8]\n\t"                                                                \
-    "smlad %[a1], " F2 ", %[x1], %[a1]\n\t"                                                                  \
-    "smlad %[a2], " HA ", %[x0], %[a2]\n\t"                                                                  \
-    "sxtb16 " F2 ", " HA "\n\t"                                                                              \
-    "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
-    "sxtb16 " HA ", r5\n\t"                                                                                  \
-    "ldrd " F1 ", r5, [%[w], " WNEXT "\n\t"                                                                  \
-    "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
-    "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
-    "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
-
-/* Two groups (8 columns), v and w moved on past them. */
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_PAIRS_TURN                                                                                   \
-    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
-    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
-#else
-#define TG_LSTM_PAIRS_TURN                                                                                   \
-    TG_LSTM_PAIRS_GROUP_LDRD("r4", "r6", "r8", 0, "#16]", "#8]")                                              \
-    TG_LSTM_PAIRS_GROUP_LDRD("r6", "r4", "r8", 16, "#32]!", "#16]!")
-#endif
-
-/*
- * The loop over a side's turns (n4 / 2): TG_LSTM_PAIRS_TURNS of them a pass (4 on a dual-issue core,
- * TG_DUAL_ISSUE, else 2 by default, a remainder of r turns entering at turn TG_LSTM_PAIRS_TURNS + 1 - r:
- * each turn moves v and w on itself; a board sets it: -DTG_LSTM_PAIRS_TURNS=4 on the U585, whose 8 KB
- * ICACHE holds the unrolled loop, and on the F446, whose 1 KB ART holds four turns of the LDRD products and
- * the unit update; 1 where the instruction cache is too small for two turns and the unit update together).
- */
-#ifndef TG_LSTM_PAIRS_TURNS
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_PAIRS_TURNS 4
-#else
-#define TG_LSTM_PAIRS_TURNS 2
-#endif
-#endif
 /* The input side's steps a pass: three on a core that issues one instruction a cycle (each weight word
  * once for three steps: tg_lstm_pairs_x3_dsp.h), two where TG_DUAL_ISSUE (the Cortex-M7's pairing keeps
  * the two-step loop's SMLADs beside its loads). */
@@ -98,90 +25,6 @@
 #define TG_LSTM_X_STEPS 3
 #endif
 #endif
-/* TG_LSTM_PAIRS_LOOP(DISPATCH): the loop; DISPATCH(text) keeps the entry for a remainder of turns
- * (TG_LSTM_PAIRS_ANY) or drops it (TG_LSTM_PAIRS_WHOLE: the caller found the turns a multiple of
- * TG_LSTM_PAIRS_TURNS, once per call). */
-#define TG_LSTM_PAIRS_ANY(text) text
-#define TG_LSTM_PAIRS_WHOLE(text) ""
-#if TG_LSTM_PAIRS_TURNS == 4
-#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
-    DISPATCH("ands r6, %[n], #6\n\t"                                                                          \
-             "beq 1f\n\t"                                                                                     \
-             "rsb r6, r6, #8\n\t"                                                                             \
-             "add %[n], %[n], r6\n\t"                                                                         \
-             "cmp r6, #4\n\t"                                                                                 \
-             "blo 2f\n\t"                                                                                     \
-             "beq 3f\n\t"                                                                                     \
-             "b 4f\n\t")                                                                                      \
-    "1:\n\t"                                                                                                  \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "2:\n\t"                                                                                                  \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "3:\n\t"                                                                                                  \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "4:\n\t"                                                                                                  \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "subs %[n], %[n], #8\n\t"                                                                                 \
-    "bne 1b\n\t"
-#elif TG_LSTM_PAIRS_TURNS == 1
-#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
-    "1:\n\t"                                                                                                 \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "subs %[n], %[n], #2\n\t"                                                                                \
-    "bne 1b\n\t"
-#else
-#define TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                         \
-    DISPATCH("tst %[n], #2\n\t"                                                                               \
-             "beq 1f\n\t"                                                                                     \
-             "adds %[n], %[n], #2\n\t"                                                                        \
-             "b 2f\n\t")                                                                                      \
-    "1:\n\t"                                                                                                 \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "2:\n\t"                                                                                                 \
-    TG_LSTM_PAIRS_TURN                                                                                       \
-    "subs %[n], %[n], #4\n\t"                                                                                \
-    "bne 1b\n\t"
-#endif
-
-/* One unit's recurrent products' asm (tg_lstm_pairs_products_dsp), DISPATCH as TG_LSTM_PAIRS_LOOP takes it. */
-#define TG_LSTM_PAIRS_PRODUCTS(DISPATCH)                                                                     \
-    __asm__ volatile(                                                                                         \
-        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                   \
-        "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                                                   \
-        "ldr %[x0], [%[v]]\n\t"                                                                               \
-        "ldr %[x1], [%[v], #4]\n\t"                                                                           \
-        "ldr r4, [%[w]]\n\t"                                                                                  \
-        "ldr r5, [%[w], #4]\n\t"                                                                              \
-        TG_LSTM_PAIRS_LOOP(DISPATCH)                                                                          \
-        : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1),     \
-          [w] "+r"(w), [v] "+r"(v), [n] "+r"(n4)                                                              \
-        :                                                                                                     \
-        : "r4", "r5", "r6", "r8", "cc", "memory")
-
-/*
- * One unit's recurrent products: its record (acc1's and acc2's starts for gates (0, 1), then for
- * gates (2, 3), then 4 words per group of 4 columns) times the widened vector (n4 groups, even), two
- * groups a turn, the sums taken apart into the 4 gates' products (gate A = acc2, gate B = (acc1 -
- * acc2) >> 8) in r[0..3] (registers where inlined); whole: the turns a multiple of TG_LSTM_PAIRS_TURNS
- * (a constant 1 where the caller tested it: no entry for a remainder). The pipelined loads read the two
- * words past the vector and the record (scratch and packed are sized for it). Returns w past the unit.
- */
-__attribute__((always_inline)) static inline const int32_t *tg_lstm_pairs_products_dsp(const int32_t *w, const int16_t *v,
-                                                                                        int32_t n4, int32_t whole,
-                                                                                        int32_t *r)
-{
-    int32_t a0, a1, a2, a3, x0, x1;
-    if (whole) {
-        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_WHOLE);
-    } else {
-        TG_LSTM_PAIRS_PRODUCTS(TG_LSTM_PAIRS_ANY);
-    }
-    r[0] = a1;
-    r[1] = (a0 - a1) >> 8;
-    r[2] = a3;
-    r[3] = (a2 - a3) >> 8;
-    return w;
-}
 
 /*
  * Two columns of the input side for two steps: the pair's word (wd: columns 0-1 of gates A, B), the
@@ -392,6 +235,10 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                                                                       int8_t *scratch, int8_t *output, int32_t kinds,
                                                                       int32_t right, int32_t clip, int32_t whole)
 {
+#if !(defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE)
+    const tg_lstm_params_t params = *p;
+    p = &params;
+#endif
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t *xunits = packed + sizeof(tg_lstm_dsp_requant_t) / sizeof(int32_t);
     const int32_t hid = p->hidden, in = p->input_size;
@@ -418,9 +265,12 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             if (more == 3) {
                 tg_lstm_pairs_widen3(x, x + in, x + 2 * in, in, xv, xc);
                 tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
-            } else {            /* the last one or two steps: two at a time, into the three-step layout */
-                tg_lstm_pairs_widen2(x, more > 1 ? x + in : NULL, in, xv, xc);
+            } else if (more == 2) {     /* the last two steps: two at a time, into the three-step layout */
+                tg_lstm_pairs_widen2(x, x + in, in, xv, xc);
                 tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 2);
+            } else {                    /* the last step alone, into the three-step layout */
+                tg_lstm_pairs_widen(x, in, xv, xc);
+                tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z);
             }
             x += more * in;
             for (s = 0; s < more; ++s) {
