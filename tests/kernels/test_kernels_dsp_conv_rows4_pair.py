@@ -292,3 +292,32 @@ def test_ic_resnet8_with_the_pair_kernels_standin(board, tmp_path):
 def test_conv_rows4_pair_s8_dsp_two_passes_standin(board, tmp_path):
     """The row-pair halfwords over TWO_PASS_LAYERS (test_kernels_dsp_conv_rows4.check_two_passes)."""
     check_two_passes(PAIR, board, tmp_path)
+
+
+# Depths (kernel_h * kernel_w * in_c) for each shape the Cortex-M7's row-pair loop takes
+# (tg_rows4_loop_dsp.h: TG_ROWS4_AHEAD, TG_ROWS4_LONG = 24 steps a pass). A step is 2 values of depth.
+AHEAD_LAYERS = [
+    (3, 28, (1, 1), (1, 1), (0, 0)),    # the first layer (3 channels): not the pair kernel's
+    (28, 48, (1, 1), (1, 1), (0, 0)),   # depth 28, 14 steps: 7 passes of 2, the last after the loop
+    (48, 96, (1, 1), (1, 1), (0, 0)),   # 48, 24 steps: one pass of 24, no loop, only the straight last pass
+    (96, 16, (1, 1), (1, 1), (0, 0)),   # 96, 48 steps: a loop of one pass (no branch) then the last
+    (16, 8, (3, 3), (1, 1), (1, 1)),    # 144, 72 steps: a loop of 2 passes of 24 (a branch) then the last
+    (8, 6, (1, 1), (1, 1), (0, 0)),     # 8, 4 steps: all unrolled, no loop
+]
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["f746zg", "u585"])
+def test_conv_rows4_pair_s8_dsp_each_loop_shape_standin(board, tmp_path):
+    """A chain whose layers take every shape of the row-pair loop on the Cortex-M7 (each word loaded a
+    step ahead, passes of 24 steps, the last pass straight without the load past the pair's weights)
+    and on the M33 (loaded in its step, passes of 8, 6, 4 or 2): every layer on the pair kernel equals
+    the reference."""
+    from tinygen.board import get_board
+
+    b = get_board(board)
+    compiled = compile_chain(PAIR, AHEAD_LAYERS, (6, 5), 4, b.isa_features)
+    _, graph, _, choice = compiled
+    convs = [n for n in graph.nodes if n.op == "conv2d"]
+    assert [n.name in choice for n in convs] == [False] + [True] * 5, choice
+    check_on_standin(PAIR, b, compiled, tmp_path, f"{board} loop shapes")

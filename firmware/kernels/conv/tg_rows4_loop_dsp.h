@@ -61,6 +61,39 @@
     "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
     "smlad  %[a30], %[x1], %[w1], %[a30]\n\t"
 
+/* The row-pair step where the core issues two instructions a cycle (TG_ROWS4_AHEAD): the step's word H
+   already in w0 (loaded by the step before it, or before the first), and the next step's loaded between
+   the last SMLADs that read w0 and the two that read w1 only, so that the LDR issues beside an SMLAD
+   and SXTB16 beside the first: 10 issue cycles a step by the Cortex-M7 model, not 11 (the two LDRDs
+   issue alone), the same 12 instructions and 3 loads. `next`: 1 but on the pair's last step, which
+   loads nothing (no word read past the pair's weights). */
+#define TG_ROWS4_AHEAD_STEP(next)                    \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    "sxtb16 %[w1], %[w0]\n\t"                        \
+    "smlad  %[a01], %[x0], %[w0], %[a01]\n\t"        \
+    "smlad  %[a00], %[x0], %[w1], %[a00]\n\t"        \
+    "smlad  %[a11], %[x1], %[w0], %[a11]\n\t"        \
+    "smlad  %[a10], %[x1], %[w1], %[a10]\n\t"        \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
+    "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
+    ".if    " next "\n\t"                           \
+    "ldr    %[w0], [%[w]], #4\n\t"                   \
+    ".endif\n\t"                                    \
+    "smlad  %[a20], %[x0], %[w1], %[a20]\n\t"        \
+    "smlad  %[a30], %[x1], %[w1], %[a30]\n\t"
+
+/* TG_ROWS4_AHEAD=1 (the Cortex-M7's boards, which set TG_DUAL_ISSUE): the row-pair layout's steps load
+   each word H one step ahead (TG_ROWS4_AHEAD_STEP); 0 (the M4 and M33, which issue one instruction a
+   cycle: nothing to pair): TG_ROWS4_PAIR_STEP. */
+#ifndef TG_ROWS4_AHEAD
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_ROWS4_AHEAD 1
+#else
+#define TG_ROWS4_AHEAD 0
+#endif
+#endif
+
 /* The step of the layout chosen by the `pair` operand (assembler conditionals). */
 #define TG_ROWS4_ANY_STEP                            \
     ".if    %c[pair]\n\t"                           \
@@ -155,10 +188,46 @@
 #ifndef TG_ROWS4_TWO_PASSES
 #define TG_ROWS4_TWO_PASSES 0
 #endif
+/* TG_ROWS4_LONG=N (default TG_ROWS4_AHEAD's: N = 24 on the Cortex-M7's boards, else 0): the row-pair layout's
+   loop takes N steps a pass where N divides the steps (IC's 72, 144 and 288: a third of the passes of 8, so a
+   third of the loop control's LDR, CMP and taken BNE), at about 0.5 KB of code a pass of 12 more steps. */
+#ifndef TG_ROWS4_LONG
+#define TG_ROWS4_LONG (TG_ROWS4_AHEAD ? 24 : 0)
+#endif
 /* the plan operand's fields as assembler expressions: steps before the loop, passes, steps a pass */
 #define TG_ROWS4_PRE "(%c[plan]&255)"
 #define TG_ROWS4_LOOPS "((%c[plan]>>8)&0xFFFF)"
 #define TG_ROWS4_UNROLL "(%c[plan]>>24)"
+
+/* TG_ROWS4_AHEAD's steps (the row-pair layout on a dual-issue core): the steps before the loop and its passes
+   but the last, then the last pass's steps straight (or, without a loop, every step), each loading the next
+   step's word but the last, which loads nothing; the loop ends its passes at xend, the last pass's start. */
+#define TG_ROWS4_AHEAD_ON "(%c[pair] && " TG_ROWS3_STR(TG_ROWS4_AHEAD) ")"
+#define TG_ROWS4_AHEAD_STEPS                          \
+    ".if    " TG_ROWS4_LOOPS "\n\t"                   \
+    ".rept  " TG_ROWS4_PRE "\n\t"                     \
+    TG_ROWS4_AHEAD_STEP("1")                          \
+    ".endr\n\t"                                      \
+    ".if    " TG_ROWS4_LOOPS " - 1\n\t"               \
+    "2:\n\t"                                         \
+    ".rept  " TG_ROWS4_UNROLL "\n\t"                  \
+    TG_ROWS4_AHEAD_STEP("1")                          \
+    ".endr\n\t"                                      \
+    ".if    " TG_ROWS4_LOOPS " - 2\n\t"               \
+    "ldr    %[x0], %[xend]\n\t"                       \
+    "cmp    %[x], %[x0]\n\t"                          \
+    "bne    2b\n\t"                                  \
+    ".endif\n\t"                                     \
+    ".endif\n\t"                                     \
+    ".rept  " TG_ROWS4_UNROLL " - 1\n\t"              \
+    TG_ROWS4_AHEAD_STEP("1")                          \
+    ".endr\n\t"                                      \
+    ".else\n\t"                                      \
+    ".rept  " TG_ROWS4_PRE " - 1\n\t"                 \
+    TG_ROWS4_AHEAD_STEP("1")                          \
+    ".endr\n\t"                                      \
+    ".endif\n\t"                                     \
+    TG_ROWS4_AHEAD_STEP("0")
 
 /*
  * The pair loop of one 4-pixel block as one asm block: per pair the records' doubled biases,
@@ -175,10 +244,16 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
     const int32_t steps = depth >> 1;
     const int32_t unroll = steps <= TG_ROWS4_WHOLE ? 1
                            : TG_ROWS4_TWO_PASSES && steps % 2 == 0 && steps <= 2 * TG_ROWS4_TWO_PASSES ? steps / 2
+                           : TG_ROWS4_LONG > 0 && pair != 0 && steps % (TG_ROWS4_LONG > 0 ? TG_ROWS4_LONG : 1) == 0
+                           ? TG_ROWS4_LONG
                            : steps % 8 == 0 ? 8 : steps % 6 == 0 ? 6 : steps % 4 == 0 ? 4 : 2;
     const int32_t pre = steps <= TG_ROWS4_WHOLE ? steps : steps % unroll;
     const int32_t loops = steps <= TG_ROWS4_WHOLE ? 0 : steps / unroll;
-    const int32_t *const xend = xbase + 4 * steps;
+    /* ahead (TG_ROWS4_AHEAD_STEP): the loop's last pass (or, without a loop, every step) runs straight
+       after it, its last step without the next word's load: `tail` steps */
+    const int32_t ahead = TG_ROWS4_AHEAD && pair != 0;
+    const int32_t tail = !ahead ? 0 : loops ? unroll : pre;
+    const int32_t *const xend = xbase + 4 * (steps - tail);
     /* the steps before the loop, the loop's passes and its steps, in one operand (GCC's limit of 30) */
     const int32_t plan = pre | loops << 8 | unroll << 24;
     const int32_t *recm = rec;
@@ -199,10 +274,16 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "mov    %[a21], %[a01]\n\t"
         "mov    %[a30], %[a00]\n\t"
         "mov    %[a31], %[a01]\n\t"
+        ".if    " TG_ROWS4_AHEAD_ON "\n\t"            /* the first step's word */
+        "ldr    %[w0], [%[w]], #4\n\t"
+        ".endif\n\t"
         ".else\n\t"
         "ldrd   %[a00], %[a01], [%[x0]]\n\t"
         TG_ROWS4_BIASES
         ".endif\n\t"
+        ".if    " TG_ROWS4_AHEAD_ON "\n\t"
+        TG_ROWS4_AHEAD_STEPS
+        ".else\n\t"
         ".rept  " TG_ROWS4_PRE "\n\t"
         TG_ROWS4_ANY_STEP
         ".endr\n\t"
@@ -215,6 +296,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "ldr    %[x0], %[xend]\n\t"
         "cmp    %[x], %[x0]\n\t"
         "bne    2b\n\t"
+        ".endif\n\t"
         ".endif\n\t"
         ".endif\n\t"
         ".if    %c[pair]\n\t"                          /* channel B's sums */
