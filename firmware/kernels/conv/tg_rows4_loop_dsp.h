@@ -44,18 +44,23 @@
     "smlad  %[a30], %[x1], %[w0], %[a30]\n\t"        \
     "smlad  %[a31], %[x1], %[w1], %[a31]\n\t"
 
-/* One step of the row-pair halfwords: 2 values of depth, the pair's word H at %[w] (w0) and its
-   low bytes sign-extended (w1, channel A's weights), the 4 pixels' pairs at %[x]; aP1 accumulates
-   256 S_B + S_A, aP0 S_A. */
-#define TG_ROWS4_PAIR_STEP                           \
-    "ldr    %[w0], [%[w]], #4\n\t"                   \
+/* The row-pair step's first half once its word H is in w0: the 4 pixels' first pairs loaded, A's
+   weights out of H, pixels 0 and 1 multiplied, pixels 2 and 3's pairs loaded. */
+#define TG_ROWS4_PAIR_HALF                           \
     "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
     "sxtb16 %[w1], %[w0]\n\t"                        \
     "smlad  %[a01], %[x0], %[w0], %[a01]\n\t"        \
     "smlad  %[a00], %[x0], %[w1], %[a00]\n\t"        \
     "smlad  %[a11], %[x1], %[w0], %[a11]\n\t"        \
     "smlad  %[a10], %[x1], %[w1], %[a10]\n\t"        \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"
+
+/* One step of the row-pair halfwords: 2 values of depth, the pair's word H at %[w] (w0) and its
+   low bytes sign-extended (w1, channel A's weights), the 4 pixels' pairs at %[x]; aP1 accumulates
+   256 S_B + S_A, aP0 S_A. */
+#define TG_ROWS4_PAIR_STEP                           \
+    "ldr    %[w0], [%[w]], #4\n\t"                   \
+    TG_ROWS4_PAIR_HALF                               \
     "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
     "smlad  %[a20], %[x0], %[w1], %[a20]\n\t"        \
     "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
@@ -63,18 +68,13 @@
 
 /* The row-pair step where the core issues two instructions a cycle (TG_ROWS4_AHEAD): the step's word H
    already in w0 (loaded by the step before it, or before the first), and the next step's loaded between
-   the last SMLADs that read w0 and the two that read w1 only, so that the LDR issues beside an SMLAD
-   and SXTB16 beside the first: 10 issue cycles a step by the Cortex-M7 model, not 11 (the two LDRDs
-   issue alone), the same 12 instructions and 3 loads. `next`: 1 but on the pair's last step, which
-   loads nothing (no word read past the pair's weights). */
+   the last SMLADs that read w0 and the two that read w1 only, beside an SMLAD. Inside a run of steps
+   TG_ROWS4_PAIR_STEP pairs as well (its LDR beside the SMLAD before it): 10 issue cycles a step by the
+   Cortex-M7 model either way (the two LDRDs issue alone), the same 12 instructions and 3 loads; what it
+   saves is at the runs' ends, where the loop's branch or the biases' set-up came before the LDR. `next`:
+   1 but on the pair's last step, which loads nothing (no word read past the pair's weights). */
 #define TG_ROWS4_AHEAD_STEP(next)                    \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
-    "sxtb16 %[w1], %[w0]\n\t"                        \
-    "smlad  %[a01], %[x0], %[w0], %[a01]\n\t"        \
-    "smlad  %[a00], %[x0], %[w1], %[a00]\n\t"        \
-    "smlad  %[a11], %[x1], %[w0], %[a11]\n\t"        \
-    "smlad  %[a10], %[x1], %[w1], %[a10]\n\t"        \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
+    TG_ROWS4_PAIR_HALF                               \
     "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
     "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
     ".if    " next "\n\t"                           \
