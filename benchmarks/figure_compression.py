@@ -63,7 +63,8 @@ def _x(a: int, b: int) -> str:
 
 def render(r: dict) -> str:
     lines = ["Shared weights (`--weights lut:BITS`), f746zg stand-in (Cortex-M7, DSP kernels; exact instructions, "
-             "and est. cycles by `tinygen.cycles`' uncalibrated Cortex-M7 model, every constant in flash), each "
+             "and est. cycles by `tinygen.cycles`' Cortex-M7 model, fitted on two published points, every constant in "
+             "flash), each "
              "against the int8 build:", "",
              "| model | `--weights` | weight bytes (vs int8) | accuracy (int8) | instructions (vs int8) "
              "| est. cycles (vs int8) |", "|---|---|---:|---|---:|---:|"]
