@@ -53,25 +53,25 @@ def _p(n_in: int, n_out: int, output_offset: int = -3, act_min: int = -128) -> d
     return {**fc_p(1, n_in, n_out), "output_offset": output_offset, "act_min": act_min}
 
 
-# (params, requantization, the mode the build finds for it)
+# (params, requantization, the mode the build finds for it); rows go three at a time, the last one or two
+# two at a time; the Cortex-M7's three-row loop takes two row words a turn, entered at the second for an
+# odd count of row words (ceil(in_features / 8))
 CASES = [
-    (_p(640, 128), "folded", FOLDED),                   # MLPerf AD's first layer
+    (_p(640, 128), "folded", FOLDED),                   # MLPerf AD's first layer: 128 = 42 x 3 + 2, 80 words
     (_p(128, 128, -128), "folded", FOLDED | POS),       # its middle ones (no sign's ADD: act_min >= zero point)
-    (_p(8, 128), "folded", FOLDED),                     # its bottleneck's output (one word a row)
-    (_p(128, 640), "folded", FOLDED),                   # its last
-    (_p(37, 9, 5, act_min=5), "folded", FOLDED | POS),  # a ReLU, depth ending mid-word, 9 = 4 + 4 + 1
-    (_p(13, 7), "general", GENERAL),                    # 7 = 4 + 3: the three-row loop after the four-row one
-    (_p(21, 5, 2, act_min=-20), "bounded", BOUNDED),    # 5 = 4 + 1: the last row alone; clamped
-    # the Cortex-M7's short four-row loop (fewer than TG_LUT_PAIRS_LONG_MIN = 128 row words, rows x words)
-    (_p(32, 6), "folded", FOLDED),                      # 6 = 4 + 2: the last two together
-    (_p(48, 11), "folded", FOLDED),                     # 11 = 4 + 4 + 3
-    # its long one (TG_LUT_PAIRS_LOOP4), entered at every count of row words mod 8: 2, 3, 4, 5, 6, 7
-    (_p(13, 66), "folded", FOLDED),                     # 66 = 16 x 4 + 2
-    (_p(21, 45), "folded", FOLDED),                     # 45 = 11 x 4 + 1
+    (_p(8, 128), "folded", FOLDED),                     # its bottleneck's output (one word a row: odd)
+    (_p(128, 640), "folded", FOLDED),                   # its last: 640 = 213 x 3 + 1
+    (_p(37, 9, 5, act_min=5), "folded", FOLDED | POS),  # a ReLU, depth ending mid-word (5 words), 9 = 3 x 3
+    (_p(13, 7), "general", GENERAL),                    # 7 = 2 x 3 + 1: the last row alone
+    (_p(21, 5, 2, act_min=-20), "bounded", BOUNDED),    # 5 = 3 + 2: the last two together; clamped
+    (_p(32, 6), "folded", FOLDED),                      # 6 = 3 + 3, 4 words
+    (_p(48, 11), "folded", FOLDED),                     # 11 = 3 x 3 + 2
+    (_p(13, 66), "folded", FOLDED),                     # 66 = 22 x 3, 2 words
+    (_p(21, 45), "folded", FOLDED),                     # 45 = 15 x 3, 3 words
     (_p(32, 36), "folded", FOLDED),
-    (_p(100, 12), "folded", FOLDED),                    # 13 = 8 + 5 words
+    (_p(100, 12), "folded", FOLDED),                    # 13 words
     (_p(48, 24), "folded", FOLDED),
-    (_p(56, 23), "folded", FOLDED),                     # 23 = 5 x 4 + 3
+    (_p(56, 23), "folded", FOLDED),                     # 23 = 7 x 3 + 2, 7 words
     (_p(3, 1), "folded", FOLDED),                       # one output, one pair
     (_p(1, 2), "bounded", BOUNDED),
     (_p(64, 12), "folded", FOLDED),                     # MLPerf KWS's classifier

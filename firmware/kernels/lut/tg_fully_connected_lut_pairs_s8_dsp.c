@@ -11,12 +11,15 @@
  * int16 pair, and widens the input once, with the input offset added, to the pairs
  *     X[m] = (uint16_t)(x[2m] + input_offset) | (uint16_t)(x[2m + 1] + input_offset) << 16,
  * zeros past in_features up to the row's last word (the padding indices of a row's last word,
- * index 0, then meet zeros). A row word of 8 weights then takes 4 index bytes read one at a time
- * (LDRB, each row through its own pointer), 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), four rows
- * at a time sharing the input pairs (on the Cortex-M7 eight row words a turn, or one in a layer of
- * fewer than TG_LUT_PAIRS_LONG_MIN row words; the last three rows three at a time, from their words
- * with extracts, UXTB with rotation; the last one or two two at a time):
+ * index 0, then meet zeros). A row word of 8 weights then takes one word load, 4 extracts (UXTB
+ * with rotation, LSR), 4 table loads and 4 SMLAD (x0 c0 + x1 c1 each), three rows at a time sharing
+ * the input pairs (the last one or two rows two at a time):
  *     acc_r += SMLAD(X[4j + k], T[byte k of row r's word j]),  k = 0..3.
+ * Three rows, not four: the fitted timing models of the Cortex-M7 and M4 (tinygen.cycles.fit) charge
+ * every load beyond the pipeline's count (0.734 and 0.973 cycles), and a four-row word has no registers
+ * left for its rows' words, so it reads its 16 index bytes one at a time: 36 loads for 32
+ * multiply-accumulates against the three-row word's 19 for 24. MLPerf AD at lut:4:tensor, est. cycles:
+ * 478,950 -> 450,577 on the f746zg, 931,005 -> 901,575 on the f446re (benchmarks/huffman.py --estimate).
  * The sums start at the bias and go through the requantization of tg_fully_connected_s8_dsp in the
  * mode the build found for the layer, the packed constant's word after its rows
  * (tinygen.kernels.lut_table.pairs_pack: the folded form of tg_mat_mult_outputs_folded, or
@@ -30,8 +33,7 @@
  *
  * The row loops are assembly scheduled for the Cortex-M7 where TG_DUAL_ISSUE=1 (its board files'
  * cflags: each load beside another instruction, no load's result used by the next instruction),
- * and the same instructions in plain order otherwise (the Cortex-M4, which issues one at a time;
- * the four-row word in an order searched against tinygen.cycles.cortex_m4).
+ * and the same instructions in plain order otherwise (the Cortex-M4, which issues one at a time).
  */
 #include <arm_acle.h>
 #include <stddef.h>
@@ -142,58 +144,6 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
 #define TG_LUT_PAIRS_LOOP3                                                                                 \
     "sub r4, %[t], %[x]\n\ttst r4, #16\n\tbne 2f\n\t"                                                        \
     "1:\n\t" TG_LUT_PAIRS_WORD3 "2:\n\t" TG_LUT_PAIRS_LAST3 "bne 1b\n\t"
-/*
- * A row word of four rows, each row's index bytes read one at a time (LDRB with an immediate offset,
- * bytes 1, 2, 3 and then 0 with the pointer's post-increment; no extract): 52 instructions for 32
- * multiply-accumulates against the three-row word's 43 for 24. Scheduled for the Cortex-M7 by a
- * search against tinygen.cycles.cortex_m7 (four words a turn: TG_LUT_PAIRS_LOOP4).
- */
-#define TG_LUT_PAIRS_WORD4 \
-    "ldrb r4, [%[p0], #1]\n\t" "ldrb r12, [%[p2], #1]\n\t"              \
-    "ldr r6, [%[x], #4]\n\t" "ldrb r5, [%[p1], #1]\n\t"                 \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t" \
-    "smlad %[a], r6, r4, %[a]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"     \
-    "smlad %[c], r6, r12, %[c]\n\t" "ldrb r4, [%[p3], #1]\n\t"          \
-    "smlad %[b], r6, r5, %[b]\n\t" "ldrb r12, [%[p1], #2]\n\t"          \
-    "ldrb r5, [%[p0], #2]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "smlad %[d], r6, r4, %[d]\n\t" "ldr r6, [%[x], #8]\n\t"             \
-    "ldrb r4, [%[p2], #2]\n\t" "smlad %[a], r6, r5, %[a]\n\t"           \
-    "ldrb r5, [%[p3], #2]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "smlad %[b], r6, r12, %[b]\n\t" "ldrb r12, [%[p0], #3]\n\t"         \
-    "smlad %[c], r6, r4, %[c]\n\t" "ldrb r4, [%[p1], #3]\n\t"           \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t" \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[d], r6, r5, %[d]\n\t"     \
-    "ldr r6, [%[x], #12]\n\t" "ldrb r5, [%[p2], #3]\n\t"                \
-    "smlad %[a], r6, r12, %[a]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"    \
-    "smlad %[b], r6, r4, %[b]\n\t" "ldrb r12, [%[p3], #3]\n\t"          \
-    "ldrb r4, [%[p0]], #4\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "smlad %[c], r6, r5, %[c]\n\t" "smlad %[d], r6, r12, %[d]\n\t"      \
-    "ldr r6, [%[x]], #16\n\t" "ldrb r12, [%[p2]], #4\n\t"               \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t" \
-    "ldrb r5, [%[p1]], #4\n\t" "smlad %[a], r6, r4, %[a]\n\t"           \
-    "ldrb r4, [%[p3]], #4\n\t" "smlad %[c], r6, r12, %[c]\n\t"          \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"   \
-    "smlad %[d], r6, r4, %[d]\n\t" "smlad %[b], r6, r5, %[b]\n\t"      
-/* the four-row loop: eight row words a turn (211 cycles with the compare and the branch for 256
-   multiply-accumulates); a count of r = 1..7 words beyond a multiple of 8 enters at word 9 - r (TBH on
-   bits 4..6 of the pairs' bytes) */
-#define TG_LUT_PAIRS_LOOP4                                                                                 \
-    "sub r4, %[t], %[x]\n\tubfx r4, r4, #4, #3\n\ttbh [pc, r4, lsl #1]\n\t"                                  \
-    "0:\n\t.hword (1f - 0b) / 2, (8f - 0b) / 2, (7f - 0b) / 2, (6f - 0b) / 2\n\t"                             \
-    ".hword (5f - 0b) / 2, (4f - 0b) / 2, (3f - 0b) / 2, (2f - 0b) / 2\n\t"                                    \
-    "1:\n\t" TG_LUT_PAIRS_WORD4 "2:\n\t" TG_LUT_PAIRS_WORD4 "3:\n\t" TG_LUT_PAIRS_WORD4 "4:\n\t" TG_LUT_PAIRS_WORD4 \
-    "5:\n\t" TG_LUT_PAIRS_WORD4 "6:\n\t" TG_LUT_PAIRS_WORD4 "7:\n\t" TG_LUT_PAIRS_WORD4 "8:\n\t" TG_LUT_PAIRS_WORD4 \
-    "cmp %[x], %[t]\n\tbne 1b\n\t"
-/* the same a row word a turn (28 cycles for 32 multiply-accumulates: 1.6 more than the eight-word
-   loop's a four-row word), for a layer of fewer than TG_LUT_PAIRS_LONG_MIN row words (rows x words):
-   the eight-word loop's 1.7 KB of code, where the cache does not hold it, cost about 47 more lines from
-   flash than this one (7 wait states each on the F746). The bound is the measured one, not a
-   break-even: MLPerf KWS's classifier (96 row words) runs faster here, AD's two layers of 128 (run
-   between layers that keep the long loop in the cache) in the long loop (benchmarks/huffman.py
-   --estimate) */
-#define TG_LUT_PAIRS_LOOP4_SHORT "1:\n\t" TG_LUT_PAIRS_WORD4 "cmp %[x], %[t]\n\tbne 1b\n\t"
-#define TG_LUT_PAIRS_LONG_MIN 128
 #else
 /* The same in plain order (a core issuing one instruction at a time), each byte's loads together: the
    rows' extracts of one byte (ea, eb, ec), the input pair, the table entries, the SMLADs. */
@@ -219,37 +169,6 @@ static void tg_lut_pairs_widen(const int8_t *x, int32_t n, int32_t offset, int32
     TG_LUT_PAIRS_BYTE3("lsr r12, r8, #24\n\t", "lsr r4, r9, #24\n\t", "lsr r5, r7, #24\n\t")
 /* the three-row loop: a row word a turn (the Cortex-M4's 1 KB ART cache holds the loop's code better) */
 #define TG_LUT_PAIRS_LOOP3 "1:\n\t" TG_LUT_PAIRS_WORD3 "cmp %[x], %[t]\n\tbne 1b\n\t"
-/* the four-row word in an order searched against tinygen.cycles.cortex_m4 (loads back to back where
-   they pipeline), a row word a turn */
-#define TG_LUT_PAIRS_WORD4 \
-    "ldrb r4, [%[p0], #1]\n\t" "ldr r6, [%[x], #4]\n\t"                 \
-    "ldrb r5, [%[p1], #1]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[a], r6, r4, %[a]\n\t"     \
-    "ldrb r12, [%[p2], #1]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"      \
-    "ldrb r4, [%[p3], #1]\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"         \
-    "smlad %[b], r6, r5, %[b]\n\t" "smlad %[c], r6, r12, %[c]\n\t"      \
-    "smlad %[d], r6, r4, %[d]\n\t" "ldrb r5, [%[p0], #2]\n\t"           \
-    "ldrb r4, [%[p2], #2]\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "ldr r6, [%[x], #8]\n\t" "ldrb r12, [%[p1], #2]\n\t"                \
-    "ldr r12, [%[t], r12, lsl #2]\n\t" "smlad %[b], r6, r12, %[b]\n\t"  \
-    "smlad %[a], r6, r5, %[a]\n\t" "ldrb r12, [%[p0], #3]\n\t"          \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "ldrb r5, [%[p3], #2]\n\t"         \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" "smlad %[c], r6, r4, %[c]\n\t"     \
-    "smlad %[d], r6, r5, %[d]\n\t" "ldrb r4, [%[p1], #3]\n\t"           \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t" \
-    "ldr r6, [%[x], #12]\n\t" "smlad %[b], r6, r4, %[b]\n\t"            \
-    "smlad %[a], r6, r12, %[a]\n\t" "ldrb r5, [%[p2], #3]\n\t"          \
-    "ldr r5, [%[t], r5, lsl #2]\n\t" "ldrb r12, [%[p3], #3]\n\t"        \
-    "ldrb r4, [%[p0]], #4\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"       \
-    "smlad %[c], r6, r5, %[c]\n\t" "smlad %[d], r6, r12, %[d]\n\t"      \
-    "ldr r6, [%[x]], #16\n\t" "ldr r4, [%[t], r4, lsl #2]\n\t"          \
-    "smlad %[a], r6, r4, %[a]\n\t" "ldrb r5, [%[p1]], #4\n\t"           \
-    "ldrb r4, [%[p3]], #4\n\t" "ldr r5, [%[t], r5, lsl #2]\n\t"         \
-    "ldrb r12, [%[p2]], #4\n\t" "ldr r12, [%[t], r12, lsl #2]\n\t"      \
-    "ldr r4, [%[t], r4, lsl #2]\n\t" "smlad %[c], r6, r12, %[c]\n\t"    \
-    "smlad %[d], r6, r4, %[d]\n\t" "smlad %[b], r6, r5, %[b]\n\t"      
-#define TG_LUT_PAIRS_LOOP4 "1:\n\t" TG_LUT_PAIRS_WORD4 "cmp %[x], %[t]\n\tbne 1b\n\t"
-#define TG_LUT_PAIRS_LONG_MIN 0     /* one four-row loop, a row word a turn */
 #endif
 
 /* One output of sum a, channel o, in mode `mode` (a constant: tinygen.kernels.specialize's modes, as a
@@ -271,35 +190,8 @@ static inline __attribute__((always_inline)) int8_t tg_lut_pairs_out(int32_t a, 
     return tg_mat_mult_out(a, multiplier[o], shift[o], oq, mode);
 }
 
-/* the four-row groups of tg_lut_pairs_rows with the row loop LOOP; `o`, `row` and `bp` (their biases, bstep
-   words a group) advanced past them */
-#define TG_LUT_PAIRS_ROWS4(LOOP) \
-    for (; o + 4 <= cols; o += 4, row += 4 * words, bp += bstep) {                                                  \
-        register int32_t a __asm__("r0") = bp[0];                                                                   \
-        register int32_t b __asm__("r1") = bp[1];                                                                   \
-        register int32_t c __asm__("lr") = bp[2];                                                                   \
-        register int32_t d __asm__("r11") = bp[3];                                                                  \
-        register const uint8_t *p0 __asm__("r2") = (const uint8_t *)row;                                            \
-        register const uint8_t *p1 __asm__("r7") = (const uint8_t *)(row + words);                                  \
-        register const uint8_t *p2 __asm__("r8") = (const uint8_t *)(row + 2 * words);                              \
-        register const uint8_t *p3 __asm__("r9") = (const uint8_t *)(row + 3 * words);                              \
-        register const int32_t *xp __asm__("r3") = x;                                                               \
-        register const uint32_t *tp __asm__("r10") = t;                                                             \
-                                                                                                                    \
-        __asm__ volatile(LOOP                                                                                       \
-                         : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [p0] "+r"(p0), [p1] "+r"(p1),        \
-                           [p2] "+r"(p2), [p3] "+r"(p3), [x] "+r"(xp)                                               \
-                         : [t] "r"(tp)                                                                              \
-                         : "r4", "r5", "r6", "r12", "cc", "memory");                                                \
-        output[o] = tg_lut_pairs_out(a, multiplier, shift, o, oq, mode);                                            \
-        output[o + 1] = tg_lut_pairs_out(b, multiplier, shift, o + 1, oq, mode);                                    \
-        output[o + 2] = tg_lut_pairs_out(c, multiplier, shift, o + 2, oq, mode);                                    \
-        output[o + 3] = tg_lut_pairs_out(d, multiplier, shift, o + 3, oq, mode);                                    \
-    }
-
 /*
- * Every output, four rows at a time (TG_LUT_PAIRS_ROWS4), the last three three at a time, the last
- * one or two rows two at a time (a last single row as
+ * Every output, three rows at a time, the last one or two rows two at a time (a last single row as
  * the pair of it with itself: stride 0, its reads stay in its row): each row's sum over the row
  * words from its bias, then requantized in mode `mode` (a constant after inlining; oq.act_min ==
  * -128 and oq.act_max == 127 constants where the caller tested them). The loops' operands sit in
@@ -313,21 +205,8 @@ static inline __attribute__((always_inline)) void tg_lut_pairs_rows(const tg_lut
 {
     const int32_t words = lut->row_words;
     const uint32_t *row = lut->rows;
-    /* no bias: the sums start at 0, those of each group from the same four zeros */
-    static const int32_t zeros[4] = {0, 0, 0, 0};
-    const int32_t *bp = bias != NULL ? bias : zeros;
-    const int32_t bstep = bias != NULL ? 4 : 0;
     int32_t o = 0;
 
-#if TG_LUT_PAIRS_LONG_MIN > 0
-    if (cols * words >= TG_LUT_PAIRS_LONG_MIN) {
-        TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4)
-    } else {
-        TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4_SHORT)
-    }
-#else
-    TG_LUT_PAIRS_ROWS4(TG_LUT_PAIRS_LOOP4)
-#endif
     for (; o + 3 <= cols; o += 3, row += 3 * words) {
         register int32_t a __asm__("r0") = bias != NULL ? bias[o] : 0;
         register int32_t b __asm__("r1") = bias != NULL ? bias[o + 1] : 0;
