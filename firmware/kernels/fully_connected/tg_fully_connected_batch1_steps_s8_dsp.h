@@ -45,9 +45,9 @@
 /*
  * TG_FC_B1_LDM=1 (the Cortex-M4 boards' cflags): a step's weight words by one LDM (1 + 4 cycles, as the
  * 4 pipelined LDRs take) and the widened row's pairs by one LDM (1 + 2), where the calibrated M4 model
- * charges each executed single load about a cycle more (tinygen/cycles/fit.py; cortex_m4.FIT's load_extra,
- * 0.973): the int8 steps about 24 and 26 cycles (widened, lean) where the single loads take 29 and 29, the
- * row-pair ones 20 and 22 where they take 25 and 25 (the lean pairs of steps: tg_fully_connected_batch1_rowpair_s8_dsp.h). By
+ * charges each executed load instruction about a cycle more, an LDM once (tinygen/cycles/fit.py;
+ * cortex_m4.FIT's load_extra, 0.989): the int8 steps about 26 and 28 cycles (widened, lean) where the
+ * single loads take 29 and 29, the row-pair ones 22 and 24 where they take 25 and 25 (the lean pairs of steps: tg_fully_connected_batch1_rowpair_s8_dsp.h). By
  * the TRM's timings alone a step costs a cycle more (an LDM is 1 + N, as is a run of N pipelined
  * LDRs: two of them one more than one run). The scratch row is 8-byte aligned, the packed constant
  * word-aligned.

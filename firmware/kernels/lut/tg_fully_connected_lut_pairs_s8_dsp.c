@@ -16,7 +16,7 @@
  * the input pairs (the last one or two rows two at a time):
  *     acc_r += SMLAD(X[4j + k], T[byte k of row r's word j]),  k = 0..3.
  * Three rows, not four: the fitted timing models of the Cortex-M7 and M4 (tinygen.cycles.fit) charge
- * every load beyond the pipeline's count (0.734 and 0.973 cycles), and a four-row word has no registers
+ * every load beyond the pipeline's count (0.732 and 0.989 cycles), and a four-row word has no registers
  * left for its rows' words, so it reads its 16 index bytes one at a time: 36 loads for 32
  * multiply-accumulates against the three-row word's 19 for 24. MLPerf AD at lut:4:tensor, est. cycles:
  * 478,950 -> 450,577 on the f746zg, 931,005 -> 901,575 on the f446re (benchmarks/huffman.py --estimate).

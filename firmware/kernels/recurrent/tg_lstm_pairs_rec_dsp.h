@@ -59,8 +59,8 @@
     "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
     "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
 
-/* The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each LDR or LDRD about a cycle
- * beyond its TRM timing and an LDM of N words 1 + N): the group's 4 words in r4, r5, r6, r8 and the vector's
+/* The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each load instruction about a
+ * cycle beyond its TRM timing: an LDM of N words 1 + N and that cycle, N LDRs that cycle each): the group's 4 words in r4, r5, r6, r8 and the vector's
  * 2 in r2, r3 by one LDM each, moving w and v on (no software pipelining: nothing loaded ahead), each word's
  * SXTB16 in place once its halfwords' SMLAD is done. */
 #define TG_LSTM_PAIRS_GROUP_LDM                                                                              \

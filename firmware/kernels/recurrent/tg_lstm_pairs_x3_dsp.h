@@ -97,8 +97,8 @@
 #define TG_LSTM_X3_EVEN(text) ""
 
 /*
- * The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each LDR or LDRD about a cycle
- * beyond its TRM timing and an LDM of N words 1 + N): per four columns the pair's two words in r8, r9 by one
+ * The same by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each load instruction about a
+ * cycle beyond its TRM timing: an LDM of N words 1 + N and that cycle, N LDRs that cycle each): per four columns the pair's two words in r8, r9 by one
  * LDM and each two columns' three steps' inputs in r4, r5, r6 by one, w and v moved on by them (no offsets:
  * an odd count enters at the second block as it is); each word's SXTB16 in place once its halfwords' three
  * SMLADs are done.
