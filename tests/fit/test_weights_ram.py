@@ -19,7 +19,8 @@ from tinygen.codegen.weights_ram import META, SECTION, layer_constants
 from tinygen.compiler import build, compile_source, load_source
 from tinygen.cycles.weight_reads import graph_weight_reads
 from tinygen.errors import UsageError
-from tinygen.fit.weights_ram import RAM_MARGIN, check_mode, place_weights, ram_room
+from tinygen.cycles import cortex_m4, cortex_m7
+from tinygen.fit.weights_ram import RAM_MARGIN, check_mode, fitted_scale, place_weights, ram_room
 from tinygen.passes import CompileOptions
 
 F746 = get_board("f746zg")
@@ -49,6 +50,26 @@ def test_auto_moves_by_cycles_per_byte_and_prices_them_at_zero(cnn):
     after = graph_weight_reads(graph, timing)
     assert all(r.in_ram and r.cycles == 0 for r in after.values())
     assert [r.line_misses for r in after.values()] == [r.line_misses for r in before.values()]
+
+
+@pytest.mark.parametrize("board, core", [("f746zg", cortex_m7), ("f446re", cortex_m4)])
+def test_the_report_gives_the_saving_as_the_fitted_estimate_prices_it(cnn, board, core):
+    """The placement weighs flash reads at the part's wait states; its report also gives what the cycle
+    estimate makes of them, scaled by the core model's fitted memory_scale (0 on the Cortex-M7)."""
+    source, _ = cnn
+    b = get_board(board)
+    graph = place_weights(compile_source(source, options=CompileOptions(features=b.isa_features)), b, "auto")
+    placed = graph.meta[META]
+    assert placed.fit_scale == fitted_scale(b) == core.FIT["memory_scale"] != 1.0
+    saved = sum(m.cycles for m in placed.moved)
+    assert saved > 0
+    head = placed.lines()[0]
+    assert f"{saved:,.0f} flash read cycles saved per inference at the part's wait states" in head
+    assert f", {placed.fit_scale * saved:,.0f} in the estimate" in head
+
+
+def test_no_fitted_scale_without_a_timing_model():
+    assert fitted_scale(get_board("esp32-s3")) is None and fitted_scale(get_board("host")) is None
 
 
 def test_prediction_counts_them_in_ram_not_twice_in_flash(cnn):

@@ -48,6 +48,9 @@ class WeightsPlacement:
     room: int                              # RAM bytes left for constants after the arena, stack, runtime
     moved: tuple[LayerWeights, ...] = ()
     kept: tuple[LayerWeights, ...] = ()    # layers with flash read cycles left in flash
+    # the board's core model's fitted scale of flash stalls (tinygen.cycles.fit's memory_scale), which the
+    # cycle estimate applies to the read cycles above; None where the board has no timing model
+    fit_scale: float | None = None
 
     @property
     def tensors(self) -> frozenset[str]:
@@ -63,8 +66,11 @@ class WeightsPlacement:
 
     def lines(self) -> list[str]:
         """The report: what moved, what stayed and why."""
+        saved = sum(m.cycles for m in self.moved)
+        fitted = (f", {self.fit_scale * saved:,.0f} in the estimate (the core's fitted timing model scales flash "
+                  f"stalls by {self.fit_scale:g})" if self.fit_scale is not None and self.fit_scale != 1.0 else "")
         head = (f"weights in RAM (--weights-in {self.mode}): {self.nbytes:,} B of {len(self.moved)} layers, "
-                f"{sum(m.cycles for m in self.moved):,.0f} flash read cycles saved per inference "
+                f"{saved:,.0f} flash read cycles saved per inference at the part's wait states{fitted} "
                 f"(RAM left for them: {self.room:,} B)")
         rows = [f"  {m.name}: {m.nbytes:,} B in RAM, saves {m.cycles:,.0f} cycles ({m.per_byte:.2f}/B); {m.why}"
                 for m in self.moved]

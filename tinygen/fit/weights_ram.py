@@ -26,6 +26,7 @@ from __future__ import annotations
 from tinygen.board import Board
 from tinygen.build.memory import MemoryFitError, linker_memory, predict
 from tinygen.codegen.weights_ram import META, MODES, LayerWeights, WeightsPlacement, layer_constants
+from tinygen.cycles.price import MODELS
 from tinygen.cycles.weight_reads import block_pixels, graph_weight_reads
 from tinygen.errors import UsageError
 from tinygen.ir import Graph
@@ -45,6 +46,16 @@ def check_mode(mode: str, board: Board | None) -> None:
         where = "no board" if board is None else f"{board.name}, built by {board.build!r}"
         raise UsageError(f"--weights-in ram needs a Cortex-M board, whose start-up code copies .data to RAM ({where})",
                          "name a Cortex-M board with --board, or leave out --weights-in")
+
+
+def fitted_scale(board: Board) -> float | None:
+    """The fitted memory_scale of the board's core model (tinygen.cycles.fit): what the cycle estimate makes of
+    the flash read cycles the placement weighs; None where the board has no timing model. The placement itself
+    weighs them at the part's wait states, unscaled: a scale fitted on few points (the Cortex-M7's 0) is not
+    taken as a reason to leave RAM unused."""
+    timing = board.raw.get("timing") or {}
+    model = MODELS.get(timing.get("model"))
+    return None if model is None else float(model.FIT["memory_scale"])
 
 
 def ram_room(graph: Graph, board: Board) -> int:
@@ -93,7 +104,7 @@ def place_weights(graph: Graph, board: Board, mode: str = "auto") -> Graph:
                 f"but {human_bytes(room)} is left after the arena, stack and runtime",
                 "use --weights-in auto (the layers that save most per byte, as many as fit) or --weights-in flash")
         moved = [_take(layer, taken, graph, "--weights-in ram") for layer in layers]
-        graph.meta[META] = WeightsPlacement(mode, room, tuple(moved))
+        graph.meta[META] = WeightsPlacement(mode, room, tuple(moved), fit_scale=fitted_scale(board))
         return graph
     moved, kept = [], []
     for layer in sorted((lay for lay in layers if lay.cycles > 0), key=lambda lay: -lay.per_byte):
@@ -104,8 +115,8 @@ def place_weights(graph: Graph, board: Board, mode: str = "auto") -> Graph:
         else:
             kept.append(LayerWeights(layer.name, layer.tensors, layer.nbytes, layer.cycles,
                                      f"needs {human_bytes(extra)}, {human_bytes(left)} of RAM left"))
-    graph.meta[META] = WeightsPlacement(mode, room, tuple(moved), tuple(kept))
+    graph.meta[META] = WeightsPlacement(mode, room, tuple(moved), tuple(kept), fitted_scale(board))
     return graph
 
 
-__all__ = ["RAM_MARGIN", "check_mode", "place_weights", "ram_room"]
+__all__ = ["RAM_MARGIN", "check_mode", "fitted_scale", "place_weights", "ram_room"]
