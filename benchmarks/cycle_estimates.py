@@ -301,13 +301,11 @@ def estimate(name: str, board, work: Path, kernels: str, path: Path | None = Non
     est["weight_read_cycles"] = sum(layer["weight_read_cycles"] for layer in est["layers"])
     moved = placement(graph)
     # --weights-in: the constants in RAM and the flash read cycles that saves (the same instructions run
-    # either way, so estimated_cycles + weights_in_ram_cycles_saved is the estimate with them in flash).
-    # The read cycles are priced before the fit; the estimate scales every flash stall by the core's fitted
-    # memory_scale (tinygen.cycles.fit), and so does the saving here.
+    # either way, so estimated_cycles + weights_in_ram_cycles_saved is the estimate with them in flash:
+    # the saving as the estimate counts it, scaled by the core's fitted memory_scale)
     est["weights_in_ram_bytes"] = moved.nbytes if moved else 0
     est["weights_in_ram_layers"] = sorted(moved.layers) if moved else []
-    est["weights_in_ram_cycles_saved"] = (est["fit"]["memory_scale"] * sum(m.cycles for m in moved.moved)
-                                          if moved else 0.0)
+    est["weights_in_ram_cycles_saved"] = moved.saved_in_estimate if moved else 0.0
     core = board.raw["timing"]["model"]
     est["calibration_error"], note = core_calibration(core)
     est["calibration_note"] = note or est["calibration_note"]

@@ -64,13 +64,22 @@ class WeightsPlacement:
     def nbytes(self) -> int:
         return sum(layer.nbytes for layer in self.moved)
 
+    @property
+    def saved(self) -> float:
+        """Flash read cycles the moved layers save per inference, at the part's wait states."""
+        return sum(m.cycles for m in self.moved)
+
+    @property
+    def saved_in_estimate(self) -> float:
+        """The same as the cycle estimate counts them: scaled by the core's fitted memory_scale."""
+        return self.saved * (1.0 if self.fit_scale is None else self.fit_scale)
+
     def lines(self) -> list[str]:
         """The report: what moved, what stayed and why."""
-        saved = sum(m.cycles for m in self.moved)
-        fitted = (f", {self.fit_scale * saved:,.0f} in the estimate (the core's fitted timing model scales flash "
+        fitted = (f", {self.saved_in_estimate:,.0f} in the estimate (the core's fitted timing model scales flash "
                   f"stalls by {self.fit_scale:g})" if self.fit_scale is not None and self.fit_scale != 1.0 else "")
         head = (f"weights in RAM (--weights-in {self.mode}): {self.nbytes:,} B of {len(self.moved)} layers, "
-                f"{saved:,.0f} flash read cycles saved per inference at the part's wait states{fitted} "
+                f"{self.saved:,.0f} flash read cycles saved per inference at the part's wait states{fitted} "
                 f"(RAM left for them: {self.room:,} B)")
         rows = [f"  {m.name}: {m.nbytes:,} B in RAM, saves {m.cycles:,.0f} cycles ({m.per_byte:.2f}/B); {m.why}"
                 for m in self.moved]
