@@ -33,8 +33,8 @@ FLAG = "-DTG_FC_B1_LDM=1"
 # every layer's outputs a multiple of 4 and its depth whole turns of 8 steps (a multiple of 32) or under 8
 # steps: tg_fc_b1_rows_ldm runs each as one asm body (turns of 8: 64, 32, 96, 128; single steps: 24, 20)
 WHOLE_SIZES = (64, 32, 96, 24, 128, 20, 36)
-# the frame that body pushes: r0-r6, r8-r10 (objdump's STMDB)
-LAYER_PUSH = r"stmdb\s+sp!, \{r0, r1, r2, r3, r4, r5, r6, r8, r9, sl\}"
+# that body's block start in objdump: the input and the turns read from its frame on the stack, then the biases
+LAYER_START = r"ldrd\s+r7, lr, \[sp(, #\d+)?\].*\n.*ldmia(\.w)?\s+fp!, \{r0, r1, r2, r3\}"
 
 # a lean call's input copied to an odd address first (model.c's own buffers are 16-byte aligned)
 ODD_INPUT = """
@@ -124,12 +124,22 @@ def _narrow_clamps(graph) -> list[str]:
     return [n.name for n in fcs[1:3]]
 
 
+def _uneven_shifts(graph) -> None:
+    """Every third output channel's shift one lower (its outputs halved; a layer of the chain has one shift for all
+    its channels), so that each block reads its own shifts (the reference reads the same)."""
+    for node in graph.nodes:
+        if node.op == "fully_connected":
+            st = graph.tensor(node.param("shift"))
+            st.data = (st.data - (np.arange(st.data.size) % 3 == 1)).astype(st.data.dtype).reshape(st.data.shape)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["pairs", "int8", "w16"])
 def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
     """WHOLE_SIZES' chain on the F446RE stand-in with each family's kernels (row pairs, int8, int16 weights;
     the lean kernel on every other layer), specialized: every folded body (the sign's ADD and POS, two layers
-    clamped inside the int8 range, the first lean layer's input at an odd address: its single steps), then
+    clamped inside the int8 range, every third channel's shift lower, the first lean layer's input at an odd
+    address: its single steps), then
     every layer rounded once: every layer equals the reference, and the firmware holds the whole-layer body."""
     _needs_standin()
     from tinygen.board import get_board
@@ -154,6 +164,7 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
             assert len(to_single_rounding(graph, {scratch, lean})) == 6
         else:
             _narrow_clamps(graph)
+            _uneven_shifts(graph)
         project = build(source, graph, board, tmp_path / f"{family}{seed}").out_dir
         code = (project / "model.c").read_text()
         assert code.count("rounded once") == (6 if once else 0)
@@ -164,7 +175,7 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
         subprocess.run(["make", "-s", "-C", str(project), "emu"], check=True, capture_output=True)
         dump = subprocess.run(["arm-none-eabi-objdump", "-d", str(project / "firmware-emu.elf")], check=True,
                               capture_output=True, text=True).stdout
-        assert re.search(LAYER_PUSH, dump), "no whole-layer body"
+        assert re.search(LAYER_START, dump), "no whole-layer body"
         with open_device(board, project, emulate=True) as dev:
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))

@@ -138,21 +138,21 @@ static inline uint32_t tg_fc_b1_clamp4(uint32_t y, uint32_t lo, uint32_t hi)
 /*
  * The whole layer in one asm body where its every block is a full one (out % 4 == 0), its depth whole turns of
  * 8 steps and its requantization folded (tg_fc_b1_rows_ldm takes it there): the block loop's state lives in
- * a frame the body pushes (tg_fc_b1_frame_t), read back by LDM / LDRD between the blocks, so that no
- * compiler spill or register move sits between a block's last step and the next block's first (about 60
- * cycles a block on the M4 with the fitted cycles, where the C loop around tg_fc_b1_block4_ldm and
- * tg_fc_b1_out4_ldm takes about 90).
+ * a frame of locals (tg_fc_b1_frame_t, on the C stack, so the compiler's stack figures count it) that the
+ * body reads and writes by LDRD / LDR / STRD between the blocks as memory operands (sp-relative: every other
+ * register is taken), so that no compiler spill or register move sits between a block's last step and the
+ * next block's first (about 60 cycles a block on the M4 with the fitted cycles, where the C loop around
+ * tg_fc_b1_block4_ldm and tg_fc_b1_out4_ldm takes about 90).
  */
 typedef struct {
-    const int32_t *m;       /* sp + 0: the next block's multipliers */
-    const int8_t *s;        /* sp + 4: the next block's shifts */
-    const int32_t *m_end;   /* sp + 8: past the last block's multipliers */
-    int32_t round;          /* sp + 12: 1 + 2 output_offset, or the output zero point where ONCE */
-    const void *x;          /* sp + 16: the input (widened or not), each block's start */
-    int32_t turns;          /* sp + 20: the loop's turns a block (of 8 steps, or of one) */
-    int8_t *out;            /* sp + 24: the next block's outputs */
-    uint32_t lo, hi;        /* sp + 28, 32: the clamp's bytes */
-    uint32_t pad;           /* (the frame a multiple of 8 bytes) */
+    const int32_t *m;       /* the next block's multipliers (LDRD / STRD with s) */
+    const int8_t *s;        /* the next block's shifts */
+    const int32_t *m_end;   /* past the last block's multipliers (LDRD with round) */
+    int32_t round;          /* 1 + 2 output_offset, or the output zero point where ONCE */
+    const void *x;          /* the input (widened or not), each block's start (LDRD with turns) */
+    int32_t turns;          /* the loop's turns a block (of 8 steps, or of one) */
+    int8_t *out;            /* the next block's outputs */
+    uint32_t lo, hi;        /* the clamp's bytes (LDRD) */
 } tg_fc_b1_frame_t;
 
 /* the block's 4 sums in fixed registers: rows 0..3 in r1, r0, r3, r2 (row pairs: row B = (acc1 - acc2) >> 8,
@@ -168,36 +168,33 @@ typedef struct {
     "add " acc ", r10, " acc ", asr #31\n\tasr " acc ", " acc ", r9\n\tssat " acc ", #8, " acc ", asr #1\n\t"
 #define TG_FC_B1_L_ONCE(acc, m) "add " acc ", " acc ", " acc "\n\tsmmlar " acc ", " acc ", " m ", lr\n\tssat " acc ", #8, " acc "\n\t"
 /* the 4 outputs of rows r0..r3 (register names) packed into r0's register: the frame's m, s, m_end, round by
-   one LDM (r7, r10, r12, lr), the shifts word complemented; r7: the next block's multipliers, r12 m_end */
+   two LDRDs (r7, r10, r12, lr), the shifts word complemented; r7: the next block's multipliers, r12 m_end */
 #define TG_FC_B1_L_OUTS_SHIFT(out, r0, r1, r2, r3)                                                           \
-    "ldmia sp, {r7, r10, r12, lr}\n\tldmia r7!, {r4, r5, r6, r8}\n\tldr r9, [r10], #4\n\t"                   \
-    "strd r7, r10, [sp]\n\tmvn r9, r9\n\t" out(r0, "r4") "lsr r9, r9, #8\n\t" out(r1, "r5")                 \
+    "ldrd r7, r10, %[fm]\n\tldrd r12, lr, %[fe]\n\tldmia r7!, {r4, r5, r6, r8}\n\tldr r9, [r10], #4\n\t"         \
+    "strd r7, r10, %[fm]\n\tmvn r9, r9\n\t" out(r0, "r4") "lsr r9, r9, #8\n\t" out(r1, "r5")                 \
     "lsr r9, r9, #8\n\t" out(r2, "r6") "lsr r9, r9, #8\n\t" out(r3, "r8")                                    \
     "bfi " r0 ", " r1 ", #8, #8\n\tbfi " r0 ", " r2 ", #16, #8\n\tbfi " r0 ", " r3 ", #24, #8\n\t"
 #define TG_FC_B1_L_OUTS_ONCE(out, r0, r1, r2, r3)                                                            \
-    "ldmia sp, {r7, r10, r12, lr}\n\tldmia r7!, {r4, r5, r6, r8}\n\tstr r7, [sp]\n\t"                         \
+    "ldr r7, %[fm]\n\tldrd r12, lr, %[fe]\n\tldmia r7!, {r4, r5, r6, r8}\n\tstr r7, %[fm]\n\t"              \
     out(r0, "r4") out(r1, "r5") out(r2, "r6") out(r3, "r8")                                                  \
     "bfi " r0 ", " r1 ", #8, #8\n\tbfi " r0 ", " r2 ", #16, #8\n\tbfi " r0 ", " r3 ", #24, #8\n\t"
 /* the packed word in `y` clamped to the frame's bytes (SSUB8 / SEL: tg_fc_b1_clamp4) */
 #define TG_FC_B1_L_CLAMP(y)                                                                                  \
-    "ldrd r4, r5, [sp, #28]\n\tssub8 r6, " y ", r4\n\tsel " y ", " y ", r4\n\tssub8 r6, r5, " y "\n\t"        \
+    "ldrd r4, r5, %[fl]\n\tssub8 r6, " y ", r4\n\tsel " y ", " y ", r4\n\tssub8 r6, r5, " y "\n\t"        \
     "sel " y ", " y ", r5\n\t"
 /* the word stored, the next block or the end (r7: the next block's multipliers, r12: m_end) */
 #define TG_FC_B1_L_STORE(y)                                                                                  \
-    "ldr r4, [sp, #24]\n\tstr " y ", [r4], #4\n\tstr r4, [sp, #24]\n\tcmp r7, r12\n\tbne 1b\n\t"
+    "ldr r4, %[fo]\n\tstr " y ", [r4], #4\n\tstr r4, %[fo]\n\tcmp r7, r12\n\tbne 1b\n\t"
 
-/* The layer's body: the frame pushed, per block the biases, `turns` turns of the 8 steps `steps`, the sums
+/* The layer's body: per block the biases, `turns` turns of the 8 steps `steps`, the sums
    (`sums`), the outputs (`outs`: rows in registers r0..r3, packed into the first), the clamp (`clamp`). */
 #define TG_FC_B1_LAYER(steps, sums, outs, clamp, y)                                                          \
-    __asm__ volatile("ldmia %[st], {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                             \
-                     "push {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                                     \
-                     "1:\n\tldrd %[x], %[n], [sp, #16]\n\tldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"            \
+    __asm__ volatile("1:\n\tldrd %[x], %[n], %[fx]\n\tldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"            \
                      "2:\n\t" steps "subs %[n], %[n], #1\n\tbne 2b\n\t" sums outs clamp TG_FC_B1_L_STORE(y)   \
-                     "add sp, sp, #40\n\t"                                                                    \
-                     : [a0] "=r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [x] "+r"(xp), [w] "+r"(wp), \
-                       [n] "+r"(n), [st] "+r"(st)                                                             \
-                     :                                                                                        \
-                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory")
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "+r"(xp), [w] "+r"(wp), \
+                       [n] "+r"(n), [fm] "+m"(frame->m), [fo] "+m"(frame->out)                                \
+                     : [fe] "m"(frame->m_end), [fx] "m"(frame->x), [fl] "m"(frame->lo)                        \
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory")
 /* the clamp where it is not the int8 range */
 #define TG_FC_B1_LAYER_CLAMPED(full, steps, sums, outs, y)                                                   \
     do {                                                                                                     \
@@ -249,7 +246,6 @@ static inline __attribute__((always_inline)) void tg_fc_b1_layer_ldm(tg_fc_b1_fr
     register const void *xp __asm__("r7") = 0;
     register const int8_t *wp __asm__("r11") = w;
     register int32_t n __asm__("lr") = 0;
-    register tg_fc_b1_frame_t *st __asm__("r12") = frame;
     if (singles) {
         TG_FC_B1_LAYER_KINDS(mode, full, widened, X1);
     } else {
@@ -280,7 +276,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows_ldm(const tg_ful
         (rest == 0 || turns == 0)) {
         const int32_t singles = turns == 0;
         tg_fc_b1_frame_t frame = {multiplier, shift, multiplier + cols, round, x, singles ? steps : turns, out,
-                                  lo, hi, 0};
+                                  lo, hi};
         tg_fc_b1_layer_ldm(&frame, w, mode, full, widened, singles);
         return;
     }
