@@ -18,9 +18,9 @@
  *   form takes 10 and reloads its constants from the stack;
  * - where every block is full, the requantization folded and the depth whole turns of 8 steps (or under
  *   8 steps, or an unaligned lean input: single steps only), the whole layer in one asm body
- *   (tg_fc_b1_layer_ldm): the blocks, their steps and outputs with the loop's state in a frame on the
- *   stack, no compiler spill or register move between them (MLPerf AD on the F446RE: 445,759 -> 439,095
- *   estimated cycles).
+ *   (tg_fc_b1_layer_ldm): the blocks, their steps and outputs with the loop's state in a frame of locals
+ *   on the stack, no compiler spill or register move between them (MLPerf AD on the F446RE: 445,759 ->
+ *   439,611 estimated cycles).
  *
  * Bit for bit the outputs of tg_fc_b1_rows (tg_fc_b1_out's arithmetic).
  */
