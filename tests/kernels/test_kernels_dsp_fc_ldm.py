@@ -7,7 +7,9 @@ On the F446RE stand-in (slow): the flag is the M4 board's alone and its firmware
 (the objects hold the LDMs); the row-pair chains of test_kernels_dsp_fc_rowpair (every requantization
 body: with and without the sign's ADD, clamped and at the int8 range, rounded once) equal the reference
 on every layer with a lean layer's input moved to an odd address, where the pairs' LDM would fault:
-the kernel must take its single steps there (the other lean layers keep their pairs).
+the kernel must take its single steps there (the other lean layers keep their pairs). A chain of whole
+blocks and whole turns (WHOLE_SIZES) takes every kind of step through the whole-layer asm body
+(tg_fc_b1_layer_ldm): every folded requantization body, clamped and not, its turns of 8 and its single steps.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import subprocess
 import numpy as np
 import pytest
 from e2e import assert_device_equals_reference
-from test_kernels_dsp_fc_batch1 import LEAN_SIZES, Chain, _chain
+from single_rounding import to_single_rounding
+from test_kernels_dsp_fc_batch1 import BATCH1, LEAN, LEAN_SIZES, W16, Chain, _chain
 from torch_models import compile_module
 
 from tinygen.passes import CompileOptions
@@ -27,6 +30,11 @@ from tinygen.passes import CompileOptions
 PAIRS = "tg_fully_connected_batch1_rowpair_s8_dsp"
 PAIRS_LEAN = "tg_fully_connected_batch1_rowpair_lean_s8_dsp"
 FLAG = "-DTG_FC_B1_LDM=1"
+# every layer's outputs a multiple of 4 and its depth whole turns of 8 steps (a multiple of 32) or under 8
+# steps: tg_fc_b1_rows_ldm runs each as one asm body (turns of 8: 64, 32, 96, 128; single steps: 24, 20)
+WHOLE_SIZES = (64, 32, 96, 24, 128, 20, 36)
+# that body's block start in objdump: the input and the turns read from its frame on the stack, then the biases
+LAYER_START = r"ldrd\s+r7, lr, \[sp(, #\d+)?\].*\n.*ldmia(\.w)?\s+fp!, \{r0, r1, r2, r3\}"
 
 # a lean call's input copied to an odd address first (model.c's own buffers are 16-byte aligned)
 ODD_INPUT = """
@@ -45,10 +53,10 @@ def _needs_standin():
         pytest.skip("the stand-in needs qemu-system-arm and arm-none-eabi-gcc")
 
 
-def _odd_input(code: str) -> tuple[str, int]:
-    """model.c with its first lean row-pair call (specialized or generic) reading its input from
+def _odd_input(code: str, lean: str = PAIRS_LEAN) -> tuple[str, int]:
+    """model.c with its first call of the lean kernel `lean` (specialized or generic) reading its input from
     tg_test_odd_input (the others keep theirs, aligned), and the number of lean calls."""
-    call = re.compile(rf"({PAIRS_LEAN}(?:_inline)?\(&(\w+), (?:\w+, )?)(tg_arena \+ \w+|\w+),")
+    call = re.compile(rf"({lean}(?:_inline)?\(&(\w+), (?:\w+, )?)(tg_arena \+ \w+|\w+),")
     n = len(call.findall(code))
     code = call.sub(lambda m: f"{m.group(1)}tg_test_odd_input(&{m.group(2)}, {m.group(3)}),", code, count=1)
     last = max(m.end() for m in re.finditer(r"^#include .*$", code, re.M))
@@ -104,3 +112,71 @@ def test_fully_connected_batch1_ldm_odd_input_standin(specialize, tmp_path):
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
                 assert_device_equals_reference(dev, graph, x, f"f446re odd input, specialize {specialize}, input {i}")
+
+
+def _narrow_clamps(graph) -> list[str]:
+    """Layers 1 (no ReLU: the sign's ADD) and 2 (ReLU: POS) clamped inside the int8 range, so that their
+    bodies take the SSUB8 / SEL clamp (the reference reads the same kparams)."""
+    fcs = [n for n in graph.nodes if n.op == "fully_connected"]
+    for node in fcs[1:3]:
+        kp = node.attrs["kparams"]
+        kp["act_min"], kp["act_max"] = max(kp["act_min"], kp["output_offset"] - 40), 90
+    return [n.name for n in fcs[1:3]]
+
+
+def _uneven_shifts(graph) -> None:
+    """Every third output channel's shift one lower (its outputs halved; a layer of the chain has one shift for all
+    its channels), so that each block reads its own shifts (the reference reads the same)."""
+    for node in graph.nodes:
+        if node.op == "fully_connected":
+            st = graph.tensor(node.param("shift"))
+            st.data = (st.data - (np.arange(st.data.size) % 3 == 1)).astype(st.data.dtype).reshape(st.data.shape)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["pairs", "int8", "w16"])
+def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
+    """WHOLE_SIZES' chain on the F446RE stand-in with each family's kernels (row pairs, int8, int16 weights;
+    the lean kernel on every other layer), specialized: every folded body (the sign's ADD and POS, two layers
+    clamped inside the int8 range, every third channel's shift lower, the first lean layer's input at an odd
+    address: its single steps), then
+    every layer rounded once: every layer equals the reference, and the firmware holds the whole-layer body."""
+    _needs_standin()
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.hil.target import open_device
+    from tinygen.ref.interpreter import quantize_input
+
+    board = get_board("f446re")
+    scratch, lean = {"pairs": (PAIRS, PAIRS_LEAN), "int8": (BATCH1, LEAN), "w16": (W16, None)}[family]
+    rng = np.random.default_rng(31)
+    calib = rng.standard_normal((16, WHOLE_SIZES[0])).astype(np.float32)
+    for seed, once in ((31, False), (32, True)):
+        options = CompileOptions(features=frozenset(board.isa_features))
+        _, first = compile_module(_chain(seed, WHOLE_SIZES), calib, options=options)
+        choice = {n.name: lean if lean and i % 2 == 0 else scratch
+                  for i, n in enumerate(n for n in first.nodes if n.op == "fully_connected")}
+        source, graph = compile_module(_chain(seed, WHOLE_SIZES), calib, options=CompileOptions(
+            features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
+        graph.meta["specialize"] = True
+        assert [n.kernel for n in graph.nodes if n.op == "fully_connected"] == list(choice.values())
+        if once:
+            assert len(to_single_rounding(graph, {scratch, lean})) == 6
+        else:
+            _narrow_clamps(graph)
+            _uneven_shifts(graph)
+        project = build(source, graph, board, tmp_path / f"{family}{seed}").out_dir
+        code = (project / "model.c").read_text()
+        assert code.count("rounded once") == (6 if once else 0)
+        if lean and not once:
+            code, n = _odd_input(code, lean)
+            assert n == 3
+            (project / "model.c").write_text(code)
+        subprocess.run(["make", "-s", "-C", str(project), "emu"], check=True, capture_output=True)
+        dump = subprocess.run(["arm-none-eabi-objdump", "-d", str(project / "firmware-emu.elf")], check=True,
+                              capture_output=True, text=True).stdout
+        assert re.search(LAYER_START, dump), "no whole-layer body"
+        with open_device(board, project, emulate=True) as dev:
+            for i in range(3):
+                x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
+                assert_device_equals_reference(dev, graph, x, f"f446re {family} whole layers, once {once}, input {i}")
