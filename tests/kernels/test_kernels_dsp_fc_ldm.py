@@ -133,14 +133,24 @@ def _uneven_shifts(graph) -> None:
             st.data = (st.data - (np.arange(st.data.size) % 3 == 1)).astype(st.data.dtype).reshape(st.data.shape)
 
 
+def _one_multiplier(graph) -> None:
+    """Every output channel of each layer given the layer's first multiplier (its shifts are already one per
+    layer): a layer quantized per tensor, whose specialized call takes TG_REQUANT_UNIFORM."""
+    for node in graph.nodes:
+        if node.op == "fully_connected":
+            mt = graph.tensor(node.param("multiplier"))
+            mt.data = np.full_like(mt.data, mt.data.ravel()[0])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["pairs", "int8", "w16"])
 def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
     """WHOLE_SIZES' chain on the F446RE stand-in with each family's kernels (row pairs, int8, int16 weights;
     the lean kernel on every other layer), specialized: every folded body (the sign's ADD and POS, two layers
     clamped inside the int8 range, every third channel's shift lower, the first lean layer's input at an odd
-    address: its single steps), then
-    every layer rounded once: every layer equals the reference, and the firmware holds the whole-layer body."""
+    address: its single steps), then every layer rounded once, then every layer of one multiplier and shift
+    (TG_REQUANT_UNIFORM: read once for the layer; clamped and at an odd address as the first): every layer equals
+    the reference, and the firmware holds the whole-layer body."""
     _needs_standin()
     from tinygen.board import get_board
     from tinygen.compiler import build
@@ -151,7 +161,8 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
     scratch, lean = {"pairs": (PAIRS, PAIRS_LEAN), "int8": (BATCH1, LEAN), "w16": (W16, None)}[family]
     rng = np.random.default_rng(31)
     calib = rng.standard_normal((16, WHOLE_SIZES[0])).astype(np.float32)
-    for seed, once in ((31, False), (32, True)):
+    for seed, variant in ((31, "plain"), (32, "once"), (33, "uniform")):
+        once = variant == "once"
         options = CompileOptions(features=frozenset(board.isa_features))
         _, first = compile_module(_chain(seed, WHOLE_SIZES), calib, options=options)
         choice = {n.name: lean if lean and i % 2 == 0 else scratch
@@ -164,10 +175,14 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
             assert len(to_single_rounding(graph, {scratch, lean})) == 6
         else:
             _narrow_clamps(graph)
-            _uneven_shifts(graph)
+            if variant == "uniform":
+                _one_multiplier(graph)
+            else:
+                _uneven_shifts(graph)
         project = build(source, graph, board, tmp_path / f"{family}{seed}").out_dir
         code = (project / "model.c").read_text()
         assert code.count("rounded once") == (6 if once else 0)
+        assert code.count("one multiplier and shift for every output") == (6 if variant == "uniform" else 0)
         if lean and not once:
             code, n = _odd_input(code, lean)
             assert n == 3
@@ -179,4 +194,4 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
         with open_device(board, project, emulate=True) as dev:
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
-                assert_device_equals_reference(dev, graph, x, f"f446re {family} whole layers, once {once}, input {i}")
+                assert_device_equals_reference(dev, graph, x, f"f446re {family} whole layers, {variant}, input {i}")

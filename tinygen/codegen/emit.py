@@ -147,10 +147,12 @@ def _emit_generic(graph: Graph, node: Node, spec: KernelSpec, layer: Layer, arra
     mode = specialize.requant_mode(inline, node.attrs["kparams"], **consts)
     what = {specialize.GENERAL: "general", specialize.BOUNDED: "all outputs bounded",
             specialize.FOLDED: "all outputs bounded, output offset folded into the rounding"}[
-                mode & ~(specialize.POS | specialize.ONCE)]
+                mode & ~(specialize.POS | specialize.ONCE | specialize.UNIFORM)]
     pos = ", no sign's ADD (act_min >= the output zero point)" if mode & specialize.POS else ""
     if mode & specialize.ONCE:
         pos = ", rounded once (single-rounding pairs: SMMLAR onto the output zero point)"
+    if mode & specialize.UNIFORM:
+        pos += ", one multiplier and shift for every output"
     layer.body.append(f"/* {inline.decodes or spec.name}, specialized: {what} requantization{pos} */")
     args.insert(1, str(mode))
     layer.body.append(f"{inline.function}({', '.join(args)});")

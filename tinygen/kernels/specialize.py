@@ -30,6 +30,7 @@ class Inline:
     pos: bool = False    # its outputs take the POS flag (the sign's ADD left out: sign_add_needed)
     pos_of: str = ""     # the prefix of the kparams whose act_min / output_offset decide it ("add_": the add's)
     once: bool = False   # its folded outputs take the ONCE flag (a single-rounding pair: requant_once)
+    uniform: bool = False  # its folded outputs take the UNIFORM flag (one multiplier and shift: requant_uniform)
     # a shared-weight kernel decoding the layer's weights into the arena first (tinygen.kernels.lut_table):
     # the int8 kernel whose body then runs on them (tinygen/codegen/lut_decode.py emits the decode)
     decodes: str = ""
@@ -51,19 +52,19 @@ INLINE: dict[str, Inline] = {
     # one row (tinygen/kernels/fc_batch1_dsp.py): the shared body with the build's verdict
     "tg_fully_connected_batch1_s8_dsp": Inline("tg_fully_connected_batch1_s8_dsp_inline",
                                                "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True, True,
-                                               once=True),
+                                               once=True, uniform=True),
     "tg_fully_connected_batch1_lean_s8_dsp": Inline("tg_fully_connected_batch1_lean_s8_dsp_inline",
                                                     "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
-                                                    True, once=True),
+                                                    True, once=True, uniform=True),
     "tg_fully_connected_batch1_rowpair_s8_dsp": Inline("tg_fully_connected_batch1_rowpair_s8_dsp_inline",
                                                        "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features",
-                                                       True, True, once=True),
+                                                       True, True, once=True, uniform=True),
     "tg_fully_connected_batch1_rowpair_lean_s8_dsp": Inline("tg_fully_connected_batch1_rowpair_lean_s8_dsp_inline",
                                                             "kernels/tg_fully_connected_batch1_s8_dsp.h",
-                                                            "in_features", True, True, once=True),
+                                                            "in_features", True, True, once=True, uniform=True),
     "tg_fully_connected_batch1_w16_s8_dsp": Inline("tg_fully_connected_batch1_w16_s8_dsp_inline",
                                                    "kernels/tg_fully_connected_batch1_s8_dsp.h", "in_features", True,
-                                                   True, once=True),
+                                                   True, once=True, uniform=True),
     "tg_conv2d_direct_s8_dsp": Inline("tg_conv2d_direct_s8_dsp_inline", "kernels/tg_conv2d_direct_s8_dsp.h",
                                       "kernel_h*kernel_w*in_c", pos=True),
     # the fused add's requantization takes POS (the conv's result before it is not clamped to the add's range)
@@ -201,6 +202,15 @@ POS = 4
 # its folded outputs take R = the output zero point and n = 0, so that y = SSAT8(SMMLAR(2 acc, m,
 # output_offset)), with no sign's ADD (the rounding is floor's, halves upward: tg_requantize's)
 ONCE = 8
+# with FOLDED (and POS or not; C: TG_REQUANT_UNIFORM): every output has the same multiplier and shift
+# (requant_uniform: a layer quantized per tensor), which the batch-1 fully connected kernels read once
+UNIFORM = 16
+
+
+def requant_uniform(multiplier, shift) -> bool:
+    """Whether a layer's outputs all share one multiplier and one shift (a layer quantized per tensor)."""
+    m, s = np.asarray(multiplier, np.int64).ravel(), np.asarray(shift, np.int64).ravel()
+    return m.size > 0 and bool(np.all(m == m[0]) and np.all(s == s[0]))
 
 
 def sign_add_needed(kparams: dict, prefix: str = "") -> bool:
@@ -218,7 +228,9 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
     kernel's outputs take it (Inline.folds), else BOUNDED or GENERAL; BOUNDED and FOLDED with
     POS where the kernel takes it (Inline.pos) and the layer needs no sign's ADD; FOLDED | POS |
     ONCE for a layer of single-rounding pairs (requant_once) whose kernel takes it (Inline.once)
-    and whose sums stay below 2^30 (GENERAL otherwise, as any layer of such pairs elsewhere)."""
+    and whose sums stay below 2^30 (GENERAL otherwise, as any layer of such pairs elsewhere); FOLDED
+    (with POS or not) with UNIFORM where the kernel takes it (Inline.uniform) and every output has the
+    same multiplier and shift (requant_uniform)."""
     if inline.once and requant_once(multiplier, shift) and sums_bounded(depth(inline, kparams), bias):
         return FOLDED | POS | ONCE
     bounded = requant_bounded(depth(inline, kparams), bias, multiplier, shift)
@@ -227,8 +239,10 @@ def requant_mode(inline: Inline, kparams: dict, bias, multiplier, shift) -> int:
         mode = FOLDED
     if mode != GENERAL and inline.pos and not sign_add_needed(kparams, inline.pos_of):
         mode |= POS
+    if mode & FOLDED and not mode & ONCE and inline.uniform and requant_uniform(multiplier, shift):
+        mode |= UNIFORM
     return mode
 
 
-__all__ = ["BOUNDED", "FOLDED", "GENERAL", "HUFFMAN_DECODES", "INLINE", "Inline", "LUT_DECODES", "ONCE", "POS", "enabled", "depth", "folded_serves",
-           "requant_bounded", "requant_folded", "requant_mode", "requant_once", "sign_add_needed", "sums_bounded"]
+__all__ = ["BOUNDED", "FOLDED", "GENERAL", "HUFFMAN_DECODES", "INLINE", "Inline", "LUT_DECODES", "ONCE", "POS", "UNIFORM", "enabled", "depth", "folded_serves",
+           "requant_bounded", "requant_folded", "requant_mode", "requant_once", "requant_uniform", "sign_add_needed", "sums_bounded"]

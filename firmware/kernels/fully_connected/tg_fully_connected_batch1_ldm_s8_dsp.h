@@ -20,7 +20,8 @@
  *   8 steps, or an unaligned lean input: single steps only), the whole layer in one asm body
  *   (tg_fc_b1_layer_ldm): the blocks, their steps and outputs with the loop's state in a frame of locals
  *   on the stack, no compiler spill or register move between them (MLPerf AD on the F446RE: 445,759 ->
- *   439,611 estimated cycles).
+ *   439,611 estimated cycles), and where the layer has one multiplier and shift (TG_REQUANT_UNIFORM) those
+ *   kept in the frame, not read per block (431,529).
  *
  * Bit for bit the outputs of tg_fc_b1_rows (tg_fc_b1_out's arithmetic).
  */
@@ -151,8 +152,13 @@ typedef struct {
     int32_t round;          /* 1 + 2 output_offset, or the output zero point where ONCE */
     const void *x;          /* the input (widened or not), each block's start (LDRD with turns) */
     int32_t turns;          /* the loop's turns a block (of 8 steps, or of one) */
-    int8_t *out;            /* the next block's outputs */
+    int8_t *out;            /* the next block's outputs (LDRD with out_end where UNIFORM) */
+    int8_t *out_end;        /* past the last block's outputs */
     uint32_t lo, hi;        /* the clamp's bytes (LDRD) */
+    /* a layer of one multiplier and shift (TG_REQUANT_UNIFORM): them, as the folded form takes them */
+    int32_t mult;           /* the multiplier (LDRD with nm1) */
+    int32_t nm1;            /* n - 1 (n = -shift) */
+    int32_t r;              /* R = round 2^(n-1) */
 } tg_fc_b1_frame_t;
 
 /* the block's 4 sums in fixed registers: rows 0..3 in r1, r0, r3, r2 (row pairs: row B = (acc1 - acc2) >> 8,
@@ -178,41 +184,65 @@ typedef struct {
     "ldr r7, %[fm]\n\tldrd r12, lr, %[fe]\n\tldmia r7!, {r4, r5, r6, r8}\n\tstr r7, %[fm]\n\t"              \
     out(r0, "r4") out(r1, "r5") out(r2, "r6") out(r3, "r8")                                                  \
     "bfi " r0 ", " r1 ", #8, #8\n\tbfi " r0 ", " r2 ", #16, #8\n\tbfi " r0 ", " r3 ", #24, #8\n\t"
+/* the same where the layer has one multiplier and shift (TG_REQUANT_UNIFORM): r4 the multiplier, r9 n - 1, r12
+   R, read from the frame by LDRD + LDR, nothing shifted or loaded per output */
+#define TG_FC_B1_U_POS(acc, m)                                                                               \
+    "add " acc ", " acc ", " acc "\n\tsmmlar " acc ", " acc ", r4, r12\n\tasr " acc ", " acc ", r9\n\t"             \
+    "ssat " acc ", #8, " acc ", asr #1\n\t"
+#define TG_FC_B1_U_SIGN(acc, m)                                                                              \
+    "add " acc ", " acc ", " acc "\n\tsmmlar r10, " acc ", r4, r12\n\tadd " acc ", r10, " acc ", asr #31\n\t"        \
+    "asr " acc ", " acc ", r9\n\tssat " acc ", #8, " acc ", asr #1\n\t"
+#define TG_FC_B1_U_OUTS(out, r0, r1, r2, r3)                                                                 \
+    "ldrd r4, r9, %[fu]\n\tldr r12, %[fr]\n\t" out(r0, "") out(r1, "") out(r2, "") out(r3, "")                 \
+    "bfi " r0 ", " r1 ", #8, #8\n\tbfi " r0 ", " r2 ", #16, #8\n\tbfi " r0 ", " r3 ", #24, #8\n\t"
 /* the packed word in `y` clamped to the frame's bytes (SSUB8 / SEL: tg_fc_b1_clamp4) */
 #define TG_FC_B1_L_CLAMP(y)                                                                                  \
     "ldrd r4, r5, %[fl]\n\tssub8 r6, " y ", r4\n\tsel " y ", " y ", r4\n\tssub8 r6, r5, " y "\n\t"        \
     "sel " y ", " y ", r5\n\t"
-/* the word stored, the next block or the end (r7: the next block's multipliers, r12: m_end) */
+/* the word stored, the next block or the end (r7: the next block's multipliers, r12: m_end; where UNIFORM,
+   the outputs' pointer against out_end) */
 #define TG_FC_B1_L_STORE(y)                                                                                  \
     "ldr r4, %[fo]\n\tstr " y ", [r4], #4\n\tstr r4, %[fo]\n\tcmp r7, r12\n\tbne 1b\n\t"
+#define TG_FC_B1_U_STORE(y)                                                                                  \
+    "ldrd r4, r5, %[fo]\n\tstr " y ", [r4], #4\n\tstr r4, %[fo]\n\tcmp r4, r5\n\tbne 1b\n\t"
 
 /* The layer's body: per block the biases, `turns` turns of the 8 steps `steps`, the sums
    (`sums`), the outputs (`outs`: rows in registers r0..r3, packed into the first), the clamp (`clamp`). */
-#define TG_FC_B1_LAYER(steps, sums, outs, clamp, y)                                                          \
+#define TG_FC_B1_LAYER(steps, sums, outs, clamp, y, store)                                                   \
     __asm__ volatile("1:\n\tldrd %[x], %[n], %[fx]\n\tldmia %[w]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"            \
-                     "2:\n\t" steps "subs %[n], %[n], #1\n\tbne 2b\n\t" sums outs clamp TG_FC_B1_L_STORE(y)   \
+                     "2:\n\t" steps "subs %[n], %[n], #1\n\tbne 2b\n\t" sums outs clamp store(y)              \
                      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "+r"(xp), [w] "+r"(wp), \
                        [n] "+r"(n), [fm] "+m"(frame->m), [fo] "+m"(frame->out)                                \
-                     : [fe] "m"(frame->m_end), [fx] "m"(frame->x), [fl] "m"(frame->lo)                        \
+                     : [fe] "m"(frame->m_end), [fx] "m"(frame->x), [fl] "m"(frame->lo), [fu] "m"(frame->mult),  \
+                       [fr] "m"(frame->r)                                                                     \
                      : "r4", "r5", "r6", "r8", "r9", "r10", "r12", "cc", "memory")
 /* the clamp where it is not the int8 range */
-#define TG_FC_B1_LAYER_CLAMPED(full, steps, sums, outs, y)                                                   \
+#define TG_FC_B1_LAYER_CLAMPED(full, steps, sums, outs, y, store)                                            \
     do {                                                                                                     \
         if (full) {                                                                                          \
-            TG_FC_B1_LAYER(steps, sums, outs, "", y);                                                        \
+            TG_FC_B1_LAYER(steps, sums, outs, "", y, store);                                                 \
         } else {                                                                                             \
-            TG_FC_B1_LAYER(steps, sums, outs, TG_FC_B1_L_CLAMP(y), y);                                       \
+            TG_FC_B1_LAYER(steps, sums, outs, TG_FC_B1_L_CLAMP(y), y, store);                                \
         }                                                                                                    \
     } while (0)
 /* the requantization body by mode */
 #define TG_FC_B1_LAYER_MODES(mode, full, steps, sums, r0, r1, r2, r3)                                        \
     do {                                                                                                     \
         if (TG_REQUANT_ONCE_OF(mode)) {                                                                      \
-            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_ONCE(TG_FC_B1_L_ONCE, r0, r1, r2, r3), r0); \
+            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_ONCE(TG_FC_B1_L_ONCE, r0, r1, r2, r3), r0, \
+                                   TG_FC_B1_L_STORE);                                                        \
+        } else if (TG_REQUANT_UNIFORM_OF(mode) && TG_REQUANT_POS_OF(mode)) {                                 \
+            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_U_OUTS(TG_FC_B1_U_POS, r0, r1, r2, r3), r0,     \
+                                   TG_FC_B1_U_STORE);                                                        \
+        } else if (TG_REQUANT_UNIFORM_OF(mode)) {                                                            \
+            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_U_OUTS(TG_FC_B1_U_SIGN, r0, r1, r2, r3), r0,    \
+                                   TG_FC_B1_U_STORE);                                                        \
         } else if (TG_REQUANT_POS_OF(mode)) {                                                                \
-            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_SHIFT(TG_FC_B1_L_POS, r0, r1, r2, r3), r0); \
+            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_SHIFT(TG_FC_B1_L_POS, r0, r1, r2, r3), r0, \
+                                   TG_FC_B1_L_STORE);                                                        \
         } else {                                                                                             \
-            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_SHIFT(TG_FC_B1_L_SIGN, r0, r1, r2, r3), r0); \
+            TG_FC_B1_LAYER_CLAMPED(full, steps, sums, TG_FC_B1_L_OUTS_SHIFT(TG_FC_B1_L_SIGN, r0, r1, r2, r3), r0, \
+                                   TG_FC_B1_L_STORE);                                                        \
         }                                                                                                    \
     } while (0)
 /* the row-pair kinds' sums and rows, the others' */
@@ -275,8 +305,13 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows_ldm(const tg_ful
     if (TG_REQUANT_KIND(mode) == TG_REQUANT_FOLDED && (cols & 3) == 0 && cols != 0 && steps != 0 &&
         (rest == 0 || turns == 0)) {
         const int32_t singles = turns == 0;
-        tg_fc_b1_frame_t frame = {multiplier, shift, multiplier + cols, round, x, singles ? steps : turns, out,
-                                  lo, hi};
+        /* where UNIFORM: the first output's multiplier and shift serve them all (n - 1 = ~shift, R as
+           tg_fc_b1_out computes it) */
+        const int32_t uniform = TG_REQUANT_UNIFORM_OF(mode) != 0 && !TG_REQUANT_ONCE_OF(mode);
+        const int32_t nm1 = uniform ? ~(int32_t)shift[0] : 0;
+        tg_fc_b1_frame_t frame = {multiplier, shift, multiplier + cols, round, x, singles ? steps : turns, out, end,
+                                  lo, hi, uniform ? multiplier[0] : 0, nm1,
+                                  uniform ? (int32_t)((uint32_t)round << (nm1 & 31)) : 0};
         tg_fc_b1_layer_ldm(&frame, w, mode, full, widened, singles);
         return;
     }

@@ -342,7 +342,7 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     {                                                                                                        \
         TG_FC_B1_ROWS_OF(p, mode, full, widened, x, w, multiplier, shift, out);                              \
     }
-/* The 8 variants of a kind of step (TG_FC_B1_LEAN ...), named v##mode[_full]. */
+/* The 12 variants of a kind of step (TG_FC_B1_LEAN ...), named v##mode[_uni][_full] (_uni: TG_REQUANT_UNIFORM). */
 #define TG_FC_B1_VARIANTS(v, widened)                                                                        \
     TG_FC_B1_ROWS(v##folded, TG_REQUANT_FOLDED, 0, widened)                                                  \
     TG_FC_B1_ROWS(v##folded_full, TG_REQUANT_FOLDED, 1, widened)                                             \
@@ -351,7 +351,11 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
     TG_FC_B1_ROWS(v##once, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 0, widened)                 \
     TG_FC_B1_ROWS(v##once_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_ONCE, 1, widened)            \
     TG_FC_B1_ROWS(v##bounded, 1, 0, widened)                                                                 \
-    TG_FC_B1_ROWS(v##general, 0, 0, widened)
+    TG_FC_B1_ROWS(v##general, 0, 0, widened)                                                                 \
+    TG_FC_B1_ROWS(v##folded_uni, TG_REQUANT_FOLDED | TG_REQUANT_UNIFORM, 0, widened)                         \
+    TG_FC_B1_ROWS(v##folded_uni_full, TG_REQUANT_FOLDED | TG_REQUANT_UNIFORM, 1, widened)                    \
+    TG_FC_B1_ROWS(v##folded_pos_uni, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_UNIFORM, 0, widened)    \
+    TG_FC_B1_ROWS(v##folded_pos_uni_full, TG_REQUANT_FOLDED | TG_REQUANT_POS | TG_REQUANT_UNIFORM, 1, widened)
 TG_FC_B1_VARIANTS(tg_fc_b1_, TG_FC_B1_WIDENED)
 TG_FC_B1_VARIANTS(tg_fc_b1_lean_, TG_FC_B1_LEAN)
 TG_FC_B1_VARIANTS(tg_fc_b1_w16_, TG_FC_B1_W16)
@@ -371,8 +375,12 @@ TG_FC_B1_VARIANTS(tg_fc_b1_pairs_lean_, TG_FC_B1_PAIRS_LEAN)
             v##bounded(p, __VA_ARGS__);                                                                      \
         } else if (TG_REQUANT_ONCE_OF(bounded)) {                                                            \
             TG_FC_B1_CALL_FULL(v, once, full_, p, __VA_ARGS__);                                              \
+        } else if (TG_REQUANT_POS_OF(bounded) && TG_REQUANT_UNIFORM_OF(bounded)) {                           \
+            TG_FC_B1_CALL_FULL(v, folded_pos_uni, full_, p, __VA_ARGS__);                                    \
         } else if (TG_REQUANT_POS_OF(bounded)) {                                                             \
             TG_FC_B1_CALL_FULL(v, folded_pos, full_, p, __VA_ARGS__);                                        \
+        } else if (TG_REQUANT_UNIFORM_OF(bounded)) {                                                         \
+            TG_FC_B1_CALL_FULL(v, folded_uni, full_, p, __VA_ARGS__);                                        \
         } else {                                                                                             \
             TG_FC_B1_CALL_FULL(v, folded, full_, p, __VA_ARGS__);                                            \
         }                                                                                                    \

@@ -96,7 +96,7 @@ static inline int32_t tg_ssat8(int32_t x)
  */
 #define TG_REQUANT_POS 4
 #define TG_REQUANT_KIND(mode) \
-    (__builtin_constant_p(mode) ? (mode) & ~(TG_REQUANT_POS | TG_REQUANT_ONCE) : (mode))
+    (__builtin_constant_p(mode) ? (mode) & ~(TG_REQUANT_POS | TG_REQUANT_ONCE | TG_REQUANT_UNIFORM) : (mode))
 #define TG_REQUANT_POS_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_POS) ? TG_REQUANT_POS : 0)
 
 /*
@@ -110,6 +110,18 @@ static inline int32_t tg_ssat8(int32_t x)
  */
 #define TG_REQUANT_ONCE 8
 #define TG_REQUANT_ONCE_OF(mode) (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_ONCE) ? TG_REQUANT_ONCE : 0)
+
+/*
+ * A flag of a specialized batch-1 fully connected layer's TG_REQUANT_FOLDED mode, with or without POS
+ * (tinygen.kernels.specialize.UNIFORM): every output has the same multiplier and shift (a layer quantized
+ * per tensor, as TFLite quantizes fully connected layers), so its kernel may read them once for the layer
+ * (tg_fully_connected_batch1_ldm_s8_dsp.h). TG_REQUANT_KIND leaves it out, so every other body takes such a
+ * layer as the folded one it is; TG_REQUANT_UNIFORM_OF(mode) is the flag where the mode is a compile-time
+ * constant, else 0.
+ */
+#define TG_REQUANT_UNIFORM 16
+#define TG_REQUANT_UNIFORM_OF(mode) \
+    (__builtin_constant_p(mode) && ((mode) & TG_REQUANT_UNIFORM) ? TG_REQUANT_UNIFORM : 0)
 
 /* The folded form's R, (1 + 2 output_offset) 2^(n-1) (n = -shift >= 1), or the output zero
    point where `once` (TG_REQUANT_ONCE_OF, n = 0). */
