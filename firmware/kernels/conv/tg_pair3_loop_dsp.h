@@ -73,8 +73,9 @@
     TG_PAIR3_OUT(a, b, "%c[gap]+" o)                         \
     TG_PAIR3_OUT(b, c, "2*%c[gap]+" o)
 
-/* Up to this many units run unrolled whole; more in a loop of 9, 6, 4, 3 or 2 units a pass. */
-#define TG_PAIR3_WHOLE 6
+/* Up to this many units run unrolled whole; more in a loop of 9, 6, 4, 3 or 2 units a pass. 7 (a first
+   layer's 3x3x3 depth, 27 rounded up to 28) would otherwise take a unit and 3 passes of 2. */
+#define TG_PAIR3_WHOLE 7
 
 /*
  * The pair loop of one 3-pixel block as one asm block: per pair the records' doubled biases, the
