@@ -42,7 +42,8 @@ def test_rows4_serves_what_its_blocks_take():
     assert rows4_serves(_params(3, 3, 16, 32, 32, 16), _consts(16))         # MLPerf IC's 3x3 convs
     assert rows4_serves(_params(1, 1, 16, 8, 8, 32), _consts(32))           # and its strided 1x1
     assert rows4_serves(_params(2, 2, 1, 2, 2, 2), _consts(2))              # depth 4, 4 pixels, 2 channels
-    assert not rows4_serves(_params(3, 3, 3, 4, 4, 16), _consts(16))        # depth 27: not a multiple of 4
+    assert rows4_serves(_params(3, 3, 3, 4, 4, 16), _consts(16))            # depth 27: run as 28
+    assert not rows4_serves(_params(1, 1, 3, 4, 4, 16), _consts(16))        # depth 3
     assert not rows4_serves(_params(3, 3, 4, 1, 3, 16), _consts(16))        # 3 pixels
     assert not rows4_serves(_params(3, 3, 4, 4, 4, 15), _consts(15))        # an odd channel count
     assert not rows4_serves(_params(3, 3, 4, 4, 4, 1366), _consts(1366))    # outputs beyond STRB's offset
@@ -51,9 +52,8 @@ def test_rows4_serves_what_its_blocks_take():
 
 @pytest.mark.parametrize("kh, kw, in_c, cols", [(3, 3, 16, 16), (1, 1, 4, 2), (3, 3, 3, 5), (5, 3, 8, 33)])
 def test_rows4_scratch_is_four_fields_four_widened_and_the_records(kh, kw, in_c, cols):
-    depth = kh * kw * in_c
-    assert rows4_scratch(_params(kh, kw, in_c, 4, 4, cols)) == \
-        -(-4 * depth // 8) * 8 + 8 * (-(-depth // 4) * 4) + 16 * (cols + cols % 2)
+    dp = -(-kh * kw * in_c // 4) * 4        # the depth rounded up to 4: fields and widened pixels alike
+    assert rows4_scratch(_params(kh, kw, in_c, 4, 4, cols)) == -(-4 * dp // 8) * 8 + 8 * dp + 16 * (cols + cols % 2)
 
 
 @pytest.mark.parametrize("cols", [2, 16, 33, 64])

@@ -133,13 +133,19 @@ def _uneven_shifts(graph) -> None:
             st.data = (st.data - (np.arange(st.data.size) % 3 == 1)).astype(st.data.dtype).reshape(st.data.shape)
 
 
+def _one_multiplier_of(graph, node) -> None:
+    """Every output channel of the layer given its first multiplier and shift: a layer quantized per tensor,
+    whose specialized call takes TG_REQUANT_UNIFORM."""
+    for role in ("multiplier", "shift"):
+        t = graph.tensor(node.param(role))
+        t.data = np.full_like(t.data, t.data.ravel()[0])
+
+
 def _one_multiplier(graph) -> None:
-    """Every output channel of each layer given the layer's first multiplier (its shifts are already one per
-    layer): a layer quantized per tensor, whose specialized call takes TG_REQUANT_UNIFORM."""
+    """Every fully connected layer quantized per tensor (_one_multiplier_of)."""
     for node in graph.nodes:
         if node.op == "fully_connected":
-            mt = graph.tensor(node.param("multiplier"))
-            mt.data = np.full_like(mt.data, mt.data.ravel()[0])
+            _one_multiplier_of(graph, node)
 
 
 @pytest.mark.slow
@@ -195,3 +201,40 @@ def test_fully_connected_batch1_ldm_whole_layer_standin(family, tmp_path):
             for i in range(3):
                 x = quantize_input(graph, source.to_graph_layout(calib[i:i + 1] * 1.5))
                 assert_device_equals_reference(dev, graph, x, f"f446re {family} whole layers, {variant}, input {i}")
+
+
+@pytest.mark.parametrize("board_name, variants", [
+    ("f746zg", {"tg_fc_b1_pairs_folded_full"}),
+    ("f446re", {"tg_fc_b1_pairs_folded_full", "tg_fc_b1_pairs_folded_uni_full"})])
+def test_fully_connected_batch1_uniform_variant_only_where_a_body_reads_it(board_name, variants, tmp_path):
+    """WHOLE_SIZES' chain with layer 1 quantized per tensor (TG_REQUANT_UNIFORM) and layer 3 per channel, both
+    the row-pair kernel without a ReLU at the int8 range: on the F446RE (TG_FC_B1_LDM, whose whole-layer body
+    reads a uniform layer's multiplier and shift once) each links its own variant; on the F746ZG, whose loop
+    runs a uniform layer as the folded one it is, both call the plain variant: one copy of that code, not two."""
+    _needs_standin()
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+
+    board = get_board(board_name)
+    calib = np.random.default_rng(31).standard_normal((16, WHOLE_SIZES[0])).astype(np.float32)
+    options = CompileOptions(features=frozenset(board.isa_features))
+    _, first = compile_module(_chain(31, WHOLE_SIZES), calib, options=options)
+    choice = {n.name: PAIRS_LEAN if i % 2 == 0 else PAIRS
+              for i, n in enumerate(n for n in first.nodes if n.op == "fully_connected")}
+    source, graph = compile_module(_chain(31, WHOLE_SIZES), calib, options=CompileOptions(
+        features=frozenset(board.isa_features), kernel_choice=choice, lower_peak=False))
+    graph.meta["specialize"] = True
+    fcs = [n for n in graph.nodes if n.op == "fully_connected"]
+    for node in fcs:
+        shift = graph.tensor(node.param("shift"))
+        assert node is fcs[1] or len(np.unique(graph.tensor(node.param("multiplier")).data)) > 1 \
+            or len(np.unique(shift.data)) > 1, node.name
+    _one_multiplier_of(graph, fcs[1])
+    project = build(source, graph, board, tmp_path / board_name).out_dir
+    code = (project / "model.c").read_text()
+    assert code.count("one multiplier and shift for every output") == 1
+    subprocess.run(["make", "-s", "-C", str(project), "emu"], check=True, capture_output=True)
+    symbols = subprocess.run(["arm-none-eabi-nm", str(project / "firmware-emu.elf")], check=True, capture_output=True,
+                             text=True).stdout
+    linked = set(re.findall(r" t (tg_fc_b1_pairs_folded\w*)", symbols))        # GCC may add .constprop.N
+    assert linked == variants, linked

@@ -6,7 +6,8 @@ receptive fields of 4 output pixels, widens them once, and multiplies them 4 pix
 channels at a time with weights widened to int16 at build time (11 instructions per 16 MACs in
 its steps; twice the int8 weights' bytes). It serves where tg_rows4_on holds at build time: the
 folded requantization (tinygen.kernels.specialize.folded_serves), at least 4 output pixels, a
-depth (kernel_h * kernel_w * in_c) that is a multiple of 4 in 4..1999, an even channel count of
+depth (kernel_h * kernel_w * in_c) in 4..1999 (the blocks round it up to 4: a first layer's
+3x3x3 = 27 runs as 28, its fields' last bytes zero against zero weights), an even channel count of
 2..1364; elsewhere it would compute every output alone, so it is a --kernels auto candidate only
 where the blocks run. Its fused-add form tg_conv2d_add_rows4_w16_s8_dsp adds each block's conv
 bytes to the skip bytes (the add's fast arithmetic, tg_conv2d_add_s8_dsp.h's, each input's term
@@ -42,7 +43,7 @@ def rows4_serves(p: dict, consts: dict) -> bool:
     """Whether tg_conv2d_rows4_w16_s8_dsp's 4-pixel blocks serve a conv layer of these parameters
     and constants (weight, bias or None, multiplier, shift): tg_rows4_on at build time."""
     pixels, depth, cols = p["out_h"] * p["out_w"], _depth(p), p["out_c"]
-    if not (pixels >= MIN_PIXELS and MIN_DEPTH <= depth <= MAX_DEPTH and depth % 4 == 0
+    if not (pixels >= MIN_PIXELS and MIN_DEPTH <= depth <= MAX_DEPTH
             and MIN_COLS <= cols <= MAX_COLS and cols % 2 == 0):
         return False
     return specialize.folded_serves(depth, consts.get("bias"), consts["multiplier"], consts["shift"],
@@ -50,11 +51,11 @@ def rows4_serves(p: dict, consts: dict) -> bool:
 
 
 def rows4_scratch(p: dict) -> int:
-    """tg_conv2d_rows4_w16_s8_dsp_buffer_size: four int8 receptive fields (rounded up to 8 bytes),
-    the four widened to int16 (depth rounded up to 4), the channel pairs' records (16 bytes a
+    """tg_conv2d_rows4_w16_s8_dsp_buffer_size: four int8 receptive fields of the depth rounded up to 4
+    (rounded up to 8 bytes), the four widened to int16, the channel pairs' records (16 bytes a
     channel, the count rounded up to even)."""
-    depth = _depth(p)
-    return _round_up(4 * depth, 8) + 4 * 2 * _round_up(depth, 4) + 16 * _round_up(p["out_c"], 2)
+    depth = _round_up(_depth(p), 4)
+    return _round_up(4 * depth, 8) + 4 * 2 * depth + 16 * _round_up(p["out_c"], 2)
 
 
 # the fused add holds this many blocks' conv outputs before adding them (TG_ROWS4_ADD_BLOCKS)

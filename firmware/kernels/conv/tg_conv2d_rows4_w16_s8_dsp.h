@@ -30,7 +30,9 @@
  *
  * A block whose 4 windows lie inside the input (and whose kernel rows are runs of a multiple of 4
  * bytes) is widened straight from the input; the others are copied into 4 int8 fields first
- * (padding taps the zero point, which widens to 0).
+ * (padding taps the zero point, which widens to 0). A depth K that is not a multiple of 4 (a first
+ * layer's 3x3x3 = 27) is always copied, into fields of K rounded up to 4 (K'), whose last bytes are
+ * zeroed once and meet zero weights (the packed weights' groups are completed with zeros).
  *
  * Pixels: blocks of 4 in raster order; where pixels % 4 != 0 the last block is the last 4
  * pixels, overlapping the one before (computed again, written again with the same values). A
@@ -38,8 +40,9 @@
  * that), so the output may start below the input by the distance tinygen/passes/inplace.py's
  * ROWS4 model gives: the planner runs it in place.
  *
- * Scratch, 8-byte aligned: the four int8 fields (4 K bytes rounded up to 8, K = kernel_h *
- * kernel_w * in_c), the four fields widened (8 K bytes), the records (16 bytes a channel).
+ * Scratch, 8-byte aligned: the four int8 fields (4 K' bytes rounded up to 8, K' = kernel_h *
+ * kernel_w * in_c rounded up to 4), the four fields widened (8 K' bytes), the records (16 bytes a
+ * channel).
  *
  * Where the blocks do not serve (specialization off, or a layer outside tg_rows4_on) every output
  * is computed one at a time from the same packed weights (tg_conv2d_rows4_w16_s8_dsp_each).
@@ -68,10 +71,11 @@
 #define TG_ROWS4_PAIR_TRIPLES 0
 #endif
 
-/* bytes of the four int8 receptive fields, kept a multiple of 8 */
+/* bytes of the four int8 receptive fields, each depth rounded up to 4 (its last group's missing values
+   zero, times weights that are zero), kept a multiple of 8 */
 static inline int32_t tg_conv2d_rows4_w16_s8_dsp_im2col_size(int32_t depth)
 {
-    return (4 * depth + 7) & ~7;
+    return (4 * ((depth + 3) & ~3) + 7) & ~7;
 }
 
 /* Scratch bytes: the four fields, the four widened (depth rounded up to 4), the records. */
@@ -83,16 +87,17 @@ static inline int32_t tg_conv2d_rows4_w16_s8_dsp_buffer_size(int32_t depth, int3
 
 /*
  * Whether a layer takes the 4-pixel blocks: specialized (every size and bound a constant), the
- * folded requantization, at least 4 pixels, depth a multiple of 4 in 4..1999, an even channel
- * count of at least 2, the 4 pixels' outputs within an STRB's offset of each other.
+ * folded requantization, at least 4 pixels, depth in 4..1999 (rounded up to 4 in the blocks: the first
+ * layer's 3x3x3 = 27 as 28), an even channel count of at least 2, the 4 pixels' outputs within an
+ * STRB's offset of each other.
  */
 static inline __attribute__((always_inline)) int32_t tg_rows4_on(const tg_mat_mult_quant_t *q, int32_t pixels,
                                                                  int32_t depth, int32_t cols)
 {
     return TG_REQUANT_KIND(q->bounded) == TG_REQUANT_FOLDED && __builtin_constant_p(pixels) &&
            __builtin_constant_p(depth) && __builtin_constant_p(cols) && __builtin_constant_p(q->act_min) &&
-           __builtin_constant_p(q->act_max) && pixels >= 4 && depth >= 4 && depth < 2000 && (depth & 3) == 0 &&
-           cols >= 2 && (cols & 1) == 0 && 3 * cols + 1 < 4096;
+           __builtin_constant_p(q->act_max) && pixels >= 4 && depth >= 4 && depth < 2000 && cols >= 2 &&
+           (cols & 1) == 0 && 3 * cols + 1 < 4096;
 }
 
 /* Runs of n values (n % 4 == 0) of the px (4, or 3: x3 unread) pixels at x0..x3 widened doubled into d
@@ -199,7 +204,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
     const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output,
     const tg_conv2d_add_params_t *add, const int8_t *skip, int32_t amode, int32_t pair)
 {
-    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
+    /* dp: the fields' and the widened pixels' depth, rounded up to a whole group of 4 values */
+    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c, dp = (depth + 3) & ~3;
     const int32_t pixels = p->out_h * p->out_w, out_c = p->out_c;
     /* with the add, the conv's sign's ADD always (the mode's POS is the add's) */
     const int32_t pos = add != NULL ? 0 : TG_REQUANT_POS_OF(q->bounded);
@@ -209,7 +215,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
     int8_t *const col = scratch;
     int16_t *const buf =
         (int16_t *)__builtin_assume_aligned(scratch + tg_conv2d_rows4_w16_s8_dsp_im2col_size(depth), 8);
-    int32_t *const rec = (int32_t *)(void *)(buf + 4 * depth);
+    int32_t *const rec = (int32_t *)(void *)(buf + 4 * dp);
     int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
     /* the add's terms per byte value (tg_conv_add_tables), after the blocks' conv bytes */
     int32_t *const tab = (int32_t *)(void *)(conv + TG_ROWS4_ADD_BLOCKS * 4 * out_c);
@@ -218,6 +224,16 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
     tg_pairs_records_of(q->bounded, out_c, bias, multiplier, shift, q->output_offset, rec);
     if (add != NULL) {
         tg_conv_add_tables(add, tab);
+    }
+    /* a depth short of a whole group (only ever copied: a window's rows are then not runs of whole
+       words): the fields' last bytes, which no copy writes, zeroed once */
+    if (dp != depth) {
+        for (k = 0; k < 4 * dp; k += dp) {
+            int32_t j;
+            for (j = depth; j < dp; ++j) {
+                col[k + j] = 0;
+            }
+        }
     }
     for (;;) {      /* one copy of the block: the last block is the last px pixels */
         int32_t oy = r / p->out_w, ox = r - oy * p->out_w, at[4];
@@ -242,13 +258,13 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
             ox = r - oy * p->out_w;
 #pragma GCC unroll 1
             for (k = 0; k < px; ++k) {
-                tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * depth);
+                tg_conv2d_s8_dsp_im2col(p, input, oy, ox, col + k * dp);
                 if (++ox == p->out_w) {
                     ox = 0;
                     ++oy;
                 }
             }
-            tg_rows4_widen_run(col, col + depth, col + 2 * depth, col + (px - 1) * depth, depth, q->input_offset,
+            tg_rows4_widen_run(col, col + dp, col + 2 * dp, col + (px - 1) * dp, dp, q->input_offset,
                                (int32_t *)__builtin_assume_aligned(buf, 8), px);
         }
         if (add != NULL && r + px - base > TG_ROWS4_ADD_BLOCKS * 4) {
@@ -258,11 +274,11 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_blo
             done = base = r;
         }
         if (px == 3) {
-            tg_pair3_loop_asm(buf, depth, out_c, packed, rec,
+            tg_pair3_loop_asm(buf, dp, out_c, packed, rec,
                               add != NULL ? conv + (r - base) * out_c : &output[r * out_c], lo, hi,
                               tg_rows3_usat_bits(lo, hi), pos);
         } else {
-            tg_rows4_loop_asm(buf, depth, out_c, packed, rec,
+            tg_rows4_loop_asm(buf, dp, out_c, packed, rec,
                               add != NULL ? conv + (r - base) * out_c : &output[r * out_c], lo, hi,
                               tg_rows3_usat_bits(lo, hi), pos, pair);
         }

@@ -13,8 +13,15 @@
  * instructions and 3 loads (an LDR and 2 LDRD) per 16. By the Cortex-M4's Table 3-1 a unit is 25
  * cycles (LDRD 3, LDM of 3 registers 4), the 4-pixel block 34 for 32 MACs.
  *
+ * Where the steps are a multiple of 3 (MLPerf IC's 3x3 convs: 72, 144 and 288 steps), a trio takes 3
+ * steps from one LDM of their 3 weight words, each word's SXTB16 in place after its 3 SMLAD with H: 25
+ * instructions and 4 loads per 36 MACs, 37 cycles by Table 3-1 against 37.5 for a unit and a half, and
+ * one load fewer, which the fitted model prices at about a cycle (f446re IC: 18,638,738 -> 18,305,424
+ * est. cycles).
+ *
  * Registers: 6 accumulators, the 3 pixels' pairs (r0-r2: the LDM's list is in register order), the 2
- * weight words and A's weights, the widened block's and the weights' pointers: all 14. The records'
+ * weight words and A's weights (a trio's 3 weight words: r3-r5, for its LDM), the widened block's and
+ * the weights' pointers: all 14. The records'
  * and outputs' pointers and the loop's end live in memory; the weights' pointer stays in its register
  * while a pair's 6 outputs are requantized (the weights of consecutive pairs are consecutive).
  *
@@ -73,14 +80,99 @@
     TG_PAIR3_OUT(a, b, "%c[gap]+" o)                         \
     TG_PAIR3_OUT(b, c, "2*%c[gap]+" o)
 
-/* Up to this many units run unrolled whole; more in a loop of 9, 6, 4, 3 or 2 units a pass. */
-#define TG_PAIR3_WHOLE 6
+/* Up to this many units run unrolled whole; more in a loop of 4 or 2 units a pass. 7 (a first layer's
+   3x3x3 depth, 27 rounded up to 28) would otherwise take a unit and 3 passes of 2. */
+#define TG_PAIR3_WHOLE 7
+
+/* A trio: 3 steps (6 values of depth) from one LDM of their 3 weight words (h0, h1 and a: registers in
+   ascending order), each step an LDM of the 3 pixels' pairs, 3 SMLAD with H, an SXTB16 of H in place (A's
+   weights) and 3 SMLAD with them: 25 instructions and 4 loads per 36 multiply-accumulates, 41 cycles by
+   the Cortex-M4's model against 42 for a unit and a half (3 loads per 24). */
+#define TG_PAIR3_TRIO_STEP(h)                        \
+    "ldm    %[x]!, {%[x0], %[x1], %[x2]}\n\t"        \
+    "smlad  %[a0h], %[x0], %[" h "], %[a0h]\n\t"     \
+    "smlad  %[a1h], %[x1], %[" h "], %[a1h]\n\t"     \
+    "smlad  %[a2h], %[x2], %[" h "], %[a2h]\n\t"     \
+    "sxtb16 %[" h "], %[" h "]\n\t"                  \
+    "smlad  %[a0a], %[x0], %[" h "], %[a0a]\n\t"     \
+    "smlad  %[a1a], %[x1], %[" h "], %[a1a]\n\t"     \
+    "smlad  %[a2a], %[x2], %[" h "], %[a2a]\n\t"
+#define TG_PAIR3_TRIO                                \
+    "ldm    %[w]!, {%[h0], %[h1], %[a]}\n\t"         \
+    TG_PAIR3_TRIO_STEP("h0")                         \
+    TG_PAIR3_TRIO_STEP("h1")                         \
+    TG_PAIR3_TRIO_STEP("a")
+
+/* Up to this many trios run unrolled whole; more in a loop of 6, 4, 3 or 2 trios a pass: 6 (600 bytes)
+   only where a block has at least 16 channel pairs: with the block's other code the loop leaves the
+   F446's 1 KB ART, and its lines missed once a block are then paid back. */
+#define TG_PAIR3_TRIO_WHOLE 4
+
+/* Whether a depth (a multiple of 4) runs as trios: its steps a multiple of 3, in a whole or a loop of them. */
+#define TG_PAIR3_TRIOS_OF(depth)                                                                         \
+    ((depth) % 6 == 0 &&                                                                                 \
+     ((depth) / 6 <= TG_PAIR3_TRIO_WHOLE || (depth) / 6 % 2 == 0 || (depth) / 6 % 3 == 0))
 
 /*
  * The pair loop of one 3-pixel block as one asm block: per pair the records' doubled biases, the
- * units, then the 6 outputs, until the record whose n carries TG_PAIRS_LAST. x: the 3 fields widened
- * (depth % 4 == 0); weights: the row-pair halfwords; rec: the layer's records; op: pixel 0's outputs,
- * the pixels gap bytes apart.
+ * passes of `body` (TG_PAIR3_UNIT or TG_PAIR3_TRIO) by the plan, then the 6 outputs, until the record
+ * whose n carries TG_PAIRS_LAST. The operands are tg_pair3_loop_asm's.
+ */
+#define TG_PAIR3_LOOP(body)                                                                           \
+    __asm__ volatile(                                                                                 \
+        "1:\n\t"                                                                                      \
+        "ldr    %[x], %[xbase]\n\t"                                                                   \
+        "ldr    %[x0], %[rec]\n\t" /* S_A from bias_A, 256 S_B + S_A from both */                     \
+        "ldrd   %[a0a], %[a0h], [%[x0]]\n\t"                                                          \
+        "add    %[a0h], %[a0a], %[a0h], lsl #8\n\t"                                                   \
+        "mov    %[a1a], %[a0a]\n\t"                                                                   \
+        "mov    %[a1h], %[a0h]\n\t"                                                                   \
+        "mov    %[a2a], %[a0a]\n\t"                                                                   \
+        "mov    %[a2h], %[a0h]\n\t"                                                                   \
+        ".rept  " TG_ROWS4_PRE "\n\t" body ".endr\n\t"                                                \
+        ".if    " TG_ROWS4_LOOPS "\n\t"                                                               \
+        "2:\n\t"                                                                                      \
+        ".rept  " TG_ROWS4_UNROLL "\n\t" body ".endr\n\t"                                             \
+        ".if    " TG_ROWS4_LOOPS " - 1\n\t"                                                           \
+        "ldr    %[x0], %[xend]\n\t"                                                                   \
+        "cmp    %[x], %[x0]\n\t"                                                                      \
+        "bne    2b\n\t"                                                                               \
+        ".endif\n\t"                                                                                  \
+        ".endif\n\t"                                                                                  \
+        TG_PAIR3_B("a0a", "a0h")                                                                      \
+        TG_PAIR3_B("a1a", "a1h")                                                                      \
+        TG_PAIR3_B("a2a", "a2h")                                                                      \
+        "ldr    %[x], %[rec]\n\t"                                                                     \
+        "ldr    %[h0], %[op]\n\t"                                                                     \
+        "ldr    %[x0], [%[x], #8]\n\t" /* channel A's multiplier, R, n */                             \
+        "ldr    %[x1], [%[x], #16]\n\t"                                                               \
+        "ldr    %[x2], [%[x], #24]\n\t"                                                               \
+        TG_PAIR3_OUT3("a0a", "a1a", "a2a", "0")                                                       \
+        "ldr    %[x0], [%[x], #12]\n\t" /* channel B's */                                             \
+        "ldr    %[x1], [%[x], #20]\n\t"                                                               \
+        "ldr    %[x2], [%[x], #28]\n\t"                                                               \
+        TG_PAIR3_OUT3("a0h", "a1h", "a2h", "1")                                                       \
+        "adds   %[h0], %[h0], #2\n\t"                                                                 \
+        "str    %[h0], %[op]\n\t"                                                                     \
+        "adds   %[x], %[x], #32\n\t"                                                                  \
+        "str    %[x], %[rec]\n\t"                                                                     \
+        "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"                                          \
+        "beq    1b\n\t"                                                                               \
+        : [x] "=&r"(xr), [w] "+r"(wr), [a0h] "=&r"(a0h), [a0a] "=&r"(a0a), [a1h] "=&r"(a1h),          \
+          [a1a] "=&r"(a1a), [a2h] "=&r"(a2h), [a2a] "=&r"(a2a), [h0] "=&r"(h0), [h1] "=&r"(h1),       \
+          [a] "=&r"(a), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [rec] "+m"(recm), [op] "+m"(opm) \
+        : [plan] "i"(plan), [xend] "m"(xend), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), \
+          [pos] "i"(pos != 0), [xbase] "m"(xbase)                                                     \
+        : "memory", "cc")
+
+/* The loop's plan: the passes before the loop, the loop's passes and its passes' count, in one operand
+   (GCC's limit of 30 operands). */
+#define TG_PAIR3_PLAN(pre, loops, unroll) ((pre) | (loops) << 8 | (unroll) << 24)
+
+/*
+ * The pair loop of one 3-pixel block (TG_PAIR3_LOOP): x: the 3 fields widened (depth % 4 == 0);
+ * weights: the row-pair halfwords; rec: the layer's records; op: pixel 0's outputs, the pixels gap
+ * bytes apart. Trios where TG_PAIR3_TRIOS_OF(depth) holds, else units.
  */
 static inline __attribute__((always_inline)) void tg_pair3_loop_asm(const int16_t *x, int32_t depth, int32_t gap,
                                                                    const int16_t *weights, const int32_t *rec,
@@ -88,21 +180,7 @@ static inline __attribute__((always_inline)) void tg_pair3_loop_asm(const int16_
                                                                    int32_t pos)
 {
     const int32_t *const xbase = (const int32_t *)__builtin_assume_aligned(x, 8);
-    const int32_t units = depth >> 2;
-    /* 9 units a pass (612 bytes) only where a block has at least 16 channel pairs: with the block's other
-       code the loop leaves the F446's 1 KB ART, and its lines missed once a block are then paid back */
-    const int32_t nine = gap >= 32 && units % 9 == 0;
-    const int32_t unroll = units <= TG_PAIR3_WHOLE ? 1
-                           : nine                 ? 9
-                           : units % 6 == 0       ? 6
-                           : units % 4 == 0       ? 4
-                           : units % 3 == 0       ? 3
-                                                  : 2;
-    const int32_t pre = units <= TG_PAIR3_WHOLE ? units : units % unroll;
-    const int32_t loops = units <= TG_PAIR3_WHOLE ? 0 : units / unroll;
-    const int32_t *const xend = xbase + 6 * units;
-    /* the units before the loop, the loop's passes and its units, in one operand (GCC's limit of 30) */
-    const int32_t plan = pre | loops << 8 | unroll << 24;
+    const int32_t *const xend = xbase + 3 * (depth >> 1);
     const int32_t *recm = rec;
     int8_t *opm = op;
     const int16_t *wr = weights;
@@ -110,56 +188,30 @@ static inline __attribute__((always_inline)) void tg_pair3_loop_asm(const int16_
     register int32_t x0 __asm__("r0");
     register int32_t x1 __asm__("r1");
     register int32_t x2 __asm__("r2");
-    int32_t a0h, a0a, a1h, a1a, a2h, a2a, h0, h1, a;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[x], %[xbase]\n\t"
-        "ldr    %[x0], %[rec]\n\t"                     /* S_A from bias_A, 256 S_B + S_A from both */
-        "ldrd   %[a0a], %[a0h], [%[x0]]\n\t"
-        "add    %[a0h], %[a0a], %[a0h], lsl #8\n\t"
-        "mov    %[a1a], %[a0a]\n\t"
-        "mov    %[a1h], %[a0h]\n\t"
-        "mov    %[a2a], %[a0a]\n\t"
-        "mov    %[a2h], %[a0h]\n\t"
-        ".rept  " TG_ROWS4_PRE "\n\t"
-        TG_PAIR3_UNIT
-        ".endr\n\t"
-        ".if    " TG_ROWS4_LOOPS "\n\t"
-        "2:\n\t"
-        ".rept  " TG_ROWS4_UNROLL "\n\t"
-        TG_PAIR3_UNIT
-        ".endr\n\t"
-        ".if    " TG_ROWS4_LOOPS " - 1\n\t"
-        "ldr    %[x0], %[xend]\n\t"
-        "cmp    %[x], %[x0]\n\t"
-        "bne    2b\n\t"
-        ".endif\n\t"
-        ".endif\n\t"
-        TG_PAIR3_B("a0a", "a0h")
-        TG_PAIR3_B("a1a", "a1h")
-        TG_PAIR3_B("a2a", "a2h")
-        "ldr    %[x], %[rec]\n\t"
-        "ldr    %[h0], %[op]\n\t"
-        "ldr    %[x0], [%[x], #8]\n\t"                /* channel A's multiplier, R, n */
-        "ldr    %[x1], [%[x], #16]\n\t"
-        "ldr    %[x2], [%[x], #24]\n\t"
-        TG_PAIR3_OUT3("a0a", "a1a", "a2a", "0")
-        "ldr    %[x0], [%[x], #12]\n\t"               /* channel B's */
-        "ldr    %[x1], [%[x], #20]\n\t"
-        "ldr    %[x2], [%[x], #28]\n\t"
-        TG_PAIR3_OUT3("a0h", "a1h", "a2h", "1")
-        "adds   %[h0], %[h0], #2\n\t"
-        "str    %[h0], %[op]\n\t"
-        "adds   %[x], %[x], #32\n\t"
-        "str    %[x], %[rec]\n\t"
-        "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
-        "beq    1b\n\t"
-        : [x] "=&r"(xr), [w] "+r"(wr), [a0h] "=&r"(a0h), [a0a] "=&r"(a0a), [a1h] "=&r"(a1h), [a1a] "=&r"(a1a),
-          [a2h] "=&r"(a2h), [a2a] "=&r"(a2a), [h0] "=&r"(h0), [h1] "=&r"(h1), [a] "=&r"(a),
-          [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [rec] "+m"(recm), [op] "+m"(opm)
-        : [plan] "i"(plan), [xend] "m"(xend), [gap] "i"(gap), [lo] "i"(lo),
-          [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0), [xbase] "m"(xbase)
-        : "memory", "cc");
+    int32_t a0h, a0a, a1h, a1a, a2h, a2a;
+    if (TG_PAIR3_TRIOS_OF(depth)) {
+        /* the trio's LDM of 3 weight words takes h0, h1, a in register order */
+        register int32_t h0 __asm__("r3");
+        register int32_t h1 __asm__("r4");
+        register int32_t a __asm__("r5");
+        const int32_t trios = depth / 6;
+        const int32_t unroll = trios <= TG_PAIR3_TRIO_WHOLE      ? 1
+                               : gap >= 32 && trios % 6 == 0 ? 6
+                               : trios % 4 == 0              ? 4
+                               : trios % 3 == 0              ? 3
+                                                             : 2;
+        const int32_t plan = trios <= TG_PAIR3_TRIO_WHOLE ? TG_PAIR3_PLAN(trios, 0, 1)
+                                                          : TG_PAIR3_PLAN(trios % unroll, trios / unroll, unroll);
+        TG_PAIR3_LOOP(TG_PAIR3_TRIO);
+    } else {
+        /* units: their count is no multiple of 3 (those run as trios) */
+        const int32_t units = depth >> 2;
+        const int32_t unroll = units <= TG_PAIR3_WHOLE ? 1 : units % 4 == 0 ? 4 : 2;
+        const int32_t plan = units <= TG_PAIR3_WHOLE ? TG_PAIR3_PLAN(units, 0, 1)
+                                                     : TG_PAIR3_PLAN(units % unroll, units / unroll, unroll);
+        int32_t h0, h1, a;
+        TG_PAIR3_LOOP(TG_PAIR3_UNIT);
+    }
 }
 
 /*

@@ -323,11 +323,16 @@ static inline __attribute__((always_inline)) void tg_fc_b1_rows(const tg_fully_c
 }
 
 #if defined(TG_FC_B1_LDM) && TG_FC_B1_LDM
-/* the Cortex-M4 boards' loop over the blocks (tg_fc_b1_rows_ldm) */
+/* the Cortex-M4 boards' loop over the blocks (tg_fc_b1_rows_ldm), the only one that reads a
+   TG_REQUANT_UNIFORM layer's multiplier and shift once (TG_FC_B1_UNIFORM) */
 #include "tg_fully_connected_batch1_ldm_s8_dsp.h"
 #define TG_FC_B1_ROWS_OF tg_fc_b1_rows_ldm
+#define TG_FC_B1_UNIFORM 1
 #else
+/* every other loop runs a TG_REQUANT_UNIFORM layer as the folded one it is: the plain variants serve it,
+   so a model with layers of both kinds links one copy, not two of the same code */
 #define TG_FC_B1_ROWS_OF tg_fc_b1_rows
+#define TG_FC_B1_UNIFORM 0
 #endif
 
 /*
@@ -375,11 +380,11 @@ TG_FC_B1_VARIANTS(tg_fc_b1_pairs_lean_, TG_FC_B1_PAIRS_LEAN)
             v##bounded(p, __VA_ARGS__);                                                                      \
         } else if (TG_REQUANT_ONCE_OF(bounded)) {                                                            \
             TG_FC_B1_CALL_FULL(v, once, full_, p, __VA_ARGS__);                                              \
-        } else if (TG_REQUANT_POS_OF(bounded) && TG_REQUANT_UNIFORM_OF(bounded)) {                           \
+        } else if (TG_FC_B1_UNIFORM && TG_REQUANT_POS_OF(bounded) && TG_REQUANT_UNIFORM_OF(bounded)) {       \
             TG_FC_B1_CALL_FULL(v, folded_pos_uni, full_, p, __VA_ARGS__);                                    \
         } else if (TG_REQUANT_POS_OF(bounded)) {                                                             \
             TG_FC_B1_CALL_FULL(v, folded_pos, full_, p, __VA_ARGS__);                                        \
-        } else if (TG_REQUANT_UNIFORM_OF(bounded)) {                                                         \
+        } else if (TG_FC_B1_UNIFORM && TG_REQUANT_UNIFORM_OF(bounded)) {                                     \
             TG_FC_B1_CALL_FULL(v, folded_uni, full_, p, __VA_ARGS__);                                        \
         } else {                                                                                             \
             TG_FC_B1_CALL_FULL(v, folded, full_, p, __VA_ARGS__);                                            \
