@@ -108,10 +108,9 @@
    F446's 1 KB ART, and its lines missed once a block are then paid back. */
 #define TG_PAIR3_TRIO_WHOLE 4
 
-/* Whether a depth (a multiple of 4) runs as trios: its steps a multiple of 3, in a whole or a loop of them. */
-#define TG_PAIR3_TRIOS_OF(depth)                                                                         \
-    ((depth) % 6 == 0 &&                                                                                 \
-     ((depth) / 6 <= TG_PAIR3_TRIO_WHOLE || (depth) / 6 % 2 == 0 || (depth) / 6 % 3 == 0))
+/* Whether a depth (a multiple of 4) runs as trios: its steps a multiple of 3 (their count is even, so the
+   trios' is too: a loop of 2 a pass takes any count past the whole). */
+#define TG_PAIR3_TRIOS_OF(depth) ((depth) % 6 == 0)
 
 /*
  * The pair loop of one 3-pixel block as one asm block: per pair the records' doubled biases, the
