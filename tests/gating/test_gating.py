@@ -331,7 +331,8 @@ def test_hil_reports_exits_and_sweeps_thresholds_on_standin(tmp_path):
     """`tinygen hil --sweep exit=0,1` on a multi-exit model on the F746 stand-in: the report,
     the JSON and the PNG say which exit answered per input, the sweep moves every answer, and
     the early exit takes fewer instructions (counted, so the same on every run; the host
-    bridge's nanoseconds of thread time once ordered the two the wrong way under load)."""
+    bridge's nanoseconds of thread time once ordered the two the wrong way under load). The
+    preferred kernels: --kernels auto would measure candidates first, which this test is not about."""
     import json
     import subprocess
     import sys
@@ -347,7 +348,7 @@ def test_hil_reports_exits_and_sweeps_thresholds_on_standin(tmp_path):
     x = calibration(4, seed=7)
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(4) % 10)
     done = subprocess.run([sys.executable, "-m", "tinygen", "hil", str(model), "--board", "f746zg", "--emulate",
-                           "--data", str(tmp_path / "data.npz"), "--sweep", "exit=0,1", "-o", str(tmp_path / "build"),
+                           "--kernels", "tinygen", "--data", str(tmp_path / "data.npz"), "--sweep", "exit=0,1", "-o", str(tmp_path / "build"),
                            "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png"), "-q"],
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
