@@ -34,8 +34,12 @@ class CodeCache:
 
     def fetch(self, start: int, end: int) -> int:
         """Fetch the code bytes [start, end): the lines that missed."""
-        span = (start // self.line, (end - 1) // self.line)
-        if span == self._last and span[1] - span[0] < self._repeat:
+        return self.fetch_lines(start // self.line, (end - 1) // self.line)
+
+    def fetch_lines(self, first: int, last: int) -> int:
+        """Fetch lines first..last (addresses // line): those that missed."""
+        span = (first, last)
+        if span == self._last and last - first < self._repeat:
             return 0                                    # a loop of one block, run again
         self._last = span
         misses = 0

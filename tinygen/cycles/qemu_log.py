@@ -82,22 +82,30 @@ class LogFolder:
         self.cache = cache
         self._fetch: tuple[int, Segment | None] | None = None     # (block, its segment) that ran last, not yet fetched
         self.blocks: list[Block] = []
+        # per block, by index (the loop below runs once per executed block: these save recomputing them):
+        # its end address, its code cache lines (first, last), its LINE-byte lines
+        self._ends: list[int] = []
+        self._cache_lines: list[tuple[int, int]] = []
+        self._lines: list[range] = []
         self._latest: dict[int, int] = {}            # pc -> index of its latest translation
         self._pending: list[Insn] | None = None
         self.segments: list[Segment] = []
         self._open: Segment | None = None
+        self._seen: set[int] = set()                 # blocks whose lines the open segment has in its lines
+        self._seen_by: dict[int, tuple[Segment, set[int]]] = {}   # id(segment) -> (it, its _seen), for a reopen
         self._last: int | None = None                # block index that ran last inside a segment
         self._last_fetches = 0                       # the line fetches its Trace added
         self._reopened: tuple[Segment | None] | None = None   # (the segment before) when the last Trace opened one
 
     def feed(self, line: str) -> None:
-        if line.startswith(_STOPPED):
-            self._not_run()
-        elif line.startswith("Trace "):
-            self._close_block()
+        if line.startswith("Trace "):
+            if self._pending is not None:
+                self._close_block()
             m = _EXEC.match(line)
             if m:
                 self._ran(int(m.group(1), 16))
+        elif line.startswith(_STOPPED):
+            self._not_run()
         elif line.startswith("0x"):
             m = _INSN.match(line)
             if m and self._pending is not None:
@@ -111,13 +119,20 @@ class LogFolder:
 
     def _close_block(self) -> None:
         if self._pending:
-            self._latest[self._pending[0].addr] = len(self.blocks)
-            self.blocks.append(Block(self._pending[0].addr, self._pending))
+            block = Block(self._pending[0].addr, self._pending)
+            self._latest[block.pc] = len(self.blocks)
+            self.blocks.append(block)
+            end = block.end
+            self._ends.append(end)
+            self._lines.append(range(block.pc // self.LINE, (end - 1) // self.LINE + 1))
+            if self.cache is not None:
+                self._cache_lines.append((block.pc // self.cache.line, (end - 1) // self.cache.line))
         self._pending = None
 
     def _ran(self, pc: int) -> None:
         self._reopened = None
-        self._fetched()
+        if self._fetch is not None:
+            self._fetched()
         if pc in self.stops:
             self._finish_last(pc)
             self._open = None
@@ -127,30 +142,38 @@ class LogFolder:
             self._reopened = (self._open,)
             self._open = Segment()
             self.segments.append(self._open)
+            self._seen = set()
+            self._seen_by[id(self._open)] = (self._open, self._seen)
         b = self._latest.get(pc)
-        if self._open is None:
+        segment = self._open
+        if segment is None:
             if b is not None and self.cache is not None:
                 self._fetch = (b, None)
             return
-        self._finish_last(pc)
+        last = self._last
+        if last is not None:                         # _finish_last(pc), inline
+            key = (last, self._ends[last] == pc)
+            segment.runs[key] = segment.runs.get(key, 0) + 1
+            self._last = None
         if b is None:
             return
         if self.cache is not None:
-            self._fetch = (b, self._open)
-            if self._open.fetch_misses is None:
-                self._open.fetch_misses = 0
+            self._fetch = (b, segment)
+            if segment.fetch_misses is None:
+                segment.fetch_misses = 0
         self._last = b
-        block = self.blocks[b]
-        first, last = block.pc // self.LINE, (block.end - 1) // self.LINE
-        self._last_fetches = last - first + 1
-        self._open.line_fetches += self._last_fetches
-        self._open.lines.update(range(first, last + 1))
+        lines = self._lines[b]
+        self._last_fetches = len(lines)
+        segment.line_fetches += len(lines)
+        if b not in self._seen:                      # a block's lines are in the set after its first run
+            self._seen.add(b)
+            segment.lines.update(lines)
 
     def _fetched(self) -> None:
         """The block traced last ran: its lines go through the code cache."""
         if self._fetch is not None:
             b, segment = self._fetch
-            misses = self.cache.fetch(self.blocks[b].pc, self.blocks[b].end)
+            misses = self.cache.fetch_lines(*self._cache_lines[b])
             if segment is not None:
                 segment.fetch_misses += misses
             self._fetch = None
@@ -162,8 +185,9 @@ class LogFolder:
             self._open.line_fetches -= self._last_fetches
         self._last = None
         if self._reopened is not None:               # it opened a segment: that opens when it runs
-            self.segments.pop()
+            del self._seen_by[id(self.segments.pop())]
             self._open = self._reopened[0]
+            self._seen = self._seen_by[id(self._open)][1] if self._open is not None else set()
         self._reopened = None
 
     def _finish_last(self, next_pc: int) -> None:
