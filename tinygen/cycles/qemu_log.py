@@ -67,6 +67,8 @@ class Segment:
     lines: set[int] = field(default_factory=set)      # 16-byte code lines fetched
     line_fetches: int = 0
     fetch_misses: int | None = None                   # lines that missed the simulated code cache (None: none given)
+    # the blocks whose lines `lines` holds already (LogFolder adds a block's lines on its first run only)
+    blocks_seen: set[int] = field(default_factory=set, compare=False, repr=False)
 
     def instructions(self, blocks: list[Block]) -> int:
         return sum(len(blocks[b].insns) * n for (b, _), n in self.runs.items())
@@ -91,8 +93,6 @@ class LogFolder:
         self._pending: list[Insn] | None = None
         self.segments: list[Segment] = []
         self._open: Segment | None = None
-        self._seen: set[int] = set()                 # blocks whose lines the open segment has in its lines
-        self._seen_by: dict[int, tuple[Segment, set[int]]] = {}   # id(segment) -> (it, its _seen), for a reopen
         self._last: int | None = None                # block index that ran last inside a segment
         self._last_fetches = 0                       # the line fetches its Trace added
         self._reopened: tuple[Segment | None] | None = None   # (the segment before) when the last Trace opened one
@@ -142,8 +142,6 @@ class LogFolder:
             self._reopened = (self._open,)
             self._open = Segment()
             self.segments.append(self._open)
-            self._seen = set()
-            self._seen_by[id(self._open)] = (self._open, self._seen)
         b = self._latest.get(pc)
         segment = self._open
         if segment is None:
@@ -165,8 +163,8 @@ class LogFolder:
         lines = self._lines[b]
         self._last_fetches = len(lines)
         segment.line_fetches += len(lines)
-        if b not in self._seen:                      # a block's lines are in the set after its first run
-            self._seen.add(b)
+        if b not in segment.blocks_seen:             # a block's lines are in the set after its first run
+            segment.blocks_seen.add(b)
             segment.lines.update(lines)
 
     def _fetched(self) -> None:
@@ -185,9 +183,8 @@ class LogFolder:
             self._open.line_fetches -= self._last_fetches
         self._last = None
         if self._reopened is not None:               # it opened a segment: that opens when it runs
-            del self._seen_by[id(self.segments.pop())]
+            self.segments.pop()
             self._open = self._reopened[0]
-            self._seen = self._seen_by[id(self._open)][1] if self._open is not None else set()
         self._reopened = None
 
     def _finish_last(self, next_pc: int) -> None:
