@@ -3,6 +3,7 @@ into the classes the timing models price."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from tinygen.cycles.qemu_log import Insn
@@ -22,8 +23,10 @@ _WORD = re.compile(r"\b(r\d+|sb|sl|fp|ip|sp|lr|s\d+|d\d+|q\d+)\b")
 _Q = re.compile(r"\bq\d\b")
 
 
+@functools.lru_cache(maxsize=4096)
 def base(mnemonic: str) -> str:
-    """ldr.w → ldr, addseq → add, bne → b, smlabb → smla, vmla.f32 → vmla."""
+    """ldr.w → ldr, addseq → add, bne → b, smlabb → smla, vmla.f32 → vmla (remembered per mnemonic:
+    a logged run prices millions of instructions of a few hundred mnemonics)."""
     m = mnemonic.split(".")[0].lower()
     if m.startswith("it"):
         return "it"
@@ -85,8 +88,14 @@ def base_register(insn: Insn) -> str | None:
 def kind(insn: Insn) -> str:
     """One of: alu, mul, div, load, store, load2, store2, ldm, stm, branch, it, barrier, fp, fpmac, fpdiv,
     fpload, fpstore, fpldm, fpstm, mve (a Helium vector instruction: a Q register operand, or predication)."""
-    b = base(insn.mnemonic)
-    if b.startswith("v") and (_Q.search(insn.operands) or b.startswith(MVE_PREDICATION)):
+    return _kind(insn.mnemonic, insn.operands)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _kind(mnemonic: str, operands: str) -> str:
+    """kind() of an instruction's text, remembered (as base())."""
+    b = base(mnemonic)
+    if b.startswith("v") and (_Q.search(operands) or b.startswith(MVE_PREDICATION)):
         return "mve"
     if b in LOADS:
         return "load"

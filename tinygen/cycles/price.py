@@ -8,6 +8,7 @@ from the board's clock, the energy from the board file's [power] run current × 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from tinygen.cycles import cortex_m4, cortex_m7, cortex_m33, cortex_m55, esp32_c3, isa
@@ -92,6 +93,7 @@ def price(blocks: list[Block], segment: Segment, model, timing: dict | None = No
     kind = getattr(model, "kind", isa.kind)             # the core's own instruction classes (RISC-V), else Thumb's
     core, by, mix, instructions = 0.0, {}, {}, 0
     cache: dict[tuple[int, bool], tuple[int, dict]] = {}
+    kinds: dict[int, Counter] = {}                      # block -> its instructions per class
     at = {block.pc: i for i, block in enumerate(blocks)}    # the latest translation of each address
     for (b, fallthrough), n in segment.runs.items():
         key = (b, not fallthrough)
@@ -103,8 +105,10 @@ def price(blocks: list[Block], segment: Segment, model, timing: dict | None = No
         core += c * n
         for k, v in parts.items():
             by[k] = by.get(k, 0.0) + v * n
-        for insn in blocks[b].insns:
-            mix[kind(insn)] = mix.get(kind(insn), 0) + n
+        if b not in kinds:
+            kinds[b] = Counter(kind(insn) for insn in blocks[b].insns)
+        for k, m in kinds[b].items():
+            mix[k] = mix.get(k, 0) + m * n
         instructions += len(blocks[b].insns) * n
     fetch = fetch_stall_cycles(segment, timing or {})
     if fetch:
