@@ -222,8 +222,8 @@ def test_probe_image_kept_by_the_projects_bytes_and_the_toolchain(tmp_path, monk
     import tinygen.build.code_size as code_size
 
     linked = []
-    real = code_size.source_object
-    monkeypatch.setattr(code_size, "source_object", lambda *a: linked.append(a) or real(*a))
+    real = code_size.source_objects
+    monkeypatch.setattr(code_size, "source_objects", lambda *a: linked.append(a) or real(*a))
     store = tmp_path / "cache" / "objects"
     graph = _small_conv(1)
     first = compiled_flash(graph, F746, "probe", store)

@@ -64,7 +64,8 @@ from tinygen.board import Board
 from tinygen.build.elf import Elf, read_elf
 from tinygen.build.firmware_project import Image, roomy_linker_script, write_firmware_project
 from tinygen.build.memory import measure
-from tinygen.build.object_cache import OBJECT_DIR, compile_commands, compiler_version, prune, prune_due, source_object
+from tinygen.build.object_cache import (OBJECT_DIR, compile_commands, compiler_version, prune, prune_due,
+                                        source_objects)
 from tinygen.errors import ToolchainError
 from tinygen.codegen.project import write_project
 from tinygen.ir import Graph
@@ -188,7 +189,7 @@ def _link(project: Path, image: Image, ldscript: str, key: str | None, store: Pa
     tc = image.toolchain
     out = project / f"size-probe-{image.key}.elf"
     try:
-        objs = [str(source_object(cmd, project, store)) for cmd in compile_commands(project, image.goal)]
+        objs = [str(o) for o in source_objects(compile_commands(project, image.goal), project, store)]
         subprocess.run([tc.cc, *tc.ldflags, "-T", ldscript, "-o", out.name, *objs, *tc.libs],
                        cwd=project, capture_output=True, check=True)
         elf = read_elf(out)

@@ -44,10 +44,11 @@ import shlex
 import shutil
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.resources import cache_dir
+from tinygen.resources import cache_dir, usable_cpus
 
 OBJECT_DIR = "objects"
 OBJECT_CACHE_BYTES = 256 << 20
@@ -236,6 +237,16 @@ def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
     return obj
 
 
+def source_objects(commands: list[CompileCommand], project: Path, store: Path) -> list[Path]:
+    """source_object() of every command, in order; up to one compile per usable CPU at once (each
+    object is written under a name of its own, then renamed: see source_object)."""
+    jobs = min(len(commands), usable_cpus())
+    if jobs <= 1:
+        return [source_object(cmd, project, store) for cmd in commands]
+    with ThreadPoolExecutor(jobs, thread_name_prefix="tinygen-objects") as pool:
+        return list(pool.map(lambda cmd: source_object(cmd, project, store), commands))
+
+
 def restore(project: Path, commands: list[CompileCommand], store: Path) -> list[tuple[CompileCommand, str]]:
     """Put every cached object (and its .d) where make expects it; the commands left for make
     to compile, each with its key (for keep())."""
@@ -343,4 +354,4 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") ->
 
 __all__ = ["CompileCommand", "DEPS_SUFFIX", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make",
            "compile_commands", "compiler_version", "keep", "object_key", "parse_command", "PRUNE_SLACK_BYTES",
-           "preprocess", "prune", "prune_due", "restore", "source_object", "stored"]
+           "preprocess", "prune", "prune_due", "restore", "source_object", "source_objects", "stored"]

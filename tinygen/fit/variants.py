@@ -11,7 +11,6 @@ the choice, are those of one variant at a time, and are taken in the variants' o
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
@@ -21,6 +20,7 @@ from tinygen.compiler import SourceModel
 from tinygen.errors import TinygenError
 from tinygen.hil.link import LinkError
 from tinygen.ir import Graph
+from tinygen.resources import usable_cpus
 from tinygen.passes import CompileOptions
 
 # (source, graph built as it is, board, timeout) -> node name -> the metric of that layer (executed
@@ -77,11 +77,7 @@ def measure_variant(measure: Measure, source: SourceModel, variant: Graph, board
 def measure_jobs(count: int) -> int:
     """How many of `count` variants to measure at once: one per CPU this process may run on, at
     most MEASURE_JOBS."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:          # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(count, cpus, MEASURE_JOBS))
+    return max(1, min(count, usable_cpus(), MEASURE_JOBS))
 
 
 def measured_variants(todo: Iterable[int], variant: Callable[[int], Graph], measure: Measure, source: SourceModel,
