@@ -76,12 +76,3 @@ def cache_dir() -> Path:
         return Path(os.environ["TINYGEN_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "tinygen"
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the system says, else all of them)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:          # not Linux
-        return os.cpu_count() or 1
-

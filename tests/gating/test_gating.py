@@ -349,7 +349,8 @@ def test_hil_reports_exits_and_sweeps_thresholds_on_standin(tmp_path):
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(4) % 10)
     done = subprocess.run([sys.executable, "-m", "tinygen", "hil", str(model), "--board", "f746zg", "--emulate",
                            "--kernels", "tinygen", "--data", str(tmp_path / "data.npz"), "--sweep", "exit=0,1",
-                           "-o", str(tmp_path / "build"), "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png"), "-q"],
+                           "-o", str(tmp_path / "build"), "--json", str(tmp_path / "r.json"),
+                           "--plot", str(tmp_path / "r.png"), "-q"],
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "r.json").read_text())

@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygen.resources import cache_dir, usable_cpus
+from tinygen.resources import cache_dir
 
 OBJECT_DIR = "objects"
 OBJECT_CACHE_BYTES = 256 << 20
@@ -237,10 +237,18 @@ def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
     return obj
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system says, else all of them)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:          # not Linux
+        return os.cpu_count() or 1
+
+
 def source_objects(commands: list[CompileCommand], project: Path, store: Path) -> list[Path]:
     """source_object() of every command, in order; up to one compile per usable CPU at once (each
     object is written under a name of its own, then renamed: see source_object)."""
-    jobs = min(len(commands), usable_cpus())
+    jobs = min(len(commands), _usable_cpus())
     if jobs <= 1:
         return [source_object(cmd, project, store) for cmd in commands]
     with ThreadPoolExecutor(jobs, thread_name_prefix="tinygen-objects") as pool:
