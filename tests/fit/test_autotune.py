@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -295,6 +296,38 @@ def _counting(fn):
 
     counted.calls = 0
     return counted
+
+
+@pytest.mark.skipif(unavailable(F746) is not None, reason=f"cannot measure on the f746zg stand-in: {unavailable(F746)}")
+def test_standin_variants_measured_at_once_count_as_one_at_a_time(tmp_path, monkeypatch):
+    """The stand-in's variants, two measured at once (tinygen.fit.variants.measured_variants), give
+    every count the variants give one at a time, and so the same choice."""
+    source = example_source("cnn")
+    running, most, lock = [0], [0], threading.Lock()
+    real = autotune.measure_standin
+
+    def tracked(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(autotune, "measure_standin", tracked)
+    built = {}
+    for jobs in (1, 2):
+        monkeypatch.setattr(autotune, "measure_jobs", lambda count, jobs=jobs: min(count, jobs))
+        most[0] = 0
+        built[jobs] = compile_auto(source, None, options(), F746, cache=MeasurementCache(tmp_path / f"{jobs}.json"),
+                                   metric="instructions")
+        assert most[0] == jobs, f"{jobs} job(s): {most[0]} variants measured at once"
+    one, two = (built[j].meta["kernels"] for j in (1, 2))
+    assert one["measured_variants"] == two["measured_variants"] > 1
+    assert one["layers"] == two["layers"]
+    assert [n.kernel for n in built[1].nodes] == [n.kernel for n in built[2].nodes]
 
 
 @pytest.mark.skipif(unavailable(F746) is not None, reason=f"cannot measure on the f746zg stand-in: {unavailable(F746)}")

@@ -187,23 +187,36 @@ def test_qemu_serial_link_carries_audio_in_qemu_cpu_time(f746, elf):
 
 
 SCRIPT = textwrap.dedent("""
-    import sys, time
+    import sys, threading, time
     from tinygen.board import get_board
     from tinygen.run.qemu import Emulator
-    emu = Emulator(get_board("f746zg"), sys.argv[1])
-    with emu:
-        print(emu.proc.pid, flush=True)
-        time.sleep(60)
+
+    def hold():
+        emu = Emulator(get_board("f746zg"), sys.argv[1])
+        with emu:
+            print(emu.proc.pid, flush=True)
+            time.sleep(60)
+
+    if sys.argv[2] == "thread":
+        threading.Thread(target=hold).start()
+    else:
+        hold()
 """)
+# the parent-death signal: without setpriv nothing ends QEMU when its harness is killed outright
+needs_setpriv = pytest.mark.skipif(not qemu.die_with_parent(), reason="needs util-linux's setpriv --pdeathsig")
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
-def test_qemu_stopped_when_the_harness_is_killed(elf, how, tmp_path):
+@pytest.mark.parametrize("how, where", [(signal.SIGTERM, "main"),
+                                        pytest.param(signal.SIGKILL, "main", marks=needs_setpriv),
+                                        pytest.param(signal.SIGKILL, "thread", marks=needs_setpriv)],
+                         ids=["sigterm", "sigkill", "sigkill-thread"])
+def test_qemu_stopped_when_the_harness_is_killed(elf, how, where, tmp_path):
     """SIGTERM unwinds the `with` block; SIGKILL leaves that no chance, and the
-    kernel ends QEMU (parent-death signal)."""
+    kernel ends QEMU (parent-death signal), also one a thread other than the main
+    one started (as `--kernels auto` measures variants)."""
     script = tmp_path / "hold.py"
     script.write_text(SCRIPT)
-    harness = subprocess.Popen([sys.executable, str(script), str(elf)], stdout=subprocess.PIPE, text=True,
+    harness = subprocess.Popen([sys.executable, str(script), str(elf), where], stdout=subprocess.PIPE, text=True,
                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         line = harness.stdout.readline().strip()
@@ -217,3 +230,66 @@ def test_qemu_stopped_when_the_harness_is_killed(elf, how, tmp_path):
         if harness.poll() is None:
             harness.kill()
             harness.wait()
+
+
+@needs_setpriv
+def test_qemu_pid_is_qemu_s_through_setpriv(f746, elf):
+    """setpriv execs QEMU in place: the process the emulator keeps (its clock, stop()) is QEMU."""
+    emu = Emulator(f746, elf)
+    with emu:
+        assert emu.proc.args[:4] == list(qemu.die_with_parent())
+        assert Path(f"/proc/{emu.proc.pid}/exe").resolve().name == Path(qemu.shutil.which(emu.qemu)).name
+        pid = emu.proc.pid
+    assert not alive(pid)
+
+
+BLAS_SCRIPT = textwrap.dedent("""
+    import sys, threading
+    import numpy as np
+    from tinygen.board import get_board
+    from tinygen.run.qemu import Emulator
+
+    board, going, done = get_board("f746zg"), threading.Event(), threading.Event()
+
+    def products():             # OpenBLAS's threads at work the whole time
+        a = np.ones((1500, 1500))
+        while not done.is_set():
+            a @ a
+            going.set()
+
+    def starts():
+        for _ in range(8):
+            with Emulator(board, sys.argv[1]):
+                pass
+        started.append(True)
+
+    started, busy = [], threading.Thread(target=products)
+    busy.start()
+    going.wait()
+    starters = [threading.Thread(target=starts) for _ in range(3)]
+    for t in starters:
+        t.start()
+    for t in starters:
+        t.join()
+    done.set()
+    busy.join()         # OpenBLAS's exit handler, too, hangs while its threads are at work
+    sys.exit(0 if len(started) == len(starters) else 1)
+""")
+BLAS_THREADS = "4"
+HANG_S = 60         # 24 starts take a few seconds; a start that deadlocked never returns
+
+
+def test_qemu_starts_in_threads_beside_numpy_matmuls(elf, tmp_path):
+    """Threads start stand-ins while another runs numpy matmuls on OpenBLAS's threads (as
+    `--kernels auto` measures variants while calibration runs a float reference): every start
+    returns. With a preexec_fn CPython forked, and OpenBLAS's fork handler in the starting thread
+    waited for good for its busy workers (in 6 of 6 runs of this script on 2 cores)."""
+    script = tmp_path / "blas.py"
+    script.write_text(BLAS_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": BLAS_THREADS}  # the suite's is 1
+    try:
+        done = subprocess.run([sys.executable, str(script), str(elf)], capture_output=True, text=True, cwd=ROOT,
+                              env=env, timeout=HANG_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"starting QEMU beside numpy matmuls hung (no start returned within {HANG_S} s)")
+    assert done.returncode == 0, done.stderr

@@ -237,8 +237,10 @@ def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
     return obj
 
 
-def _usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the system says, else all of them)."""
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system says, else all of them): the
+    compiles run at once here, and the variants `--kernels auto` measures at once
+    (tinygen.fit.variants), each a compile then an emulator."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:          # not Linux
@@ -248,7 +250,7 @@ def _usable_cpus() -> int:
 def source_objects(commands: list[CompileCommand], project: Path, store: Path) -> list[Path]:
     """source_object() of every command, in order; up to one compile per usable CPU at once (each
     object is written under a name of its own, then renamed: see source_object)."""
-    jobs = min(len(commands), _usable_cpus())
+    jobs = min(len(commands), usable_cpus())
     if jobs <= 1:
         return [source_object(cmd, project, store) for cmd in commands]
     with ThreadPoolExecutor(jobs, thread_name_prefix="tinygen-objects") as pool:
@@ -362,4 +364,5 @@ def prune(store: Path, limit: int = OBJECT_CACHE_BYTES, pattern: str = "*.o") ->
 
 __all__ = ["CompileCommand", "DEPS_SUFFIX", "OBJECT_CACHE_BYTES", "OBJECT_DIR", "cache_key", "cached_make",
            "compile_commands", "compiler_version", "keep", "object_key", "parse_command", "PRUNE_SLACK_BYTES",
-           "preprocess", "prune", "prune_due", "restore", "source_object", "source_objects", "stored"]
+           "preprocess", "prune", "prune_due", "restore", "source_object", "source_objects", "stored",
+           "usable_cpus"]

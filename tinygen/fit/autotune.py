@@ -61,7 +61,8 @@ from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.fit.measure_cache import MeasurementCache, layer_key
 from tinygen.cycles.price import MODELS
 from tinygen.fit.placed_choice import built_cycles, place_choice
-from tinygen.fit.variants import MEASURE_ATTEMPTS, Measure, measure_variant, variant_context
+from tinygen.fit.variants import (MEASURE_ATTEMPTS, Measure, measure_jobs, measure_variant, measured_variants,
+                                  variant_context)
 from tinygen.fit.standin import (PLACEMENTS, STANDIN_BYTES, build_standin, measure_standin, measure_standin_cycles,
                                  metric_for, priced_in, standin_memory, unavailable)
 from tinygen.kernels.table import KERNELS_BY_NAME
@@ -277,11 +278,15 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
     elif todo:
         progress(f"kernels auto: measuring {len(todo)} firmware variants on {board.name}'s stand-in "
                  f"({len(open_nodes)} layers with a choice; {_METRIC_WORDS[metric]})")
+        # the stand-in's variants several at once (tinygen.fit.variants); a measure passed in, one at a time
+        jobs = 1 if measure is not None else measure_jobs(len(todo))
         measure = measure or _standin_measure(metric, set(open_nodes), placements)
+        def compiled(i: int) -> Graph:
+            return compile_source(source, calib, replace(measuring, kernel_choice=choices[i]))
+
+        runs = measured_variants(todo, compiled, measure, source, board, timeout, progress, jobs)
         try:
-            for i in todo:
-                variant = compile_source(source, calib, replace(measuring, kernel_choice=choices[i]))
-                got = measure_variant(measure, source, variant, board, timeout, progress)
+            for i, variant, got in runs:
                 variants += 1
                 applied = {v.name: v.kernel for v in variant.nodes if v.name in candidates}
                 # every layer's count is worth keeping, those without a choice too
@@ -297,6 +302,7 @@ def _measure(source: SourceModel, calib: str | None, options: CompileOptions, bo
                         for p in labels:
                             cache.put_unmeasured(keys[p][n][k], contexts[i], {"kernel": k, "applied": applied.get(n)})
         finally:
+            runs.close()            # a failure: the variants under way finish, the others do not start
             cache.save()            # what was measured before a failure is kept
     return (counts if placements else counts[None]), note, variants
 

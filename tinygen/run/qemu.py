@@ -21,19 +21,27 @@ down, it does not make it time out. Links to it keep the same clock.
 
 QEMU is always stopped on the way out: normal exit, exception, Ctrl-C, SIGTERM
 (turned into SystemExit while an emulator runs in the main thread), interpreter
-exit (atexit), and, should this process be killed outright, by the kernel
-(PR_SET_PDEATHSIG on Linux).
+exit (atexit), and, should this process be killed outright, by the kernel: on
+Linux QEMU is started through `setpriv --pdeathsig TERM --` (util-linux), which
+asks for the parent-death signal and execs QEMU in place (same pid, so QEMU's
+clock and stop() keep working). The kernel sends it when the *thread* that
+started QEMU ends: an emulator must not outlive the thread that started it.
+
+No preexec_fn: with one, CPython forks instead of using vfork, and fork runs
+every library's pthread_atfork handlers in the starting thread. OpenBLAS's
+(blas_thread_shutdown_) hangs for good when another thread is inside a numpy
+matmul, which is what `--kernels auto` did: variants measured in threads while
+calibration ran a float reference (tests/run/test_hil_qemu.py).
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
+import functools
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections import deque
 from pathlib import Path
@@ -62,19 +70,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _load_prctl():
-    try:
-        return ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
-    except (OSError, AttributeError):
-        return None
-
-
-_prctl = _load_prctl()      # looked up here: the child after fork must not load libraries
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the parent dies (Linux)."""
-    _prctl(1, signal.SIGTERM)       # PR_SET_PDEATHSIG
+@functools.lru_cache(maxsize=None)
+def die_with_parent() -> tuple[str, ...]:
+    """The command prefix that has the kernel send QEMU SIGTERM when the thread that started it
+    ends: setpriv's --pdeathsig (util-linux 2.33 and later), or nothing where there is none
+    (then only the atexit and SIGTERM cleanup stop QEMU)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return ()
+    try:        # an older setpriv lacks the option, and would fail every start
+        usage = subprocess.run([setpriv, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return (setpriv, "--pdeathsig", "TERM", "--") if "--pdeathsig" in usage else ()
 
 
 def _on_sigterm(signum, frame):
@@ -168,10 +176,10 @@ class Emulator:
         """Start QEMU on `port`; True once it listens, False if the port was taken."""
         self._output.clear()
         self._waiting.clear()
-        self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, errors="replace",
-                                     start_new_session=True,
-                                     preexec_fn=_die_with_parent if _prctl is not None else None)
+        # no preexec_fn (see the module's doc): CPython then starts QEMU with vfork, no fork handlers run
+        self.proc = subprocess.Popen([*die_with_parent(), *self.command(port)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                                     start_new_session=True)
         self._readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
                          for stream in (self.proc.stdout, self.proc.stderr)]
         for t in self._readers:
@@ -252,4 +260,4 @@ def no_emulator_hint(board: Board) -> str:
     return f"boards with a stand-in: {', '.join(with_emulator) or 'none'}; or run on the real board with --port"
 
 
-__all__ = ["Emulator", "free_port", "no_emulator_hint", "serial_args"]
+__all__ = ["Emulator", "die_with_parent", "free_port", "no_emulator_hint", "serial_args"]
