@@ -85,7 +85,7 @@ ELEMENTWISE_STRIDED = ELEMENTWISE_STRIDED | {"tg_prelu_s8"}
 # a conv with a fused add: elementwise over its second input, the skip tensor
 FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
                         "tg_conv2d_add_s8_rv32", "tg_conv2d_add_rows4_w16_s8_dsp",
-                        "tg_conv2d_add_rows4_pair_s8_dsp"})
+                        "tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_add_slide_pair_s8_dsp"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
