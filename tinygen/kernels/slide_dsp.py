@@ -6,8 +6,12 @@ once into a ring of rows (planes of the row's pixels' int16 pairs side by side),
 (tinygen.kernels.rows4_dsp) widen each block's windows: 9 times each input value for a 3x3 layer. Its blocks
 are 2 output pixels x one channel pair, per kernel row and plane one LDM of 4 words and one of the 3 taps'
 weight words: 18 instructions and 2 loads per 24 multiply-accumulates. It serves 3x3 stride-1 layers with
-padding 1 whose output has the input's size, in_c a multiple of 4 (at most 252), an even output width, and
+padding 1 whose output has the input's size, in_c a multiple of 4, an even output width, the 3 kernel rows'
+widened planes within 4 KiB (6 in_c (in_w + 2) bytes: the block loop's end is an ADDW immediate), and
 rows4_pair_serves (the folded requantization, every channel pair's row-pair halfwords exact).
+
+The output is written a row at a time after the input row below it is widened, and that input row is
+read nowhere else: the output may start a row's margin below its input (tinygen/passes/inplace.py, SLIDE).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ def slide_serves(p: dict, consts: dict) -> bool:
     shape = (p["kernel_h"] == 3 and p["kernel_w"] == 3 and p["stride_h"] == 1 and p["stride_w"] == 1
              and p.get("dilation_h", 1) == 1 and p.get("dilation_w", 1) == 1 and p["pad_top"] == 1
              and p["pad_left"] == 1 and p["out_h"] == p["in_h"] and p["out_w"] == p["in_w"]
-             and p["in_c"] % 4 == 0 and p["in_c"] <= 252 and p["out_w"] % 2 == 0 and 4 * (p["in_w"] + 2) < 4096)
+             and p["in_c"] % 4 == 0 and p["out_w"] % 2 == 0 and 6 * p["in_c"] * (p["in_w"] + 2) < 4096)
     return shape and rows4_pair_serves(p, consts)
 
 

@@ -36,8 +36,8 @@
 #include "tg_conv2d_rows4_w16_s8_dsp.h"
 
 /* Whether a layer takes the slide: tg_rows4_on, and a 3x3 stride-1 dilation-1 kernel, padding 1 on top and
-   left with the output the input's size, in_c a multiple of 4 and at most 252 (an LDM's step is an
-   immediate), an even output width. */
+   left with the output the input's size, in_c a multiple of 4, an even output width, and the 3 kernel rows'
+   planes (6 in_c (in_w + 2) bytes) within an ADDW's immediate (the block's loop end). */
 static inline __attribute__((always_inline)) int32_t tg_slide_on(const tg_conv2d_params_t *p,
                                                                  const tg_mat_mult_quant_t *q)
 {
@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) int32_t tg_slide_on(const tg_conv2d
            __builtin_constant_p(p->in_c) && __builtin_constant_p(p->in_w) && p->kernel_h == 3 &&
            p->kernel_w == 3 && p->stride_h == 1 && p->stride_w == 1 && p->dilation_h == 1 && p->dilation_w == 1 &&
            p->pad_top == 1 && p->pad_left == 1 && p->out_h == p->in_h && p->out_w == p->in_w &&
-           p->in_c % 4 == 0 && p->in_c <= 252 && p->out_w % 2 == 0 && 4 * (p->in_w + 2) < 4096;
+           p->in_c % 4 == 0 && p->out_w % 2 == 0 && 6 * p->in_c * (p->in_w + 2) < 4096;
 }
 
 /* Ring words a row: in_c / 2 planes of in_w + 2 words. */
