@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from test_kernels_dsp_conv_rows4 import _consts
 
-from inplace_traces import brute_distance
+from inplace_traces import brute_distance, trace_rows4_each, trace_slide_dsp
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
 from tinygen.kernels.slide_dsp import add_slide_scratch, slide_pair_weights, slide_scratch, slide_serves
@@ -95,36 +95,10 @@ def test_slide_pair_weights_are_read_back_by_the_kernels_index(out_c, in_c):
     assert seen.all()
 
 
-def _trace_slide(k):
-    """The ring's order: input rows 0 and 1 read, output row 0 written; then per output row oy the input
-    row oy + 1 read and output row oy written (every byte of them)."""
-    irow, orow = k["in_w"] * k["in_c"], k["out_w"] * k["out_c"]
-    for oy in range(k["out_h"]):
-        for iy in ([0, 1] if oy == 0 else [oy + 1]):
-            if iy < k["in_h"]:
-                yield from ((2 * oy, "r", iy * irow + b) for b in range(irow))
-        yield from ((2 * oy + 1, "w", oy * orow + b) for b in range(orow))
-
-
-def _trace_each(k):
-    """The generic entry point: per output pixel its window (every channel), then its out_c bytes (the reads
-    a time before the writes, as _trace_slide's)."""
-    t = 0
-    for oy in range(k["out_h"]):
-        for ox in range(k["out_w"]):
-            for ky in range(3):
-                for kx in range(3):
-                    iy, ix = oy - 1 + ky, ox - 1 + kx
-                    if 0 <= iy < k["in_h"] and 0 <= ix < k["in_w"]:
-                        yield from ((t, "r", (iy * k["in_w"] + ix) * k["in_c"] + c) for c in range(k["in_c"]))
-            yield from ((t + 1, "w", (oy * k["out_w"] + ox) * k["out_c"] + c) for c in range(k["out_c"]))
-            t += 2
-
-
 @pytest.mark.parametrize("in_c, h, w, out_c", [(16, 6, 4, 16), (8, 5, 6, 24), (16, 4, 4, 4), (4, 3, 2, 2)])
 def test_slide_in_place_distance_is_its_loop_orders_brute_force(in_c, h, w, out_c):
     k = _params(in_c, h, w, out_c)
-    ring, each = brute_distance(_trace_slide(k)), brute_distance(_trace_each(k))
+    ring, each = brute_distance(trace_slide_dsp(k)), brute_distance(trace_rows4_each(k))
     assert inplace._slide_ring(k) == ring            # the ring alone: (8, 5, 6, 24) needs 240 bytes, the rest 0
     assert DISTANCE[SLIDE](k) == max(ring, each)
 
