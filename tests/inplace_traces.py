@@ -138,6 +138,19 @@ def trace_rows4_dsp(k, px=4):
         t += 2
 
 
+def trace_slide_dsp(k):
+    """tg_conv2d_slide_pair_s8_dsp's specialized ring (tg_conv2d_slide_pair_s8_dsp_rows): input rows 0 and 1
+    read (widened into the ring), output row 0 written; then per output row oy the input row oy + 1 read
+    (where there is one) and output row oy written, every byte of each. Its generic entry point is
+    trace_rows4_each's order."""
+    irow, orow = k["in_w"] * k["in_c"], k["out_w"] * k["out_c"]
+    for oy in range(k["out_h"]):
+        for iy in ([0, 1] if oy == 0 else [oy + 1]):
+            if iy < k["in_h"]:
+                yield from ((2 * oy, "r", iy * irow + b) for b in range(irow))
+        yield from ((2 * oy + 1, "w", oy * orow + b) for b in range(orow))
+
+
 def trace_rows4_each(k):
     """The rows4 kernels' generic entry point (tg_conv2d_rows4_w16_s8_dsp_each): pixel by pixel
     in raster order, the field copied to scratch, then the pixel's outputs."""

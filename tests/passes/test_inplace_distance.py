@@ -266,10 +266,11 @@ def test_plan_memory_in_place_dsp_kernels_bit_exact_f746zg_standin(tmp_path):
     # (tg_fully_connected_s8_dsp: this net's single-row layers take the batch-1 kernels now; its rule
     # is checked above; the huffman kernels serve only --weights huffman's coded layers:
     # tests/passes/test_entropy_code.py plans them over their inputs on this stand-in)
-    # (the 4-pixel kernels, --kernels auto's or lower_peak's choices only: the rows4 test below)
+    # (the 4-pixel kernels and the ring of widened rows, --kernels auto's or lower_peak's choices only: the
+    # rows4 and slide tests below)
     dsp = {s.name for s in KERNELS if (s.name in DISTANCE or s.name in ELEMENTWISE) and "dsp" in s.requires
            and s.weight_coding is None and s.name not in ("tg_conv2d_direct_s8_dsp", "tg_depthwise_conv2d_s8_dsp", "tg_fully_connected_s8_dsp")
-           and "rows4" not in s.name}
+           and "rows4" not in s.name and "slide" not in s.name}
     assert dsp and {n.kernel for n in g.nodes} >= dsp
     # a single-row fully connected layer reads its row again for every 4 outputs: never in place
     assert _overlapping_kernels(g) >= dsp - {"tg_fully_connected_s8_dsp"}, \
@@ -342,3 +343,64 @@ def test_plan_memory_in_place_rows4_bit_exact_standins(tmp_path, board_name):
     project = build(source, g, board, tmp_path / "fw").out_dir
     rng = np.random.default_rng(2)
     _assert_bit_exact(source, g, board, project, shape, rng)
+
+
+def _slide_net():
+    """3x3 stride-1 convs for the ring of widened rows (4 -> 8 -> 8 -> 4 channels over 7 x 6), each over its
+    own input, then a linear head."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(8, 4, 3, padding=1))
+            self.head = nn.Linear(4 * 7 * 6, 10)
+
+        def forward(self, x):
+            return self.head(torch.flatten(self.body(x), 1))
+
+    torch.manual_seed(6)
+    net = Net()
+    for p in net.parameters():
+        torch.nn.init.uniform_(p, -0.6, 0.6)
+    return net.eval(), (1, 4, 7, 6)
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the stand-ins need qemu-system-arm and arm-none-eabi-gcc")
+@pytest.mark.parametrize("board_name", ["f446re", "u585"])
+def test_plan_memory_in_place_slide_bit_exact_standins(tmp_path, board_name):
+    """Every conv on the ring of widened rows (tg_conv2d_slide_pair_s8_dsp), each output planned its
+    distance below its input (the plan's tightest), bit-exact with the reference on the stand-in."""
+    import numpy as np
+
+    from tinygen.board import get_board
+    from tinygen.compiler import build
+    from tinygen.passes.inplace import DISTANCE
+
+    net, shape = _slide_net()
+    board = get_board(board_name)
+    kernel = "tg_conv2d_slide_pair_s8_dsp"
+    source, g = _compile_net(net, shape, tmp_path, board.isa_features, lambda g: {
+        n.name: kernel for n in g.nodes if n.op == "conv2d"}, lower_peak=False)
+    convs = [n for n in g.nodes if n.op == "conv2d"]
+    assert [n.kernel for n in convs] == [kernel] * 3
+    g = plan_memory(g, strategies=[("in place", "tight")])
+    check_against_model(g)
+    plan = g.meta["memory"]
+    shares = {(s.output, s.input): s.distance for s in plan.shares}
+    overlapped = 0
+    for n in convs:
+        d = DISTANCE[n.kernel](n.attrs["kparams"])
+        if (n.outputs[0], n.inputs[0]) in shares:
+            assert shares[(n.outputs[0], n.inputs[0])] == align(d), n.name
+            out, inp = plan.offsets[n.outputs[0]], plan.offsets[n.inputs[0]]
+            assert out == inp - align(d) and out + g.tensors[n.outputs[0]].nbytes > inp, n.name
+            overlapped += 1
+    assert overlapped >= 2, shares
+    project = build(source, g, board, tmp_path / "fw").out_dir
+    assert "tg_conv2d_slide_pair_s8_dsp_inline(" in (project / "model.c").read_text()
+    _assert_bit_exact(source, g, board, project, shape, np.random.default_rng(3))

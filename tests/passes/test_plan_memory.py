@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inplace_traces import (brute_distance, trace_conv2d_dsp, trace_depthwise_dsp, trace_mat_mult_dsp, trace_portable,
-                            trace_rows3_dsp, trace_rows4_dsp, trace_rows4_each, trace_rows_dsp)
+                            trace_rows3_dsp, trace_rows4_dsp, trace_rows4_each, trace_rows_dsp, trace_slide_dsp)
 from tinygen.ir import Graph, Kind, Node, QParams, Tensor, validate
 from tinygen.passes.plan_memory import ALIGNMENT, check_plan, lowest_free, plan_memory
 
@@ -107,6 +107,8 @@ def window_distance(g: Graph, node, inp: str) -> int:
         # the 4-pixel blocks (specialized; none under 4 pixels) or pixel by pixel (the generic entry point)
         "tg_conv2d_rows4_w16_s8_dsp": lambda: [t for t in (trace_rows4_dsp(k), trace_rows4_each(k)) if t is not None],
         "tg_conv2d_rows4_pair_s8_dsp": lambda: [t for t in (trace_rows4_dsp(k), trace_rows4_each(k)) if t is not None],
+        # the ring of widened rows (specialized) or pixel by pixel (the generic entry point)
+        "tg_conv2d_slide_pair_s8_dsp": lambda: [list(trace_slide_dsp(k)), list(trace_rows4_each(k))],
         "tg_fully_connected_s8_dsp": lambda: trace_mat_mult_dsp(k["rows"], k["in_features"], k["out_features"]),
         "tg_conv2d_1x1_shallow_s8_dsp": lambda: trace_rows_dsp(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
         "tg_depthwise_conv2d_s8_dsp": lambda: trace_depthwise_dsp(k),

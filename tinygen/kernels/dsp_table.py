@@ -14,6 +14,7 @@ from tinygen.kernels.fc_shallow_dsp import fc_shallow_records, fc_shallow_serves
 from tinygen.kernels.lut import softmax_exp_table
 from tinygen.kernels.pw_rows3_dsp import rows3_scratch, rows3_serves
 from tinygen.kernels.conv_rows3_dsp import conv_rows3_scratch, conv_rows3_serves
+from tinygen.kernels.slide_dsp import add_slide_scratch, slide_pair_weights, slide_scratch, slide_serves
 from tinygen.kernels.rows4_dsp import (add_rows4_scratch, rows4_pair_serves, rows4_pair_weights, rows4_scratch,
                                        rows4_serves, rows4_w16_weights)
 from tinygen.kernels.pw_shallow_dsp import pw_shallow_scratch, pw_shallow_serves
@@ -334,3 +335,22 @@ CONV2D_ADD_ROWS4_PAIR_DSP = KernelSpec(
     "tg_conv2d_add_rows4_pair_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
     source="kernels/tg_conv2d_add_rows4_pair_s8_dsp.c", twin="conv2d_add_s8", scratch=add_rows4_scratch,
     **_ROWS4_PAIR_DSP)
+
+
+def _slide_serves(graph, node) -> bool:
+    return slide_serves(*params_consts(graph, node))
+
+
+# 3x3 stride-1 convs over a ring of input rows widened once each (tinygen/kernels/slide_dsp.py), 2 pixels x
+# one channel pair a block with the row-pair halfwords in the blocks' order: a candidate --kernels auto
+# measures per layer
+_SLIDE_PAIR_DSP = dict(_ROWS4_PAIR_DSP, pack=slide_pair_weights, accepts=_slide_serves,
+                       headers=_ROWS4_W16_DSP["headers"] + ("kernels/tg_pair3_loop_dsp.h",
+                                                            "kernels/tg_conv2d_slide_pair_s8_dsp.h"))
+CONV2D_SLIDE_PAIR_DSP = KernelSpec(
+    "tg_conv2d_slide_pair_s8_dsp", "conv2d", struct="tg_conv2d_params_t",
+    source="kernels/tg_conv2d_slide_pair_s8_dsp.c", twin="conv2d_s8", scratch=slide_scratch, **_SLIDE_PAIR_DSP)
+CONV2D_ADD_SLIDE_PAIR_DSP = KernelSpec(
+    "tg_conv2d_add_slide_pair_s8_dsp", "conv2d_add", struct="tg_conv2d_add_params_t",
+    source="kernels/tg_conv2d_add_slide_pair_s8_dsp.c", twin="conv2d_add_s8", scratch=add_slide_scratch,
+    **_SLIDE_PAIR_DSP)

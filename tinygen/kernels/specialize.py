@@ -100,6 +100,13 @@ INLINE: dict[str, Inline] = {
     "tg_conv2d_add_rows4_pair_s8_dsp": Inline("tg_conv2d_add_rows4_pair_s8_dsp_inline",
                                               "kernels/tg_conv2d_rows4_w16_s8_dsp.h", "kernel_h*kernel_w*in_c", True,
                                               True, pos_of="add_"),
+    # 3x3 stride 1 over a ring of widened input rows (tinygen/kernels/slide_dsp.py)
+    "tg_conv2d_slide_pair_s8_dsp": Inline("tg_conv2d_slide_pair_s8_dsp_inline",
+                                          "kernels/tg_conv2d_slide_pair_s8_dsp.h", "kernel_h*kernel_w*in_c", True,
+                                          True, once=True),
+    "tg_conv2d_add_slide_pair_s8_dsp": Inline("tg_conv2d_add_slide_pair_s8_dsp_inline",
+                                              "kernels/tg_conv2d_slide_pair_s8_dsp.h", "kernel_h*kernel_w*in_c",
+                                              True, True, pos_of="add_"),
     # the RV32IM kernels (tinygen.kernels.rv32): the same (params, bounded, arguments) convention
     "tg_conv2d_s8_rv32": Inline("tg_conv2d_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h", "kernel_h*kernel_w*in_c"),
     "tg_conv2d_1x1_s8_rv32": Inline("tg_conv2d_1x1_s8_rv32_inline", "kernels/tg_conv2d_s8_rv32.h",

@@ -24,6 +24,8 @@ from tinygen.kernels.dsp_table import CONV2D_ROWS4_W16_DSP      # im2col conv in
 from tinygen.kernels.dsp_table import CONV2D_ADD_ROWS4_W16_DSP  # and with a fused add
 from tinygen.kernels.dsp_table import CONV2D_ROWS4_PAIR_DSP      # 4-pixel blocks, row-pair halfwords
 from tinygen.kernels.dsp_table import CONV2D_ADD_ROWS4_PAIR_DSP  # and with a fused add
+from tinygen.kernels.dsp_table import CONV2D_SLIDE_PAIR_DSP      # 3x3 over a ring of widened rows
+from tinygen.kernels.dsp_table import CONV2D_ADD_SLIDE_PAIR_DSP  # and with a fused add
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec, pack_consts
 
@@ -83,6 +85,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_ROWS3_DSP,       # im2col conv in 3-pixel blocks: a candidate of --kernels auto, not the default
     CONV2D_ROWS4_W16_DSP,   # 4-pixel blocks, int16 weights: a candidate of --kernels auto (twice the flash)
     CONV2D_ROWS4_PAIR_DSP,  # 4-pixel blocks, row-pair halfwords: a candidate of --kernels auto (int8 flash)
+    CONV2D_SLIDE_PAIR_DSP,  # 3x3 stride 1 over a ring of widened input rows: a candidate of --kernels auto
     FC_SHALLOW_DSP,
     FC_BATCH1_ROWPAIR_DSP,  # row-pair halfwords where their sums are exact, else the int8 kernels below
     FC_BATCH1_ROWPAIR_LEAN_DSP,
@@ -96,6 +99,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     CONV2D_ADD_DSP,
     CONV2D_ADD_ROWS4_W16_DSP,   # 4-pixel blocks, int16 weights: a candidate of --kernels auto
     CONV2D_ADD_ROWS4_PAIR_DSP,  # 4-pixel blocks, row-pair halfwords: a candidate of --kernels auto
+    CONV2D_ADD_SLIDE_PAIR_DSP,  # 3x3 stride 1 over a ring of widened input rows: a candidate of --kernels auto
     _portable("tg_conv2d_add_s8", "conv2d_add", "tg_conv2d_add_params_t", _REQUANT, "int8",
               headers=_CONV2D_S8_H),
     DEPTHWISE_3X3_NARROW_DSP,   # narrow maps (rows of 5 pixels): before the 3x3 path, faster where it serves

@@ -40,6 +40,10 @@ PER_MAC = {
     # their row-pair halfword form (a step of 12 instructions for 11): the same ratio, not measured apart
     "tg_conv2d_rows4_pair_s8_dsp": 0.8,
     "tg_conv2d_add_rows4_pair_s8_dsp": 0.8,
+    # 3x3 stride 1 over a ring of widened rows: MLPerf IC's conv2d_1 measures 0.98 of the pair kernel's
+    # instructions (2,055,173 against 2,093,019, f446re stand-in): the ratio kept
+    "tg_conv2d_slide_pair_s8_dsp": 0.78,
+    "tg_conv2d_add_slide_pair_s8_dsp": 0.78,
     # depth 4, 8, 16 only: MLPerf VWW conv2d_2 (8 -> 16) 1.50 per MAC and conv2d_4 (16 -> 32) 1.18,
     # where tg_conv2d_1x1_s8_dsp takes 2.18 and 1.57 (f746zg stand-in): the ratio (~0.7) kept
     "tg_conv2d_1x1_shallow_s8_dsp": 0.95,

@@ -32,6 +32,10 @@ are legal C. The step models, one per loop order:
       (widened into scratch, from the input or from copied fields) before any of its
       outputs is written; its generic entry point runs PIXEL_BLOCKS of one pixel (each
       pixel's field copied to scratch, then its outputs): the larger distance.
+  SLIDE (tg_conv2d_slide_pair_s8_dsp): specialized, output rows in increasing order, each written
+      whole after the input row below it (oy + 1) is widened into the kernel's ring (rows 0 and 1
+      before row 0); no input row is read twice; its generic entry point runs PIXEL_BLOCKS of one
+      pixel: the larger distance.
   ROW_BLOCKS (tg_conv2d_1x1_s8_dsp, tg_fully_connected_s8_dsp, through
       tg_mat_mult_s8_dsp.h): blocks of 2 rows in increasing order; a block reads
       only its input rows and writes only its output rows, reads and writes
@@ -85,7 +89,7 @@ ELEMENTWISE_STRIDED = ELEMENTWISE_STRIDED | {"tg_prelu_s8"}
 # a conv with a fused add: elementwise over its second input, the skip tensor
 FUSED_SKIP = frozenset({"tg_conv2d_add_s8", "tg_conv2d_add_s8_dsp", "tg_conv2d_add_widen_s8_dsp",
                         "tg_conv2d_add_s8_rv32", "tg_conv2d_add_rows4_w16_s8_dsp",
-                        "tg_conv2d_add_rows4_pair_s8_dsp"})
+                        "tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_add_slide_pair_s8_dsp"})
 
 NO_READ = np.iinfo(np.int64).max // 4      # rmin of a step reading nothing
 
@@ -179,6 +183,18 @@ def _rows4_pair(k: dict) -> int:
     """The pair kernel's blocks are 3 pixels where the board compiles it with TG_ROWS4_PAIR_TRIPLES
     (the F446), else 4; the plan does not know the board's flags, so it takes the larger distance."""
     return max(_rows4(k, 4), _rows4(k, 3))
+
+
+def _slide_ring(k: dict) -> int:
+    """SLIDE's ring: output row oy written after input row oy + 1 is read (input rows 0 and 1 before row 0)."""
+    oy = np.arange(k["out_h"])
+    rows = np.where(oy + 1 < k["in_h"], (oy + 1) * k["in_w"] * k["in_c"], NO_READ)
+    return step_distance((oy + 1) * k["out_w"] * k["out_c"] - 1, np.where(oy == 0, 0, rows), reads_first=True)
+
+
+def _slide(k: dict) -> int:
+    """SLIDE: the ring, or the generic entry point's pixels one at a time, whichever needs the larger distance."""
+    return max(_slide_ring(k), _field_blocks(k, np.arange(k["out_h"] * k["out_w"])[:, None]))
 
 
 def _row_blocks(rows: int, depth: int, cols: int) -> int:
@@ -289,6 +305,8 @@ DISTANCE = {
     "tg_conv2d_rows4_w16_s8_dsp": _rows4,
     # the same blocks, the weights packed otherwise; 3 pixels a block under TG_ROWS4_PAIR_TRIPLES
     "tg_conv2d_rows4_pair_s8_dsp": _rows4_pair,
+    # whole output rows, each after the input row below it is widened into the ring
+    "tg_conv2d_slide_pair_s8_dsp": _slide,
     "tg_conv2d_1x1_s8_dsp": lambda k: _row_blocks(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_conv2d_1x1_rows3_s8_dsp": lambda k: _row_blocks3(k["out_h"] * k["out_w"], k["in_c"], k["out_c"]),
     "tg_fully_connected_s8_dsp": lambda k: _row_blocks(k["rows"], k["in_features"], k["out_features"]),

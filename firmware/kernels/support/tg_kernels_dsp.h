@@ -281,6 +281,18 @@ void tg_conv2d_add_rows4_pair_s8_dsp(const tg_conv2d_add_params_t *p, const int8
                                      const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
                                      const int8_t *shift, int8_t *scratch, int8_t *output);
 
+/*
+ * 3x3 stride-1 convolutions over a ring of input rows widened once each (tg_conv2d_slide_pair_s8_dsp.h): the
+ * row-pair halfwords packed per pair, per kernel row, per plane of 2 channels, per tap
+ * (tinygen.kernels.slide_dsp.slide_pair_weights). Scratch: tg_conv2d_slide_pair_s8_dsp_buffer_size.
+ */
+void tg_conv2d_slide_pair_s8_dsp(const tg_conv2d_params_t *p, const int8_t *input, const int16_t *packed,
+                                 const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                 int8_t *scratch, int8_t *output);
+void tg_conv2d_add_slide_pair_s8_dsp(const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip,
+                                     const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
+                                     const int8_t *shift, int8_t *scratch, int8_t *output);
+
 /* Cortex-M4/M7 3x3 depthwise on narrow maps */
 
 /*
