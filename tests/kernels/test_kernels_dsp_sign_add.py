@@ -226,7 +226,8 @@ def test_requant_mode_pos_flag_per_layer_and_kernel():
         "tg_fully_connected_batch1_w16_s8_dsp", "tg_fully_connected_batch1_rowpair_s8_dsp",
         "tg_fully_connected_batch1_rowpair_lean_s8_dsp", "tg_conv2d_1x1_rows3_s8_dsp", "tg_conv2d_rows3_s8_dsp",
         "tg_conv2d_rows4_w16_s8_dsp", "tg_conv2d_add_rows4_w16_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp",
-        "tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_widen_huffman_s8_dsp", "tg_conv2d_widen_lut_s8_dsp"}
+        "tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_slide_pair_s8_dsp", "tg_conv2d_add_slide_pair_s8_dsp",
+        "tg_conv2d_widen_huffman_s8_dsp", "tg_conv2d_widen_lut_s8_dsp"}
     # the fused adds: the add's act_min and zero point decide, not the conv's (unclamped before the add)
     add = specialize.INLINE["tg_conv2d_add_s8_dsp"]
     conv_relu = dict(relu, add_act_min=-128, add_output_offset=-127)
