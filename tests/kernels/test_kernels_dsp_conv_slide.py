@@ -75,9 +75,9 @@ def test_slide_scratch_is_the_ring_the_records_and_the_adds_row_and_tables():
 
 @pytest.mark.parametrize("out_c, in_c", [(2, 4), (6, 8), (16, 12)])
 def test_slide_pair_weights_are_read_back_by_the_kernels_index(out_c, in_c):
-    """Every weight at tg_slide_weight's index (per pair 9 in_c halfwords; per ky, plane (4 m + eo: channels
-    c with c % 4 in {eo, eo + 2}), kx, half = (c >> 1) & 1), a = h's low byte, b = (h - a) >> 8; the int8
-    weights' bytes, each used once."""
+    """Every weight at tg_rows4_weight's TG_SLIDE_PAIR index (per pair 9 in_c halfwords; per ky, plane
+    (4 m + eo: channels c with c % 4 in {eo, eo + 2}), kx, half = (c >> 1) & 1), a = h's low byte,
+    b = (h - a) >> 8; the int8 weights' bytes, each used once."""
     w = np.random.default_rng(out_c).integers(-127, 128, (out_c, 3, 3, in_c)).astype(np.int8)
     packed = slide_pair_weights(dict(out_c=out_c, in_c=in_c), dict(weight=w))
     assert packed.dtype == np.int16 and packed.size == out_c // 2 * 9 * in_c

@@ -15,5 +15,6 @@ void tg_conv2d_add_slide_pair_s8_dsp(const tg_conv2d_add_params_t *p, const int8
                                      const int16_t *packed, const int32_t *bias, const int32_t *multiplier,
                                      const int8_t *shift, int8_t *scratch, int8_t *output)
 {
-    tg_conv2d_add_slide_pair_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output);
+    tg_conv2d_add_rows4_w16_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output,
+                                        TG_SLIDE_PAIR);
 }

@@ -142,16 +142,29 @@ static inline __attribute__((always_inline)) void tg_rows4_widen_inside(const tg
     }
 }
 
-/* Weight k of output channel o in the packed layout (depth rounded up to 4: dp): the int16 weights,
-   or (pair) the row-pair halfwords h = 256 b + a of channels A = o & ~1 and B = o | 1. */
-static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t o, int32_t k, int32_t pair)
+/* The packed weights' layouts the per-output paths read: the int16 weights, the row-pair halfwords in the
+   4-pixel blocks' order, or in the slide's (tg_conv2d_slide_pair_s8_dsp.h: per pair, per kernel row, per
+   plane of channels 4m + eo and 4m + eo + 2, per tap, the 2 halves; a 3x3 kernel). */
+enum { TG_ROWS4_W16, TG_ROWS4_PAIR, TG_SLIDE_PAIR };
+
+/* Weight k = (ky, kx, c) of output channel o in layout `layout` (depth rounded up to 4: dp); the row-pair
+   halfwords h = 256 b + a of channels A = o & ~1 and B = o | 1. */
+static inline int32_t tg_rows4_weight(const int16_t *packed, int32_t dp, int32_t in_c, int32_t o, int32_t k,
+                                      int32_t layout)
 {
     const int32_t g = k >> 2, j = k & 3;
-    if (pair) {
-        const int32_t h = packed[(o >> 1) * dp + g * 4 + (j & 1) * 2 + (j >> 1)], a = (int8_t)h;
-        return (o & 1) ? (h - a) >> 8 : a;
+    int32_t h, a;
+    if (layout == TG_ROWS4_W16) {
+        return packed[(o >> 1) * 2 * dp + g * 8 + (j & 1) * 4 + (o & 1) * 2 + (j >> 1)];
     }
-    return packed[(o >> 1) * 2 * dp + g * 8 + (j & 1) * 4 + (o & 1) * 2 + (j >> 1)];
+    if (layout == TG_ROWS4_PAIR) {
+        h = packed[(o >> 1) * dp + g * 4 + (j & 1) * 2 + (j >> 1)];
+    } else {
+        const int32_t c = k % in_c, kx = (k / in_c) % 3, ky = k / (3 * in_c);
+        h = packed[(o >> 1) * 9 * in_c + (((ky * (in_c / 4) + (c >> 2)) * 2 + (c & 1)) * 3 + kx) * 2 + ((c >> 1) & 1)];
+    }
+    a = (int8_t)h;
+    return (o & 1) ? (h - a) >> 8 : a;
 }
 
 /*
@@ -174,7 +187,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_rows4_w16_s8_dsp_eac
             for (o = 0; o < p->out_c; ++o) {
                 int32_t acc = bias != NULL ? bias[o] : 0;
                 for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + q->input_offset) * tg_rows4_weight(packed, dp, o, k, pair);
+                    acc += (scratch[k] + q->input_offset) * tg_rows4_weight(packed, dp, p->in_c, o, k, pair);
                 }
                 dst[o] = tg_mat_mult_out(acc, multiplier[o], shift[o], out, q->bounded);
             }
@@ -365,7 +378,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_rows4_w16_s8_dsp
             for (o = 0; o < p->out_c; ++o) {
                 int32_t acc = bias != NULL ? bias[o] : 0, c;
                 for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + p->input_offset) * tg_rows4_weight(packed, dp, o, k, pair);
+                    acc += (scratch[k] + p->input_offset) * tg_rows4_weight(packed, dp, p->in_c, o, k, pair);
                 }
                 c = tg_requantize(acc, multiplier[o], shift[o]) + p->output_offset;
                 c = c < p->act_min ? p->act_min : c > p->act_max ? p->act_max : c;

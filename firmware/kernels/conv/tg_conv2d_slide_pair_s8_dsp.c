@@ -18,5 +18,5 @@ void tg_conv2d_slide_pair_s8_dsp(const tg_conv2d_params_t *p, const int8_t *inpu
     const tg_mat_mult_quant_t q = tg_mat_mult_quant(p->input_offset, p->output_offset, p->act_min, p->act_max,
                                                     depth, p->out_c, bias, multiplier, shift);
 
-    tg_conv2d_slide_pair_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output);
+    tg_conv2d_rows4_w16_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output, TG_SLIDE_PAIR);
 }

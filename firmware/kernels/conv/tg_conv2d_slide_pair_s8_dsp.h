@@ -230,42 +230,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
     }
 }
 
-/* Weight k = (ky, kx, c) of output channel o in the packed layout: per pair, per ky, per plane (channels
-   4m + eo and 4m + eo + 2), per kx, the 2 halfwords h = 256 b + a of channels A = o & ~1 and B = o | 1. */
-static inline int32_t tg_slide_weight(const int16_t *packed, int32_t in_c, int32_t o, int32_t k)
-{
-    const int32_t c = k % in_c, kx = (k / in_c) % 3, ky = k / (3 * in_c);
-    const int32_t m = c >> 2, eo = c & 1, half = (c >> 1) & 1;
-    const int32_t h = packed[(o >> 1) * 9 * in_c + ((((ky * (in_c / 4) + m) * 2 + eo) * 3 + kx) * 2) + half];
-    const int32_t a = (int8_t)h;
-    return (o & 1) ? (h - a) >> 8 : a;
-}
-
-/* Every output alone (specialization off): each pixel's field copied into scratch, its sums from the packed
-   weights. */
-static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_each(
-    const tg_conv2d_params_t *p, const tg_mat_mult_quant_t *q, const int8_t *input, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
-    const tg_mat_mult_out_t out = {q->output_offset, q->act_min, q->act_max};
-    int32_t oy, ox, o, k;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        for (ox = 0; ox < p->out_w; ++ox) {
-            int8_t *const dst = &output[(oy * p->out_w + ox) * p->out_c];
-            tg_conv2d_s8_dsp_im2col(p, input, oy, ox, scratch);
-            for (o = 0; o < p->out_c; ++o) {
-                int32_t acc = bias != NULL ? bias[o] : 0;
-                for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + q->input_offset) * tg_slide_weight(packed, p->in_c, o, k);
-                }
-                dst[o] = tg_mat_mult_out(acc, multiplier[o], shift[o], out, q->bounded);
-            }
-        }
-    }
-}
-
-/* The specialized layer: the slide where tg_slide_on holds, else every output alone. */
+/* The specialized layer: the slide where tg_slide_on holds, else every output alone (the rows4 kernels'
+   per-output path, reading the slide's layout). */
 static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_inline(
     const tg_conv2d_params_t *p, int32_t bounded, const int8_t *input, const int16_t *packed, const int32_t *bias,
     const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
@@ -275,32 +241,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_in
         tg_conv2d_slide_pair_s8_dsp_rows(p, &q, input, packed, bias, multiplier, shift, scratch, output, NULL, NULL,
                                          0);
     } else {
-        tg_conv2d_slide_pair_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output);
-    }
-}
-
-/* The fused add's outputs one at a time: the conv's as tg_conv2d_s8's, then TFLite's ADD arithmetic. */
-static inline __attribute__((always_inline)) void tg_conv2d_add_slide_pair_s8_dsp_each(
-    const tg_conv2d_add_params_t *p, const int8_t *input, const int8_t *skip, const int16_t *packed,
-    const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *scratch, int8_t *output)
-{
-    const tg_conv2d_params_t cp = tg_rows4_conv_of(p);
-    const int32_t depth = p->kernel_h * p->kernel_w * p->in_c;
-    int32_t oy, ox, o, k;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t at = (oy * p->out_w + ox) * p->out_c;
-            tg_conv2d_s8_dsp_im2col(&cp, input, oy, ox, scratch);
-            for (o = 0; o < p->out_c; ++o) {
-                int32_t acc = bias != NULL ? bias[o] : 0, c;
-                for (k = 0; k < depth; ++k) {
-                    acc += (scratch[k] + p->input_offset) * tg_slide_weight(packed, p->in_c, o, k);
-                }
-                c = tg_requantize(acc, multiplier[o], shift[o]) + p->output_offset;
-                c = c < p->act_min ? p->act_min : c > p->act_max ? p->act_max : c;
-                output[at + o] = tg_conv_add_one(p, c, skip[at + o]);
-            }
-        }
+        tg_conv2d_rows4_w16_s8_dsp_each(p, &q, input, packed, bias, multiplier, shift, scratch, output,
+                                        TG_SLIDE_PAIR);
     }
 }
 
@@ -314,7 +256,8 @@ static inline __attribute__((always_inline)) void tg_conv2d_add_slide_pair_s8_ds
         tg_conv2d_slide_pair_s8_dsp_rows(&cp, &q, input, packed, bias, multiplier, shift, scratch, output, p, skip,
                                          TG_CONV_ADD_BOUNDED | TG_REQUANT_POS_OF(bounded));
     } else {
-        tg_conv2d_add_slide_pair_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output);
+        tg_conv2d_add_rows4_w16_s8_dsp_each(p, input, skip, packed, bias, multiplier, shift, scratch, output,
+                                            TG_SLIDE_PAIR);
     }
 }
 
