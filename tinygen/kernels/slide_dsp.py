@@ -32,11 +32,11 @@ def slide_serves(p: dict, consts: dict) -> bool:
 
 
 def _ring_bytes(p: dict) -> int:
-    return 6 * 4 * (p["in_c"] // 2) * (p["in_w"] + 2)
+    return 5 * 4 * (p["in_c"] // 2) * (p["in_w"] + 2)
 
 
 def slide_scratch(p: dict) -> int:
-    """tg_conv2d_slide_pair_s8_dsp_buffer_size: the ring (6 rows), the records (16 bytes a channel)."""
+    """tg_conv2d_slide_pair_s8_dsp_buffer_size: the ring (5 rows: each input row once, rows 0 and 1 again after row 2), the records (16 bytes a channel)."""
     return _ring_bytes(p) + 16 * p["out_c"]
 
 

@@ -7,8 +7,8 @@
  * The ring: per row, per plane j = 2 m + eo (channels 4m..4m+3 of each pixel widened doubled with the input
  * offset added, tg_widen_doubled_s8x4: eo 0 the (c0, c2) pairs, eo 1 the (c1, c3) pairs), the row's pixels'
  * words side by side, a zero word each side (the padding columns: the zero point widens to 0), in_w + 2
- * words a plane. Rows outside the input are zero. Input row iy sits in ring rows (iy + 1) % 3 and
- * (iy + 1) % 3 + 3, written twice, so that output row oy's 3 input rows are ring rows oy % 3 .. oy % 3 + 2 side
+ * words a plane. Rows outside the input are zero. Input row iy sits in ring row k = (iy + 1) % 3 and, where k is
+ * 0 or 1, in row k + 3 too (5 rows), so that output row oy's 3 input rows are ring rows oy % 3 .. oy % 3 + 2 side
  * by side: a block walks its 3 kernel rows' planes at one stride, in one loop.
  *
  * A block: 2 output pixels of one row (out_w even) x one channel pair. Per kernel row ky and plane j one LDM
@@ -23,7 +23,7 @@
  * nowhere else: the output may not take its input's place (the planner never places it there), but it may
  * take the skip's (the fused add reads skip byte p just before writing output byte p).
  *
- * Scratch, 8-byte aligned: the ring (6 rows x in_c / 2 planes x (in_w + 2) words), the records (16 bytes a
+ * Scratch, 8-byte aligned: the ring (5 rows x in_c / 2 planes x (in_w + 2) words), the records (16 bytes a
  * channel); with the add, one output row of conv bytes and the add's tables (512 int32).
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m33 / cortex-m7).
@@ -57,15 +57,17 @@ static inline int32_t tg_slide_row_words(int32_t in_w, int32_t in_c)
 /* Scratch bytes: the ring, the records; with the add one row of conv bytes and the tables. */
 static inline int32_t tg_conv2d_slide_pair_s8_dsp_buffer_size(int32_t in_w, int32_t in_c, int32_t out_c, int32_t add)
 {
-    return 6 * 4 * tg_slide_row_words(in_w, in_c) + 16 * out_c +
+    return 5 * 4 * tg_slide_row_words(in_w, in_c) + 16 * out_c +
            (add ? ((in_w * out_c + 7) & ~7) + 512 * (int32_t)sizeof(int32_t) : 0);
 }
 
-/* Input row iy widened into a ring row and its copy 3 rows on (their padding words left as they are: zero). */
+/* Input row iy widened into a ring row and its copy `copy` words on (3 rows; 0 where the row has no copy: each
+   word stored twice in place), their padding words left as they are: zero. */
 static inline __attribute__((always_inline)) void tg_slide_widen_row(const tg_conv2d_params_t *p,
-                                                                    const int8_t *input, int32_t iy, int32_t *row)
+                                                                    const int8_t *input, int32_t iy, int32_t *row,
+                                                                    int32_t copy)
 {
-    const int32_t cols = p->in_w + 2, groups = p->in_c / 4, copy = 3 * tg_slide_row_words(p->in_w, p->in_c);
+    const int32_t cols = p->in_w + 2, groups = p->in_c / 4;
     const int8_t *src = input + iy * p->in_w * p->in_c;
     int32_t x, m;
 #pragma GCC unroll 1
@@ -196,7 +198,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
     const int32_t pos = add != NULL ? 0 : TG_REQUANT_POS_OF(q->bounded);
     const int32_t lo = q->act_min, hi = q->act_max;
     int32_t *const ring = (int32_t *)__builtin_assume_aligned(scratch, 8);
-    int32_t *const rec = ring + 6 * words;
+    int32_t *const rec = ring + 5 * words;
     int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
     int32_t *const tab = (int32_t *)(void *)(conv + ((row_bytes + 7) & ~7));
     int32_t oy, ox;
@@ -205,19 +207,21 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
     if (add != NULL) {
         tg_conv_add_tables(add, tab);
     }
-    /* input row iy in ring rows (iy + 1) % 3 and + 3: row -1 (zero) in 0 and 3, row 0 in 1 and 4 */
-    tg_slide_zero(ring, 6 * words);
-    tg_slide_widen_row(p, input, 0, ring + words);
+    /* input row iy in ring row k = (iy + 1) % 3 and, where k < 2, k + 3: row -1 (zero) in 0 and 3, row 0 in 1 and
+       4 */
+    tg_slide_zero(ring, 5 * words);
+    tg_slide_widen_row(p, input, 0, ring + words, 3 * words);
 #pragma GCC unroll 1
     for (oy = 0; oy < p->out_h; ++oy) {
-        int32_t *const next = ring + ((oy + 2) % 3) * words;
+        const int32_t slot = (oy + 2) % 3, copy = slot < 2 ? 3 * words : 0;
+        int32_t *const next = ring + slot * words;
         const int32_t *const rows = ring + (oy % 3) * words;
         int8_t *const dst = add != NULL ? conv : output + oy * row_bytes;
         if (oy + 1 < p->in_h) {
-            tg_slide_widen_row(p, input, oy + 1, next);
+            tg_slide_widen_row(p, input, oy + 1, next, copy);
         } else {
             tg_slide_zero(next, words);
-            tg_slide_zero(next + 3 * words, words);
+            tg_slide_zero(next + copy, words);
         }
 #pragma GCC unroll 1
         for (ox = 0; ox < p->out_w; ox += 2) {
