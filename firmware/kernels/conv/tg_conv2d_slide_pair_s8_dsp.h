@@ -108,6 +108,88 @@ static inline void tg_slide_zero(int32_t *w, int32_t n)
     TG_SLIDE_TAP("x1", "x2", "w1")                                    \
     TG_SLIDE_TAP("x2", "x3", "w2")
 
+/*
+ * Where TG_SLIDE_LDR: each word by its own LDR, software pipelined. A group enters with its words x0, x1 and
+ * its weight words w0, w1 loaded; its taps load its x2, x3 and w2 (tap 0: each freed by the previous group's
+ * tap 2), then the next group's x0 and w0 (tap 1: freed by tap 0) and x1 and w1 (tap 2), x moving on a plane
+ * and w a group. Each load and SXTB16 sits beside an SMLAD, and none is read by the next instruction: on
+ * the Cortex-M7 every one issues with an SMLAD (12 cycles a group by tinygen.cycles.cortex_m7), on the M33
+ * it takes a cycle and stalls nothing. NEXT: the slot after tap 2's last SMLAD (the loop's compare). The
+ * last group (TG_SLIDE_LAST) loads nothing of a next one and moves w past its weights.
+ */
+/* Tap 0, loading the group's x2, x3 and w2. */
+#define TG_SLIDE_TAP0_LOADS                                           \
+    "smlad  %[h0p], %[x0], %[w0], %[h0p]\n\t"                          \
+    "ldr    %[x2], [%[x], #8]\n\t"                                    \
+    "smlad  %[h1p], %[x1], %[w0], %[h1p]\n\t"                          \
+    "sxtb16 %[w0], %[w0]\n\t"                                         \
+    "smlad  %[a0p], %[x0], %[w0], %[a0p]\n\t"                          \
+    "ldr    %[x3], [%[x], #12]\n\t"                                   \
+    "smlad  %[a1p], %[x1], %[w0], %[a1p]\n\t"                          \
+    "ldr    %[w2], [%[w], #8]\n\t"
+#define TG_SLIDE_PIPE(NEXT)                                           \
+    TG_SLIDE_TAP0_LOADS                                               \
+    "smlad  %[h0p], %[x1], %[w1], %[h0p]\n\t"                          \
+    "ldr    %[x0], [%[x], #%c[stride]]\n\t"                           \
+    "smlad  %[h1p], %[x2], %[w1], %[h1p]\n\t"                          \
+    "sxtb16 %[w1], %[w1]\n\t"                                         \
+    "smlad  %[a0p], %[x1], %[w1], %[a0p]\n\t"                          \
+    "ldr    %[w0], [%[w], #12]!\n\t"                                  \
+    "smlad  %[a1p], %[x2], %[w1], %[a1p]\n\t"                          \
+    "add    %[x], %[x], #%c[stride]\n\t"                              \
+    "smlad  %[h0p], %[x2], %[w2], %[h0p]\n\t"                          \
+    "ldr    %[x1], [%[x], #4]\n\t"                                    \
+    "smlad  %[h1p], %[x3], %[w2], %[h1p]\n\t"                          \
+    "sxtb16 %[w2], %[w2]\n\t"                                         \
+    "smlad  %[a0p], %[x2], %[w2], %[a0p]\n\t"                          \
+    "ldr    %[w1], [%[w], #4]\n\t"                                    \
+    "smlad  %[a1p], %[x3], %[w2], %[a1p]\n\t"                          \
+    NEXT
+#define TG_SLIDE_LAST                                                 \
+    TG_SLIDE_TAP0_LOADS                                               \
+    "smlad  %[h0p], %[x1], %[w1], %[h0p]\n\t"                          \
+    "add    %[w], %[w], #12\n\t"                                      \
+    "smlad  %[h1p], %[x2], %[w1], %[h1p]\n\t"                          \
+    "sxtb16 %[w1], %[w1]\n\t"                                         \
+    "smlad  %[a0p], %[x1], %[w1], %[a0p]\n\t"                          \
+    "smlad  %[a1p], %[x2], %[w1], %[a1p]\n\t"                          \
+    TG_SLIDE_TAP("x2", "x3", "w2")
+
+/* The groups' loads: by LDR, software pipelined (TG_SLIDE_PIPE), on the Cortex-M7 (TG_DUAL_ISSUE: each load issues
+   beside an SMLAD, where an LDM issues alone) and the M33 (an LDR a cycle, an LDM 1 + N); by LDM (TG_SLIDE_GROUP)
+   on the Cortex-M4, whose LDR takes 2 cycles and its LDM 1 + N. */
+#ifndef TG_SLIDE_LDR
+#if (defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE) || defined(__ARM_ARCH_8M_MAIN__)
+#define TG_SLIDE_LDR 1
+#else
+#define TG_SLIDE_LDR 0
+#endif
+#endif
+
+#if TG_SLIDE_LDR
+/* A pair's groups: the first group's x0, x1, w0, w1 loaded, the loop over chunks of `unroll` groups up to
+   the last chunk (e: its first group's words), then the last chunk, its last group TG_SLIDE_LAST. */
+#define TG_SLIDE_GROUPS                                               \
+    "add    %[e], %[x], #%c[loopbytes]\n\t"                            \
+    "ldr    %[x0], [%[x]]\n\t"                                        \
+    "ldr    %[w0], [%[w]]\n\t"                                        \
+    "ldr    %[x1], [%[x], #4]\n\t"                                    \
+    "ldr    %[w1], [%[w], #4]\n\t"                                    \
+    "2:\n\t"                                                         \
+    ".rept  %c[unroll] - 1\n\t" TG_SLIDE_PIPE("") ".endr\n\t"         \
+    TG_SLIDE_PIPE("cmp    %[x], %[e]\n\t")                             \
+    "bne    2b\n\t"                                                   \
+    ".rept  %c[unroll] - 1\n\t" TG_SLIDE_PIPE("") ".endr\n\t"         \
+    TG_SLIDE_LAST
+#else
+#define TG_SLIDE_GROUPS                                               \
+    "add    %[e], %[x], #%c[rowbytes]\n\t"                             \
+    "2:\n\t"                                                         \
+    ".rept  %c[unroll]\n\t" TG_SLIDE_GROUP ".endr\n\t"                \
+    "cmp    %[x], %[e]\n\t"                                           \
+    "bne    2b\n\t"
+#endif
+
 
 /* One output: the doubled sum in register a requantized into y (multiplier x0, R x1, n x2), stored at d
    bytes from the outputs' pointer x3. */
@@ -149,11 +231,7 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
         "mov    %[a1p], %[a0p]\n\t"
         "mov    %[h1p], %[h0p]\n\t"
         "ldr    %[x], %[rows]\n\t"
-        "add    %[e], %[x], #%c[rowbytes]\n\t"
-        "2:\n\t"
-        ".rept  %c[unroll]\n\t" TG_SLIDE_GROUP ".endr\n\t"
-        "cmp    %[x], %[e]\n\t"
-        "bne    2b\n\t"
+        TG_SLIDE_GROUPS
         "sub    %[h0p], %[h0p], %[a0p]\n\t"
         "asr    %[h0p], %[h0p], #8\n\t"
         "sub    %[h1p], %[h1p], %[a1p]\n\t"
@@ -180,7 +258,7 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
           [a1p] "=&r"(a1p), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
           [w1] "=&r"(w1), [w2] "=&r"(w2), [rec] "+m"(recm), [op] "+m"(opm)
         : [rows] "m"(rows), [stride] "i"(stride), [rowbytes] "i"(3 * planes * stride),
-          [unroll] "i"(unroll), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
+          [unroll] "i"(unroll), [loopbytes] "i"((3 * planes - unroll) * stride), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
         : "memory", "cc");
 }
 
