@@ -7,8 +7,8 @@
  * The ring: per row, per plane j = 2 m + eo (channels 4m..4m+3 of each pixel widened doubled with the input
  * offset added, tg_widen_doubled_s8x4: eo 0 the (c0, c2) pairs, eo 1 the (c1, c3) pairs), the row's pixels'
  * words side by side, a zero word each side (the padding columns: the zero point widens to 0), in_w + 2
- * words a plane. Rows outside the input are zero. Input row iy sits in ring rows (iy + 1) % 3 and
- * (iy + 1) % 3 + 3, written twice, so that output row oy's 3 input rows are ring rows oy % 3 .. oy % 3 + 2 side
+ * words a plane. Rows outside the input are zero. Input row iy sits in ring row k = (iy + 1) % 3 and, where k is
+ * 0 or 1, in row k + 3 too (5 rows), so that output row oy's 3 input rows are ring rows oy % 3 .. oy % 3 + 2 side
  * by side: a block walks its 3 kernel rows' planes at one stride, in one loop.
  *
  * A block: 2 output pixels of one row (out_w even) x one channel pair. Per kernel row ky and plane j one LDM
@@ -23,7 +23,7 @@
  * nowhere else: the output may not take its input's place (the planner never places it there), but it may
  * take the skip's (the fused add reads skip byte p just before writing output byte p).
  *
- * Scratch, 8-byte aligned: the ring (6 rows x in_c / 2 planes x (in_w + 2) words), the records (16 bytes a
+ * Scratch, 8-byte aligned: the ring (5 rows x in_c / 2 planes x (in_w + 2) words), the records (16 bytes a
  * channel); with the add, one output row of conv bytes and the add's tables (512 int32).
  *
  * Needs __ARM_FEATURE_DSP (-mcpu=cortex-m4 / cortex-m33 / cortex-m7).
@@ -57,15 +57,17 @@ static inline int32_t tg_slide_row_words(int32_t in_w, int32_t in_c)
 /* Scratch bytes: the ring, the records; with the add one row of conv bytes and the tables. */
 static inline int32_t tg_conv2d_slide_pair_s8_dsp_buffer_size(int32_t in_w, int32_t in_c, int32_t out_c, int32_t add)
 {
-    return 6 * 4 * tg_slide_row_words(in_w, in_c) + 16 * out_c +
+    return 5 * 4 * tg_slide_row_words(in_w, in_c) + 16 * out_c +
            (add ? ((in_w * out_c + 7) & ~7) + 512 * (int32_t)sizeof(int32_t) : 0);
 }
 
-/* Input row iy widened into a ring row and its copy 3 rows on (their padding words left as they are: zero). */
+/* Input row iy widened into a ring row and its copy `copy` words on (3 rows; 0 where the row has no copy: each
+   word stored twice in place), their padding words left as they are: zero. */
 static inline __attribute__((always_inline)) void tg_slide_widen_row(const tg_conv2d_params_t *p,
-                                                                    const int8_t *input, int32_t iy, int32_t *row)
+                                                                    const int8_t *input, int32_t iy, int32_t *row,
+                                                                    int32_t copy)
 {
-    const int32_t cols = p->in_w + 2, groups = p->in_c / 4, copy = 3 * tg_slide_row_words(p->in_w, p->in_c);
+    const int32_t cols = p->in_w + 2, groups = p->in_c / 4;
     const int8_t *src = input + iy * p->in_w * p->in_c;
     int32_t x, m;
 #pragma GCC unroll 1
@@ -105,6 +107,88 @@ static inline void tg_slide_zero(int32_t *w, int32_t n)
     TG_SLIDE_TAP("x0", "x1", "w0")                                    \
     TG_SLIDE_TAP("x1", "x2", "w1")                                    \
     TG_SLIDE_TAP("x2", "x3", "w2")
+
+/*
+ * Where TG_SLIDE_LDR: each word by its own LDR, software pipelined. A group enters with its words x0, x1 and
+ * its weight words w0, w1 loaded; its taps load its x2, x3 and w2 (tap 0: each freed by the previous group's
+ * tap 2), then the next group's x0 and w0 (tap 1: freed by tap 0) and x1 and w1 (tap 2), x moving on a plane
+ * and w a group. Each load and SXTB16 sits beside an SMLAD, and none is read by the next instruction: on
+ * the Cortex-M7 every one issues with an SMLAD (12 cycles a group by tinygen.cycles.cortex_m7), on the M33
+ * it takes a cycle and stalls nothing. NEXT: the slot after tap 2's last SMLAD (the loop's compare). The
+ * last group (TG_SLIDE_LAST) loads nothing of a next one and moves w past its weights.
+ */
+/* Tap 0, loading the group's x2, x3 and w2. */
+#define TG_SLIDE_TAP0_LOADS                                           \
+    "smlad  %[h0p], %[x0], %[w0], %[h0p]\n\t"                          \
+    "ldr    %[x2], [%[x], #8]\n\t"                                    \
+    "smlad  %[h1p], %[x1], %[w0], %[h1p]\n\t"                          \
+    "sxtb16 %[w0], %[w0]\n\t"                                         \
+    "smlad  %[a0p], %[x0], %[w0], %[a0p]\n\t"                          \
+    "ldr    %[x3], [%[x], #12]\n\t"                                   \
+    "smlad  %[a1p], %[x1], %[w0], %[a1p]\n\t"                          \
+    "ldr    %[w2], [%[w], #8]\n\t"
+#define TG_SLIDE_PIPE(NEXT)                                           \
+    TG_SLIDE_TAP0_LOADS                                               \
+    "smlad  %[h0p], %[x1], %[w1], %[h0p]\n\t"                          \
+    "ldr    %[x0], [%[x], #%c[stride]]\n\t"                           \
+    "smlad  %[h1p], %[x2], %[w1], %[h1p]\n\t"                          \
+    "sxtb16 %[w1], %[w1]\n\t"                                         \
+    "smlad  %[a0p], %[x1], %[w1], %[a0p]\n\t"                          \
+    "ldr    %[w0], [%[w], #12]!\n\t"                                  \
+    "smlad  %[a1p], %[x2], %[w1], %[a1p]\n\t"                          \
+    "add    %[x], %[x], #%c[stride]\n\t"                              \
+    "smlad  %[h0p], %[x2], %[w2], %[h0p]\n\t"                          \
+    "ldr    %[x1], [%[x], #4]\n\t"                                    \
+    "smlad  %[h1p], %[x3], %[w2], %[h1p]\n\t"                          \
+    "sxtb16 %[w2], %[w2]\n\t"                                         \
+    "smlad  %[a0p], %[x2], %[w2], %[a0p]\n\t"                          \
+    "ldr    %[w1], [%[w], #4]\n\t"                                    \
+    "smlad  %[a1p], %[x3], %[w2], %[a1p]\n\t"                          \
+    NEXT
+#define TG_SLIDE_LAST                                                 \
+    TG_SLIDE_TAP0_LOADS                                               \
+    "smlad  %[h0p], %[x1], %[w1], %[h0p]\n\t"                          \
+    "add    %[w], %[w], #12\n\t"                                      \
+    "smlad  %[h1p], %[x2], %[w1], %[h1p]\n\t"                          \
+    "sxtb16 %[w1], %[w1]\n\t"                                         \
+    "smlad  %[a0p], %[x1], %[w1], %[a0p]\n\t"                          \
+    "smlad  %[a1p], %[x2], %[w1], %[a1p]\n\t"                          \
+    TG_SLIDE_TAP("x2", "x3", "w2")
+
+/* The groups' loads: by LDR, software pipelined (TG_SLIDE_PIPE), on the Cortex-M7 (TG_DUAL_ISSUE: each load issues
+   beside an SMLAD, where an LDM issues alone) and the M33 (an LDR a cycle, an LDM 1 + N); by LDM (TG_SLIDE_GROUP)
+   on the Cortex-M4, whose LDR takes 2 cycles and its LDM 1 + N. */
+#ifndef TG_SLIDE_LDR
+#if (defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE) || defined(__ARM_ARCH_8M_MAIN__)
+#define TG_SLIDE_LDR 1
+#else
+#define TG_SLIDE_LDR 0
+#endif
+#endif
+
+#if TG_SLIDE_LDR
+/* A pair's groups: the first group's x0, x1, w0, w1 loaded, the loop over chunks of `unroll` groups up to
+   the last chunk (e: its first group's words), then the last chunk, its last group TG_SLIDE_LAST. */
+#define TG_SLIDE_GROUPS                                               \
+    "add    %[e], %[x], #%c[loopbytes]\n\t"                            \
+    "ldr    %[x0], [%[x]]\n\t"                                        \
+    "ldr    %[w0], [%[w]]\n\t"                                        \
+    "ldr    %[x1], [%[x], #4]\n\t"                                    \
+    "ldr    %[w1], [%[w], #4]\n\t"                                    \
+    "2:\n\t"                                                         \
+    ".rept  %c[unroll] - 1\n\t" TG_SLIDE_PIPE("") ".endr\n\t"         \
+    TG_SLIDE_PIPE("cmp    %[x], %[e]\n\t")                             \
+    "bne    2b\n\t"                                                   \
+    ".rept  %c[unroll] - 1\n\t" TG_SLIDE_PIPE("") ".endr\n\t"         \
+    TG_SLIDE_LAST
+#else
+#define TG_SLIDE_GROUPS                                               \
+    "add    %[e], %[x], #%c[rowbytes]\n\t"                             \
+    "2:\n\t"                                                         \
+    ".rept  %c[unroll]\n\t" TG_SLIDE_GROUP ".endr\n\t"                \
+    "cmp    %[x], %[e]\n\t"                                           \
+    "bne    2b\n\t"
+#endif
 
 
 /* One output: the doubled sum in register a requantized into y (multiplier x0, R x1, n x2), stored at d
@@ -147,11 +231,7 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
         "mov    %[a1p], %[a0p]\n\t"
         "mov    %[h1p], %[h0p]\n\t"
         "ldr    %[x], %[rows]\n\t"
-        "add    %[e], %[x], #%c[rowbytes]\n\t"
-        "2:\n\t"
-        ".rept  %c[unroll]\n\t" TG_SLIDE_GROUP ".endr\n\t"
-        "cmp    %[x], %[e]\n\t"
-        "bne    2b\n\t"
+        TG_SLIDE_GROUPS
         "sub    %[h0p], %[h0p], %[a0p]\n\t"
         "asr    %[h0p], %[h0p], #8\n\t"
         "sub    %[h1p], %[h1p], %[a1p]\n\t"
@@ -178,7 +258,7 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
           [a1p] "=&r"(a1p), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
           [w1] "=&r"(w1), [w2] "=&r"(w2), [rec] "+m"(recm), [op] "+m"(opm)
         : [rows] "m"(rows), [stride] "i"(stride), [rowbytes] "i"(3 * planes * stride),
-          [unroll] "i"(unroll), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
+          [unroll] "i"(unroll), [loopbytes] "i"((3 * planes - unroll) * stride), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
         : "memory", "cc");
 }
 
@@ -196,7 +276,7 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
     const int32_t pos = add != NULL ? 0 : TG_REQUANT_POS_OF(q->bounded);
     const int32_t lo = q->act_min, hi = q->act_max;
     int32_t *const ring = (int32_t *)__builtin_assume_aligned(scratch, 8);
-    int32_t *const rec = ring + 6 * words;
+    int32_t *const rec = ring + 5 * words;
     int8_t *const conv = (int8_t *)(void *)(rec + 4 * out_c);
     int32_t *const tab = (int32_t *)(void *)(conv + ((row_bytes + 7) & ~7));
     int32_t oy, ox;
@@ -205,19 +285,21 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
     if (add != NULL) {
         tg_conv_add_tables(add, tab);
     }
-    /* input row iy in ring rows (iy + 1) % 3 and + 3: row -1 (zero) in 0 and 3, row 0 in 1 and 4 */
-    tg_slide_zero(ring, 6 * words);
-    tg_slide_widen_row(p, input, 0, ring + words);
+    /* input row iy in ring row k = (iy + 1) % 3 and, where k < 2, k + 3: row -1 (zero) in 0 and 3, row 0 in 1 and
+       4 */
+    tg_slide_zero(ring, 5 * words);
+    tg_slide_widen_row(p, input, 0, ring + words, 3 * words);
 #pragma GCC unroll 1
     for (oy = 0; oy < p->out_h; ++oy) {
-        int32_t *const next = ring + ((oy + 2) % 3) * words;
+        const int32_t slot = (oy + 2) % 3, copy = slot < 2 ? 3 * words : 0;
+        int32_t *const next = ring + slot * words;
         const int32_t *const rows = ring + (oy % 3) * words;
         int8_t *const dst = add != NULL ? conv : output + oy * row_bytes;
         if (oy + 1 < p->in_h) {
-            tg_slide_widen_row(p, input, oy + 1, next);
+            tg_slide_widen_row(p, input, oy + 1, next, copy);
         } else {
             tg_slide_zero(next, words);
-            tg_slide_zero(next + 3 * words, words);
+            tg_slide_zero(next + copy, words);
         }
 #pragma GCC unroll 1
         for (ox = 0; ox < p->out_w; ox += 2) {
