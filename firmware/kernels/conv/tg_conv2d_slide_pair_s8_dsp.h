@@ -115,9 +115,9 @@ static inline void tg_slide_zero(int32_t *w, int32_t n)
  * and w a group. Each load and SXTB16 sits beside an SMLAD, and none is read by the next instruction: on
  * the Cortex-M7 every one issues with an SMLAD (12 cycles a group by tinygen.cycles.cortex_m7), on the M33
  * it takes a cycle and stalls nothing. NEXT: the slot after tap 2's last SMLAD (the loop's compare). The
- * last group (TG_SLIDE_LAST) loads nothing of a next one and moves w past its weights.
+ * last group (TG_SLIDE_LAST) loads nothing of a next one and moves w past its weights. TG_SLIDE_TAP0_LOADS: tap 0,
+ * loading the group's x2, x3 and w2, the start of both.
  */
-/* Tap 0, loading the group's x2, x3 and w2. */
 #define TG_SLIDE_TAP0_LOADS                                           \
     "smlad  %[h0p], %[x0], %[w0], %[h0p]\n\t"                          \
     "ldr    %[x2], [%[x], #8]\n\t"                                    \
@@ -258,7 +258,8 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
           [a1p] "=&r"(a1p), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
           [w1] "=&r"(w1), [w2] "=&r"(w2), [rec] "+m"(recm), [op] "+m"(opm)
         : [rows] "m"(rows), [stride] "i"(stride), [rowbytes] "i"(3 * planes * stride),
-          [unroll] "i"(unroll), [loopbytes] "i"((3 * planes - unroll) * stride), [gap] "i"(gap), [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
+          [unroll] "i"(unroll), [loopbytes] "i"((3 * planes - unroll) * stride), [gap] "i"(gap), [lo] "i"(lo),
+          [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
         : "memory", "cc");
 }
 
