@@ -6,6 +6,8 @@ faster; both prices come from one logged run (tinygen.fit.standin.Placed), cache
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -15,9 +17,10 @@ from test_autotune import MODEL, FakeStandin, choices
 from tinygen.board import get_board
 from tinygen.build.memory import MemoryFitError
 from tinygen.codegen.weights_ram import META, LayerWeights, WeightsPlacement
+from tinygen.compiler import compile_source
 from tinygen.fit import autotune
 from tinygen.fit import compile as fit_compile
-from tinygen.fit.autotune import compile_auto
+from tinygen.fit.autotune import SCREEN_RATIO, compile_auto
 from tinygen.fit.measure_cache import MeasurementCache, key_digest, layer_key, sources_hash
 from tinygen.fit.placed_choice import built_cycles, estimate, place_choice
 from tinygen.cycles.weight_reads import graph_weight_reads
@@ -27,6 +30,7 @@ from tinygen.passes import CompileOptions
 from tinygen.report.kernels import choice_table
 
 U585 = get_board("b-u585i-iot02a")
+SEED = 0        # FakeStandin's: its counts give the flip fixture a layer that flips
 
 
 def _options() -> CompileOptions:
@@ -55,21 +59,25 @@ class PlacedStandin:
 def flip(tmp_path_factory):
     """A layer with weights whose flash winner W has a close runner-up R that wins with the constants in RAM."""
     source = example_source(MODEL)
-    fake = FakeStandin(seed=3)
+    fake = FakeStandin(seed=SEED)
     graph = compile_auto(source, None, _options(), U585, measure=fake,
                          cache=MeasurementCache(tmp_path_factory.mktemp("flip") / "c.json"))
+    # a layer no other shares its parameters with: the fakes and the cache know a layer by its parameters
+    shared = Counter(json.dumps([n.op, n.attrs["kparams"]], sort_keys=True) for n in graph.nodes if n.kernel)
     rows = {r["name"]: r["candidates"] for r in graph.meta["kernels"]["layers"]
-            if r["name"] in choices(graph) and graph.node(r["name"]).param("weight")}
+            if r["name"] in choices(graph) and graph.node(r["name"]).param("weight")
+            and shared[json.dumps([graph.node(r["name"]).op, graph.node(r["name"]).attrs["kparams"]], sort_keys=True)] == 1}
     layer = min(rows, key=lambda n: sorted(rows[n].values())[1] / sorted(rows[n].values())[0])
     winner = graph.node(layer).kernel
     runner_up = min((c, k) for k, c in rows[layer].items() if k != winner)[1]
     assert rows[layer][runner_up] < 4 * rows[layer][winner]       # a quarter of it in RAM beats W
+    assert rows[layer][runner_up] <= SCREEN_RATIO * rows[layer][winner]     # and the screen keeps R to be priced
     return source, layer, winner, runner_up
 
 
 def test_weights_in_ram_prices_every_candidate_in_ram(tmp_path, flip):
     source, layer, winner, runner_up = flip
-    placed = PlacedStandin(FakeStandin(seed=3), {layer: runner_up})
+    placed = PlacedStandin(FakeStandin(seed=SEED), {layer: runner_up})
     cache = MeasurementCache(tmp_path / "c.json")
     ram = compile_auto(source, None, _options(), U585, measure=placed, cache=cache, weights_in="ram")
     assert ram.node(layer).kernel == runner_up
@@ -89,10 +97,12 @@ def test_weights_in_ram_prices_every_candidate_in_ram(tmp_path, flip):
 
 def test_both_placements_cached_under_their_own_keys(tmp_path, flip):
     source, layer, _, runner_up = flip
-    placed = PlacedStandin(FakeStandin(seed=3), {layer: runner_up})
+    placed = PlacedStandin(FakeStandin(seed=SEED), {layer: runner_up})
     cache = MeasurementCache(tmp_path / "c.json")
-    graph = compile_auto(source, None, _options(), U585, measure=placed, cache=cache, weights_in="auto")
-    node = next(n for n in graph.nodes if n.name == layer)
+    compile_auto(source, None, _options(), U585, measure=placed, cache=cache, weights_in="auto")
+    # keyed as the measures were: by the preferred kernels' compile (a node's constants are packed for its kernel)
+    graph = compile_source(source, None, _options())
+    node = graph.node(layer)
     spec = KERNELS_BY_NAME[runner_up]
     in_flash = layer_key(graph, node, spec, U585, metric="cycles")
     in_ram = layer_key(graph, node, spec, priced_in(U585, "ram"), metric="cycles")
@@ -105,7 +115,7 @@ def test_weights_in_auto_chooses_again_where_place_weights_moved_the_constants(t
     """compile_model's path: the choice priced in flash, finished (the fit, place_weights), then the
     moved layers priced in RAM; R wins there and fits, so the build takes it and says so."""
     source, layer, winner, runner_up = flip
-    placed = PlacedStandin(FakeStandin(seed=3), {layer: runner_up})
+    placed = PlacedStandin(FakeStandin(seed=SEED), {layer: runner_up})
     messages = []
 
     def finish(graph):
@@ -131,8 +141,8 @@ def test_compile_model_weights_in_ram_prices_in_ram(monkeypatch, tmp_path, flip)
     """`tinygen build --weights-in ram`'s compile: the stand-in's measures (here fakes) priced with
     every constant in RAM; with --weights-in flash the flash winner."""
     source, layer, winner, runner_up = flip
-    placed = PlacedStandin(FakeStandin(seed=3), {layer: runner_up})
-    screen = FakeStandin(seed=3)
+    placed = PlacedStandin(FakeStandin(seed=SEED), {layer: runner_up})
+    screen = FakeStandin(seed=SEED)
     asked = []
 
     def standin_measure(metric, layers, placements=()):
@@ -142,6 +152,7 @@ def test_compile_model_weights_in_ram_prices_in_ram(monkeypatch, tmp_path, flip)
     monkeypatch.setattr(autotune, "_standin_measure", standin_measure)
     monkeypatch.setattr(autotune, "unavailable", lambda board: None)
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("CMSIS_NN_PATH", raising=False)     # the fixture's candidates: CMSIS-NN's are not among them
     kernels = {}
     for mode in ("ram", "flash"):
         request = fit_compile.CompileRequest(str(source.path), kernels="auto", lower_peak=False, prefer="speed",
