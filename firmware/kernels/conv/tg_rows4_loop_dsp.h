@@ -66,22 +66,34 @@
     "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
     "smlad  %[a30], %[x1], %[w1], %[a30]\n\t"
 
-/* The row-pair step where the core issues two instructions a cycle (TG_ROWS4_AHEAD): the step's word H
-   already in w0 (loaded by the step before it, or before the first), and the next step's loaded between
-   the last SMLADs that read w0 and the two that read w1 only, beside an SMLAD. Inside a run of steps
-   TG_ROWS4_PAIR_STEP pairs as well (its LDR beside the SMLAD before it): 10 issue cycles a step by the
-   Cortex-M7 model either way (the two LDRDs issue alone), the same 12 instructions and 3 loads; what it
-   saves is at the runs' ends, where the loop's branch or the biases' set-up came before the LDR. `next`:
-   1 but on the pair's last step, which loads nothing (no word read past the pair's weights). */
-#define TG_ROWS4_AHEAD_STEP(next)                    \
-    TG_ROWS4_PAIR_HALF                               \
-    "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
-    "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
+/* The row-pair step where the core issues two instructions a cycle (TG_ROWS4_AHEAD): each word by its own
+   LDR, beside an SMLAD, one step ahead. The step enters with its word H in w0 and pixels 0 and 1's pairs in
+   x0 and x1 (loaded by the step before it, or before the first); pixels 2 and 3's pairs are loaded into the
+   register its pixel before has left, and the next step's H and first pairs into those the last SMLADs
+   leave. No instruction reads a register the instruction before it loaded. 14 instructions and 5 loads a
+   step, against 12 and 3 with two LDRDs: 8 issue cycles by the Cortex-M7 model against 10, where an LDRD
+   issues alone. `next`: 1 but on the pair's last step, which loads nothing ahead (no word read past the
+   pair's weights or the block's pairs). */
+#define TG_ROWS4_AHEAD_NEXT(next, load)              \
     ".if    " next "\n\t"                           \
-    "ldr    %[w0], [%[w]], #4\n\t"                   \
-    ".endif\n\t"                                    \
+    load                                             \
+    ".endif\n\t"
+
+#define TG_ROWS4_AHEAD_STEP(next)                    \
+    "sxtb16 %[w1], %[w0]\n\t"                        \
+    "smlad  %[a01], %[x0], %[w0], %[a01]\n\t"        \
+    "smlad  %[a00], %[x0], %[w1], %[a00]\n\t"        \
+    "ldr    %[x0], [%[x]], #4\n\t"                   \
+    "smlad  %[a11], %[x1], %[w0], %[a11]\n\t"        \
+    "smlad  %[a10], %[x1], %[w1], %[a10]\n\t"        \
+    "ldr    %[x1], [%[x]], #4\n\t"                   \
+    "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
     "smlad  %[a20], %[x0], %[w1], %[a20]\n\t"        \
-    "smlad  %[a30], %[x1], %[w1], %[a30]\n\t"
+    TG_ROWS4_AHEAD_NEXT(next, "ldr    %[x0], [%[x]], #4\n\t") \
+    "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
+    TG_ROWS4_AHEAD_NEXT(next, "ldr    %[w0], [%[w]], #4\n\t") \
+    "smlad  %[a30], %[x1], %[w1], %[a30]\n\t"        \
+    TG_ROWS4_AHEAD_NEXT(next, "ldr    %[x1], [%[x]], #4\n\t")
 
 /* TG_ROWS4_AHEAD=1 (the Cortex-M7's boards, which set TG_DUAL_ISSUE): the row-pair layout's steps load
    each word H one step ahead (TG_ROWS4_AHEAD_STEP); 0 (the M4 and M33, which issue one instruction a
@@ -201,7 +213,8 @@
 
 /* TG_ROWS4_AHEAD's steps (the row-pair layout on a dual-issue core): the steps before the loop and its passes
    but the last, then the last pass's steps straight (or, without a loop, every step), each loading the next
-   step's word but the last, which loads nothing; the loop ends its passes at xend, the last pass's start. */
+   step's words but the last, which loads nothing; the loop ends its passes at xend, the last pass's start and
+   its first two pairs (loaded ahead), its compare in w1 (A's weights, free between steps). */
 #define TG_ROWS4_AHEAD_ON "(%c[pair] && " TG_ROWS3_STR(TG_ROWS4_AHEAD) ")"
 #define TG_ROWS4_AHEAD_STEPS                          \
     ".if    " TG_ROWS4_LOOPS "\n\t"                   \
@@ -214,8 +227,8 @@
     TG_ROWS4_AHEAD_STEP("1")                          \
     ".endr\n\t"                                      \
     ".if    " TG_ROWS4_LOOPS " - 2\n\t"               \
-    "ldr    %[x0], %[xend]\n\t"                       \
-    "cmp    %[x], %[x0]\n\t"                          \
+    "ldr    %[w1], %[xend]\n\t"                       \
+    "cmp    %[x], %[w1]\n\t"                          \
     "bne    2b\n\t"                                  \
     ".endif\n\t"                                     \
     ".endif\n\t"                                     \
@@ -253,7 +266,7 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
        after it, its last step without the next word's load: `tail` steps */
     const int32_t ahead = TG_ROWS4_AHEAD && pair != 0;
     const int32_t tail = !ahead ? 0 : loops ? unroll : pre;
-    const int32_t *const xend = xbase + 4 * (steps - tail);
+    const int32_t *const xend = xbase + 4 * (steps - tail) + (ahead ? 2 : 0);
     /* the steps before the loop, the loop's passes and its steps, in one operand (GCC's limit of 30) */
     const int32_t plan = pre | loops << 8 | unroll << 24;
     const int32_t *recm = rec;
@@ -269,14 +282,14 @@ static inline __attribute__((always_inline)) void tg_rows4_loop_asm(const int16_
         "ldrd   %[a00], %[a01], [%[x0]]\n\t"
         "add    %[a01], %[a00], %[a01], lsl #8\n\t"
         "mov    %[a10], %[a00]\n\t"
+        TG_ROWS4_AHEAD_NEXT(TG_ROWS4_AHEAD_ON, "ldr    %[w0], [%[w]], #4\n\t")    /* the first step's word */
         "mov    %[a11], %[a01]\n\t"
+        TG_ROWS4_AHEAD_NEXT(TG_ROWS4_AHEAD_ON, "ldr    %[x0], [%[x]], #4\n\t")    /* and pairs */
         "mov    %[a20], %[a00]\n\t"
+        TG_ROWS4_AHEAD_NEXT(TG_ROWS4_AHEAD_ON, "ldr    %[x1], [%[x]], #4\n\t")
         "mov    %[a21], %[a01]\n\t"
         "mov    %[a30], %[a00]\n\t"
         "mov    %[a31], %[a01]\n\t"
-        ".if    " TG_ROWS4_AHEAD_ON "\n\t"            /* the first step's word */
-        "ldr    %[w0], [%[w]], #4\n\t"
-        ".endif\n\t"
         ".else\n\t"
         "ldrd   %[a00], %[a01], [%[x0]]\n\t"
         TG_ROWS4_BIASES
