@@ -55,6 +55,10 @@ class PlacedStandin:
         return out
 
 
+def _params(node) -> str:
+    return json.dumps([node.op, node.attrs["kparams"]], sort_keys=True)
+
+
 @pytest.fixture(scope="module")
 def flip(tmp_path_factory):
     """A layer with weights whose flash winner W has a close runner-up R that wins with the constants in RAM."""
@@ -63,10 +67,10 @@ def flip(tmp_path_factory):
     graph = compile_auto(source, None, _options(), U585, measure=fake,
                          cache=MeasurementCache(tmp_path_factory.mktemp("flip") / "c.json"))
     # a layer no other shares its parameters with: the fakes and the cache know a layer by its parameters
-    shared = Counter(json.dumps([n.op, n.attrs["kparams"]], sort_keys=True) for n in graph.nodes if n.kernel)
+    shared = Counter(_params(n) for n in graph.nodes if n.kernel)
     rows = {r["name"]: r["candidates"] for r in graph.meta["kernels"]["layers"]
             if r["name"] in choices(graph) and graph.node(r["name"]).param("weight")
-            and shared[json.dumps([graph.node(r["name"]).op, graph.node(r["name"]).attrs["kparams"]], sort_keys=True)] == 1}
+            and shared[_params(graph.node(r["name"]))] == 1}
     layer = min(rows, key=lambda n: sorted(rows[n].values())[1] / sorted(rows[n].values())[0])
     winner = graph.node(layer).kernel
     runner_up = min((c, k) for k, c in rows[layer].items() if k != winner)[1]

@@ -44,23 +44,18 @@
     "smlad  %[a30], %[x1], %[w0], %[a30]\n\t"        \
     "smlad  %[a31], %[x1], %[w1], %[a31]\n\t"
 
-/* The row-pair step's first half once its word H is in w0: the 4 pixels' first pairs loaded, A's
-   weights out of H, pixels 0 and 1 multiplied, pixels 2 and 3's pairs loaded. */
-#define TG_ROWS4_PAIR_HALF                           \
+/* One step of the row-pair halfwords: 2 values of depth, the pair's word H at %[w] (w0) and its
+   low bytes sign-extended (w1, channel A's weights), the 4 pixels' pairs at %[x]; aP1 accumulates
+   256 S_B + S_A, aP0 S_A. */
+#define TG_ROWS4_PAIR_STEP                           \
+    "ldr    %[w0], [%[w]], #4\n\t"                   \
     "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
     "sxtb16 %[w1], %[w0]\n\t"                        \
     "smlad  %[a01], %[x0], %[w0], %[a01]\n\t"        \
     "smlad  %[a00], %[x0], %[w1], %[a00]\n\t"        \
     "smlad  %[a11], %[x1], %[w0], %[a11]\n\t"        \
     "smlad  %[a10], %[x1], %[w1], %[a10]\n\t"        \
-    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"
-
-/* One step of the row-pair halfwords: 2 values of depth, the pair's word H at %[w] (w0) and its
-   low bytes sign-extended (w1, channel A's weights), the 4 pixels' pairs at %[x]; aP1 accumulates
-   256 S_B + S_A, aP0 S_A. */
-#define TG_ROWS4_PAIR_STEP                           \
-    "ldr    %[w0], [%[w]], #4\n\t"                   \
-    TG_ROWS4_PAIR_HALF                               \
+    "ldrd   %[x0], %[x1], [%[x]], #8\n\t"            \
     "smlad  %[a21], %[x0], %[w0], %[a21]\n\t"        \
     "smlad  %[a20], %[x0], %[w1], %[a20]\n\t"        \
     "smlad  %[a31], %[x1], %[w0], %[a31]\n\t"        \
@@ -96,7 +91,7 @@
     TG_ROWS4_AHEAD_NEXT(next, "ldr    %[x1], [%[x]], #4\n\t")
 
 /* TG_ROWS4_AHEAD=1 (the Cortex-M7's boards, which set TG_DUAL_ISSUE): the row-pair layout's steps load
-   each word H one step ahead (TG_ROWS4_AHEAD_STEP); 0 (the M4 and M33, which issue one instruction a
+   each word by its own LDR, one step ahead (TG_ROWS4_AHEAD_STEP); 0 (the M4 and M33, which issue one instruction a
    cycle: nothing to pair): TG_ROWS4_PAIR_STEP. */
 #ifndef TG_ROWS4_AHEAD
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
