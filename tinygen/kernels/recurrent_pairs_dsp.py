@@ -10,8 +10,9 @@ the accumulators) where B's bias plus its products lie in [-2^23, 2^23), which p
 build time from the weights (|x| <= 128). Per 4 MACs: one load, one SXTB16, two SMLAD: the int16
 pairs' speed at the int8 weights' size (half of tg_lstm_s8_dsp's record).
 
-The input side does not depend on the hidden state: the kernel takes it two steps at a time, before
-the steps' recurrences, each weight word loaded and SXTB16'd once for both steps. Its record, per unit
+The input side does not depend on the hidden state: the kernel takes it three steps at a time, before
+the steps' recurrences, each weight word loaded and SXTB16'd once for the three steps (a sequence's last two
+steps by a two-step loop, its last one alone). Its record, per unit
 and gate pair (gates (0, 1), then (2, 3)): acc1's and acc2's start (256 bias_B + bias_A, and bias_A, the
 zero points folded in as recurrent_dsp.folded_biases does), then the pair's words over the input's
 columns (two columns a word), padded with zeros to a multiple of X_COLUMNS (x_columns). The recurrent
@@ -31,7 +32,7 @@ B_LIMIT = 1 << 23           # |bias_B + sum b x| below it: (acc1 - acc2) >> 8 is
 X_MAX = 128                 # the largest |x| of an int8 input or hidden value
 OVERREAD_WORDS = 2          # the kernel's pipelined loads read two words past a side's vector and record
 X_COLUMNS = 16              # the input side's loop takes 16 columns a pass
-X_STEPS = 3                 # the most steps the input side takes a pass (three on single-issue cores, two on the M7)
+X_STEPS = 3                 # the steps the input side takes a pass (a build with -DTG_LSTM_X_STEPS=2: two)
 
 
 def groups(columns: int) -> int:
@@ -120,7 +121,7 @@ def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:
 def pairs_dsp_scratch(p: dict) -> int:
     """X_STEPS steps' inputs widened to int16 side by side (x_columns each), the hidden state widened (padded
     to groups()), each with the words the pipelined loads read past it, the new hidden state's spare row,
-    and X_STEPS steps' input-side sums (4 gates per unit, int32); a dual-issue core's build uses two steps'."""
+    and X_STEPS steps' input-side sums (4 gates per unit, int32)."""
     return (X_STEPS * 2 * x_columns(p["input_size"]) + 2 * 4 * groups(p["hidden"]) + 2 * 4 * OVERREAD_WORDS
             + (p["hidden"] + 3) // 4 * 4 + X_STEPS * 4 * 4 * p["hidden"])
 

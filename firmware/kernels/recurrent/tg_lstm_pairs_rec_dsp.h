@@ -13,14 +13,16 @@
 /*
  * One group (4 columns) of one side: the vector's words x0 (columns 0-1), x1 (2-3) and the words of
  * gates (0, 1) (HA: columns 0-1, r5: 2-3) already loaded, the next group's loaded on the way (software
- * pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7); the loads
- * come two at a time where the registers allow (Cortex-M4's pipelined loads). HA, F1, F2 rotate (r4,
- * r6, r8 for the first group of a turn; r6, r4, r8 for the second); the second group's loads of the
- * next turn move v and w on (write-back: XNEXT, WNEXT), its later loads relative to them (X1, W5).
+ * pipelined). Each SMLAD pairs with a load or an SXTB16 on a dual-issue core (Cortex-M7), and the next
+ * group's vector words come by one LDRD once the last SMLAD has read them (an LDRD issues alone: one
+ * cycle and one load for two LDRs that would leave two SMLADs' partners unpaired), the next group's first
+ * instruction an SXTB16 that reads neither. HA, F1, F2 rotate (r4, r6, r8 for the first group of a turn;
+ * r6, r4, r8 for the second); the second group's loads of the next turn move v and w on (write-back:
+ * XNEXT, WNEXT), its later load of w relative to it (W5).
  */
-#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ow, WNEXT, W5, XNEXT, X1)                                            \
-    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
+#define TG_LSTM_PAIRS_GROUP(HA, F1, F2, ow, WNEXT, W5, XNEXT)                                                \
     "sxtb16 " F1 ", " HA "\n\t"                                                                              \
+    "smlad %[a0], " HA ", %[x0], %[a0]\n\t"                                                                  \
     "smlad %[a0], r5, %[x1], %[a0]\n\t"                                                                      \
     "sxtb16 " F2 ", r5\n\t"                                                                                  \
     "smlad %[a1], " F1 ", %[x0], %[a1]\n\t"                                                                  \
@@ -33,10 +35,9 @@
     "smlad %[a2], r5, %[x1], %[a2]\n\t"                                                                      \
     "sxtb16 " HA ", r5\n\t"                                                                                  \
     "smlad %[a3], " F2 ", %[x0], %[a3]\n\t"                                                                  \
-    "ldr %[x0], [%[v], " XNEXT "\n\t"                                                                        \
     "smlad %[a3], " HA ", %[x1], %[a3]\n\t"                                                                  \
-    "ldr %[x1], [%[v], #" #X1 "]\n\t"                                                                        \
-    "ldr r5, [%[w], #" #W5 "]\n\t"
+    "ldr r5, [%[w], #" #W5 "]\n\t"                                                                           \
+    "ldrd %[x0], %[x1], [%[v], " XNEXT "\n\t"
 
 /* The same for the cores without TG_DUAL_ISSUE (M4, M33: nothing to pair), each two adjacent words by one LDRD
  * (3 loads a group for 6: the M4 charges each load), the next group's words of gates (0, 1) once the current
@@ -84,8 +85,8 @@
 #define TG_LSTM_PAIRS_TURN TG_LSTM_PAIRS_GROUP_LDM TG_LSTM_PAIRS_GROUP_LDM
 #elif defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 #define TG_LSTM_PAIRS_TURN                                                                                   \
-    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]", 12)                                           \
-    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!", 4)
+    TG_LSTM_PAIRS_GROUP("r4", "r6", "r8", 0, "#16]", 20, "#8]")                                              \
+    TG_LSTM_PAIRS_GROUP("r6", "r4", "r8", 16, "#32]!", 4, "#16]!")
 #else
 #define TG_LSTM_PAIRS_TURN                                                                                   \
     TG_LSTM_PAIRS_GROUP_LDRD("r4", "r6", "r8", 0, "#16]", "#8]")                                              \

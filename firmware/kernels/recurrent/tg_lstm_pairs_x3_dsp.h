@@ -1,6 +1,7 @@
 /*
- * tg_lstm_pairs_x3_dsp.h: tg_lstm_s8_pairs_dsp's input side three steps at a time, for the cores that issue
- * one instruction a cycle (the Cortex-M4 and M33: TG_LSTM_X_STEPS 3 where TG_DUAL_ISSUE is not set). Each
+ * tg_lstm_pairs_x3_dsp.h: tg_lstm_s8_pairs_dsp's input side three steps at a time (TG_LSTM_X_STEPS 3, the
+ * default: its loads scheduled for the Cortex-M4's pipelining and the M33's load-use stall, or for the M7's
+ * pairing where TG_DUAL_ISSUE). Each
  * weight word (two columns of gates A and B: h = 256 b + a, tinygen.kernels.recurrent_pairs_dsp) loaded and
  * SXTB16'd once for three steps: per word 11 instructions (one SXTB16, six SMLAD, four loads) for 12 MACs,
  * where two steps at a time take 8 for 8. The record is the two-step version's (recurrent_pairs_dsp's
@@ -32,10 +33,45 @@
     "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
     "ldr %[xa], [%[v], #" OX "]" WB "\n\t"                                                                    \
     "ldr %[xb], [%[v], #" OY "]\n\t"
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+/*
+ * The same where two instructions issue a cycle (the Cortex-M7, with -DTG_LSTM_X_STEPS=3): each load beside an
+ * SMLAD (one SMLAD goes alone: five loads and SXTB16s for six), the next columns' word into a second register
+ * (WN) while this word's SMLADs run, and their first step's input into XB once this word's second step is
+ * done, so the two words and the two inputs swap roles from one pair of columns to the next (TG_LSTM_X3_E, TG_LSTM_X3_O);
+ * no load read by the instruction after it.
+ */
+#define TG_LSTM_X3_PIPE(WD, WN, XA, XB, OX2, OW, OX, OY, WB)                                                   \
+    "smlad %[a0], " WD ", " XA ", %[a0]\n\t"                                                                  \
+    "sxtb16 %[f], " WD "\n\t"                                                                                 \
+    "smlad %[b0], %[f], " XA ", %[b0]\n\t"                                                                    \
+    "ldr " XA ", [%[v], #" OX2 "]\n\t"                                                                        \
+    "smlad %[a1], " WD ", " XB ", %[a1]\n\t"                                                                  \
+    "ldr " WN ", [%[w], #" OW "]" WB "\n\t"                                                                   \
+    "smlad %[b1], %[f], " XB ", %[b1]\n\t"                                                                    \
+    "ldr " XB ", [%[v], #" OX "]" WB "\n\t"                                                                   \
+    "smlad %[a2], " WD ", " XA ", %[a2]\n\t"                                                                  \
+    "smlad %[b2], %[f], " XA ", %[b2]\n\t"                                                                    \
+    "ldr " XA ", [%[v], #" OY "]\n\t"
+/* Columns 2o, 2o + 1 by their parity's roles (o even: the word in wd, the first step's input in xa). */
+#define TG_LSTM_X3_EVEN_COLUMNS(OX2, OW, OX, OY, WB) TG_LSTM_X3_PIPE("%[wd]", "%[wn]", "%[xa]", "%[xb]", OX2, OW, OX, OY, WB)
+#define TG_LSTM_X3_ODD_COLUMNS(OX2, OW, OX, OY, WB) TG_LSTM_X3_PIPE("%[wn]", "%[wd]", "%[xb]", "%[xa]", OX2, OW, OX, OY, WB)
+#define TG_LSTM_X3_AT(PIPE, o) PIPE("(" #o ")*12+8", "(" #o ")*4+4", "(" #o ")*12+12", "(" #o ")*12+16", "")
+#define TG_LSTM_X3_E(o) TG_LSTM_X3_AT(TG_LSTM_X3_EVEN_COLUMNS, o)
+#define TG_LSTM_X3_O(o) TG_LSTM_X3_AT(TG_LSTM_X3_ODD_COLUMNS, o)
+/* Columns 2o to 2o + 13 of a pass (o even). */
+#define TG_LSTM_X3_7(o) TG_LSTM_X3_E(o) TG_LSTM_X3_O(o + 1) TG_LSTM_X3_E(o + 2) TG_LSTM_X3_O(o + 3) TG_LSTM_X3_E(o + 4) \
+    TG_LSTM_X3_O(o + 5) TG_LSTM_X3_E(o + 6)
+/* Column pair o (odd) and a pass's last (15: w and v moved on). */
+#define TG_LSTM_X3(o) TG_LSTM_X3_O(o)
+#define TG_LSTM_X3_LAST TG_LSTM_X3_ODD_COLUMNS("15*12+8", "64", "192", "4", "!")
+#else
 #define TG_LSTM_X3(o) TG_LSTM_X3_COLUMNS("(" #o ")*12+8", "(" #o ")*4+4", "(" #o ")*12+12", "(" #o ")*12+16", "")
 /* Columns 2o to 2o + 13 of a pass. */
 #define TG_LSTM_X3_7(o) TG_LSTM_X3(o) TG_LSTM_X3(o + 1) TG_LSTM_X3(o + 2) TG_LSTM_X3(o + 3) TG_LSTM_X3(o + 4)      \
     TG_LSTM_X3(o + 5) TG_LSTM_X3(o + 6)
+#define TG_LSTM_X3_LAST TG_LSTM_X3_COLUMNS("15*12+8", "64", "192", "4", "!")
+#endif
 
 /*
  * The loop over the 16-column blocks (n), two a pass (four where TG_LSTM_X3_BLOCKS is 4: the U585), an odd
@@ -90,7 +126,7 @@
     "1:\n\t"                                                                                                  \
     TG_LSTM_X3_7(0) TG_LSTM_X3(7)                                                                             \
     "2:\n\t"                                                                                                  \
-    TG_LSTM_X3_7(8) TG_LSTM_X3_COLUMNS("15*12+8", "64", "192", "4", "!")                                       \
+    TG_LSTM_X3_7(8) TG_LSTM_X3_LAST                                                                           \
     "subs %[n], %[n], #2\n\t"                                                                                 \
     "bne 1b\n\t"
 #endif
@@ -168,8 +204,14 @@
         TG_LSTM_X3_LOOP(ODD)                                                                                   \
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1), [b2] "=&r"(b2),      \
           [wd] "=&r"(wd), [f] "=&r"(f), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n)  \
+          TG_LSTM_X3_WN                                                                                        \
         :                                                                                                      \
         : "cc", "memory")
+#endif
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_X3_WN , [wn] "=&r"(wn)
+#else
+#define TG_LSTM_X3_WN
 #endif
 
 /* Per step its gate A's sum (acc2) and gate B's ((acc1 - acc2) >> 8) at z. */
@@ -194,6 +236,9 @@ static void tg_lstm_pairs_inputs3(const int32_t *w, const int16_t *xv, int32_t x
     int32_t j, a0, a1, a2, b0, b1, b2, n;
 #if !(defined(TG_LSTM_LDM) && TG_LSTM_LDM)
     int32_t wd, f, xa, xb;      /* the word, its SXTB16 and two steps' inputs (the LDM version's in r4-r9) */
+#endif
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+    int32_t wn;                 /* the next columns' word (TG_LSTM_X3_PIPE) */
 #endif
     const int16_t *v;
     if ((xc >> 4) & (TG_LSTM_X3_BLOCKS - 1)) {

@@ -4,9 +4,9 @@
  * column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one load, one
  * SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B + S_A) and one
  * over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
- * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two steps at
- * a time before their recurrences where TG_DUAL_ISSUE (each weight word loaded and SXTB16'd once for both
- * steps: tg_lstm_pairs_inputs), three elsewhere (tg_lstm_pairs_x3_dsp.h); the recurrent side per step,
+ * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, three steps at
+ * a time before their recurrences (each weight word loaded and SXTB16'd once for the three steps:
+ * tg_lstm_pairs_x3_dsp.h; two with -DTG_LSTM_X_STEPS=2: tg_lstm_pairs_inputs); the recurrent side per step,
  * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
  * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
@@ -15,15 +15,11 @@
 #include "tg_lstm_s8_dsp.h"
 #include "tg_lstm_pairs_rec_dsp.h"
 
-/* The input side's steps a pass: three on a core that issues one instruction a cycle (each weight word
- * once for three steps: tg_lstm_pairs_x3_dsp.h), two where TG_DUAL_ISSUE (the Cortex-M7's pairing keeps
- * the two-step loop's SMLADs beside its loads). */
+/* The input side's steps a pass: three (each weight word once for three steps: tg_lstm_pairs_x3_dsp.h, whose
+ * loop is scheduled for the Cortex-M7's pairing where TG_DUAL_ISSUE); -DTG_LSTM_X_STEPS=2 takes the two-step
+ * loop (tg_lstm_pairs_inputs), which the three-step layout also runs for a sequence's last two steps. */
 #ifndef TG_LSTM_X_STEPS
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_X_STEPS 2
-#else
 #define TG_LSTM_X_STEPS 3
-#endif
 #endif
 
 /*
