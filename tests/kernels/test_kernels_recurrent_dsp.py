@@ -205,7 +205,8 @@ def test_tflite_lstm_pairs_three_steps_dual_issue_dsp(steps, hidden, tmp_path):
     """The three-step input side scheduled for the Cortex-M7's pairing (TG_DUAL_ISSUE: tg_lstm_pairs_x3_dsp.h's
     TG_LSTM_X3_PIPE, the next columns' word and first input in the other of two registers, their roles
     swapping per pair of columns) against the reference on the f746zg stand-in: 40 inputs (three 16-column
-    blocks, the odd count entering at the pass's second block, an even pair of columns), 7 steps (two passes,
+    blocks, the odd count entering at the pass's second block, whose first pair of columns takes the pass's
+    first roles), 7 steps (two passes,
     then the one-step loop) and 5 (a pass, then the two-step loop into the three-step layout); the recurrent
     side's default two turns a pass (32 units whole, 41 entering at the second); 2 batches, 3 invocations."""
     b = get_board("f746zg")

@@ -35,7 +35,7 @@
     "ldr %[xb], [%[v], #" OY "]\n\t"
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
 /*
- * The same where two instructions issue a cycle (the Cortex-M7, with -DTG_LSTM_X_STEPS=3): each load beside an
+ * The same where two instructions issue a cycle (TG_DUAL_ISSUE: the Cortex-M7): each load beside an
  * SMLAD (one SMLAD goes alone: five loads and SXTB16s for six), the next columns' word into a second register
  * (WN) while this word's SMLADs run, and their first step's input into XB once this word's second step is
  * done, so the two words and the two inputs swap roles from one pair of columns to the next (TG_LSTM_X3_E, TG_LSTM_X3_O);
@@ -62,7 +62,7 @@
 /* Columns 2o to 2o + 13 of a pass (o even). */
 #define TG_LSTM_X3_7(o) TG_LSTM_X3_E(o) TG_LSTM_X3_O(o + 1) TG_LSTM_X3_E(o + 2) TG_LSTM_X3_O(o + 3) TG_LSTM_X3_E(o + 4) \
     TG_LSTM_X3_O(o + 5) TG_LSTM_X3_E(o + 6)
-/* Column pair o (odd) and a pass's last (15: w and v moved on). */
+/* Column pair o (odd: the loops below name only odd ones alone) and a pass's last (15: w and v moved on). */
 #define TG_LSTM_X3(o) TG_LSTM_X3_O(o)
 #define TG_LSTM_X3_LAST TG_LSTM_X3_ODD_COLUMNS("15*12+8", "64", "192", "4", "!")
 #else
@@ -81,6 +81,9 @@
  */
 #ifndef TG_LSTM_X3_BLOCKS
 #define TG_LSTM_X3_BLOCKS 2
+#endif
+#if TG_LSTM_X3_BLOCKS == 4 && defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#error "TG_LSTM_X3_BLOCKS=4 has the single-issue schedule's last columns only (TG_LSTM_X3_LAST4): leave it off with TG_DUAL_ISSUE"
 #endif
 #define TG_LSTM_X3_ODD(text) text
 #if TG_LSTM_X3_BLOCKS == 4
@@ -175,6 +178,13 @@
     "bne 1b\n\t"
 #endif
 
+/* The dual-issue schedule's second word register (TG_LSTM_X3_PIPE's WN) among TG_LSTM_X3_PAIR's operands. */
+#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
+#define TG_LSTM_X3_WN , [wn] "=&r"(wn)
+#else
+#define TG_LSTM_X3_WN
+#endif
+
 /* One gate pair's input side for three steps (tg_lstm_pairs_inputs3), ODD as TG_LSTM_X3_LOOP takes it: the
  * accumulators start from the pair's two starts; their sums are taken apart by the caller. */
 #if defined(TG_LSTM_LDM) && TG_LSTM_LDM
@@ -207,11 +217,6 @@
           TG_LSTM_X3_WN                                                                                        \
         :                                                                                                      \
         : "cc", "memory")
-#endif
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_X3_WN , [wn] "=&r"(wn)
-#else
-#define TG_LSTM_X3_WN
 #endif
 
 /* Per step its gate A's sum (acc2) and gate B's ((acc1 - acc2) >> 8) at z. */
