@@ -27,8 +27,9 @@ from test_output_dir import leftovers
 from tflite_builder import ModelBuilder
 from tinygen.build import host as build_host
 from tinygen.build import output
-from tinygen.build.output_lock import LOCK
+from tinygen.build.output_lock import LOCK, output_lock
 from tinygen.cli import boards as cli_boards
+from tinygen.errors import TinygenError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,6 +142,33 @@ def test_two_builds_started_together_one_wins(tmp_path):
             misses.append(str(e))
     else:
         raise AssertionError(misses)
+
+
+def test_a_holder_not_yet_named_is_waited_for_and_named(tmp_path):
+    """The moment between a build taking the lock and writing its name into the lock file (the
+    race two builds started together run into): the second build waits for the name, and the
+    refusal names the holder's pid, never "another tinygen process"."""
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+         "print('locked', flush=True)\n"
+         "time.sleep(0.2)\n"
+         "os.pwrite(fd, f'{os.getpid()}\\ntinygen build one.tflite\\n'.encode(), 0)\n"
+         "time.sleep(30)\n", str(out / LOCK)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(TinygenError) as refused:
+            with output_lock(out):
+                pass
+        assert f"is in use: another tinygen (pid {holder.pid}: tinygen build one.tflite)" in str(refused.value)
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(capsys, tmp_path):

@@ -29,6 +29,7 @@ import shlex
 import shutil
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ LOCK = ".tinygen-lock"
 STAGE_PREFIX = ".tinygen-stage-"
 ASIDE_PREFIX = ".tinygen-old-"
 COMMAND_CHARS = 300                     # the holder's command line, as far as it is recorded
+UNNAMED = "another tinygen process"     # a holder whose name could not be read (a full disk)
+NAME_TRIES, NAME_WAIT_S = 50, 0.01      # a new holder's name is waited for up to half a second
 
 
 @dataclass
@@ -71,8 +74,25 @@ def _holder(fd: int) -> str:
         text = ""
     pid, _, command = text.partition("\n")
     if not pid.strip().isdigit():
-        return "another tinygen process"
+        return UNNAMED
     return f"another tinygen (pid {pid.strip()}: {command.strip() or 'command unknown'})"
+
+
+def _locked_by(fd: int) -> str | None:
+    """None where this process now holds the lock on `fd`; else who holds it. A holder writes
+    its name right after it takes the lock: where the file is still empty, the name is waited
+    for (NAME_TRIES reads NAME_WAIT_S apart, or until the holder lets go and the lock is ours)."""
+    for _ in range(NAME_TRIES):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return None
+        except OSError:
+            pass
+        holder = _holder(fd)
+        if holder != UNNAMED:
+            return holder
+        time.sleep(NAME_WAIT_S)
+    return UNNAMED
 
 
 def _same_file(path: Path, fd: int) -> bool:
@@ -107,13 +127,11 @@ def _acquire(out: Path) -> _Held | None:
         except OSError:
             remove_created(created)
             return None                 # nothing can be written there: check_output says why
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _holder(fd)
+        holder = _locked_by(fd)
+        if holder is not None:
             os.close(fd)
             raise TinygenError(f"the output directory {str(out)!r} is in use: {holder} is writing into it",
-                               "wait for it to finish, or choose another -o/--output directory") from None
+                               "wait for it to finish, or choose another -o/--output directory")
         if _same_file(out / LOCK, fd):
             break
         os.close(fd)                    # its holder removed it as we opened it: again, with the new one
