@@ -11,7 +11,9 @@ and without the multiplexer each byte waits for a round of QEMU's I/O thread
 after the guest took the one before; with it the guest's read of the UART pulls
 the next byte from the buffer at once (measured with the ports' WFI reads: 10
 instead of 24 us of QEMU's CPU per byte, twice the upload speed;
-benchmarks/serial_link.py). `-echr 256` turns off the multiplexer's Ctrl-A
+benchmarks/serial_link.py; re-measured 2026-12-01 on a 2-core machine: 27 us, 50 KB/s, two thirds
+of it system time, since QEMU 7.2 still moves one byte per turn of its I/O thread: the
+multiplexer's can_read answers 1). `-echr 256` turns off the multiplexer's Ctrl-A
 commands, which no byte can then start: binary uploads pass unchanged. The port is picked free (bind to port 0);
 if another process takes it first, QEMU is started again on a new one.
 
