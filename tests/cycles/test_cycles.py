@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tinygen.cycles import cortex_m4, cortex_m7
+from tinygen.cycles.code_cache import CodeCache
 from tinygen.cycles.price import price
 from tinygen.cycles.qemu_log import LogFolder
 from tinygen.cycles.run import symbols
@@ -81,6 +82,41 @@ def test_cycles_m7_coarse_model_pairs_loads_not_macs(bench_log):
     assert smlad >= 100, "one MAC pipeline: SMLADs do not dual-issue"
     assert ldr <= 60, "independent loads pair through the 64-bit interface"
     assert chain >= 200, "a load whose base the previous load wrote waits for it"
+
+
+@pytest.mark.parametrize("cache", [None, (64, 16, 2)], ids=["no-cache", "code-cache"])
+def test_feed_lines_folds_as_feed_does_line_by_line(bench_log, cache):
+    """feed_lines (the logged run's reader: its own loop for the Trace lines) folds a real QEMU log,
+    with blocks traced but not run and a Trace line cut short, exactly as feed() line by line."""
+    elf, log = bench_log
+    addr = symbols(elf, BENCHES + ("bench_done",))
+    lines = log.read_text(encoding="ascii", errors="replace").splitlines(keepends=True)
+    starts, stops = {addr[b] for b in BENCHES}, {addr["bench_done"]}
+    traces = [i for i, line in enumerate(lines)
+              if line.startswith("Trace ") and int(line.split("/")[1], 16) not in starts | stops]
+    assert len(traces) > 10
+    i = traces[len(traces) // 2]
+    # the block that Trace runs, translated again with no blank line before its next Trace
+    pc = int(lines[i].split("/")[1], 16)
+    first = next(k for k, line in enumerate(lines) if line.startswith(f"0x{pc:08x}:") and lines[k - 1].startswith("IN:"))
+    insns = lines[first:lines.index("\n", first)]
+    lines[i + 1:i + 1] = [f"Stopped execution of TB chain before {lines[i].split()[2]}\n", lines[i],
+                          "Trace 0: 0x7f0000000000 [00000000/\n", "Trace 0: 0x7f00 [0/zz/0/0] f\n",
+                          "IN: again\n", *insns, lines[i]]
+    folded = []
+    for by_lines in (False, True):
+        folder = LogFolder(starts, stops, cache and CodeCache(*cache))
+        if by_lines:
+            folder.feed_lines(iter(lines))
+        else:
+            for line in lines:
+                folder.feed(line)
+        segments = folder.finish()
+        assert len(segments) == len(BENCHES)
+        folded.append(([(b.pc, b.insns) for b in folder.blocks],
+                       [(s.runs, s.lines, s.line_fetches, s.fetch_misses) for s in segments]))
+    assert folded[0] == folded[1]
+    assert (folded[1][1][0][3] is None) == (cache is None)
 
 
 def test_cycles_log_folding_counts_taken_branches():

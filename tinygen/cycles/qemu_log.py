@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from tinygen.cycles.code_cache import CodeCache
 
@@ -97,6 +98,21 @@ class LogFolder:
         self._last_fetches = 0                       # the line fetches its Trace added
         self._reopened: tuple[Segment | None] | None = None   # (the segment before) when the last Trace opened one
 
+    def feed_lines(self, lines: Iterable[str]) -> None:
+        """feed() for each line: the Trace lines that follow a finished block, nearly all of a log (a
+        logged VWW inference is 550 K of them), handled in this loop; the rest through feed()."""
+        ran, feed = self._ran, self.feed
+        for line in lines:
+            if line.startswith("Trace ") and self._pending is None:
+                try:                                 # "Trace N: HOST [CS_BASE/PC/FLAGS/CFLAGS] SYMBOL"
+                    pc = int(line.split("/", 2)[1], 16)
+                except (IndexError, ValueError):
+                    feed(line)                       # not of that form: feed()'s pattern decides
+                    continue
+                ran(pc)
+            else:
+                feed(line)
+
     def feed(self, line: str) -> None:
         if line.startswith("Trace "):
             if self._pending is not None:
@@ -131,8 +147,12 @@ class LogFolder:
 
     def _ran(self, pc: int) -> None:
         self._reopened = None
-        if self._fetch is not None:
-            self._fetched()
+        fetch = self._fetch
+        if fetch is not None:                        # _fetched(), inline
+            misses = self.cache.fetch_lines(*self._cache_lines[fetch[0]])
+            if fetch[1] is not None:
+                fetch[1].fetch_misses += misses
+            self._fetch = None
         if pc in self.stops:
             self._finish_last(pc)
             self._open = None

@@ -61,8 +61,7 @@ class LoggedRun:
     def _read(self) -> None:
         try:
             with open(self.fifo, encoding="ascii", errors="replace") as f:
-                for line in f:
-                    self.folder.feed(line)
+                self.folder.feed_lines(f)
         except Exception as e:          # noqa: BLE001 - reported by finish()
             self.error = e
 
