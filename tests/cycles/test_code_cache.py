@@ -85,11 +85,12 @@ def test_code_cache_a_block_qemu_traced_but_did_not_run_fetches_nothing():
 
 def test_code_cache_equals_a_plain_lru_on_random_block_sequences():
     """The cache's shortcut (a block run again right away) changes nothing: the same misses as a
-    plain per-set LRU list on random sequences with repeats, for 1, 2 and 64 ways."""
+    plain per-set LRU list on random sequences with repeats, for 1, 2 (its own two-list path), 4
+    and 64 ways."""
     rng = random.Random(7)
     starts = [rng.randrange(0, 4096, 2) for _ in range(40)]
     spans = [(a, a + rng.choice((2, 14, 40, 130))) for a in starts]
-    for ways in (1, 2, 64):
+    for ways in (1, 2, 4, 64):
         cache, sets = CodeCache(1024, 16, ways), [[] for _ in range(64 // ways)]
         got = want = 0
         for _ in range(3000):
