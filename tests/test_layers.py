@@ -7,6 +7,7 @@ up."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,20 +48,26 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _module_of(node: ast.ImportFrom | ast.Import) -> set[str]:
+    """The tinygen modules one import statement is for: `from tinygen.x import y` is for y where y
+    is a module, else for tinygen.x (a module's packages load with it: loaded_with)."""
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names if a.name.startswith("tinygen")}
+    if not (node.module and node.module.startswith("tinygen") and node.level == 0):
+        return set()
+    found = set()
+    for alias in node.names:
+        sub = f"{node.module}.{alias.name}"
+        is_module = (PACKAGE.parent / Path(*sub.split("."))).with_suffix(".py").exists() or \
+            (PACKAGE.parent / Path(*sub.split(".")) / "__init__.py").exists()
+        found.add(sub if is_module else node.module)
+    return found
+
+
 def imports(path: Path) -> set[str]:
     """The tinygen modules `path` imports (`from tinygen.x import y` counts y where it is a module)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("tinygen")}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tinygen") \
-                and node.level == 0:
-            for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                is_module = (PACKAGE.parent / Path(*sub.split("."))).with_suffix(".py").exists() or \
-                    (PACKAGE.parent / Path(*sub.split(".")) / "__init__.py").exists()
-                found.add(sub if is_module else node.module)
-    return found
+    return {module for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, (ast.Import, ast.ImportFrom))
+            for module in _module_of(node)}
 
 
 def all_imports() -> dict[str, set[str]]:
@@ -109,6 +116,82 @@ def test_the_layering_test_sees_upward_imports(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from tinygen.passes import fold_bn\n")
     assert "tinygen.passes.fold_bn" in imports(probe)
+
+
+def split_imports(path: Path) -> tuple[set[str], list[tuple[int, str]]]:
+    """What `path` imports when it is loaded (its module-level statements, TYPE_CHECKING blocks
+    left out) and its imports inside functions (line, module)."""
+    at_load, deferred = set(), []
+
+    def visit(node, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.dump(child.test):
+                continue
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                for module in _module_of(child):
+                    if in_function:
+                        deferred.append((child.lineno, module))
+                    else:
+                        at_load.add(module)
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(ast.parse(path.read_text()), False)
+    return at_load, deferred
+
+
+def loaded_with(module: str, at_load: dict[str, set[str]]) -> set[str]:
+    """Every tinygen module that importing `module` loads: its packages and, transitively, what
+    each of those imports at load."""
+    seen, todo = set(), [module]
+    while todo:
+        m = todo.pop()
+        parts = m.split(".")
+        for k in range(1, len(parts) + 1):
+            name = ".".join(parts[:k])
+            if name not in seen:
+                seen.add(name)
+                todo.extend(at_load.get(name, ()))
+    return seen
+
+
+def deferred_imports_already_loaded(paths: list[Path]) -> list[str]:
+    table = {module_name(p): split_imports(p) for p in paths}
+    at_load = {m: loads for m, (loads, _) in table.items()}
+    found = []
+    for m, (_, deferred) in sorted(table.items()):
+        loaded = loaded_with(m, at_load)
+        for line, target in deferred:
+            if target in loaded:
+                found.append(f"{m}:{line} imports {target} inside a function, but importing {m} loads it "
+                             "already: move the import to the top")
+    return found
+
+
+def test_imports_inside_functions_defer_a_load():
+    """An import inside a function is for deferring a load that its module does not make (torch,
+    onnx, a command's whole stack: `tinygen --help` and a one-line refusal stay quick), never for
+    dodging an import cycle; one whose module is loaded with the importer anyway belongs at the top.
+    Where a deferred import would close a cycle, the layering is what to fix."""
+    found = deferred_imports_already_loaded(sorted(PACKAGE.rglob("*.py")))
+    assert not found, "\n".join(found)
+
+
+def test_the_deferred_import_check_sees_a_needless_one(tmp_path, monkeypatch):
+    """The checker itself, on a probe package: a function-level import of what the module's
+    top already loads (directly or through another module) is reported, a real deferral is not."""
+    root = tmp_path / "tinygen"
+    (root / "heavy").mkdir(parents=True)
+    for name, text in {"__init__.py": "", "heavy/__init__.py": "", "heavy/torchy.py": "",
+                       "light.py": "X = 1\n",
+                       "mid.py": "from tinygen.light import X\n",
+                       "user.py": "from tinygen import mid\n\ndef f():\n    from tinygen.light import X\n"
+                                  "    from tinygen.heavy.torchy import T\n    return X, T\n"}.items():
+        (root / name).write_text(text)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", root)
+    found = deferred_imports_already_loaded(sorted(root.rglob("*.py")))
+    assert found == ["tinygen.user:4 imports tinygen.light inside a function, but importing tinygen.user "
+                     "loads it already: move the import to the top"], found
 
 
 def test_tests_mirror_the_packages():

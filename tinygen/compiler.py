@@ -20,17 +20,23 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.firmware_project import write_firmware_project
 from tinygen.build.library import check_library_graph, write_library
+from tinygen.build.memory import check_prediction, predict
 from tinygen.build.saved import save_model
 from tinygen.calib import load_calibration
+from tinygen.codegen.project import MANIFEST, write_project
 from tinygen.errors import ModelError, UsageError
+from tinygen.frontend import ir_layout, torch_to_ir
 from tinygen.frontend.check_size import check_graph
 from tinygen.ir import VARIABLE_OPS, Graph, dump
 from tinygen.kernels.esp_nn_tree import require_esp32
+from tinygen.model_id import resolve_model_id
 from tinygen.optional import require
 from tinygen.package import check_packages, write_packages
 from tinygen.passes import CompileOptions, compile_graph
 from tinygen.quant.check_params import check_requant
+from tinygen.switches import attach, relax_lowering
 
 Progress = Callable[[str], None]
 
@@ -65,8 +71,6 @@ class SourceModel:
         NHWC for images, a sequence kept in torch's order: tinygen.frontend.torch_to_ir)."""
         x = np.asarray(x, dtype=np.float32)
         if self.layout == "NCHW":
-            from tinygen.frontend import ir_layout, torch_to_ir
-
             return torch_to_ir(x, ir_layout(self.graph, self.graph.inputs[index]))
         return x
 
@@ -156,8 +160,6 @@ def compile_source(source: SourceModel, calib: str | None = None, options: Compi
     (its own kernels and memory plan) and returns the first switch's graph with
     meta["switches"] = [(name, graph), ...] (tinygen.switches reads it)."""
     if source.switches:
-        from tinygen.switches import attach, relax_lowering
-
         options = options or CompileOptions()
         ones = switch_sources(source)
         compiled = []
@@ -236,8 +238,6 @@ def build(source: SourceModel, graph: Graph, board: Board, out_dir: str | Path,
     library LIBRARY instead (tinygen.build.library; `arena_external`: NAME_init(void *arena)), and
     `packages` its packagings (tinygen.package: "arduino", "zephyr", "esp-idf", "cmsis-pack")."""
     from tinygen.build.output import staged_output
-    from tinygen.codegen.project import MANIFEST, write_project
-    from tinygen.model_id import resolve_model_id
     from tinygen.report.kernels import kernel_report
 
     out_dir = Path(out_dir)
@@ -284,9 +284,6 @@ def _build_firmware(source: SourceModel, graph: Graph, board: Board, stage: Path
     """Firmware boards: refuse what cannot fit, write the firmware project, compile
     the images, measure them and record it all in the manifest."""
     from tinygen.build.firmware import build_firmware, record
-    from tinygen.build.firmware_project import write_firmware_project
-    from tinygen.build.memory import check_prediction, predict
-    from tinygen.codegen.project import MANIFEST
     from tinygen.report.kernels import cmsis_nn_note, esp_nn_note
 
     predicted = predict(graph, board, info["weight_bytes"])

@@ -356,12 +356,11 @@ def test_flash_cli_without_model_or_project(capsys):
 def test_flash_cli_writes_existing_project(fakebin, project, monkeypatch, capsys):
     """`tinygen flash --board B -o DIR --probe openocd`: flashes, then checks the
     board answers; here no board is attached, so the check fails with a clear message."""
-    from tinygen import board as board_mod
-    from tinygen.cli import main
+    from tinygen.cli import common as cli_common, main
 
     fakebin("openocd")
     fake = dataclasses.replace(stm32(), serial={"port_hint": str(project / "no-such-tty")})
-    monkeypatch.setattr(board_mod, "get_board", lambda name: fake)
+    monkeypatch.setattr(cli_common, "get_board", lambda name: fake)     # where --board is resolved
     assert main(["flash", "--board", "fake", "-o", str(project), "--probe", "openocd", "-q"]) == 1
     out = capsys.readouterr()
     assert "flashed and verified" in out.out
@@ -373,13 +372,12 @@ def test_flash_cli_writes_existing_project(fakebin, project, monkeypatch, capsys
 def test_flash_cli_energy_mode_does_not_ask_the_board(fakebin, project, monkeypatch, capsys):
     """In the EnergyRunner's energy mode the board's serial goes to the runner's IO manager:
     `tinygen flash` flashes and verifies, and does not open the port (it would fail there)."""
-    from tinygen import board as board_mod
-    from tinygen.cli import main
+    from tinygen.cli import common as cli_common, main
 
     fakebin("openocd")
     fake = dataclasses.replace(stm32(), serial={"port_hint": str(project / "no-such-tty")},
                                energy={"timestamp_pin": "PF13", "runner": True})
-    monkeypatch.setattr(board_mod, "get_board", lambda name: fake)
+    monkeypatch.setattr(cli_common, "get_board", lambda name: fake)     # where --board is resolved
     assert main(["flash", "--board", "fake", "-o", str(project), "--probe", "openocd", "-q"]) == 0
     out = capsys.readouterr()
     assert "flashed and verified" in out.out and "EnergyRunner's IO manager" in out.out

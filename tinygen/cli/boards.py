@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from tinygen.board import all_boards, board_template, load_board_file
+from tinygen.report import human_bytes, table
 
 
 def cmd_boards(args) -> int:
-    from tinygen.board import all_boards, board_template, load_board_file
     from tinygen.build.capabilities import board_capabilities
-    from tinygen.report import human_bytes, table
 
     if args.template:
         print(board_template(args.template), end="")

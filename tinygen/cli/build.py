@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tinygen import switches
+from tinygen.build.library import check_library_name, check_library_options
+from tinygen.build.memory import memory_line, memory_table
+from tinygen.codegen.api import library_name
 from tinygen.errors import UsageError
-from tinygen.report import human_bytes
+from tinygen.passes.analysis import total_macs
+from tinygen.report import human_bytes, human_count
 from tinygen.package import KINDS, check_packages
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, board_of, budgeted, check_output_early, \
     compile_model, print_activations, print_fit, print_kernels, print_weights
@@ -26,10 +31,7 @@ EPILOG_BUILD = """examples:
 
 
 def cmd_build(args) -> int:
-    from tinygen.passes.analysis import total_macs
-    from tinygen.build.memory import memory_line, memory_table
     from tinygen.compiler import build
-    from tinygen.report import human_count
 
     board = budgeted(args, board_of(args))
     progress = Progress(args.quiet)
@@ -37,7 +39,6 @@ def cmd_build(args) -> int:
     check_output_early(args)
     source, graph = compile_model(args, progress, board)
     out = Path(args.output) if args.output else Path("build") / source.name
-    from tinygen.codegen.api import library_name
 
     library = (args.name or library_name(source.name)) if args.library else None
     result = build(source, graph, board, out, progress, args.force, model_id=args.model_id, library=library,
@@ -45,7 +46,6 @@ def cmd_build(args) -> int:
     if library is not None:
         _print_library(result, library, board, args.quiet)
         return 0
-    from tinygen import switches
 
     layers = sum(1 for n in graph.nodes if n.kernel)
     # a switchable image has one arena, its largest switch's (the graph here is the first switch)
@@ -96,13 +96,11 @@ def _check_library_args(args, board) -> None:
                          "add --library (a firmware build's arena is its own)")
     if not args.library:
         return
-    from tinygen.build.library import check_library_name, check_library_options
 
     if args.name is not None:
         check_library_name(args.name)
     check_library_options(kernels=args.kernels, camera=getattr(args, "camera", False),
                           frontend=getattr(args, "frontend", None), arena_region=args.arena_region)
-    from tinygen.codegen.api import library_name
 
     check_packages(args.package or [], board, args.name or library_name(Path(args.model).stem))
 

@@ -10,11 +10,14 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
+from tinygen.board import for_energy_runner, get_board
+from tinygen.build.output import check_output
 from tinygen.codegen.audio import CHOICES as FRONTENDS
 from tinygen.errors import UsageError
 from tinygen.hil.deadline import TIMEOUT_HELP, add_timeout_option
 from tinygen.kernels.table import BACKENDS
 from tinygen.passes.camera_input import DRIVERS, CameraSpec, parse_pixel_range
+from tinygen.passes.lower_peak import switch_peak_lines
 from tinygen.ref.frame_formats import parse_size
 from tinygen.report.weights import weights_lines
 
@@ -38,7 +41,6 @@ class Progress:
 
 def board_of(args):
     """The --board of a command, as the EEMBC EnergyRunner wants it with --energy-runner."""
-    from tinygen.board import for_energy_runner, get_board
     from tinygen.build.built import board_in_build
 
     try:
@@ -333,8 +335,6 @@ def inputs_of(args) -> list[str]:
 def check_output_early(args) -> None:
     """Refuse an -o folder tinygen may not write into before compiling (a build with
     --kernels auto measures for minutes first); the build checks again."""
-    from tinygen.build.output import check_output
-
     if getattr(args, "output", None):
         check_output(args.output, getattr(args, "force", False), inputs_of(args))
 
@@ -394,7 +394,6 @@ def print_fit(graph) -> None:
     from tinygen.fit import fit_lines
     from tinygen.fit.ram import ram_fit_lines
     from tinygen.fit.switches import mixed_lines
-    from tinygen.passes.lower_peak import switch_peak_lines
 
     lines = (mixed_lines(graph.meta.get("nested_mixed")) + ram_fit_lines(graph.meta.get("fit_ram"))
              + fit_lines(graph.meta.get("fit")) + switch_peak_lines(graph))

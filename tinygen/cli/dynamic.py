@@ -9,12 +9,11 @@ from pathlib import Path
 
 from tinygen.gating import sweep
 from tinygen.gating.report import plot_sweep, render_sweep
+from tinygen.hil.session import run_samples
 
 
 def run_sweep(spec: str, graph, inputs, labels, build_at, open_at, progress) -> list[dict]:
     """build_at(graph, folder) -> project folder; open_at(folder) -> a Device context."""
-    from tinygen.hil.session import run_samples
-
     knob, values = sweep.parse_sweep(spec)
     rows = []
     for value in values:

@@ -11,6 +11,8 @@ from pathlib import Path
 from tinygen.cli.common import Progress, add_compile_args, check_output_early, compile_model
 from tinygen.cli.device import add_device_args, board_for, build_project
 from tinygen.errors import TinygenError, UsageError
+from tinygen.hil.client import Device, describe_laps
+from tinygen.hil.link import Link
 
 EPILOG_FLASH = """examples:
   tinygen flash examples/models/dscnn.py --board f746zg -o build/kws   # build, then write + verify
@@ -51,8 +53,6 @@ def cmd_flash(args) -> int:
     if args.emulate or board.build == "host":
         with endpoint(board, project, emulate=True) as ep:
             progress(f"booting on {describe(board, True, None)}")
-            from tinygen.hil.client import Device, describe_laps
-            from tinygen.hil.link import Link
 
             with Link.open(ep.url, clock=ep.clock) as link:
                 dev = Device(link, args.timeout, ep.pace)

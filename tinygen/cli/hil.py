@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from tinygen.build.output_lock import output_lock
+from tinygen.build.toolchain import math_layers, standin_toolchain
 from tinygen.cli.built_run import check_rerun, is_build_dir, load_build
 from tinygen.cli.camera import add_frame_args
 from tinygen.cli.device import (add_data_args, add_run_args, add_switch_arg, board_for, build_project,
@@ -23,7 +24,11 @@ from tinygen.cli.listen import add_audio_args, audio_requested, cmd_audio
 from tinygen.cli.power import add_power_args, check_power_args, estimate_cycles, measure_meter
 from tinygen.errors import UsageError
 from tinygen.hil.onnx_check import onnxruntime_agreement
+from tinygen.hil.session import (check_data, check_head, check_labels, libm_note, load_inputs, profile_layers,
+                                 run_samples)
 from tinygen.hil.tflm_check import skip_note, tflm_agreement
+from tinygen.ref.float32_nonlinear import use_libm
+from tinygen.switches import find, is_switchable, switch_graphs
 
 EPILOG_HIL = """examples:
   tinygen hil examples/models/dscnn.py --board f746zg --emulate --data test.npz
@@ -66,11 +71,7 @@ def cmd_hil(args) -> int:
 def _hil(args, built: bool) -> int:
     from tinygen.report.hil import plot, render, summarize
     from tinygen.cli.preflight import check_device
-    from tinygen.build.toolchain import math_layers, standin_toolchain
     from tinygen.hil.device_libm import device_libm, reference_runs
-    from tinygen.hil.session import check_data, check_head, check_labels, libm_note, load_inputs, profile_layers, \
-        run_samples
-    from tinygen.ref.float32_nonlinear import use_libm
     from tinygen.hil.target import describe, open_device
 
     note = moved_note(args)
@@ -244,8 +245,6 @@ def _hil(args, built: bool) -> int:
 
 def _switches(args, graph) -> list[tuple[int, str, object]]:
     """The switches --switch asks for: (k, name, graph); a plain model is one unnamed switch."""
-    from tinygen.switches import find, is_switchable, switch_graphs
-
     if not is_switchable(graph):
         if args.switch not in (None, "0", "all"):
             raise UsageError(f"--switch {args.switch}: the model has one precision", "leave out --switch")

@@ -6,9 +6,13 @@ import json
 import sys
 from pathlib import Path
 
+from tinygen import switches
+from tinygen.board import get_board
 from tinygen.cli.common import BOARD_HELP, Progress, add_compile_args, budgeted, compile_model, print_activations, \
     print_fit, print_kernels, print_weights
+from tinygen.ir import dump
 from tinygen.optional import require
+from tinygen.passes.analysis import layer_stats
 
 EPILOG_INSPECT = """examples:
   tinygen inspect examples/models/dscnn.py            # per-layer shapes, params, MACs, bytes
@@ -20,11 +24,7 @@ EPILOG_INSPECT = """examples:
 
 
 def cmd_inspect(args) -> int:
-    from tinygen.passes.analysis import layer_stats
     from tinygen.report.inspect import layer_table, memory_report
-    from tinygen.ir import dump
-
-    from tinygen.board import get_board
 
     progress = Progress(quiet=True)
     if args.plot:
@@ -41,8 +41,6 @@ def cmd_inspect(args) -> int:
         pruning = pruning_summary(graph, compile_model(args, progress, board, allow_uncalibrated=True)[1])
     if args.json:
         from dataclasses import asdict
-
-        from tinygen import switches
 
         plan = graph.meta["memory"]
         data = {"model": source.name, "board": board.name if board else None, "layers": [asdict(s) for s in stats],

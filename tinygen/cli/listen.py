@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.audio import stream as st
+from tinygen.audio.recording import read_truth
 from tinygen.audio.wav import read_wav
 from tinygen.cli.common import Progress, check_output_early, compile_model
 from tinygen.cli.device import add_run_args
@@ -160,7 +161,6 @@ def load_audio(args) -> tuple:
     if args.audio:
         files, clips = load_clips(args.audio, args.limit)
         return clips, load_labels(files, args.labels, classes)
-    from tinygen.audio.recording import read_truth
 
     return read_wav(args.stream), read_truth(args.truth, classes)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from tinygen.cli.device import add_data_args, add_run_args, add_switch_arg
 from tinygen.cli.listen import audio_requested
 from tinygen.errors import UsageError
+from tinygen.hil.session import input_bytes
 
 
 def add_power_args(p):
@@ -76,7 +77,6 @@ def estimate_cycles(board, summaries: list[dict], picked, project, inputs, progr
     if picked[0][1]:
         raise UsageError("--cycles does not estimate switchable-precision models yet", "leave out --cycles")
     progress("estimating cycles: one inference on the stand-in with QEMU's execution log (slower)")
-    from tinygen.hil.session import input_bytes
 
     summaries[0]["cycles_estimate"] = estimate_standin(board, project, input_bytes(inputs[0]))
 

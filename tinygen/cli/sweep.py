@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from tinygen.errors import UsageError
+from tinygen.optional import require
 
 EPILOG = """examples:
   tinygen sweep examples/sweep/digits.yaml                      # local process pool, one worker per core
@@ -15,15 +17,12 @@ Run it again to finish an interrupted sweep: points with a row in OUT/results.sq
 
 
 def cmd_sweep(args) -> int:
-    from tinygen.optional import require
     from tinygen.sweep import run_sweep
 
     for module in ("yaml", "serial"):           # the spec's reader, the stand-ins' links: before any point
         require(module)
 
     if args.workers is not None and args.workers < 1:
-        from tinygen.errors import UsageError
-
         raise UsageError(f"--workers {args.workers} must be at least 1")
     try:
         result = run_sweep(args.spec, args.out, args.workers, args.ray, args.cache, args.timeout,

@@ -14,7 +14,7 @@ from typing import Callable
 
 from tinygen.cycles.code_cache import CodeCache, code_cache_for
 from tinygen.cycles.qemu_log import LogFolder
-from tinygen.hil.deadline import STANDIN
+from tinygen.hil.deadline import STANDIN, clock_for
 from tinygen.errors import TinygenError
 
 LOG_FLAGS = "in_asm,exec,nochain"
@@ -99,7 +99,6 @@ def layer_segments(board, project: Path, x: bytes | Callable[[int], bytes], time
     work at LOGGED's pace. `timing`: the [timing] whose code cache the fetches go through
     (another part of the same core, a calibration point's); default the board's."""
     from tinygen.hil.client import Device
-    from tinygen.hil.deadline import clock_for
     from tinygen.hil.link import Link
     from tinygen.run.qemu import Emulator
 

@@ -49,17 +49,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tinygen import __version__
 from tinygen.board import Board, all_boards
 from tinygen.build.code_size import compiled_flash
-from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, predict
+from tinygen.build.memory import MemoryFitError, MemoryUse, RegionUse, capacity, check_prediction, predict
+from tinygen.codegen.emit import project_data
 from tinygen.fit.code import fusion_choice, lean_code
 from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, ram_fit, ram_over, tiled_options
 from tinygen.fit.report import fit_lines, fit_record
 from tinygen.fit.trade import LayerOptions, Option, smallest_options, trade
+from tinygen.kernels.esp_nn import esp_nn_features
 from tinygen.passes.footprint import UNFUSED_ADD_PER_OUTPUT, estimate_instructions, layer_flash
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KERNELS_BY_NAME
-from tinygen.passes.choose_kernels import LIBRARIES
+from tinygen.passes.choose_kernels import LIBRARIES, kernel_candidates
 from tinygen.report import human_bytes
 from tinygen.switches import is_switchable
 
@@ -114,9 +117,6 @@ def _unfused(graph: Graph, node: Node, candidates: Callable) -> list[Option]:
 def estimated(graph: Graph, board: Board) -> MemoryUse:
     """tinygen.build.memory.predict's use, the weights as codegen stores them: no C compiled.
     Its RAM is predicted's (the code changes only the flash), so the RAM trade needs no more."""
-    from tinygen import __version__
-    from tinygen.codegen.emit import project_data
-
     return predict(graph, board, project_data(graph, graph.name, "", __version__)["weight_bytes"])
 
 
@@ -297,9 +297,6 @@ def check_flash_floor(graph: Graph, board: Board, candidates: Callable, use: Mem
 def _candidates(options) -> Callable:
     """node -> its candidate KernelSpecs under the --kernels mode (CMSIS-NN's or ESP-NN's when
     a tree is configured, as compile_graph does)."""
-    from tinygen.kernels.esp_nn import esp_nn_features
-    from tinygen.passes.choose_kernels import kernel_candidates
-
     features = frozenset(options.features) | ({"cmsis-nn"} if options.cmsis_nn else set())
     if options.esp_nn and options.kernels in ("esp-nn", "auto"):
         features = esp_nn_features(features)
@@ -387,8 +384,6 @@ def check_some_fit(graph: Graph, board: Board, options, model: str,
     The smallest options' flash is first taken with the chosen kernels' code; where that is
     over, `compile_pinned(fit_choice, unfused, like)` (the model compiled as `like` was, those
     kernels pinned) compiles the smallest combination, whose own image decides."""
-    from tinygen.build.memory import check_prediction
-
     if board.build == "host":
         return
     # before any C is compiled: constants no kernel choice fits, then RAM (the RAM trade's

@@ -51,7 +51,9 @@ from tinygen.board import Board
 from tinygen.build.kernel_code import kernel_code
 from tinygen.codegen.build_flags import switch_flags
 from tinygen.codegen.kx1_cases import KX1, case_flags
-from tinygen.compiler import SourceModel, compile_source
+from tinygen.compiler import SourceModel, compile_source, switch_sources
+from tinygen.fit import check_some_fit
+from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, tiled_options
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
 from tinygen.ir import Graph
 from tinygen.passes.footprint import layer_flash
@@ -68,6 +70,7 @@ from tinygen.fit.standin import (PLACEMENTS, STANDIN_BYTES, build_standin, measu
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes import CompileOptions
 from tinygen.passes.choose_kernels import kernel_candidates
+from tinygen.switches import attach, relax_lowering
 
 Progress = Callable[[str], None]
 # --kernels auto by cycles: the candidates executing at most this many times their layer's fewest
@@ -86,9 +89,6 @@ def check_fit(source: SourceModel, graph: Graph, board: Board, options: CompileO
               calib: str | None = None) -> None:
     """Refuse, as `tinygen build` would, a model that no kernel combination fits (flash with
     every layer's smallest kernel, RAM as predicted after the RAM trade, tinygen/fit/ram.py)."""
-    from tinygen.fit import check_some_fit
-    from tinygen.fit.ram import can_tile, can_trade, lean_options, pinned_tiling, tiled_options
-
     options = options or CompileOptions(features=board.isa_features, kernels="auto")
     lean = None
     if can_trade(options) and source.switches:
@@ -372,9 +372,6 @@ def _compile_auto_switches(source: SourceModel, calib: str | None, options: Comp
                            timeout: float, metric: str, screen: Measure | None) -> Graph:
     """compile_auto per switch of a switchable model, after checking that all of them
     together fit; the report lists every switch's layers as SWITCH/LAYER."""
-    from tinygen.compiler import switch_sources
-    from tinygen.switches import attach, relax_lowering
-
     parts = [(name, one, compile_source(one, calib, options)) for name, one in switch_sources(source)]
     together = attach([(name, g) for name, _, g in parts])
     try:

@@ -44,6 +44,7 @@ from tinygen import __version__
 from tinygen import cycles as cycles_package
 from tinygen import kernels as kernels_package
 from tinygen.board import Board
+from tinygen.build.toolchain import standin_toolchain
 from tinygen.ir import Graph, Node
 from tinygen.kernels.table import KernelSpec
 from tinygen.resources import cache_dir, firmware_path, kernel_paths
@@ -123,8 +124,6 @@ def layer_key(graph: Graph, node: Node, spec: KernelSpec, board: Board, cmsis_nn
     """Everything a layer's measured `metric` depends on (node names left out:
     the same layer in another model hits the same entry). The instructions' key holds no
     metric (the entries measured before cycles existed stay valid)."""
-    from tinygen.build.toolchain import standin_toolchain
-
     toolchain = standin_toolchain(board)
     tensors = [graph.tensor(name) for name in (*node.inputs, *node.outputs)]
     return {

@@ -27,7 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.build.firmware_project import write_firmware_project
+from tinygen.build.memory import check_prediction, predict
+from tinygen.build.toolchain import standin_toolchain
+from tinygen.codegen.project import write_project
 from tinygen.compiler import SourceModel
+from tinygen.cycles import layer_estimates
 from tinygen.cycles.price import MODELS
 from tinygen.errors import TinygenError
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
@@ -49,8 +54,6 @@ def metric_for(board: Board) -> str:
 
 def unavailable(board: Board) -> str | None:
     """Why kernels cannot be measured for `board` on this machine, or None if they can."""
-    from tinygen.build.toolchain import standin_toolchain
-
     if board.build == "host":
         return "the host board has no instruction-counting stand-in"
     if board.emulator is None:
@@ -122,7 +125,6 @@ def measure_standin_cycles(source: SourceModel, graph: Graph, board: Board, time
     log and return each layer's estimated cycles (rounded) by the board's timing model;
     `only`: price those layers alone; `placements` ("flash", "ram"): each count a Placed, the
     same run priced with the constants in each (priced_in). `timeout` as for measure_standin."""
-    from tinygen.cycles import layer_estimates
     from tinygen.cycles.run import layer_segments
 
     with tempfile.TemporaryDirectory(prefix="tinygen-auto-cycles-") as tmp:
@@ -148,9 +150,6 @@ def standin_memory(board: Board) -> Board:
 def build_standin(source: SourceModel, graph: Graph, board: Board, dest: Path) -> None:
     """Only the stand-in's image of the firmware project (the real part's is not run)."""
     from tinygen.build.firmware import build_firmware
-    from tinygen.build.memory import check_prediction, predict
-    from tinygen.build.firmware_project import write_firmware_project
-    from tinygen.codegen.project import write_project
     from tinygen.hil.target import EMU_FIRMWARE
 
     info = write_project(graph, dest, source.name, source.source_hash, board)

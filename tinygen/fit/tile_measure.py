@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from tinygen.board import Board
+from tinygen.errors import TinygenError
 from tinygen.ir import Graph
 
 # (tile setting for CompileOptions.tile, board to compile for) -> the compiled graph
@@ -40,7 +41,6 @@ def run_once(source, graph: Graph, board: Board, timeout: float | None = None) -
     """Build `graph` for the stand-in of `board` (its memory, standin.standin_memory) and run
     one inference after a warm-up on a seeded input: (executed instructions, raw outputs)."""
     from tinygen.fit.standin import build_standin, standin_memory
-    from tinygen.errors import TinygenError
     from tinygen.hil.deadline import DEFAULT_TIMEOUT
     from tinygen.hil.target import open_device
 

@@ -35,6 +35,7 @@ import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the quanti
 from tinygen.errors import ModelError
 from tinygen.frontend import torch_brevitas
 from tinygen.frontend.user_module import import_file, no_bytecode
+import tinygen.nn  # (also registers the tinygen.qconv2d / qlinear ops a .pt2 program may hold)
 
 # what importing torchao (a PT2E model file does) logs on a CPU-only torch: the CUDA kernels it
 # cannot load, a deprecation
@@ -97,8 +98,6 @@ def load(path: str | Path) -> LoadedModel:
 
 
 def _load_pt2(path: Path) -> LoadedModel:
-    import tinygen.nn  # noqa: F401  (registers the tinygen.qconv2d / qlinear ops a program may hold)
-
     program = _deserialize(path)
     example = program.example_inputs
     args = example[0] if example else ()
@@ -267,7 +266,6 @@ def _switch_names(net: torch.nn.Module) -> list[str]:
     """The switches of a switchable-precision model (tinygen.nn), [] for a plain model."""
     if not any(type(m).__module__.startswith("tinygen.nn") for m in net.modules()):
         return []
-    import tinygen.nn
 
     return tinygen.nn.switches(net)
 
@@ -277,8 +275,6 @@ def _export(net: torch.nn.Module, xs: list[torch.Tensor], path: Path, switch: st
     what = "" if switch is None else f" (switch {switch!r})"
     try:
         if switch is not None:
-            import tinygen.nn
-
             tinygen.nn.set_switch(net, switch)
         with torch.no_grad(), _quiet_torch_logs():
             program = torch.export.export(net, tuple(xs))

@@ -44,6 +44,7 @@ from pathlib import Path
 from tinygen.errors import TinygenError, UsageError
 from tinygen.frontend.user_module import no_bytecode
 from tinygen.hil.client import Device
+from tinygen.hil.link import Link
 
 MODES = {"a": "accuracy", "p": "performance", "e": "energy"}
 DEVICES_YAML = {"ad01": "devices_ad.yaml", "sww01": "devices_sww.yaml"}     # else:
@@ -189,8 +190,6 @@ def _usb_ids(entry: dict) -> str:
 
 def _check_device(port: str, keep_lap: bool) -> dict:
     """Ask the device who it is; on a stand-in, switch its laps to emulated microseconds."""
-    from tinygen.hil.link import Link
-
     with Link.open(port) as link:
         dev = Device(link)
         name = dev.connect()

@@ -27,7 +27,9 @@ from tinygen.kernels.dsp_table import CONV2D_ADD_ROWS4_PAIR_DSP  # and with a fu
 from tinygen.kernels.dsp_table import CONV2D_SLIDE_PAIR_DSP      # 3x3 over a ring of widened rows
 from tinygen.kernels.dsp_table import CONV2D_ADD_SLIDE_PAIR_DSP  # and with a fused add
 from tinygen.kernels.lut import hard_swish_table, softmax_exp_table
+from tinygen.kernels.params import kernel_params, struct_fields
 from tinygen.kernels.spec import _OPERAND, _REQUANT, KernelSpec, pack_consts
+from tinygen.ref.sparse import density, sparse_records
 
 
 # one output of the portable convolution, shared by tg_conv2d_s8 and tg_conv2d_add_s8
@@ -59,8 +61,6 @@ SPARSE_BREAK_EVEN = {"cortex-m7": 0.0, "cortex-m4": 0.0, "portable": 0.25}
 
 
 def _sparse(core: str, requires: frozenset) -> KernelSpec:
-    from tinygen.ref.sparse import density, sparse_records
-
     def pays(graph, node) -> bool:
         return density(graph.const(node, "weight")) < SPARSE_BREAK_EVEN[core]
 
@@ -328,8 +328,6 @@ def const_bytes(spec: KernelSpec, graph, node) -> int:
     as spec.pack builds it (e.g. tg_conv2d_direct_s8_dsp's int16 weights, twice
     tg_conv2d_widen_s8_dsp's int8 ones). What a fit-aware choice weighs against instructions."""
     import numpy as np
-
-    from tinygen.kernels.params import kernel_params, struct_fields
 
     consts = pack_consts(graph, node)
     total = sum(spec.stored_bytes(role, consts[role]) for role in spec.const_roles if role in consts)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tinygen.ir import Graph, Node
 from tinygen.kernels.lut_table import LUT_NAMES
+from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.quant.spec import WEIGHT_FORMATS
 
 
@@ -75,8 +76,6 @@ def _flash_bytes(graph: Graph, node: Node) -> int:
     as codegen emits them: tg_depthwise_conv2d_3x3_s8_dsp's records, not also the weights
     they were packed from; shifts as int8 for tinygen's kernels, KernelSpec.stored_bytes), every
     constant where no kernel is chosen yet or the layer has several parameter sets."""
-    from tinygen.kernels.table import KERNELS_BY_NAME
-
     spec = KERNELS_BY_NAME.get(node.kernel) if node.kernel else None
     if spec is None or len(node.params) != 1:
         return sum(graph.tensor(n).nbytes for n in node.const_names())

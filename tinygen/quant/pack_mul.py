@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygen.quant.pack_subbyte import odd_weights, unpack_rows
+from tinygen.quant.pack_subbyte import odd_weights, pack_rows, unpack_rows
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,6 @@ def pack_mul_weights(p: dict, rows, kind: str) -> np.ndarray:
 
 def unpack_mul_weights(p: dict, packed, kind: str) -> np.ndarray:
     """The s4 / s2 rows a packed constant was built from (pack_mul_weights' inverse)."""
-    from tinygen.quant.pack_subbyte import pack_rows
-
     lay = LAYOUTS[kind]
     o, c = p["out_c"], p["in_c"]
     o4, n = -(-o // 4) * 4, steps(p, kind)

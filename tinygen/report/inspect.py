@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinygen.passes.analysis import LayerStats
+from tinygen.passes.analysis import LayerStats, layer_stats
 from tinygen.ir import Graph
 from tinygen.passes.lower_peak import lower_peak_lines
 from tinygen.passes.tile import tile_lines
@@ -193,8 +193,6 @@ def memory_report(graph: Graph) -> str:
 
 
 def _totals(graph: Graph) -> dict:
-    from tinygen.passes.analysis import layer_stats
-
     stats = layer_stats(graph)
     return {"params": sum(s.params for s in stats), "macs": sum(s.macs for s in stats),
             "flash_bytes": sum(s.param_bytes for s in stats), "arena_bytes": graph.meta["memory"].arena_size}

@@ -20,6 +20,7 @@ from tinygen.kernels.esp_nn import esp_nn_features, one_pad_per_axis
 from tinygen.kernels.params import kernel_params
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.passes.choose_kernels import kernel_candidates, weight_type
+from tinygen.report import table
 
 PRICED_WITH = {"flash": "constants in flash", "ram": "constants in RAM"}
 
@@ -49,8 +50,6 @@ def choice_table(report: dict) -> str:
     """The kernel chosen per layer with its measured count and the other candidates', headed by
     the metric measured (executed instructions, or estimated cycles where the board has a timing model);
     estimated cycles with where each layer's constants were when they were priced."""
-    from tinygen.report import table
-
     rows = []
     placed = any(layer.get("priced_with") for layer in report["layers"])
     for layer in report["layers"]:

@@ -48,7 +48,7 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from tinygen.board import Board
+from tinygen.board import Board, all_boards
 from tinygen.errors import TinygenError, ToolchainError, UsageError
 from tinygen.hil.deadline import WALL, Clock, Deadline, clock_for, wait_exit
 
@@ -253,8 +253,6 @@ def serial_args(port: int) -> list[str]:
 
 
 def no_emulator_hint(board: Board) -> str:
-    from tinygen.board import all_boards
-
     with_emulator = [b.name for b in all_boards() if b.emulator is not None]
     if board.name.startswith("esp32"):
         return ("no QEMU for the Xtensa ESP32 here: use --board esp32-c3 --emulate (RISC-V, QEMU virt) "

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tinygen.sweep.spec import Spec, load_spec
+from tinygen.errors import UsageError
+from tinygen.sweep.spec import Spec, check_layers, load_spec
 
 
 @dataclass
@@ -34,9 +35,7 @@ class SweepResult:
 
 def sweep_context(spec: Spec, cache: Path, timeout: float | None = None) -> dict:
     """What every point shares: the model, data, settings and the model's layers."""
-    from tinygen.errors import UsageError
     from tinygen.sweep.model import float_model, is_switchable, load_module, mac_layers
-    from tinygen.sweep.spec import check_layers
 
     if spec.model.suffix == ".onnx":        # a model file as it is: its kernels and boards are swept
         if any(d.startswith(("bits:", "prune:")) for d in spec.space) or spec.finetune:
@@ -69,7 +68,6 @@ def _context(spec: Spec, cache: Path, timeout: float | None, layers: list[str]) 
 
 def _check_board(name: str, real: bool) -> None:
     from tinygen.board import get_board
-    from tinygen.errors import UsageError
 
     board = get_board(name)             # an unknown name: get_board's error lists the boards
     if board.build == "host" or (board.emulator is None and not real):

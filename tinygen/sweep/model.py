@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from tinygen.errors import ModelError, UsageError
-from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant
+from tinygen.nn import ActQuant, QConv2d, QLinear, WeightQuant, switches
 
 CALIB_BATCH = 64
 
@@ -53,8 +53,6 @@ def mac_layers(net: nn.Module) -> dict[str, str]:
 
 
 def is_switchable(net: nn.Module) -> bool:
-    from tinygen.nn import switches
-
     return bool(switches(net))
 
 

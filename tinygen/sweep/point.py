@@ -32,10 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen import __version__
+from tinygen.board import get_board
 from tinygen.build.linked import memory_use
+from tinygen.calib import CalibrationWarning, load_calibration
+from tinygen.compiler import build, graph_hash
 from tinygen.errors import TinygenError, UsageError
 from tinygen.fit.compile import CompileRequest, compile_model
 from tinygen.hil.deadline import DEFAULT_TIMEOUT
+from tinygen.ref.interpreter import quantize_input, run
+from tinygen.sweep.spec import layer_params
 
 RESULT_KEYS = ("status", "reason", "accuracy", "instructions", "flash", "ram", "energy_uj", "weights",
                "arena", "bit_exact", "graph")
@@ -100,7 +106,6 @@ def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
 
     from tinygen.frontend.torch_loader import permanent_pruning
     from tinygen.sweep.model import load_module, point_model
-    from tinygen.sweep.spec import layer_params
     from tinygen.sweep.write import model_file_text
 
     module = load_module(Path(ctx["model"]))
@@ -117,8 +122,6 @@ def write_point_model(params: dict, ctx: dict, dest: Path) -> Path:
 
 
 def _calibration(ctx: dict, module) -> np.ndarray:
-    from tinygen.calib import load_calibration
-
     x = np.asarray(module.example_input())
     default = module.calibration_data() if callable(getattr(module, "calibration_data", None)) else None
     # the sweep's models take one input (tinygen.sweep.model quantizes single-input CNNs)
@@ -127,9 +130,6 @@ def _calibration(ctx: dict, module) -> np.ndarray:
 
 def _cached_build(source, graph, board, ctx: dict, real: bool):
     """The built project for this graph and board, from the cache when built before."""
-    from tinygen import __version__
-    from tinygen.compiler import build, graph_hash
-
     key = hashlib.sha256(f"{graph_hash(graph)} {board.name} {__version__} {real}".encode()).hexdigest()[:16]
     root = Path(ctx["cache"]) / "firmware"
     done = root / key
@@ -192,13 +192,9 @@ def run_point(params: dict, ctx: dict) -> dict:
 def _measure(params: dict, ctx: dict, lap) -> dict:
     import warnings
 
-    from tinygen.board import get_board
-    from tinygen.calib import CalibrationWarning
-    from tinygen.compiler import graph_hash
     from tinygen.report.hil import energy
     from tinygen.hil.session import run_samples
     from tinygen.hil.target import open_device
-    from tinygen.ref.interpreter import quantize_input, run
 
     real = bool(ctx.get("real_boards"))
     board = get_board(params["board"])

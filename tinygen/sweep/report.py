@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tinygen.report import human_bytes, table
+from tinygen.sweep.spec import layer_params
 
 FRONT_METRICS = ("instructions", "flash", "ram")
 ACCURACY_SLACK = 0.01       # "at most 1 point of accuracy lost" against the plain int8 model
@@ -95,7 +96,6 @@ def nearest(rows: list[dict], bounds) -> list[dict]:
 def _point_files(row: dict, ctx: dict, dest: Path) -> str:
     """The point's model file in dest (copied from the cache, or made again); its build command."""
     from tinygen.sweep.point import build_args, point_key, write_point_model
-    from tinygen.sweep.spec import layer_params
     from tinygen.sweep.write import model_file_text
 
     params = row["params"]
