@@ -7,6 +7,8 @@ up."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -174,6 +176,17 @@ def test_imports_inside_functions_defer_a_load():
     Where a deferred import would close a cycle, the layering is what to fix."""
     found = deferred_imports_already_loaded(sorted(PACKAGE.rglob("*.py")))
     assert not found, "\n".join(found)
+
+
+def test_the_command_line_loads_no_framework_until_a_command_needs_it():
+    """What the imports inside functions defer: `import tinygen.cli` (every `tinygen` command's
+    start, and each one-line refusal) loads none of the model frameworks."""
+    frameworks = ("torch", "onnx", "onnxruntime", "brevitas", "ray", "matplotlib")
+    probe = f"import sys, tinygen.cli; print(' '.join(m for m in {frameworks!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [], f"import tinygen.cli loads {done.stdout.strip()}"
 
 
 def test_the_deferred_import_check_sees_a_needless_one(tmp_path, monkeypatch):
