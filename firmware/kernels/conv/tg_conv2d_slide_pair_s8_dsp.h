@@ -308,28 +308,27 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
         }
         ox = 0;
 #if TG_SLIDE_LDR
-        {
-            /* the bounds hidden from GCC, which copies a loop of 1 or 2 trips: each copy a block's asm */
-            int32_t threes = tg_slide3_pixels(p->out_w, p->in_c), width = p->out_w;
-            __asm__("" : "+r"(threes), "+r"(width));
+        /* The loops' bounds are constants, and GCC copies a loop of 1 or 2 trips, each copy a block's asm: the
+           3-pixel loop's bound is hidden from it, and the 2-pixel loop's start where it has 2 trips. */
+        if (tg_slide3_pixels(p->out_w, p->in_c) > 0) {
+            int32_t threes = tg_slide3_pixels(p->out_w, p->in_c);
+            __asm__("" : "+r"(threes));
 #pragma GCC unroll 1
             for (; ox < threes; ox += 3) {
                 tg_slide3_block_asm(rows + ox, p->in_c / 2, 4 * (p->in_w + 2), packed, rec, dst + ox * out_c, out_c,
                                     lo, hi, tg_rows3_usat_bits(lo, hi), pos);
             }
-#pragma GCC unroll 1
-            for (; ox < width; ox += 2) {
-                tg_slide_block_asm(rows + ox, p->in_c / 2, 4 * (p->in_w + 2), packed, rec, dst + ox * out_c, out_c,
-                                   lo, hi, tg_rows3_usat_bits(lo, hi), pos);
+            ox = tg_slide3_pixels(p->out_w, p->in_c);
+            if (p->out_w - ox > 2) {
+                __asm__("" : "+r"(ox));
             }
         }
-#else
+#endif
 #pragma GCC unroll 1
         for (; ox < p->out_w; ox += 2) {
             tg_slide_block_asm(rows + ox, p->in_c / 2, 4 * (p->in_w + 2), packed, rec,
                                dst + ox * out_c, out_c, lo, hi, tg_rows3_usat_bits(lo, hi), pos);
         }
-#endif
         if (add != NULL) {
             tg_conv_add_block(add, tab, conv, skip + oy * row_bytes, output + oy * row_bytes, row_bytes, amode);
         }
