@@ -16,7 +16,7 @@ This module adds what the board's memory system charges on top, per layer:
      kernels multiply the whole weight matrix by a block of output pixels (2 on
      DSP cores, `arm_nn_mat_mult_kernel_s8_s16` and the 2-row loop of
      `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 2 in the `slide` ones (each block of 2 pixels walks
-     all its weights); 4 in the `rows4` ones, whose weights are
+     all its weights; on the M7 and M33 blocks of 3 but a row's last 2 or 4 pixels, slide_row_blocks); 4 in the `rows4` ones, whose weights are
      int16; 4 for `_mve`
      kernels, assumed), so the matrix is re-read once per block; the RV32
      convolutions and fully connected layers built on tg_conv2d_s8_rv32.h do

@@ -14,7 +14,8 @@
  * (ring words every group by one, weight words every group by two): a pass of the loop is 6 groups, and the
  * 3 (in_c / 4) x 2 groups of a block are at least 2 passes (tg_slide3_on: in_c >= 8).
  *
- * The sums: as the 2-pixel block's, S_B = (acc_H - S_A) >> 8; each output requantized as TG_SLIDE3_OUT.
+ * The sums: as the 2-pixel block's, S_B = (acc_H - S_A) >> 8; each output requantized as TG_SLIDE3_OUT, pixel
+ * 2's 2 out_c (+ 1) bytes on: within a STRB's 12-bit offset, as tg_rows4_on (3 out_c + 1 < 4096) holds.
  */
 #ifndef TG_SLIDE3_BLOCK_DSP_H
 #define TG_SLIDE3_BLOCK_DSP_H
