@@ -85,12 +85,27 @@ def test_the_f446s_pair_kernels_read_their_weights_once_per_block_of_3_pixels(ke
     # the F446's -DTG_ROWS4_PAIR_TRIPLES=1 (its board file) runs the pair kernels 3 pixels a block: 1024 pixels
     # in ceil(1024 / 3) = 342 passes there; the int16 kernel, and the pair kernels on the F746, keep 4 (256)
     f446, f746 = block_pixels(get_board("f446re").cflags), block_pixels(get_board("f746zg").cflags)
-    assert f746 == {} and sorted(f446) == ["tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp"]
+    assert kernel not in f746 and sorted(f446) == ["tg_conv2d_add_rows4_pair_s8_dsp", "tg_conv2d_rows4_pair_s8_dsp"]
     op = "conv2d_add" if "add" in kernel else "conv2d"
     node, g = layer(op, kernel, {"out_h": 32, "out_w": 32}, weight=2304, bias=64, multiplier=64, shift=64,
                     packed=4608 if "w16" in kernel else 2304)
     assert layer_weight_reads(node, g, F446, blocks=f446).passes == (256 if "w16" in kernel else 342)
     assert layer_weight_reads(node, g, F446, blocks=f746).passes == 256
+
+
+@pytest.mark.parametrize("kernel", ["tg_conv2d_slide_pair_s8_dsp", "tg_conv2d_add_slide_pair_s8_dsp"])
+def test_the_slide_kernels_read_their_weights_per_block_of_3_pixels_on_the_cores_that_load_by_ldr(kernel):
+    # the M7 (TG_DUAL_ISSUE) and the M33 run 3-pixel blocks where in_c >= 8: a 32-wide row in 10 + 1 blocks, a
+    # 16-wide one in 4 + 2, a 6-wide one in 2; the M4 (and in_c 4 everywhere) 2-pixel blocks: 16, 8, 3
+    f446, f746, u585 = (block_pixels(get_board(b).cflags) for b in ("f446re", "f746zg", "u585"))
+    assert kernel not in f446 and f746[kernel] == 3 and u585[kernel] == 3
+    op = "conv2d_add" if "add" in kernel else "conv2d"
+    for (out_w, in_c), ldr, plain in [((32, 16), 11, 16), ((16, 32), 6, 8), ((6, 8), 2, 3), ((6, 4), 3, 3)]:
+        node, g = layer(op, kernel, {"out_h": 5, "out_w": out_w, "in_c": in_c}, weight=9 * in_c * 16,
+                        packed=9 * in_c * 16, bias=64, multiplier=64, shift=64)
+        assert layer_weight_reads(node, g, F746, blocks=f746).passes == 5 * ldr
+        assert layer_weight_reads(node, g, F746, blocks=u585).passes == 5 * ldr
+        assert layer_weight_reads(node, g, F446, blocks=f446).passes == 5 * plain
 
 
 @pytest.mark.parametrize("kernel", ["tg_fully_connected_s8_cmsis_nn", "tg_fully_connected_batch1_lean_s8_dsp",

@@ -5,7 +5,7 @@ is exact.
 
 On the host: which layers it serves; the packed order read back as the C fallback reads it; its in-place
 distance against its loop order traced literally. On the stand-ins (F446RE's Cortex-M4, U585's Cortex-M33,
-F746ZG's Cortex-M7): chains of 3x3 layers of every channel count the ring takes (one to 4 groups of 4, an
+F746ZG's Cortex-M7, the last two with 3-pixel blocks on the 6- and 10-wide rows): chains of 3x3 layers of every channel count the ring takes (one to 4 groups of 4, an
 unroll of 1, 2 and 4 planes a pass), clamped, rounded once, specialized and generic, a residual net's fused
 adds, and MLPerf IC, each equal to the reference on every layer.
 """
@@ -19,7 +19,8 @@ from test_kernels_dsp_conv_rows4 import _consts
 from inplace_traces import brute_distance, trace_rows4_each, trace_slide_dsp
 from rows3_lib import check_on_standin, check_seed, compile_chain, compile_with, served_after_preferred
 from standin_lib import needs_qemu
-from tinygen.kernels.slide_dsp import add_slide_scratch, slide_pair_weights, slide_scratch, slide_serves
+from tinygen.kernels.slide_dsp import (add_slide_scratch, slide_pair_weights, slide_row_blocks, slide_scratch,
+                                       slide_serves)
 from tinygen.passes.choose_kernels import kernel_candidates
 from tinygen.passes import inplace
 from tinygen.passes.inplace import DISTANCE
@@ -65,6 +66,22 @@ def test_slide_serves_the_3x3_stride_1_layers_its_ring_takes():
     assert not _serves(24, 8, 32, 2)
     big = np.full((16, 3, 3, 16), 127, np.int8)     # 144 x 127 x 510 > 2^23 on bright inputs: a pair inexact
     assert not slide_serves(_params(16, 32, 32, 16), _consts(16, weight=big))
+
+
+def test_slide_rows_take_3_pixel_blocks_where_the_cores_load_by_ldr():
+    """tg_slide3_pixels: every 3-pixel block that leaves an even remainder (2 or 4 pixels, 2 a block), only
+    where in_c >= 8 (2 passes of 6 groups) and on the M7 and M33 (triples)."""
+    assert slide_row_blocks(32, 16, True) == (10, 1)
+    assert slide_row_blocks(16, 32, True) == (4, 2)
+    assert slide_row_blocks(8, 64, True) == (2, 1)
+    assert slide_row_blocks(6, 8, True) == (2, 0)
+    assert slide_row_blocks(4, 8, True) == (0, 2)
+    assert slide_row_blocks(2, 8, True) == (0, 1)
+    assert slide_row_blocks(6, 4, True) == (0, 3)
+    assert slide_row_blocks(32, 16, False) == (0, 16)
+    for out_w in range(2, 64, 2):
+        threes, twos = slide_row_blocks(out_w, 16, True)
+        assert 3 * threes + 2 * twos == out_w and twos <= 2
 
 
 def test_slide_scratch_is_the_ring_the_records_and_the_adds_row_and_tables():

@@ -16,7 +16,7 @@ This module adds what the board's memory system charges on top, per layer:
      kernels multiply the whole weight matrix by a block of output pixels (2 on
      DSP cores, `arm_nn_mat_mult_kernel_s8_s16` and the 2-row loop of
      `arm_nn_mat_mult_nt_t_s8`; 3 in the `rows3` kernels; 2 in the `slide` ones (each block of 2 pixels walks
-     all its weights); 4 in the `rows4` ones, whose weights are
+     all its weights; on the M7 and M33 blocks of 3 but a row's last 2 or 4 pixels, slide_row_blocks); 4 in the `rows4` ones, whose weights are
      int16; 4 for `_mve`
      kernels, assumed), so the matrix is re-read once per block; the RV32
      convolutions and fully connected layers built on tg_conv2d_s8_rv32.h do
@@ -87,6 +87,7 @@ import re
 from dataclasses import dataclass
 
 from tinygen.kernels.rv32 import PIXELS as RV32_PIXELS
+from tinygen.kernels.slide_dsp import slide_row_blocks
 from tinygen.kernels.specialize import LUT_DECODES
 from tinygen.kernels.table import KERNELS_BY_NAME
 from tinygen.codegen.weights_ram import placement
@@ -124,12 +125,20 @@ class WeightReads:
 # a board's -D switch that narrows kernels' blocks: (the switch, the kernels, their pixels a block); the F446's
 # TG_ROWS4_PAIR_TRIPLES runs the pair kernels 3 pixels a block (firmware/kernels/conv/tg_pair3_loop_dsp.h)
 NARROWED = (("-DTG_ROWS4_PAIR_TRIPLES=1", ("tg_conv2d_rows4_pair_s8_dsp", "tg_conv2d_add_rows4_pair_s8_dsp"), 3),)
+# the slide kernels' 3-pixel blocks (TG_SLIDE_LDR: firmware/kernels/conv/tg_slide3_block_dsp.h) run where each
+# word is loaded by its own LDR: the Cortex-M7 (-DTG_DUAL_ISSUE=1) and the M33; a row's last 2 or 4 pixels
+# keep 2-pixel blocks (tinygen.kernels.slide_dsp.slide_row_blocks)
+SLIDE_KERNELS = ("tg_conv2d_slide_pair_s8_dsp", "tg_conv2d_add_slide_pair_s8_dsp")
+SLIDE_LDR = ("-DTG_DUAL_ISSUE=1", "-mcpu=cortex-m33")
 
 
 def block_pixels(cflags) -> dict[str, int]:
     """Per kernel, the output pixels a read of its weights serves where the board's flags (`cflags`) change
-    it from pixels_per_pass's."""
-    return {k: n for flag, kernels, n in NARROWED if flag in cflags for k in kernels}
+    it from pixels_per_pass's (the slide kernels: 3 in most blocks of a row, slide_row_blocks)."""
+    narrowed = {k: n for flag, kernels, n in NARROWED if flag in cflags for k in kernels}
+    if any(flag in cflags for flag in SLIDE_LDR):
+        narrowed.update(dict.fromkeys(SLIDE_KERNELS, 3))
+    return narrowed
 
 
 def pixels_per_pass(kernel: str) -> int:
@@ -172,7 +181,10 @@ def access_pattern(op: str, kernel: str, kparams: dict, packed: int, weight: int
     widened = packed >= 2 * weight and "rows4" not in kernel
     if "depthwise" in op or "direct" in kernel or widened or not re.search(r"dsp|cmsis_nn|mve", kernel):
         return "per_pixel", pixels
-    return "im2col", math.ceil(pixels / ((blocks or {}).get(kernel) or pixels_per_pass(kernel)))
+    per_block = (blocks or {}).get(kernel) or pixels_per_pass(kernel)
+    if kernel in SLIDE_KERNELS:                     # blocks of a row: 3 pixels where per_block is, then 2
+        return "im2col", out_h * sum(slide_row_blocks(out_w, int(kparams.get("in_c", 0)), per_block == 3))
+    return "im2col", math.ceil(pixels / per_block)
 
 
 def const_pattern(op: str, kparams: dict) -> tuple[str, int]:

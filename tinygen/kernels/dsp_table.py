@@ -346,6 +346,7 @@ def _slide_serves(graph, node) -> bool:
 # measures per layer
 _SLIDE_PAIR_DSP = dict(_ROWS4_PAIR_DSP, pack=slide_pair_weights, accepts=_slide_serves,
                        headers=_ROWS4_W16_DSP["headers"] + ("kernels/tg_pair3_loop_dsp.h",
+                                                            "kernels/tg_slide3_block_dsp.h",
                                                             "kernels/tg_conv2d_slide_pair_s8_dsp.h"))
 CONV2D_SLIDE_PAIR_DSP = KernelSpec(
     "tg_conv2d_slide_pair_s8_dsp", "conv2d", struct="tg_conv2d_params_t",

@@ -4,7 +4,7 @@ input rows, its scratch and its packed weights.
 The kernel's specialized body (firmware/kernels/conv/tg_conv2d_slide_pair_s8_dsp.h) widens each input row
 once into a ring of rows (planes of the row's pixels' int16 pairs side by side), where the 4-pixel blocks
 (tinygen.kernels.rows4_dsp) widen each block's windows: 9 times each input value for a 3x3 layer. Its blocks
-are 2 output pixels x one channel pair, per kernel row and plane one LDM of 4 words and one of the 3 taps'
+are 2 output pixels x one channel pair (3 on the cores that load by LDR, slide_row_blocks), per kernel row and plane one LDM of 4 words and one of the 3 taps'
 weight words: 18 instructions and 2 loads per 24 multiply-accumulates (on the Cortex-M7 and M33 each word by
 its own LDR instead, software pipelined: 23 instructions, fewer cycles). It serves 3x3 stride-1 layers with
 padding 1 whose output has the input's size, in_c a multiple of 4, an even output width, the 3 kernel rows'
@@ -30,6 +30,16 @@ def slide_serves(p: dict, consts: dict) -> bool:
              and p["pad_left"] == 1 and p["out_h"] == p["in_h"] and p["out_w"] == p["in_w"]
              and p["in_c"] % 4 == 0 and p["out_w"] % 2 == 0 and 6 * p["in_c"] * (p["in_w"] + 2) < 4096)
     return shape and rows4_pair_serves(p, consts)
+
+
+def slide_row_blocks(out_w: int, in_c: int, triples: bool) -> tuple[int, int]:
+    """(3-pixel blocks, 2-pixel blocks) of an output row: the 3-pixel blocks (tg_slide3_pixels) only where
+    `triples` (the cores that load by LDR, TG_SLIDE_LDR) and in_c >= 8, the last 2 or 4 pixels in 2-pixel
+    blocks where out_w is not a multiple of 3."""
+    if not triples or in_c < 8:
+        return 0, out_w // 2
+    threes = out_w if out_w % 3 == 0 else out_w - 4 if out_w % 3 == 1 else out_w - 2
+    return threes // 3, (out_w - threes) // 2
 
 
 def _ring_bytes(p: dict) -> int:
@@ -58,4 +68,4 @@ def slide_pair_weights(p: dict, consts: dict) -> np.ndarray:
     return np.ascontiguousarray(h.transpose(0, 1, 3, 5, 2, 4)).ravel()   # [pair, ky, m, eo, kx, half]
 
 
-__all__ = ["add_slide_scratch", "slide_pair_weights", "slide_scratch", "slide_serves"]
+__all__ = ["add_slide_scratch", "slide_pair_weights", "slide_row_blocks", "slide_scratch", "slide_serves"]

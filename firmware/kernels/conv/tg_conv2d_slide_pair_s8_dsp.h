@@ -18,6 +18,9 @@
  * with H (256 S_B + S_A), an SXTB16 of H in place (channel A's weights) and 2 SMLAD with them: 18
  * instructions and 2 loads per 24 multiply-accumulates. S_B = (acc_H - S_A) >> 8 exact where
  * tinygen.kernels.rows4_dsp.pair_exact holds; each output requantized as tg_pair3_loop_dsp.h's.
+ * Where each word is loaded by its own LDR (TG_SLIDE_LDR: the Cortex-M7 and M33) and in_c >= 8, a row's
+ * blocks are 3 pixels (tg_slide3_block_dsp.h: 8 loads per 36 multiply-accumulates), all but the last 2 or 4
+ * pixels where out_w is not a multiple of 3 (tg_slide3_pixels), which take 2-pixel blocks.
  *
  * Loop order: output row oy is written after input row oy + 1 is widened, and input row oy + 1 is read
  * nowhere else: the output may not take its input's place (the planner never places it there), but it may
@@ -34,6 +37,7 @@
 #include <stdint.h>
 
 #include "tg_conv2d_rows4_w16_s8_dsp.h"
+#include "tg_slide3_block_dsp.h"
 
 /* Whether a layer takes the slide: tg_rows4_on, and a 3x3 stride-1 dilation-1 kernel, padding 1 on top and
    left with the output the input's size, in_c a multiple of 4, an even output width, and the 3 kernel rows'
@@ -302,8 +306,26 @@ static inline __attribute__((always_inline)) void tg_conv2d_slide_pair_s8_dsp_ro
             tg_slide_zero(next, words);
             tg_slide_zero(next + copy, words);
         }
+        ox = 0;
+#if TG_SLIDE_LDR
+        /* The loops' bounds are constants, and GCC copies a loop of 1 or 2 trips, each copy a block's asm: the
+           3-pixel loop's bound is hidden from it, and the 2-pixel loop's start where it has 2 trips. */
+        if (tg_slide3_pixels(p->out_w, p->in_c) > 0) {
+            int32_t threes = tg_slide3_pixels(p->out_w, p->in_c);
+            __asm__("" : "+r"(threes));
 #pragma GCC unroll 1
-        for (ox = 0; ox < p->out_w; ox += 2) {
+            for (; ox < threes; ox += 3) {
+                tg_slide3_block_asm(rows + ox, p->in_c / 2, 4 * (p->in_w + 2), packed, rec, dst + ox * out_c, out_c,
+                                    lo, hi, tg_rows3_usat_bits(lo, hi), pos);
+            }
+            ox = tg_slide3_pixels(p->out_w, p->in_c);
+            if (p->out_w - ox > 2) {
+                __asm__("" : "+r"(ox));
+            }
+        }
+#endif
+#pragma GCC unroll 1
+        for (; ox < p->out_w; ox += 2) {
             tg_slide_block_asm(rows + ox, p->in_c / 2, 4 * (p->in_w + 2), packed, rec,
                                dst + ox * out_c, out_c, lo, hi, tg_rows3_usat_bits(lo, hi), pos);
         }
