@@ -195,14 +195,7 @@ static inline void tg_slide_zero(int32_t *w, int32_t n)
 #endif
 
 
-/* One output: the doubled sum in register a requantized into y (multiplier x0, R x1, n x2), stored at d
-   bytes from the outputs' pointer x3. */
-#define TG_SLIDE_OUT(y, a, d)                                         \
-    "smmlar %[" y "], %[" a "], %[x0], %[x1]\n\t"                     \
-    TG_ROWS3_SIGN(y, a)                                               \
-    "asr    %[" y "], %[" y "], %[x2]\n\t"                            \
-    TG_ROWS3_SAT(y)                                                   \
-    "strb   %[" y "], [%[x3], #" d "]\n\t"
+/* One output: TG_SLIDE_OUT (tg_slide3_block_dsp.h). */
 
 /*
  * The channel pairs of one 2-pixel block: rows the ring's 3 rows of kernel rows 0..2 at the block's first

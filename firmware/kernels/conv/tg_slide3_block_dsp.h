@@ -14,7 +14,7 @@
  * (ring words every group by one, weight words every group by two): a pass of the loop is 6 groups, and the
  * 3 (in_c / 4) x 2 groups of a block are at least 2 passes (tg_slide3_on: in_c >= 8).
  *
- * The sums: as the 2-pixel block's, S_B = (acc_H - S_A) >> 8; each output requantized as TG_SLIDE3_OUT, pixel
+ * The sums: as the 2-pixel block's, S_B = (acc_H - S_A) >> 8; each output requantized as TG_SLIDE_OUT, pixel
  * 2's 2 out_c (+ 1) bytes on: within a STRB's 12-bit offset, as tg_rows4_on (3 out_c + 1 < 4096) holds.
  */
 #ifndef TG_SLIDE3_BLOCK_DSP_H
@@ -79,28 +79,28 @@
 
 /* 6 groups: the names back where they started. The pass before the last ends with the loop's compare. */
 #define TG_SLIDE3_PASS(CMP)                                             \
-    TG_SLIDE3_GROUP("p0", "p1", "p2", "v0", "v1", "")                   \
-    TG_SLIDE3_GROUP("p2", "p0", "p1", "v1", "v0", "")                   \
-    TG_SLIDE3_GROUP("p1", "p2", "p0", "v0", "v1", "")                   \
-    TG_SLIDE3_GROUP("p0", "p1", "p2", "v1", "v0", "")                   \
-    TG_SLIDE3_GROUP("p2", "p0", "p1", "v0", "v1", "")                   \
-    TG_SLIDE3_GROUP("p1", "p2", "p0", "v1", "v0", CMP)
+    TG_SLIDE3_GROUP("x0", "x1", "x2", "v0", "v1", "")                   \
+    TG_SLIDE3_GROUP("x2", "x0", "x1", "v1", "v0", "")                   \
+    TG_SLIDE3_GROUP("x1", "x2", "x0", "v0", "v1", "")                   \
+    TG_SLIDE3_GROUP("x0", "x1", "x2", "v1", "v0", "")                   \
+    TG_SLIDE3_GROUP("x2", "x0", "x1", "v0", "v1", "")                   \
+    TG_SLIDE3_GROUP("x1", "x2", "x0", "v1", "v0", CMP)
 #define TG_SLIDE3_FINAL                                                 \
-    TG_SLIDE3_GROUP("p0", "p1", "p2", "v0", "v1", "")                   \
-    TG_SLIDE3_GROUP("p2", "p0", "p1", "v1", "v0", "")                   \
-    TG_SLIDE3_GROUP("p1", "p2", "p0", "v0", "v1", "")                   \
-    TG_SLIDE3_GROUP("p0", "p1", "p2", "v1", "v0", "")                   \
-    TG_SLIDE3_GROUP("p2", "p0", "p1", "v0", "v1", "")                   \
-    TG_SLIDE3_LAST("p1", "p2", "p0", "v1", "v0")
+    TG_SLIDE3_GROUP("x0", "x1", "x2", "v0", "v1", "")                   \
+    TG_SLIDE3_GROUP("x2", "x0", "x1", "v1", "v0", "")                   \
+    TG_SLIDE3_GROUP("x1", "x2", "x0", "v0", "v1", "")                   \
+    TG_SLIDE3_GROUP("x0", "x1", "x2", "v1", "v0", "")                   \
+    TG_SLIDE3_GROUP("x2", "x0", "x1", "v0", "v1", "")                   \
+    TG_SLIDE3_LAST("x1", "x2", "x0", "v1", "v0")
 
-/* One output: sum a requantized into y (multiplier p0, R p1, n p2), stored d bytes from the outputs'
-   pointer e. */
-#define TG_SLIDE3_OUT(y, a, d)                                          \
-    "smmlar %[" y "], %[" a "], %[p0], %[p1]\n\t"                       \
+/* One output, the 2-pixel block's too: the doubled sum in register a requantized into y (multiplier x0, R x1,
+   n x2), stored at d bytes from the outputs' pointer x3. */
+#define TG_SLIDE_OUT(y, a, d)                                           \
+    "smmlar %[" y "], %[" a "], %[x0], %[x1]\n\t"                     \
     TG_ROWS3_SIGN(y, a)                                                 \
-    "asr    %[" y "], %[" y "], %[p2]\n\t"                              \
+    "asr    %[" y "], %[" y "], %[x2]\n\t"                              \
     TG_ROWS3_SAT(y)                                                     \
-    "strb   %[" y "], [%[e], #" d "]\n\t"
+    "strb   %[" y "], [%[x3], #" d "]\n\t"
 
 /* Whether a layer's blocks may be 3 pixels: at least 2 passes of 6 groups (in_c >= 8). */
 static inline int32_t tg_slide3_on(int32_t in_c)
@@ -133,21 +133,21 @@ static inline __attribute__((always_inline)) void tg_slide3_block_asm(const int3
     int32_t e, p0, p1, p2, v0, v1, h0, h1, h2, a0, a1, a2;
     __asm__ volatile(
         "1:\n\t"
-        "ldr    %[p0], %[rec]\n\t" /* S_A from bias_A, 256 S_B + S_A from both */
-        "ldrd   %[a0], %[h0], [%[p0]]\n\t"
+        "ldr    %[x0], %[rec]\n\t" /* S_A from bias_A, 256 S_B + S_A from both */
+        "ldrd   %[a0], %[h0], [%[x0]]\n\t"
         "ldr    %[x], %[rows]\n\t"
         "add    %[h0], %[a0], %[h0], lsl #8\n\t"
         "ldr    %[v0], [%[w]]\n\t"
         "mov    %[a1], %[a0]\n\t"
-        "ldr    %[p0], [%[x]]\n\t"
+        "ldr    %[x0], [%[x]]\n\t"
         "mov    %[h1], %[h0]\n\t"
-        "ldr    %[p1], [%[x], #4]\n\t"
+        "ldr    %[x1], [%[x], #4]\n\t"
         "mov    %[a2], %[a0]\n\t"
-        "ldr    %[p2], [%[x], #8]\n\t"
+        "ldr    %[x2], [%[x], #8]\n\t"
         "mov    %[h2], %[h0]\n\t"
-        "add    %[e], %[x], #%c[loopbytes]\n\t"
+        "add    %[x3], %[x], #%c[loopbytes]\n\t"
         "2:\n\t"
-        TG_SLIDE3_PASS("cmp    %[x], %[e]\n\t")
+        TG_SLIDE3_PASS("cmp    %[x], %[x3]\n\t")
         "bne    2b\n\t"
         TG_SLIDE3_FINAL
         "sub    %[h0], %[h0], %[a0]\n\t"
@@ -157,27 +157,27 @@ static inline __attribute__((always_inline)) void tg_slide3_block_asm(const int3
         "sub    %[h2], %[h2], %[a2]\n\t"
         "ldr    %[x], %[rec]\n\t"
         "asr    %[h2], %[h2], #8\n\t"
-        "ldr    %[e], %[op]\n\t"
-        "ldr    %[p0], [%[x], #8]\n\t" /* channel A's multiplier, R, n */
-        "ldr    %[p1], [%[x], #16]\n\t"
-        "ldr    %[p2], [%[x], #24]\n\t"
-        TG_SLIDE3_OUT("v0", "a0", "0")
-        TG_SLIDE3_OUT("v1", "a1", "%c[gap]")
-        TG_SLIDE3_OUT("v0", "a2", "2*%c[gap]")
-        "ldr    %[p0], [%[x], #12]\n\t" /* channel B's */
-        "ldr    %[p1], [%[x], #20]\n\t"
-        "ldr    %[p2], [%[x], #28]\n\t"
-        TG_SLIDE3_OUT("v0", "h0", "1")
-        TG_SLIDE3_OUT("v1", "h1", "%c[gap]+1")
-        TG_SLIDE3_OUT("v0", "h2", "2*%c[gap]+1")
-        "adds   %[e], %[e], #2\n\t"
-        "str    %[e], %[op]\n\t"
+        "ldr    %[x3], %[op]\n\t"
+        "ldr    %[x0], [%[x], #8]\n\t" /* channel A's multiplier, R, n */
+        "ldr    %[x1], [%[x], #16]\n\t"
+        "ldr    %[x2], [%[x], #24]\n\t"
+        TG_SLIDE_OUT("v0", "a0", "0")
+        TG_SLIDE_OUT("v1", "a1", "%c[gap]")
+        TG_SLIDE_OUT("v0", "a2", "2*%c[gap]")
+        "ldr    %[x0], [%[x], #12]\n\t" /* channel B's */
+        "ldr    %[x1], [%[x], #20]\n\t"
+        "ldr    %[x2], [%[x], #28]\n\t"
+        TG_SLIDE_OUT("v0", "h0", "1")
+        TG_SLIDE_OUT("v1", "h1", "%c[gap]+1")
+        TG_SLIDE_OUT("v0", "h2", "2*%c[gap]+1")
+        "adds   %[x3], %[x3], #2\n\t"
+        "str    %[x3], %[op]\n\t"
         "adds   %[x], %[x], #32\n\t"
         "str    %[x], %[rec]\n\t"
-        "tst    %[p2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
+        "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
         "beq    1b\n\t"
-        : [x] "=&r"(xr), [e] "=&r"(e), [w] "+r"(wr), [h0] "=&r"(h0), [a0] "=&r"(a0), [h1] "=&r"(h1),
-          [a1] "=&r"(a1), [h2] "=&r"(h2), [a2] "=&r"(a2), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2),
+        : [x] "=&r"(xr), [x3] "=&r"(e), [w] "+r"(wr), [h0] "=&r"(h0), [a0] "=&r"(a0), [h1] "=&r"(h1),
+          [a1] "=&r"(a1), [h2] "=&r"(h2), [a2] "=&r"(a2), [x0] "=&r"(p0), [x1] "=&r"(p1), [x2] "=&r"(p2),
           [v0] "=&r"(v0), [v1] "=&r"(v1), [rec] "+m"(recm), [op] "+m"(opm)
         : [rows] "m"(rows), [stride] "i"(stride), [loopbytes] "i"((3 * planes - 7) * stride), [gap] "i"(gap),
           [lo] "i"(lo), [hi] "i"(hi), [ub] "i"(ub), [pos] "i"(pos != 0)
