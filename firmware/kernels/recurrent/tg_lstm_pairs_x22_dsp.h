@@ -32,12 +32,14 @@
     "smlad %[b1], r8, r5, %[b1]\n\t"                                                                           \
     "smlad %[d0], r9, r4, %[d0]\n\t"                                                                           \
     "smlad %[d1], r9, r5, %[d1]\n\t"
-#define TG_LSTM_X22_BLOCK                                                                                      \
-    TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS                            \
-    TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS
-/* One unit: the starts by two LDRDs, then 16 columns a pass until v reaches the inputs' end (in r4, which is
+#define TG_LSTM_X22_HALF TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS TG_LSTM_X22_COLUMNS
+/* Two 16-column blocks, the second at label 2 (an odd count of blocks enters there: ODD). */
+#define TG_LSTM_X22_BLOCKS(ODD)                                                                                \
+    ODD("b 2f\n\t")                                                                                            \
+    "1:\n\t" TG_LSTM_X22_HALF TG_LSTM_X22_HALF "2:\n\t" TG_LSTM_X22_HALF TG_LSTM_X22_HALF
+/* One unit: the starts by two LDRDs, then 32 columns a pass until v reaches the inputs' end (in r4, which is
  * free between passes). */
-#define TG_LSTM_X22_UNIT                                                                                       \
+#define TG_LSTM_X22_UNIT(ODD)                                                                                  \
     __asm__ volatile(                                                                                          \
         "ldrd %[a0], %[b0], [%[w]], #8\n\t"                                                                    \
         "ldrd %[c0], %[d0], [%[w]], #8\n\t"                                                                    \
@@ -45,8 +47,7 @@
         "mov %[b1], %[b0]\n\t"                                                                                 \
         "mov %[c1], %[c0]\n\t"                                                                                 \
         "mov %[d1], %[d0]\n\t"                                                                                 \
-        "1:\n\t"                                                                                               \
-        TG_LSTM_X22_BLOCK                                                                                      \
+        TG_LSTM_X22_BLOCKS(ODD)                                                                                \
         "ldr r4, %[end]\n\t"                                                                                   \
         "cmp %[v], r4\n\t"                                                                                     \
         "bne 1b\n\t"                                                                                           \
@@ -80,12 +81,18 @@
     "smlad %[d1], %[wb], %[xb], %[d1]\n\t"                                                                     \
     "ldr %[wb], [%[w], #" OW4 "]\n\t"
 #define TG_LSTM_X22(k) TG_LSTM_X22_PIPE("(" #k ")*8+4", "(" #k ")*8+8", "(" #k ")*8+8", "(" #k ")*8+12", "")
-#define TG_LSTM_X22_BLOCK                                                                                      \
-    TG_LSTM_X22(0) TG_LSTM_X22(1) TG_LSTM_X22(2) TG_LSTM_X22(3) TG_LSTM_X22(4) TG_LSTM_X22(5) TG_LSTM_X22(6)   \
-    TG_LSTM_X22_PIPE("7*8+4", "64", "64", "4", "!")
-/* One unit: the starts by two LDRDs and the first column pair's words and input, then 16 columns a pass until
+#define TG_LSTM_X22_4(k) TG_LSTM_X22(k) TG_LSTM_X22(k + 1) TG_LSTM_X22(k + 2) TG_LSTM_X22(k + 3)
+/* Two 16-column blocks, the second at label 2: an odd count of blocks enters there (ODD) with w and v set back
+ * a block, so that its offsets hold (the first column pair's words and input are loaded already). */
+#define TG_LSTM_X22_BLOCKS(ODD)                                                                                \
+    ODD("sub %[w], %[w], #64\n\t"                                                                              \
+        "sub %[v], %[v], #64\n\t"                                                                              \
+        "b 2f\n\t")                                                                                            \
+    "1:\n\t" TG_LSTM_X22_4(0) TG_LSTM_X22_4(4) "2:\n\t" TG_LSTM_X22_4(8) TG_LSTM_X22(12) TG_LSTM_X22(13)      \
+    TG_LSTM_X22(14) TG_LSTM_X22_PIPE("15*8+4", "128", "128", "4", "!")
+/* One unit: the starts by two LDRDs and the first column pair's words and input, then 32 columns a pass until
  * v reaches the inputs' end (in xb, which the next pass loads again before reading it). */
-#define TG_LSTM_X22_UNIT                                                                                       \
+#define TG_LSTM_X22_UNIT(ODD)                                                                                  \
     __asm__ volatile(                                                                                          \
         "ldrd %[a0], %[b0], [%[w]], #8\n\t"                                                                    \
         "ldrd %[c0], %[d0], [%[w]], #8\n\t"                                                                    \
@@ -96,8 +103,7 @@
         "mov %[b1], %[b0]\n\t"                                                                                 \
         "mov %[c1], %[c0]\n\t"                                                                                 \
         "mov %[d1], %[d0]\n\t"                                                                                 \
-        "1:\n\t"                                                                                               \
-        TG_LSTM_X22_BLOCK                                                                                      \
+        TG_LSTM_X22_BLOCKS(ODD)                                                                                \
         "ldr %[xb], %[end]\n\t"                                                                                \
         "cmp %[v], %[xb]\n\t"                                                                                  \
         "bne 1b\n\t"                                                                                           \
@@ -107,11 +113,26 @@
         : [end] "m"(end)                                                                                       \
         : "cc", "memory")
 #endif
+#define TG_LSTM_X22_ODD(text) text
+#define TG_LSTM_X22_EVEN(text) ""
+
+/* One unit's sums at z (tg_lstm_pairs_inputs2). */
+#define TG_LSTM_X22_STORE                                                                                      \
+    do {                                                                                                       \
+        z[0] = b0;                                                                                             \
+        z[1] = (a0 - b0) >> 8;                                                                                 \
+        z[2] = b1;                                                                                             \
+        z[3] = (a1 - b1) >> 8;                                                                                 \
+        z[4] = d0;                                                                                             \
+        z[5] = (c0 - d0) >> 8;                                                                                 \
+        z[6] = d1;                                                                                             \
+        z[7] = (c1 - d1) >> 8;                                                                                 \
+    } while (0)
 
 /*
  * Every unit's input-side products for two steps: the records at w (tinygen.kernels.recurrent_pairs_dsp's
  * _input_side: per unit 4 starts, then per two columns the two gate pairs' words, over xc columns, a multiple
- * of 16), times the two steps' widened inputs at xv (tg_lstm_pairs_widen2); per unit its 8 sums at z: for gates
+ * of 16, 32 a loop pass), times the two steps' widened inputs at xv (tg_lstm_pairs_widen2); per unit its 8 sums at z: for gates
  * (0, 1) gate A's and gate B's for the first step, then for the second, then the same for gates (2, 3) (gate A
  * = acc2, gate B = (acc1 - acc2) >> 8). The pipelined loads read a word past xv's inputs and two past the
  * records (scratch and packed hold them).
@@ -124,17 +145,18 @@ static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t x
 #endif
     const int16_t *const end = xv + 2 * xc;
     const int16_t *v;
-    for (j = 0; j < hid; ++j, z += 8) {
-        v = xv;
-        TG_LSTM_X22_UNIT;
-        z[0] = b0;
-        z[1] = (a0 - b0) >> 8;
-        z[2] = b1;
-        z[3] = (a1 - b1) >> 8;
-        z[4] = d0;
-        z[5] = (c0 - d0) >> 8;
-        z[6] = d1;
-        z[7] = (c1 - d1) >> 8;
+    if ((xc >> 4) & 1) {        /* an odd count of 16-column blocks: each unit enters the loop at its second */
+        for (j = 0; j < hid; ++j, z += 8) {
+            v = xv;
+            TG_LSTM_X22_UNIT(TG_LSTM_X22_ODD);
+            TG_LSTM_X22_STORE;
+        }
+    } else {
+        for (j = 0; j < hid; ++j, z += 8) {
+            v = xv;
+            TG_LSTM_X22_UNIT(TG_LSTM_X22_EVEN);
+            TG_LSTM_X22_STORE;
+        }
     }
 }
 
