@@ -43,7 +43,7 @@ class Stack(nn.Module):
 
 
 # (kind, features, hidden, layers, steps, last step only); the pairs kernel's input side takes 16
-# columns a block, two blocks a pass (40 features: three blocks, an odd count past one), its recurrent
+# columns a pass (40 features: three passes, the last one half padding), its recurrent
 # side 8 columns a turn, four turns a pass on the M7 (32 units: one whole pass; 41: six turns, a pass
 # entered at its third turn and a whole one; 7, 12, 18: one, two, three turns)
 CASES = [("lstm", 5, 7, 1, 4, True), ("gru", 13, 10, 2, 3, False), ("lstm", 1, 1, 1, 2, False),
@@ -182,36 +182,19 @@ def _assert_pairs_lstm_equal_reference(b, rng, steps: int, inputs: int, hidden: 
 
 @pytest.mark.slow
 @needs_qemu
-@pytest.mark.parametrize("board, steps, hidden", [("f446re", 7, 32), ("u585", 5, 41), ("u585", 7, 32)])
-def test_tflite_lstm_pairs_three_steps_dsp(board, steps, hidden, tmp_path):
-    """tg_lstm_s8_pairs_dsp's input side three steps a pass (tg_lstm_pairs_x3_dsp.h: the cores without
-    TG_DUAL_ISSUE) against the reference: 7 steps (two passes, then the last step alone by the one-step loop,
-    tg_lstm_pairs_inputs1, into the three-step layout), 5 (a pass, then two steps by the two-step loop into
-    that layout, tg_lstm_pairs_inputs's gap); 40 inputs: three 16-column
-    blocks, two a loop pass, the odd count entering at the second; the f446re's recurrent side four turns a
-    pass (-DTG_LSTM_PAIRS_TURNS=4; 32 units: one whole pass), the u585's eight (32 units: a pass entered at its
-    fifth turn, 41: at its third); 2 batches, 3 invocations (the state carried)."""
+@pytest.mark.parametrize("board, steps, hidden", [("f746zg", 7, 32), ("f746zg", 6, 41), ("u585", 7, 41),
+                                                  ("f446re", 6, 32)])
+def test_tflite_lstm_pairs_two_steps_dsp(board, steps, hidden, tmp_path):
+    """tg_lstm_s8_pairs_dsp's input side two steps and both gate pairs a pass (tg_lstm_pairs_x22_dsp.h) by each
+    core's schedule against the reference: the f746zg's pipelined loads paired with the SMLADs (TG_DUAL_ISSUE),
+    the u585's the same with no load read by the next instruction, the f446re's by LDMs (-DTG_LSTM_LDM=1);
+    40 inputs (three 16-column passes, the loop ending at the inputs' end); 7 steps (three pairs, then the last
+    step alone, tg_lstm_pairs_inputs1, into the two-step layout) and 6 (three pairs); the recurrent side's
+    turns a pass as each board sets them (32 units whole, 41 entering a pass after its first turn); 2
+    batches, 3 invocations (the state carried)."""
     b = get_board(board)
-    assert not any(f.startswith("-DTG_DUAL_ISSUE") for f in b.cflags)
-    assert any(f in b.cflags for f in ("-DTG_LSTM_PAIRS_TURNS=4", "-DTG_LSTM_PAIRS_TURNS=8"))
-    rng = np.random.default_rng(steps * hidden)
-    _assert_pairs_lstm_equal_reference(b, rng, steps, 40, hidden, tmp_path)
-
-
-@pytest.mark.slow
-@needs_qemu
-@pytest.mark.parametrize("steps, hidden", [(7, 32), (5, 41)])
-def test_tflite_lstm_pairs_three_steps_dual_issue_dsp(steps, hidden, tmp_path):
-    """The three-step input side scheduled for the Cortex-M7's pairing (TG_DUAL_ISSUE: tg_lstm_pairs_x3_dsp.h's
-    TG_LSTM_X3_PIPE, the next columns' word and first input in the other of two registers, their roles
-    swapping per pair of columns) against the reference on the f746zg stand-in: 40 inputs (three 16-column
-    blocks, the odd count entering at the pass's second block, whose first pair of columns takes the pass's
-    first roles), 7 steps (two passes,
-    then the one-step loop) and 5 (a pass, then the two-step loop into the three-step layout); the recurrent
-    side's default two turns a pass (32 units whole, 41 entering at the second); 2 batches, 3 invocations."""
-    b = get_board("f746zg")
-    assert "-DTG_DUAL_ISSUE=1" in b.cflags
-    assert not any(f.startswith("-DTG_LSTM_") for f in b.cflags)
+    assert ("-DTG_DUAL_ISSUE=1" in b.cflags) == (board == "f746zg")
+    assert ("-DTG_LSTM_LDM=1" in b.cflags) == (board == "f446re")
     rng = np.random.default_rng(100 + steps * hidden)
     _assert_pairs_lstm_equal_reference(b, rng, steps, 40, hidden, tmp_path)
 
@@ -222,12 +205,12 @@ def test_tflite_lstm_pairs_three_steps_dual_issue_dsp(steps, hidden, tmp_path):
 def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's recurrent side eight turns a pass (-DTG_LSTM_PAIRS_TURNS=8: the u585) against the
     reference: 6 units (one turn: the pass entered at its eighth), 20 (three: at its sixth), 50 (seven: at its
-    second), 64 (eight: one whole pass, no entry); 4 steps of 24 inputs (a pass of three, then the one-step
+    second), 64 (eight: one whole pass, no entry); 5 steps of 24 inputs (two pairs, then the one-step
     loop's LDRDs), 2 batches, 3 invocations."""
     b = get_board("u585")
     assert "-DTG_LSTM_PAIRS_TURNS=8" in b.cflags
     rng = np.random.default_rng(hidden)
-    _assert_pairs_lstm_equal_reference(b, rng, 4, 24, hidden, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, 5, 24, hidden, tmp_path)
 
 
 @pytest.mark.slow
@@ -235,9 +218,9 @@ def test_tflite_lstm_pairs_eight_turns_dsp(hidden, tmp_path):
 @pytest.mark.parametrize("board", ["nano33ble", "pico2"])
 def test_tflite_lstm_pairs_default_passes_dsp(board, tmp_path):
     """tg_lstm_s8_pairs_dsp on a single-issue core with none of the F446's and U585's switches (the M4 and M33
-    defaults: the three-step input loop's two blocks a pass with immediate offsets, 40 inputs entering at the
-    second; the recurrent side's two turns a pass, 41 units entering at the second; 7 steps: two passes and the
-    one-step loop's LDRDs) against the reference."""
+    defaults: the two-step input loop's pipelined loads, 40 inputs in three passes; the recurrent side's two
+    turns a pass, 41 units entering at the second; 7 steps: three pairs and the one-step loop's LDRDs) against
+    the reference."""
     b = get_board(board)
     assert not any(f.startswith(("-DTG_DUAL_ISSUE", "-DTG_LSTM_")) for f in b.cflags)
     rng = np.random.default_rng(7)
@@ -246,16 +229,15 @@ def test_tflite_lstm_pairs_default_passes_dsp(board, tmp_path):
 
 @pytest.mark.slow
 @needs_qemu
-@pytest.mark.parametrize("inputs", [16, 40, 64, 80])
-def test_tflite_lstm_pairs_four_blocks_dsp(inputs, tmp_path):
-    """tg_lstm_s8_pairs_dsp's input side four 16-column blocks a pass (-DTG_LSTM_X3_BLOCKS=4: the u585)
-    against the reference: 16 inputs (one block: the pass entered at its fourth), 40 (three: at its second),
-    64 (one whole pass), 80 (five: at its fourth, then a whole pass); 6 steps (two three-step passes), 8
-    units, 2 batches, 3 invocations."""
-    b = get_board("u585")
-    assert "-DTG_LSTM_X3_BLOCKS=4" in b.cflags
+@pytest.mark.parametrize("board, inputs", [("u585", 16), ("u585", 80), ("f746zg", 16), ("f746zg", 64)])
+def test_tflite_lstm_pairs_input_passes_dsp(board, inputs, tmp_path):
+    """tg_lstm_s8_pairs_dsp's input side over one to five 16-column passes (the pipelined schedule's last
+    column pair moving w and v on by write-back, the loop ending where v reaches the inputs' end) against the
+    reference: 16 inputs (one pass), 64 (four), 80 (five; 70 real columns, the rest zero padding); 5 steps (two
+    pairs, then one alone), 8 units, 2 batches, 3 invocations."""
+    b = get_board(board)
     rng = np.random.default_rng(inputs)
-    _assert_pairs_lstm_equal_reference(b, rng, 6, inputs, 8, tmp_path)
+    _assert_pairs_lstm_equal_reference(b, rng, 5, inputs if inputs != 80 else 70, 8, tmp_path)
 
 
 @pytest.mark.slow
@@ -263,9 +245,9 @@ def test_tflite_lstm_pairs_four_blocks_dsp(inputs, tmp_path):
 @pytest.mark.parametrize("steps, inputs, hidden", [(5, 40, 41), (4, 64, 16)])
 def test_tflite_lstm_pairs_ldm_dsp(steps, inputs, hidden, tmp_path):
     """tg_lstm_s8_pairs_dsp's LDM versions (-DTG_LSTM_LDM=1: the f446re) against the reference: the input
-    side's three steps a pass by LDMs of the pair's words and the steps' inputs (40 inputs: three 16-column
-    blocks, the odd count entering a pass at its second; 64: four, two whole passes; 5 steps: a pass, then
-    two by the two-step loop; 4: a pass, then one by the one-step loop's LDMs), the recurrent side's groups
+    side's two steps a pass by LDMs of the two gate pairs' words and the steps' inputs (40 inputs: three
+    16-column passes; 64: four; 5 steps: two pairs, then one alone by the one-step loop's LDMs; 4: two pairs),
+    the recurrent side's groups
     by LDMs (41 units: a pass entered at its third turn, then a whole one; 16: entered at its third turn);
     2 batches, 3 invocations."""
     b = get_board("f446re")

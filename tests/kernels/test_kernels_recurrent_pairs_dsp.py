@@ -65,15 +65,16 @@ def _kernel_products(side: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _kernel_input_products(side: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The same from one unit's input side (per gate pair two starts, then the pair's words over the
-    columns: tg_lstm_pairs_inputs's record)."""
+    """The same from one unit's input side (its four starts, then per two columns the words of gates (0, 1)
+    and (2, 3) side by side: tg_lstm_pairs_inputs2's record)."""
+    words = side[4:].reshape(-1, 2)                 # [column pair, gate pair]
     out = []
-    for pair in side.reshape(2, -1):
-        h = _halves(pair[2:])
+    for pair in range(2):
+        h = _halves(words[:, pair])
         cols = np.zeros(h.size, np.int64)
         cols[:x.size] = x
-        acc1 = _s32(pair[0] + np.sum(h * cols))
-        acc2 = _s32(pair[1] + np.sum(_sxtb16(h) * cols))
+        acc1 = _s32(side[2 * pair] + np.sum(h * cols))
+        acc2 = _s32(side[2 * pair + 1] + np.sum(_sxtb16(h) * cols))
         out += [acc2, _s32(acc1 - acc2) >> 8]
     return np.array(out)
 
@@ -154,9 +155,9 @@ def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
     p = {"input_size": 5, "hidden": 7}
     assert groups(5) == 2 and groups(7) == 2 and groups(8) == 2 and groups(9) == 4
     assert X_COLUMNS == 16 and x_columns(5) == 16 and x_columns(16) == 16 and x_columns(17) == 32
-    # three steps' inputs and sums (tg_lstm_pairs_x3_dsp.h; the M7's two fit inside)
-    three_inputs, hidden, spare, sums = 3 * 2 * 16, 2 * 4 * 2, 8, 3 * 4 * 4 * 7
-    assert pairs_dsp_scratch(p) == three_inputs + hidden + 2 * 4 * OVERREAD_WORDS + spare + sums
+    # two steps' inputs and sums (tg_lstm_pairs_x22_dsp.h)
+    two_inputs, hidden, spare, sums = 2 * 2 * 16, 2 * 4 * 2, 8, 2 * 4 * 4 * 7
+    assert pairs_dsp_scratch(p) == two_inputs + hidden + 2 * 4 * OVERREAD_WORDS + spare + sums
 
 
 def _steps(name: str = "tg_sigmoid_steps_u32") -> np.ndarray:

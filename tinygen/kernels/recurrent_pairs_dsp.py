@@ -10,12 +10,13 @@ the accumulators) where B's bias plus its products lie in [-2^23, 2^23), which p
 build time from the weights (|x| <= 128). Per 4 MACs: one load, one SXTB16, two SMLAD: the int16
 pairs' speed at the int8 weights' size (half of tg_lstm_s8_dsp's record).
 
-The input side does not depend on the hidden state: the kernel takes it three steps at a time, before
-the steps' recurrences, each weight word loaded and SXTB16'd once for the three steps (a sequence's last two
-steps by a two-step loop, its last one alone). Its record, per unit
-and gate pair (gates (0, 1), then (2, 3)): acc1's and acc2's start (256 bias_B + bias_A, and bias_A, the
-zero points folded in as recurrent_dsp.folded_biases does), then the pair's words over the input's
-columns (two columns a word), padded with zeros to a multiple of X_COLUMNS (x_columns). The recurrent
+The input side does not depend on the hidden state: the kernel takes it two steps at a time, before
+the steps' recurrences, both gate pairs of a unit together, each weight word loaded and SXTB16'd once for
+the two steps and each input word read for both pairs (an odd sequence's last step alone). Its record, per
+unit: acc1's and acc2's starts (256 bias_B + bias_A, and bias_A, the zero points folded in as
+recurrent_dsp.folded_biases does) for gates (0, 1), then for gates (2, 3), then per two columns of the
+input the word of gates (0, 1) and the word of gates (2, 3), the columns padded with zeros to a multiple of
+X_COLUMNS (x_columns). The recurrent
 side, per unit: acc1's and acc2's starts for gates (0, 1), then for gates (2, 3), then per 4 columns
 the words of gates (0, 1) at columns 0-1 and 2-3, then those of gates (2, 3); columns padded with zeros
 to a multiple of 8 (groups). The record: recurrent_dsp.lstm_dsp_requant's requantizations, as
@@ -32,7 +33,7 @@ B_LIMIT = 1 << 23           # |bias_B + sum b x| below it: (acc1 - acc2) >> 8 is
 X_MAX = 128                 # the largest |x| of an int8 input or hidden value
 OVERREAD_WORDS = 2          # the kernel's pipelined loads read two words past a side's vector and record
 X_COLUMNS = 16              # the input side's loop takes 16 columns a pass
-X_STEPS = 3                 # the steps the input side takes a pass (a build with -DTG_LSTM_X_STEPS=2: two)
+X_STEPS = 2                 # the steps the input side takes a pass (tg_lstm_pairs_x22_dsp.h)
 
 
 def groups(columns: int) -> int:
@@ -100,13 +101,12 @@ def _side(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
 
 
 def _input_side(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """The input side's words per unit [H, 2 * (2 + x_columns / 2)]: per gate pair its two starts, then its
-    words over the columns."""
+    """The input side's words per unit [H, 4 + x_columns]: its four starts (gates (0, 1)'s two, then gates
+    (2, 3)'s), then per two columns the word of gates (0, 1) and the word of gates (2, 3) side by side."""
     _, h, k = w.shape
     halves = _halfwords(w, x_columns(k))
-    words = (halves[:, :, 0::2] | (halves[:, :, 1::2] << 16)).transpose(1, 0, 2)     # [H, pair, columns / 2]
-    starts = _starts(bias).reshape(h, 2, 2)
-    return np.concatenate([starts, words], axis=2).reshape(h, -1)
+    words = (halves[:, :, 0::2] | (halves[:, :, 1::2] << 16)).transpose(1, 2, 0)     # [H, columns / 2, pair]
+    return np.concatenate([_starts(bias), words.reshape(h, -1)], axis=1)
 
 
 def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:

@@ -4,9 +4,9 @@
  * column), half tg_lstm_s8_dsp's record for the same SMLAD count: per word of two columns one load, one
  * SXTB16 (the low bytes: gate A's weights) and two SMLAD, one over the halfwords (256 S_B + S_A) and one
  * over the low bytes (S_A); S_B = (acc1 - acc2) >> 8, exact by the build-time bound
- * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, three steps at
- * a time before their recurrences (each weight word loaded and SXTB16'd once for the three steps:
- * tg_lstm_pairs_x3_dsp.h; two with -DTG_LSTM_X_STEPS=2: tg_lstm_pairs_inputs); the recurrent side per step,
+ * (recurrent_pairs_dsp.pairs_fit). The input side, which does not depend on the hidden state, two steps at
+ * a time before their recurrences, both gate pairs of a unit together (each weight word loaded and SXTB16'd
+ * once for the two steps, each input word read for both pairs: tg_lstm_pairs_x22_dsp.h); the recurrent side per step,
  * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
  * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
@@ -14,126 +14,6 @@
 
 #include "tg_lstm_s8_dsp.h"
 #include "tg_lstm_pairs_rec_dsp.h"
-
-/* The input side's steps a pass: three (each weight word once for three steps: tg_lstm_pairs_x3_dsp.h, whose
- * loop is scheduled for the Cortex-M7's pairing where TG_DUAL_ISSUE); -DTG_LSTM_X_STEPS=2 takes the two-step
- * loop (tg_lstm_pairs_inputs), which the three-step layout also runs for a sequence's last two steps. */
-#ifndef TG_LSTM_X_STEPS
-#define TG_LSTM_X_STEPS 3
-#endif
-
-/*
- * Two columns of the input side for two steps: the pair's word (wd: columns 0-1 of gates A, B), the
- * first step's widened inputs (xt) and the second's (yt) already loaded; per step acc1 over the
- * halfwords and acc2 over their SXTB16 low bytes; the next columns' words loaded on the way (at o + 1:
- * immediate offsets within a pass; the pass's last two columns move w and v on past its 16 columns:
- * write-back, WB). Where the core issues two instructions a cycle (TG_DUAL_ISSUE: the Cortex-M7) each
- * load pairs with an SMLAD; elsewhere the three loads come together after the SMLADs (the Cortex-M4's
- * pipelined loads).
- */
-#define TG_LSTM_X2_LOADS(OW, OX, OY, WB)                                                                      \
-    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
-    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
-    "ldr %[yt], [%[v], #" OY "]\n\t"
-#if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
-    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
-    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
-    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
-    "ldr %[wd], [%[w], #" OW "]" WB "\n\t"                                                                    \
-    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
-    "ldr %[xt], [%[v], #" OX "]" WB "\n\t"                                                                    \
-    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
-    "ldr %[yt], [%[v], #" OY "]\n\t"
-#else
-#define TG_LSTM_X2_COLUMNS(OW, OX, OY, WB)                                                                    \
-    "smlad %[a0], %[wd], %[xt], %[a0]\n\t"                                                                    \
-    "sxtb16 %[f], %[wd]\n\t"                                                                                  \
-    "smlad %[b0], %[wd], %[yt], %[b0]\n\t"                                                                    \
-    "smlad %[a1], %[f], %[xt], %[a1]\n\t"                                                                     \
-    "smlad %[b1], %[f], %[yt], %[b1]\n\t"                                                                     \
-    TG_LSTM_X2_LOADS(OW, OX, OY, WB)
-#endif
-#define TG_LSTM_X2(o) TG_LSTM_X2_COLUMNS("(" #o ")*4+4", "(" #o ")*8+8", "(" #o ")*8+12", "")
-/* Columns 2o to 2o + 13 of a pass. */
-#define TG_LSTM_X2_7(o) TG_LSTM_X2(o) TG_LSTM_X2(o + 1) TG_LSTM_X2(o + 2) TG_LSTM_X2(o + 3) TG_LSTM_X2(o + 4)      \
-    TG_LSTM_X2(o + 5) TG_LSTM_X2(o + 6)
-
-/*
- * The loop over the 16-column blocks (n): where TG_LSTM_PAIRS_TURNS is 1 (a small instruction cache) one
- * a pass, else two; ODD: an odd count, entering at the second block (w and v set back by a block so
- * that its offsets hold); the caller chooses once per call (no test per gate pair).
- */
-#if TG_LSTM_PAIRS_TURNS == 1
-#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
-    "1:\n\t"                                                                                                  \
-    TG_LSTM_X2_7(0) TG_LSTM_X2_COLUMNS("32", "64", "4", "!")                                                   \
-    "subs %[n], %[n], #1\n\t"                                                                                 \
-    "bne 1b\n\t"
-#define TG_LSTM_X2_ODD(text) ""
-#else
-#define TG_LSTM_X2_ODD(text) text
-#define TG_LSTM_X2_LOOP(ODD)                                                                                  \
-    ODD("sub %[w], %[w], #32\n\t"                                                                             \
-        "sub %[v], %[v], #64\n\t"                                                                             \
-        "adds %[n], %[n], #1\n\t"                                                                             \
-        "b 2f\n\t")                                                                                           \
-    "1:\n\t"                                                                                                  \
-    TG_LSTM_X2_7(0) TG_LSTM_X2(7)                                                                             \
-    "2:\n\t"                                                                                                  \
-    TG_LSTM_X2_7(8) TG_LSTM_X2_COLUMNS("64", "128", "4", "!")                                                  \
-    "subs %[n], %[n], #2\n\t"                                                                                 \
-    "bne 1b\n\t"
-#endif
-#define TG_LSTM_X2_EVEN(text) ""
-
-/* One gate pair's input side (tg_lstm_pairs_inputs), ODD as TG_LSTM_X2_LOOP takes it. */
-#define TG_LSTM_X2_PAIR(ODD)                                                                                  \
-    __asm__ volatile(                                                                                          \
-        "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                                                    \
-        TG_LSTM_X2_LOADS("0", "0", "4", "")                                                                    \
-        "mov %[b0], %[a0]\n\t"                                                                                 \
-        "mov %[b1], %[a1]\n\t"                                                                                 \
-        TG_LSTM_X2_LOOP(ODD)                                                                                   \
-        "sub %[a0], %[a0], %[a1]\n\t"                                                                          \
-        "sub %[b0], %[b0], %[b1]\n\t"                                                                          \
-        "asr %[a0], %[a0], #8\n\t"                                                                             \
-        "asr %[b0], %[b0], #8\n\t"                                                                             \
-        "strd %[a1], %[a0], [%[z]], #8\n\t"                                                                    \
-        "strd %[b1], %[b0], [%[z]], #8\n\t"                                                                    \
-        : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [wd] "=&r"(wd), [f] "=&r"(f),        \
-          [xt] "=&r"(xt), [yt] "=&r"(yt), [w] "+r"(w), [v] "+r"(v), [n] "+r"(n), [z] "+r"(z)                   \
-        :                                                                                                      \
-        : "cc", "memory")
-
-/*
- * Every unit's input-side products for two steps (tinygen.kernels.recurrent_pairs_dsp._input_side: per
- * unit and gate pair two starts, then the pair's words over xc columns, a multiple of 16) at w, times
- * the two steps' widened inputs side by side at xv (per two columns a word of the first step's, then
- * a word of the second's), 16 columns a block; per unit and gate pair (A, B) its sums A, B for the first
- * step, then for the second at z (gate A = acc2, gate B = (acc1 - acc2) >> 8), z moving on 4 + gap words
- * a pair (gap 2: the three-step layout, tg_lstm_pairs_inputs3's, for the last one or two steps). The
- * pipelined loads read a word past each pair's words and two past xv's (packed and scratch hold them).
- */
-static void tg_lstm_pairs_inputs(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z,
-                                 int32_t gap)
-{
-    int32_t j, a0, a1, b0, b1, wd, f, xt, yt, n;
-    const int16_t *v;
-    if (TG_LSTM_PAIRS_TURNS != 1 && (xc >> 4) & 1) {
-        for (j = 0; j < 2 * hid; ++j, z += gap) {
-            n = xc >> 4;
-            v = xv;
-            TG_LSTM_X2_PAIR(TG_LSTM_X2_ODD);
-        }
-    } else {
-        for (j = 0; j < 2 * hid; ++j, z += gap) {
-            n = xc >> 4;
-            v = xv;
-            TG_LSTM_X2_PAIR(TG_LSTM_X2_EVEN);
-        }
-    }
-}
 
 /* Four int8 values at src (any alignment) widened to int16: columns 0-1 in *lo, 2-3 in *hi (SXTB16 of
  * the word and of it rotated by 8, then PKHBT and PKHTB). */
@@ -150,9 +30,7 @@ static inline void tg_lstm_widen4(const int8_t *src, int32_t *lo, int32_t *hi)
             : [w] "r"(w));
 }
 
-#if TG_LSTM_X_STEPS == 3
-#include "tg_lstm_pairs_x3_dsp.h" /* after tg_lstm_widen4, which it uses */
-#endif
+#include "tg_lstm_pairs_x22_dsp.h"
 
 /* The hidden state h (n values) widened to int16 into hw, zeros up to `padded` values (a multiple of
  * 4), four at a time (tg_lstm_widen4). */
@@ -214,16 +92,16 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     } while (0)
 
 /*
- * The layer: per batch row and TG_LSTM_X_STEPS steps (two: tg_lstm_pairs_inputs; three:
- * tg_lstm_pairs_inputs3) the steps' inputs widened and their input-side sums, then per step the old hidden
+ * The layer: per batch row and two steps (tg_lstm_pairs_inputs2; an odd sequence's last step alone:
+ * tg_lstm_pairs_inputs1) the steps' inputs widened and their input-side sums, then per step the old hidden
  * state widened and per unit its recurrent products and tg_lstm_unit_dsp, the new hidden value stored
  * into the step's output row (the spare row where the output does not keep it), from which the next step
  * widens it, the state taking the batch row's last one at its end; kinds, right and clip as
  * tg_lstm_unit_dsp takes them, whole as
  * tg_lstm_pairs_products_dsp (constants where the caller's test chose them).
- * scratch (recurrent_pairs_dsp.pairs_dsp_scratch, sized for three steps): the TG_LSTM_X_STEPS steps' inputs
- * (TG_LSTM_X_STEPS * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
- * row for the steps whose output is not kept, then the input-side sums (4 * TG_LSTM_X_STEPS words a unit:
+ * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs
+ * (2 * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
+ * row for the steps whose output is not kept, then the input-side sums (8 words a unit:
  * per gate pair its two sums for each step).
  */
 __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
@@ -241,7 +119,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     const int32_t xc = (in + 15) & ~15, hid4 = ((hid + 7) >> 3) << 1;
     const int32_t *runits = xunits + hid * (4 + xc);
     int16_t *xv = (int16_t *)(void *)scratch;
-    int16_t *hw = xv + TG_LSTM_X_STEPS * xc + 4;
+    int16_t *hw = xv + 2 * xc + 4;
     int8_t *spare = (int8_t *)(hw + 4 * hid4 + 4);
     int32_t *z = (int32_t *)(void *)(spare + ((hid + 3) & ~3));
     const int8_t *x = input;
@@ -255,35 +133,22 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
         int8_t *h = state + b * hid;
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
         const int8_t *prev = h;  /* the hidden state the next step reads */
-#if TG_LSTM_X_STEPS == 3
-        for (t = 0; t < p->steps; t += 3) {
-            const int32_t more = p->steps - t < 3 ? p->steps - t : 3;
-            if (more == 3) {
-                tg_lstm_pairs_widen3(x, x + in, x + 2 * in, in, xv, xc);
-                tg_lstm_pairs_inputs3(xunits, xv, xc, hid, z);
-            } else if (more == 2) {     /* the last two steps: two at a time, into the three-step layout */
+        for (t = 0; t < p->steps; t += 2) {
+            if (t + 1 < p->steps) {
                 tg_lstm_pairs_widen2(x, x + in, in, xv, xc);
-                tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 2);
-            } else {                    /* the last step alone, into the three-step layout */
+                tg_lstm_pairs_inputs2(xunits, xv, xc, hid, z);
+                x += 2 * in;
+                for (s = 0; s < 2; ++s) {
+                    TG_LSTM_PAIRS_STEP(t + s, 8, 4);
+                }
+            } else {                    /* the last step alone, into the two-step layout */
                 tg_lstm_pairs_widen(x, in, xv, xc);
                 tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z);
-            }
-            x += more * in;
-            for (s = 0; s < more; ++s) {
-                TG_LSTM_PAIRS_STEP(t + s, 12, 6);
-            }
-        }
-#else
-        for (t = 0; t < p->steps; t += 2) {
-            const int32_t two = t + 1 < p->steps;
-            tg_lstm_pairs_widen2(x, two ? x + in : NULL, in, xv, xc);
-            x += two ? 2 * in : in;
-            tg_lstm_pairs_inputs(xunits, xv, xc, hid, z, 0);
-            for (s = 0; s <= two; ++s) {
-                TG_LSTM_PAIRS_STEP(t + s, 8, 4);
+                x += in;
+                s = 0;
+                TG_LSTM_PAIRS_STEP(t, 8, 4);
             }
         }
-#endif
         if (prev != h) {
             memcpy(h, prev, (size_t)hid);
         }
