@@ -47,27 +47,20 @@ static void tg_lstm_pairs_widen(const int8_t *h, int32_t n, int16_t *hw, int32_t
     }
 }
 
-/* Steps t (x) and t + 1 (x1; NULL past the last step: zeros) widened side by side into xv (xc columns):
- * per two columns a word of each, four columns at a time (tg_lstm_widen4) where both have them. */
+/* Steps t (x) and t + 1 (x1) widened side by side into xv (xc columns): per two columns a word of each,
+ * four columns at a time (tg_lstm_widen4) where both have them, zeros past the n values. */
 static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, int16_t *xv, int32_t xc)
 {
     int32_t *d = (int32_t *)(void *)xv;
     int32_t k;
-    if (x1 != NULL) {
-        for (k = 0; k + 4 <= n; k += 4, d += 4) {
-            tg_lstm_widen4(x + k, &d[0], &d[2]);
-            tg_lstm_widen4(x1 + k, &d[1], &d[3]);
-        }
-    } else {
-        for (k = 0; k + 4 <= n; k += 4, d += 4) {
-            tg_lstm_widen4(x + k, &d[0], &d[2]);
-            d[1] = d[3] = 0;
-        }
+    for (k = 0; k + 4 <= n; k += 4, d += 4) {
+        tg_lstm_widen4(x + k, &d[0], &d[2]);
+        tg_lstm_widen4(x1 + k, &d[1], &d[3]);
     }
     for (; k < xc; ++k) {
         int16_t *e = xv + 4 * (k >> 1) + (k & 1);
         e[0] = k < n ? x[k] : 0;
-        e[2] = k < n && x1 != NULL ? x1[k] : 0;
+        e[2] = k < n ? x1[k] : 0;
     }
 }
 
