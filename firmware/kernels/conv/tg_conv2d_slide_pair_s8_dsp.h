@@ -235,22 +235,13 @@ static inline __attribute__((always_inline)) void tg_slide_block_asm(const int32
         "asr    %[h1p], %[h1p], #8\n\t"
         "ldr    %[x], %[rec]\n\t"
         "ldr    %[x3], %[op]\n\t"
-        "ldr    %[x0], [%[x], #8]\n\t" /* channel A's multiplier, R, n */
-        "ldr    %[x1], [%[x], #16]\n\t"
-        "ldr    %[x2], [%[x], #24]\n\t"
+        TG_SLIDE_CHANNEL_A
         TG_SLIDE_OUT("w0", "a0p", "0")
         TG_SLIDE_OUT("w1", "a1p", "%c[gap]")
-        "ldr    %[x0], [%[x], #12]\n\t" /* channel B's */
-        "ldr    %[x1], [%[x], #20]\n\t"
-        "ldr    %[x2], [%[x], #28]\n\t"
+        TG_SLIDE_CHANNEL_B
         TG_SLIDE_OUT("w0", "h0p", "1")
         TG_SLIDE_OUT("w1", "h1p", "%c[gap]+1")
-        "adds   %[x3], %[x3], #2\n\t"
-        "str    %[x3], %[op]\n\t"
-        "adds   %[x], %[x], #32\n\t"
-        "str    %[x], %[rec]\n\t"
-        "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
-        "beq    1b\n\t"
+        TG_SLIDE_NEXT
         : [x] "=&r"(xr), [e] "=&r"(er), [w] "+r"(wr), [h0p] "=&r"(h0p), [a0p] "=&r"(a0p), [h1p] "=&r"(h1p),
           [a1p] "=&r"(a1p), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0),
           [w1] "=&r"(w1), [w2] "=&r"(w2), [rec] "+m"(recm), [op] "+m"(opm)

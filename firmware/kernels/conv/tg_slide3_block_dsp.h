@@ -102,6 +102,26 @@
     TG_ROWS3_SAT(y)                                                     \
     "strb   %[" y "], [%[x3], #" d "]\n\t"
 
+/* A channel pair's requantization record at x: channel A's multiplier, R and n into x0, x1, x2
+ * (TG_SLIDE_CHANNEL_A), then channel B's (TG_SLIDE_CHANNEL_B), for TG_SLIDE_OUT. */
+#define TG_SLIDE_CHANNEL_A                                              \
+    "ldr    %[x0], [%[x], #8]\n\t"                                      \
+    "ldr    %[x1], [%[x], #16]\n\t"                                     \
+    "ldr    %[x2], [%[x], #24]\n\t"
+#define TG_SLIDE_CHANNEL_B                                              \
+    "ldr    %[x0], [%[x], #12]\n\t"                                     \
+    "ldr    %[x1], [%[x], #20]\n\t"                                     \
+    "ldr    %[x2], [%[x], #28]\n\t"
+/* After a block's outputs: the output and the record pointers (in op, rec) moved on to the next channel
+ * pair, and the loop back to the next pair unless channel B's record word n carries TG_PAIRS_LAST. */
+#define TG_SLIDE_NEXT                                                   \
+    "adds   %[x3], %[x3], #2\n\t"                                       \
+    "str    %[x3], %[op]\n\t"                                           \
+    "adds   %[x], %[x], #32\n\t"                                        \
+    "str    %[x], %[rec]\n\t"                                           \
+    "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"                \
+    "beq    1b\n\t"
+
 /* Whether a layer's blocks may be 3 pixels: at least 2 passes of 6 groups (in_c >= 8). */
 static inline int32_t tg_slide3_on(int32_t in_c)
 {
@@ -158,24 +178,15 @@ static inline __attribute__((always_inline)) void tg_slide3_block_asm(const int3
         "ldr    %[x], %[rec]\n\t"
         "asr    %[h2], %[h2], #8\n\t"
         "ldr    %[x3], %[op]\n\t"
-        "ldr    %[x0], [%[x], #8]\n\t" /* channel A's multiplier, R, n */
-        "ldr    %[x1], [%[x], #16]\n\t"
-        "ldr    %[x2], [%[x], #24]\n\t"
+        TG_SLIDE_CHANNEL_A
         TG_SLIDE_OUT("v0", "a0", "0")
         TG_SLIDE_OUT("v1", "a1", "%c[gap]")
         TG_SLIDE_OUT("v0", "a2", "2*%c[gap]")
-        "ldr    %[x0], [%[x], #12]\n\t" /* channel B's */
-        "ldr    %[x1], [%[x], #20]\n\t"
-        "ldr    %[x2], [%[x], #28]\n\t"
+        TG_SLIDE_CHANNEL_B
         TG_SLIDE_OUT("v0", "h0", "1")
         TG_SLIDE_OUT("v1", "h1", "%c[gap]+1")
         TG_SLIDE_OUT("v0", "h2", "2*%c[gap]+1")
-        "adds   %[x3], %[x3], #2\n\t"
-        "str    %[x3], %[op]\n\t"
-        "adds   %[x], %[x], #32\n\t"
-        "str    %[x], %[rec]\n\t"
-        "tst    %[x2], #" TG_ROWS3_STR(TG_PAIRS_LAST) "\n\t"
-        "beq    1b\n\t"
+        TG_SLIDE_NEXT
         : [x] "=&r"(xr), [x3] "=&r"(e), [w] "+r"(wr), [h0] "=&r"(h0), [a0] "=&r"(a0), [h1] "=&r"(h1),
           [a1] "=&r"(a1), [h2] "=&r"(h2), [a2] "=&r"(a2), [x0] "=&r"(p0), [x1] "=&r"(p1), [x2] "=&r"(p2),
           [v0] "=&r"(v0), [v1] "=&r"(v1), [rec] "+m"(recm), [op] "+m"(opm)

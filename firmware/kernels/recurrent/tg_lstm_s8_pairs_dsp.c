@@ -64,26 +64,6 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
     }
 }
 
-/* One step (ts) of tg_lstm_pairs_steps: the old hidden state (prev: the state, or the previous step's output
- * row) widened, then per unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at
- * z + STRIDE * j + 2 * s (gates (2, 3)'s OFF23 words on), the new hidden value stored into the step's output
- * row only (one store a unit: the next step widens that row; the state takes the last row at the end). */
-#define TG_LSTM_PAIRS_STEP(TS, STRIDE, OFF23)                                                                \
-    do {                                                                                                       \
-        const int32_t ts = (TS);                                                                               \
-        const int32_t *w = runits;                                                                             \
-        int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid                                         \
-                                  : (ts == p->steps - 1 ? output + b * hid : spare);                           \
-        tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);                                                          \
-        for (j = 0; j < hid; ++j) {                                                                            \
-            const int32_t *zs = z + (STRIDE) * j + 2 * s;                                                      \
-            w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);                                             \
-            out[j] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + (OFF23), r[0], r[1], r[2], r[3], tanh_round, kinds, \
-                                              right, clip, &c[j]);                                             \
-        }                                                                                                      \
-        prev = out;                                                                                            \
-    } while (0)
-
 /*
  * The layer: per batch row and two steps (tg_lstm_pairs_inputs2; an odd sequence's last step alone:
  * tg_lstm_pairs_inputs1) the steps' inputs widened and their input-side sums, then per step the old hidden
@@ -127,19 +107,32 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
         int16_t *c = (int16_t *)(void *)(state + p->c_offset) + b * hid;
         const int8_t *prev = h;  /* the hidden state the next step reads */
         for (t = 0; t < p->steps; t += 2) {
-            if (t + 1 < p->steps) {
+            const int32_t two = t + 1 < p->steps;   /* a pair of steps, else a sequence's last step alone */
+            if (two) {
                 tg_lstm_pairs_widen2(x, x + in, in, xv, xc);
                 tg_lstm_pairs_inputs2(xunits, xv, xc, hid, z);
-                x += 2 * in;
-                for (s = 0; s < 2; ++s) {
-                    TG_LSTM_PAIRS_STEP(t + s, 8, 4);
-                }
-            } else {                    /* the last step alone, into the two-step layout */
+            } else {                                /* into the two-step layout's first step */
                 tg_lstm_pairs_widen(x, in, xv, xc);
                 tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z);
-                x += in;
-                s = 0;
-                TG_LSTM_PAIRS_STEP(t, 8, 4);
+            }
+            x += two ? 2 * in : in;
+            for (s = 0; s <= two; ++s) {
+                /* the old hidden state (prev: the state, or the previous step's output row) widened, then per
+                 * unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at z + 8 j + 2 s (gates
+                 * (2, 3)'s 4 words on), the new hidden value stored into the step's output row only (one store
+                 * a unit: the next step widens that row; the state takes the last row at the end) */
+                const int32_t ts = t + s;
+                const int32_t *w = runits;
+                int8_t *out = p->sequence ? output + (b * p->steps + ts) * hid
+                                          : (ts == p->steps - 1 ? output + b * hid : spare);
+                tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);
+                for (j = 0; j < hid; ++j) {
+                    const int32_t *zs = z + 8 * j + 2 * s;
+                    w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);
+                    out[j] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
+                                                      right, clip, &c[j]);
+                }
+                prev = out;
             }
         }
         if (prev != h) {
