@@ -123,18 +123,23 @@ def _side_kind(shifts) -> str:
 
 @pytest.mark.slow
 @needs_qemu
-@pytest.mark.parametrize("board", ["f746zg", "u585"])
-@pytest.mark.parametrize("seed, kernel, kinds", [(3, "tg_lstm_s8_pairs_dsp", "SS"), (6, "tg_lstm_s8_dsp", "PS"),
-                                                 (20, "tg_lstm_s8_pairs_dsp", "mixedmixed")])
-def test_tflite_lstm_gate_requantization_kinds_dsp(board, seed, kernel, kinds, tmp_path):
-    """The gates' requantizations by kind (tg_lstm_s8_dsp.h): every record shifting right (tg_lstm_pre2's
-    TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS: its M7 schedule,
-    and TG_LSTM_PRE_PS_LDRD on the cores without TG_DUAL_ISSUE), and sides of mixed records (tg_lstm_pre_any),
-    each against the reference on the f746zg and u585 stand-ins."""
+@pytest.mark.parametrize("board", ["f746zg", "u585", "f446re"])
+@pytest.mark.parametrize("seed, kernel, kinds, inputs", [(3, "tg_lstm_s8_pairs_dsp", "SS", 9),
+                                                         (6, "tg_lstm_s8_dsp", "PS", 9),
+                                                         (20, "tg_lstm_s8_pairs_dsp", "mixedmixed", 9),
+                                                         (32, "tg_lstm_s8_pairs_dsp", "SS", 32)])
+def test_tflite_lstm_gate_requantization_kinds_dsp(board, seed, kernel, kinds, inputs, tmp_path):
+    """The gates' requantizations by kind: in tg_lstm_s8_dsp (tg_lstm_s8_dsp.h) every record shifting right
+    (tg_lstm_pre2's TG_LSTM_SS), the input side's not shifting and the recurrent side's shifting (TG_LSTM_PS: its
+    M7 schedule, and TG_LSTM_PRE_PS_LDRD on the cores without TG_DUAL_ISSUE), and sides of mixed records
+    (tg_lstm_pre_any); in tg_lstm_s8_pairs_dsp the input side's records shifting (the input pass's raw sums
+    packed after it: tg_lstm_pairs_x22_dsp.h, with 9 inputs an odd count of 16-column blocks, with 32 an even
+    one) and mixed recurrent records (tg_lstm_rec_any, tg_lstm_pairs_unit_dsp.h); each against the reference
+    on the f746zg, u585 and f446re stand-ins (each core's schedule: TG_DUAL_ISSUE, LDRDs, LDMs)."""
     b = get_board(board)
     rng = np.random.default_rng(seed)
     path = tmp_path / "lstm.tflite"
-    path.write_bytes(lstm_model(rng, 2, 3, 9, 6))
+    path.write_bytes(lstm_model(rng, 2, 3, inputs, 6))
     source = load_source(path)
     graph = compile_source(source, options=CompileOptions(features=b.isa_features))
     node = next(n for n in graph.nodes if n.kernel)

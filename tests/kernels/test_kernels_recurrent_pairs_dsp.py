@@ -152,12 +152,14 @@ def test_pairs_fit_refuses_what_the_halfwords_cannot_hold():
 
 
 def test_pairs_scratch_holds_the_widened_vectors_and_the_overread():
-    p = {"input_size": 5, "hidden": 7}
+    p = {"input_size": 5, "hidden": 7, "in_shift": [0, 0, 0, 0]}
     assert groups(5) == 2 and groups(7) == 2 and groups(8) == 2 and groups(9) == 4
     assert X_COLUMNS == 16 and x_columns(5) == 16 and x_columns(16) == 16 and x_columns(17) == 32
-    # two steps' inputs and sums (tg_lstm_pairs_x22_dsp.h)
-    two_inputs, hidden, spare, sums = 2 * 2 * 16, 2 * 4 * 2, 8, 2 * 4 * 4 * 7
+    # two steps' inputs (tg_lstm_pairs_x22_dsp.h) and their input sides' pre-activations: 4 gates of int16 a
+    # unit and step (tg_lstm_pairs_unit_dsp.h), or where an input-side record shifts right their int32 sums
+    two_inputs, hidden, spare, sums = 2 * 2 * 16, 2 * 4 * 2, 8, 2 * 4 * 2 * 7
     assert pairs_dsp_scratch(p) == two_inputs + hidden + 2 * 4 * OVERREAD_WORDS + spare + sums
+    assert pairs_dsp_scratch({**p, "in_shift": [0, -1, 0, 0]}) == pairs_dsp_scratch(p) + sums
 
 
 def _steps(name: str = "tg_sigmoid_steps_u32") -> np.ndarray:
@@ -182,7 +184,7 @@ def test_sigmoid_steps_hold_each_table_entry_and_its_step():
 
 
 def test_dsp_lstms_sigmoid_from_the_steps_equals_the_table_over_every_input():
-    """tg_lstm_sigmoid_q12 (tg_lstm_s8_dsp.h): one word per entry, SMUAD's interpolation (the entry read
+    """tg_lstm_sigmoid_q12_v (tg_lstm_s8_dsp.h, of v = 3x): one word per entry, SMUAD's interpolation (the entry read
     as signed), mirrored here against sigmoid_s16 over every saturated Q3.12 input."""
     x = np.arange(-32768, 32768, dtype=np.int64)
     v = 3 * x
@@ -231,7 +233,7 @@ def _smlad_signed(frac, word, shift: int, acc) -> np.ndarray:
 
 
 def test_signed_sigmoid_of_the_dsp_lstms_equals_the_table_over_every_input():
-    """tg_lstm_sigmoid_signed (tg_lstm_s8_dsp.h, the cores without TG_DUAL_ISSUE): the word at 192 + (v >> 9),
+    """tg_lstm_sigmoid_signed_v (tg_lstm_s8_dsp.h, the cores without TG_DUAL_ISSUE): the word at 192 + (v >> 9),
     one SMLAD accumulating v >> 31, (+ 2^24) >> 10; mirrored here against sigmoid_s16 over every Q3.12
     input (both signs, no |v|)."""
     x = np.arange(-32768, 32768, dtype=np.int64)

@@ -94,7 +94,8 @@ def recurrent_kernels(spec_type) -> tuple:
         # int16 weight pairs (recurrent_dsp.py), both packed at build time
         spec_type("tg_lstm_s8_pairs_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t",
                   const_roles=DSP_ROLES["lstm"], source="kernels/tg_lstm_s8_pairs_dsp.c", twin="lstm_s8",
-                  headers=LSTM_DSP_HEADERS + ("kernels/tg_lstm_pairs_rec_dsp.h", "kernels/tg_lstm_pairs_x22_dsp.h"),
+                  headers=LSTM_DSP_HEADERS + ("kernels/tg_lstm_pairs_rec_dsp.h", "kernels/tg_lstm_pairs_unit_dsp.h",
+                                                      "kernels/tg_lstm_pairs_x22_dsp.h"),
                   calls=("kernels/tg_lstm_reset_s8.c", STEPS, *SIGNED), scratch=pairs_dsp_scratch,
                   state=lstm_state_bytes, pack=pack_lstm_pairs_dsp, accepts=lstm_pairs_accepts),
         spec_type("tg_lstm_s8_dsp", "lstm", requires=dsp, struct="tg_lstm_params_t", const_roles=DSP_ROLES["lstm"],

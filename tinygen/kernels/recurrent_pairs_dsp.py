@@ -121,9 +121,11 @@ def pack_lstm_pairs_dsp(kparams: dict, consts: dict) -> np.ndarray:
 def pairs_dsp_scratch(p: dict) -> int:
     """X_STEPS steps' inputs widened to int16 side by side (x_columns each), the hidden state widened (padded
     to groups()), each with the words the pipelined loads read past it, the new hidden state's spare row,
-    and X_STEPS steps' input-side sums (4 gates per unit, int32)."""
+    and X_STEPS steps' input-side pre-activations (4 gates per unit, int16: tg_lstm_pairs_unit_dsp.h), or where
+    an input-side record shifts (in_shift < 0) their raw sums (int32) until the pass packs them."""
+    sums = 2 if all(s >= 0 for s in p["in_shift"]) else 4
     return (X_STEPS * 2 * x_columns(p["input_size"]) + 2 * 4 * groups(p["hidden"]) + 2 * 4 * OVERREAD_WORDS
-            + (p["hidden"] + 3) // 4 * 4 + X_STEPS * 4 * 4 * p["hidden"])
+            + (p["hidden"] + 3) // 4 * 4 + X_STEPS * 4 * sums * p["hidden"])
 
 
 __all__ = ["B_LIMIT", "OVERREAD_WORDS", "X_COLUMNS", "X_MAX", "X_STEPS", "groups", "pack_lstm_pairs_dsp",

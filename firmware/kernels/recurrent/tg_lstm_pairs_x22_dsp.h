@@ -13,6 +13,65 @@
 
 #include <stdint.h>
 
+#include "tg_lstm_pairs_unit_dsp.h"
+
+/*
+ * A unit's sums out of the two-step loop, in registers freed by its end (Q, Z, MA, MB). Where no input-side record
+ * shifts (qx, in memory, the records; else NULL) per step and gate pair gate A = acc2 and gate B = (acc1 - acc2)
+ * >> 8 requantized (SMMLAR by the record's m2, then SSAT #16: tg_lstm_xpre), packed (gate A in the low halfword:
+ * PKHBT) and stored at z, the step's gates (0, 1) then (2, 3) (tg_lstm_pairs_inputs2's layout), z moved on 4
+ * words; else the 8 raw sums stored at z, z moved on 8 words (tg_lstm_pairs_inputs2 packs them after the pass).
+ */
+#define TG_LSTM_X22_REQ(A, B, M)                                                                               \
+    "sub %[" A "0], %[" A "0], %[" B "0]\n\t"                                                                   \
+    "sub %[" A "1], %[" A "1], %[" B "1]\n\t"                                                                   \
+    "smmlar %[" B "0], %[" B "0], " M ", %[" B "0]\n\t"                                                         \
+    "asr %[" A "0], %[" A "0], #8\n\t"                                                                         \
+    "smmlar %[" B "1], %[" B "1], " M ", %[" B "1]\n\t"                                                         \
+    "asr %[" A "1], %[" A "1], #8\n\t"
+#define TG_LSTM_X22_OUT(Q, Z, MA, MB)                                                                          \
+    "ldr " Q ", %[qx]\n\t"                                                                                     \
+    "ldr " Z ", %[zp]\n\t"                                                                                     \
+    "cmp " Q ", #0\n\t"                                                                                        \
+    "beq 3f\n\t"                                                                                               \
+    "ldr " MA ", [" Q ", %[X0]]\n\t"                                                                           \
+    "ldr " MB ", [" Q ", %[X1]]\n\t"                                                                           \
+    TG_LSTM_X22_REQ("a", "b", MA)                                                                              \
+    "ldr " MA ", [" Q ", %[X2]]\n\t"                                                                           \
+    "smmlar %[a0], %[a0], " MB ", %[a0]\n\t"                                                                    \
+    "smmlar %[a1], %[a1], " MB ", %[a1]\n\t"                                                                    \
+    "ldr " MB ", [" Q ", %[X3]]\n\t"                                                                           \
+    TG_LSTM_X22_REQ("c", "d", MA)                                                                              \
+    "ssat %[b0], #16, %[b0]\n\t"                                                                               \
+    "smmlar %[c0], %[c0], " MB ", %[c0]\n\t"                                                                    \
+    "ssat %[a0], #16, %[a0]\n\t"                                                                               \
+    "smmlar %[c1], %[c1], " MB ", %[c1]\n\t"                                                                    \
+    "ssat %[b1], #16, %[b1]\n\t"                                                                               \
+    "ssat %[a1], #16, %[a1]\n\t"                                                                               \
+    "ssat %[d0], #16, %[d0]\n\t"                                                                               \
+    "ssat %[c0], #16, %[c0]\n\t"                                                                               \
+    "ssat %[d1], #16, %[d1]\n\t"                                                                               \
+    "ssat %[c1], #16, %[c1]\n\t"                                                                               \
+    "pkhbt %[b0], %[b0], %[a0], lsl #16\n\t"                                                                   \
+    "pkhbt %[d0], %[d0], %[c0], lsl #16\n\t"                                                                   \
+    "pkhbt %[b1], %[b1], %[a1], lsl #16\n\t"                                                                   \
+    "pkhbt %[d1], %[d1], %[c1], lsl #16\n\t"                                                                   \
+    "strd %[b0], %[d0], [" Z "]\n\t"                                                                           \
+    "strd %[b1], %[d1], [" Z ", #8]\n\t"                                                                       \
+    "b 4f\n\t"                                                                                                 \
+    "3:\n\t"                                                                                                   \
+    "strd %[a0], %[b0], [" Z "]\n\t"                                                                           \
+    "strd %[c0], %[d0], [" Z ", #8]\n\t"                                                                       \
+    "strd %[a1], %[b1], [" Z ", #16]\n\t"                                                                      \
+    "strd %[c1], %[d1], [" Z ", #24]\n\t"                                                                      \
+    "add " Z ", " Z ", #16\n\t"                                                                                \
+    "4:\n\t"                                                                                                   \
+    "add " Z ", " Z ", #16\n\t"                                                                                \
+    "str " Z ", %[zp]\n\t"
+#define TG_LSTM_X22_OUT_OPERANDS                                                                               \
+    [end] "m"(end), [qx] "m"(qx), [X0] "i"(TG_LSTM_REC(0, 0)),                  \
+        [X1] "i"(TG_LSTM_REC(1, 0)), [X2] "i"(TG_LSTM_REC(2, 0)), [X3] "i"(TG_LSTM_REC(3, 0))
+
 #if defined(TG_LSTM_LDM) && TG_LSTM_LDM
 /*
  * Two columns by LDMs (-DTG_LSTM_LDM=1: the Cortex-M4, whose fitted model charges each load instruction about a
@@ -51,9 +110,10 @@
         "ldr r4, %[end]\n\t"                                                                                   \
         "cmp %[v], r4\n\t"                                                                                     \
         "bne 1b\n\t"                                                                                           \
+        TG_LSTM_X22_OUT("%[v]", "r4", "r8", "r9")                                                             \
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [c0] "=&r"(c0), [c1] "=&r"(c1),      \
-          [d0] "=&r"(d0), [d1] "=&r"(d1), [w] "+r"(w), [v] "+r"(v)                                             \
-        : [end] "m"(end)                                                                                       \
+          [d0] "=&r"(d0), [d1] "=&r"(d1), [w] "+r"(w), [v] "+r"(v), [zp] "+m"(z)                               \
+        : TG_LSTM_X22_OUT_OPERANDS                                                                             \
         : "r4", "r5", "r8", "r9", "cc", "memory")
 #else
 /*
@@ -107,56 +167,54 @@
         "ldr %[xb], %[end]\n\t"                                                                                \
         "cmp %[v], %[xb]\n\t"                                                                                  \
         "bne 1b\n\t"                                                                                           \
+        TG_LSTM_X22_OUT("%[v]", "%[xb]", "%[wa]", "%[wb]")                                                     \
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [c0] "=&r"(c0), [c1] "=&r"(c1),      \
           [d0] "=&r"(d0), [d1] "=&r"(d1), [wa] "=&r"(wa), [wb] "=&r"(wb), [xa] "=&r"(xa), [xb] "=&r"(xb),      \
-          [w] "+r"(w), [v] "+r"(v)                                                                             \
-        : [end] "m"(end)                                                                                       \
+          [w] "+r"(w), [v] "+r"(v), [zp] "+m"(z)                                                               \
+        : TG_LSTM_X22_OUT_OPERANDS                                                                             \
         : "cc", "memory")
 #endif
 #define TG_LSTM_X22_ODD(text) text
 #define TG_LSTM_X22_EVEN(text) ""
 
-/* One unit's sums at z (tg_lstm_pairs_inputs2). */
-#define TG_LSTM_X22_STORE                                                                                      \
-    do {                                                                                                       \
-        z[0] = b0;                                                                                             \
-        z[1] = (a0 - b0) >> 8;                                                                                 \
-        z[2] = b1;                                                                                             \
-        z[3] = (a1 - b1) >> 8;                                                                                 \
-        z[4] = d0;                                                                                             \
-        z[5] = (c0 - d0) >> 8;                                                                                 \
-        z[6] = d1;                                                                                             \
-        z[7] = (c1 - d1) >> 8;                                                                                 \
-    } while (0)
-
 /*
  * Every unit's input-side products for two steps: the records at w (tinygen.kernels.recurrent_pairs_dsp's
  * _input_side: per unit 4 starts, then per two columns the two gate pairs' words, over xc columns, a multiple
- * of 16, 32 a loop pass), times the two steps' widened inputs at xv (tg_lstm_pairs_widen2); per unit its 8 sums at z: for gates
- * (0, 1) gate A's and gate B's for the first step, then for the second, then the same for gates (2, 3) (gate A
- * = acc2, gate B = (acc1 - acc2) >> 8). The pipelined loads read a word past xv's inputs and two past the
- * records (scratch and packed hold them).
+ * of 16, 32 a loop pass), times the two steps' widened inputs at xv (tg_lstm_pairs_widen2); per unit 4 words at
+ * z: the first step's input-side pre-activations of gates (0, 1) and of (2, 3), then the second step's
+ * (TG_LSTM_X22_OUT where xp: tg_lstm_x_kind, else its raw sums packed after the pass by the records q, z
+ * holding 8 words a unit meanwhile: recurrent_pairs_dsp.pairs_dsp_scratch). The pipelined loads read a word past xv's inputs
+ * and two past the records (scratch and packed hold them).
  */
-static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z,
+                                  const tg_lstm_dsp_requant_t *q, int32_t xp)
 {
-    int32_t j, a0, a1, b0, b1, c0, c1, d0, d1;
+    int32_t a0, a1, b0, b1, c0, c1, d0, d1;
 #if !(defined(TG_LSTM_LDM) && TG_LSTM_LDM)
     int32_t wa, wb, xa, xb;     /* the two weight words and the two steps' inputs (the LDM version's in r4-r9) */
 #endif
     const int16_t *const end = xv + 2 * xc;
+    int32_t *const z0 = z, *const zend = z + (xp ? 4 : 8) * hid;
+    const tg_lstm_dsp_requant_t *const qx = xp ? q : NULL;
     const int16_t *v;
+    int32_t j;
     if ((xc >> 4) & 1) {        /* an odd count of 16-column blocks: each unit enters the loop at its second */
-        for (j = 0; j < hid; ++j, z += 8) {
+        while (z != zend) {
             v = xv;
             TG_LSTM_X22_UNIT(TG_LSTM_X22_ODD);
-            TG_LSTM_X22_STORE;
         }
     } else {
-        for (j = 0; j < hid; ++j, z += 8) {
+        while (z != zend) {
             v = xv;
             TG_LSTM_X22_UNIT(TG_LSTM_X22_EVEN);
-            TG_LSTM_X22_STORE;
         }
+    }
+    /* the raw sums (8 words a unit) packed in place, each unit's 4 words after the last's (tg_lstm_xpre_any) */
+    for (j = 0; !xp && j < hid; ++j) {
+        const int32_t *r = z0 + 8 * j;
+        const int32_t sums[8] = {r[1], (r[0] - r[1]) >> 8, r[3], (r[2] - r[3]) >> 8,
+                                 r[5], (r[4] - r[5]) >> 8, r[7], (r[6] - r[7]) >> 8};
+        tg_lstm_xpre_any(z0 + 4 * j, q, sums, 2);
     }
 }
 
@@ -165,8 +223,8 @@ static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t x
  * words (gates (0, 1) and (2, 3) at columns 0-1, then at 2-3) in r4, r5, r6, r8 and the step's two input
  * words in r2, r3, by one LDM each where TG_LSTM_LDM (the Cortex-M4's fitted model), else by LDRDs (the M33:
  * a cycle a word either way), all loaded before the first SMLAD (no load read by the next instruction); each
- * word's SXTB16 in place once its halfwords' SMLAD is done. Per unit its 4 sums at z, z moving on 8 words a
- * unit (the two-step layout's first step).
+ * word's SXTB16 in place once its halfwords' SMLAD is done. Per unit its 2 words at z (TG_LSTM_X22_OUT's
+ * first step), z moving on 4 words a unit (the two-step layout).
  */
 #if defined(TG_LSTM_LDM) && TG_LSTM_LDM
 #define TG_LSTM_X1_LOADS "ldmia %[w]!, {r4, r5, r6, r8}\n\t" "ldmia %[v]!, {r2, r3}\n\t"
@@ -185,11 +243,12 @@ static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t x
     "smlad %[d0], " WB ", " X ", %[d0]\n\t"
 #define TG_LSTM_X1_GROUP TG_LSTM_X1_LOADS TG_LSTM_X1_HALF("r4", "r5", "r2") TG_LSTM_X1_HALF("r6", "r8", "r3")
 
-static void tg_lstm_pairs_inputs1(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z)
+static void tg_lstm_pairs_inputs1(const int32_t *w, const int16_t *xv, int32_t xc, int32_t hid, int32_t *z,
+                                  const tg_lstm_dsp_requant_t *q, int32_t xp)
 {
     int32_t j, a0, b0, c0, d0, n;
     const int16_t *v;
-    for (j = 0; j < hid; ++j, z += 8) {
+    for (j = 0; j < hid; ++j, z += 4) {
         n = xc >> 2;
         v = xv;
         __asm__ volatile("ldrd %[a0], %[b0], [%[w]], #8\n\t"
@@ -201,10 +260,13 @@ static void tg_lstm_pairs_inputs1(const int32_t *w, const int16_t *xv, int32_t x
                            [n] "+r"(n)
                          :
                          : "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory");
-        z[0] = b0;
-        z[1] = (a0 - b0) >> 8;
-        z[4] = d0;
-        z[5] = (c0 - d0) >> 8;
+        if (xp) {
+            z[0] = tg_lstm_xpre2(b0, (a0 - b0) >> 8, q, 0, 1);
+            z[1] = tg_lstm_xpre2(d0, (c0 - d0) >> 8, q, 2, 1);
+        } else {
+            const int32_t sums[4] = {b0, (a0 - b0) >> 8, d0, (c0 - d0) >> 8};
+            tg_lstm_xpre_any(z, q, sums, 1);
+        }
     }
 }
 

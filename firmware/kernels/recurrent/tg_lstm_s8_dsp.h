@@ -38,9 +38,8 @@ static inline int32_t tg_lstm_requantize_right(int32_t acc, const tg_rnn_requant
  * step plus the entry on the interpolation's grid, the entry (at least 2^15) read as signed, so 2^25
  * less; the sign's two cases in one expression, (r ^ s) + (s << 25) + 2^25 + 512 (an immediate), which
  * is tg_rnn_sigmoid_q12's ((r + 2^25) ^ s) - (s << 25) + 512. */
-static inline int32_t tg_lstm_sigmoid_q12(int32_t x)
+static inline int32_t tg_lstm_sigmoid_q12_v(int32_t v)
 {
-    const int32_t v = x * 3;
     const int32_t s = v >> 31;
     const uint32_t a = (uint32_t)((v ^ s) - s);
     const uint32_t step = tg_sigmoid_steps_u32[a >> 9];
@@ -200,7 +199,7 @@ __attribute__((noinline, unused)) static void tg_lstm_pre_any(const tg_lstm_dsp_
 
 /* tg_tanh_s16 of v (the input already scaled) without a branch: |v| clamped to 65535 by USAT (uh 255:
  * the table's last entry, 65535 with a step of 0, gives the saturated result for every fraction:
- * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation by SMUAD as tg_lstm_sigmoid_q12's
+ * tests/kernels/test_kernels_recurrent_pairs_dsp.py), the interpolation by SMUAD as tg_lstm_sigmoid_q12_v's
  * (2^8 in the top half: the entry's 2^24 less), the rounding's constant C = 128 - 2^23 added with those
  * 2^24 (one immediate) and the sign's two cases in one expression: (r + C) ^ s, 256 added where negative
  * (s << 8 subtracted), equals (r ^ s) + C + 2^24 (s < 0) since 2C = 256 - 2^24. */
@@ -214,12 +213,11 @@ static inline int32_t tg_lstm_tanh_scaled(int32_t v)
     return (int32_t)((r ^ (uint32_t)s) - ((uint32_t)s << 8)) >> 8;
 }
 
-/* tg_lstm_sigmoid_q12 over the signed grid of tg_sigmoid_signed_u32 (the word at k = v >> 9, v = 3x): one SMLAD
+/* tg_lstm_sigmoid_q12_v over the signed grid of tg_sigmoid_signed_u32 (the word at k = v >> 9, v = 3x): one SMLAD
  * of it with the fraction (v & 511, bottom half) and 2^9 (top half) accumulating v >> 31 (-1 on the negative
  * side, whose entries are mirrored), then (+ 2^24) >> 10: no |v| and no sign fix-up (9 instructions for 13). */
-static inline int32_t tg_lstm_sigmoid_signed(int32_t x)
+static inline int32_t tg_lstm_sigmoid_signed_v(int32_t v)
 {
-    const int32_t v = x * 3;
     const uint32_t step = tg_sigmoid_signed_mid[v >> 9];
     const int32_t r = tg_dsp_smlad((int32_t)(((uint32_t)v & 0x1FFu) | (512u << 16)), (int32_t)step, v >> 31);
     return (r + (1 << 24)) >> 10;
@@ -236,46 +234,29 @@ static inline int32_t tg_lstm_tanh_signed(int32_t x)
     return (r + 128) >> 8;
 }
 
-/* The unit update's activations: over the signed grids on the cores without TG_DUAL_ISSUE, else (the
+/* The unit update's activations (the sigmoid of v = 3x, the tanh of 3x): over the signed grids on the cores without TG_DUAL_ISSUE, else (the
  * Cortex-M7, whose dual issue hides the sign's instructions) over |v|. */
 #if defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE
-#define TG_LSTM_SIGMOID tg_lstm_sigmoid_q12
+#define TG_LSTM_SIGMOID_V tg_lstm_sigmoid_q12_v
 #define TG_LSTM_TANH tg_lstm_tanh_scaled
 #else
-#define TG_LSTM_SIGMOID tg_lstm_sigmoid_signed
+#define TG_LSTM_SIGMOID_V tg_lstm_sigmoid_signed_v
 #define TG_LSTM_TANH tg_lstm_tanh_signed
 #endif
 
-/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
- * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined); right: f * c, i * g
- * and tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1),
- * else 0; clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. The 4 gates'
- * pre-activations first (tg_lstm_pre2 by the call's kind of requantizations, kinds, else
- * tg_lstm_pre_any), then each gate's activation, unrolled (independent chains side by side for the
- * M7's dual issue). Returns the new hidden value, saturated to int8 (as an int32: stored by STRB, no
- * sign extension). */
-__attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
-                                                                     const tg_lstm_dsp_requant_t *q,
-                                                                     const int32_t *acc, const int32_t *acc23,
-                                                                     int32_t r0, int32_t r1,
-                                                                     int32_t r2, int32_t r3, int32_t tanh_round,
-                                                                     int32_t kinds, int32_t right, int32_t clip,
+/* The unit's cell and hidden update from its 4 gates' pre-activations times 3 (v0..v3: each gate's
+ * activation unrolled, independent chains side by side for the M7's dual issue); right: f * c, i * g and
+ * tanh(c) * o's records all shift right (tg_lstm_right: no test per record where a constant 1), else 0;
+ * clip: 0 where the cell is not clipped (p->cell_clip not tested), else 1. Returns the new hidden value,
+ * saturated to int8 (as an int32: stored by STRB, no sign extension). */
+__attribute__((always_inline)) static inline int32_t tg_lstm_cell_dsp(const tg_lstm_params_t *p,
+                                                                     const tg_lstm_dsp_requant_t *q, int32_t v0,
+                                                                     int32_t v1, int32_t v2, int32_t v3,
+                                                                     int32_t tanh_round, int32_t right, int32_t clip,
                                                                      int16_t *c)
 {
-    int32_t gate[4], r[4], g, cj, v;
-    if (kinds) {
-        tg_lstm_pre2(q, acc, r0, r1, kinds, r, 0);
-        tg_lstm_pre2(q, acc23, r2, r3, kinds, r, 2);
-    } else {
-        const int32_t xacc[4] = {acc[0], acc[1], acc23[0], acc23[1]}, racc[4] = {r0, r1, r2, r3};
-        tg_lstm_pre_any(q, xacc, racc, r);
-    }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 4
-#endif
-    for (g = 0; g < 4; ++g) {
-        gate[g] = g == 2 ? TG_LSTM_TANH(r[g] * 3) : TG_LSTM_SIGMOID(r[g]);
-    }
+    const int32_t gate[4] = {TG_LSTM_SIGMOID_V(v0), TG_LSTM_SIGMOID_V(v1), TG_LSTM_TANH(v2), TG_LSTM_SIGMOID_V(v3)};
+    int32_t cj, g, v;
     if (right) {
         cj = tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[1] * *c, &q->forget));
         cj = TG_RNN_SAT16(cj + tg_dsp_ssat16_asr1(tg_lstm_requantize_right(gate[0] * gate[2], &q->cell)));
@@ -291,6 +272,29 @@ __attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_l
     v = p->hidden_zero_point
         + (right ? tg_lstm_requantize_right(g, &q->output) >> 1 : tg_lstm_requantize(g, &q->output));
     return tg_dsp_ssat8(v);
+}
+
+/* tg_lstm_unit_s8 over the unit's 8 accumulators (the gates' input products: gates 0 and 1's at acc,
+ * 2 and 3's at acc23; their recurrent ones r0..r3, in registers where inlined): the 4 gates'
+ * pre-activations (tg_lstm_pre2 by the call's kind of requantizations, kinds, else tg_lstm_pre_any), then
+ * tg_lstm_cell_dsp (right, clip as it takes them). Returns the new hidden value. */
+__attribute__((always_inline)) static inline int32_t tg_lstm_unit_dsp(const tg_lstm_params_t *p,
+                                                                     const tg_lstm_dsp_requant_t *q,
+                                                                     const int32_t *acc, const int32_t *acc23,
+                                                                     int32_t r0, int32_t r1,
+                                                                     int32_t r2, int32_t r3, int32_t tanh_round,
+                                                                     int32_t kinds, int32_t right, int32_t clip,
+                                                                     int16_t *c)
+{
+    int32_t r[4];
+    if (kinds) {
+        tg_lstm_pre2(q, acc, r0, r1, kinds, r, 0);
+        tg_lstm_pre2(q, acc23, r2, r3, kinds, r, 2);
+    } else {
+        const int32_t xacc[4] = {acc[0], acc[1], acc23[0], acc23[1]}, racc[4] = {r0, r1, r2, r3};
+        tg_lstm_pre_any(q, xacc, racc, r);
+    }
+    return tg_lstm_cell_dsp(p, q, r[0] * 3, r[1] * 3, r[2] * 3, r[3] * 3, tanh_round, right, clip, c);
 }
 
 /* Whether f * c, i * g and tanh(c) * o's records all shift right (tg_lstm_unit_dsp's right). */

@@ -8,7 +8,8 @@
  * a time before their recurrences, both gate pairs of a unit together (each weight word loaded and SXTB16'd
  * once for the two steps, each input word read for both pairs: tg_lstm_pairs_x22_dsp.h); the recurrent side per step,
  * columns padded to a multiple of 8 (two groups of 4, one turn of the products' register rotation). The
- * unit update is tg_lstm_s8_dsp's (tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
+ * input pass requantizes the input side (tg_lstm_pairs_unit_dsp.h), the unit update the recurrent side, adding
+ * the two by QADD16, then tg_lstm_s8_dsp's cell update (tg_lstm_cell_dsp, tg_lstm_s8_dsp.h). numpy twin: tinygen.ref.recurrent.lstm_s8.
  */
 #include <string.h>
 
@@ -66,20 +67,20 @@ static void tg_lstm_pairs_widen2(const int8_t *x, const int8_t *x1, int32_t n, i
 
 /*
  * The layer: per batch row and two steps (tg_lstm_pairs_inputs2; an odd sequence's last step alone:
- * tg_lstm_pairs_inputs1) the steps' inputs widened and their input-side sums, then per step the old hidden
- * state widened and per unit its recurrent products and tg_lstm_unit_dsp, the new hidden value stored
+ * tg_lstm_pairs_inputs1) the steps' inputs widened and their input sides' pre-activations, then per step the old hidden
+ * state widened and per unit its recurrent products and tg_lstm_unit_pairs_dsp, the new hidden value stored
  * into the step's output row (the spare row where the output does not keep it), from which the next step
- * widens it, the state taking the batch row's last one at its end; kinds, right and clip as
- * tg_lstm_unit_dsp takes them, whole as
+ * widens it, the state taking the batch row's last one at its end; fast, right and clip as
+ * tg_lstm_unit_pairs_dsp takes them, whole as
  * tg_lstm_pairs_products_dsp (constants where the caller's test chose them).
  * scratch (recurrent_pairs_dsp.pairs_dsp_scratch): the two steps' inputs
  * (2 * xc int16) and two words, the widened hidden state (4 * hid4 int16) and two words, a
- * row for the steps whose output is not kept, then the input-side sums (8 words a unit:
- * per gate pair its two sums for each step).
+ * row for the steps whose output is not kept, then the input sides' pre-activations (4 words a
+ * unit: per step gates (0, 1)'s word, then (2, 3)'s).
  */
 __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_lstm_params_t *p, const int8_t *input,
                                                                       const int32_t *packed, int8_t *state,
-                                                                      int8_t *scratch, int8_t *output, int32_t kinds,
+                                                                      int8_t *scratch, int8_t *output, int32_t fast,
                                                                       int32_t right, int32_t clip, int32_t whole)
 {
 #if !(defined(TG_DUAL_ISSUE) && TG_DUAL_ISSUE)
@@ -101,6 +102,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     int32_t b, t, s, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
+    const int32_t xp = tg_lstm_x_kind(q);
 
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
@@ -110,16 +112,16 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
             const int32_t two = t + 1 < p->steps;   /* a pair of steps, else a sequence's last step alone */
             if (two) {
                 tg_lstm_pairs_widen2(x, x + in, in, xv, xc);
-                tg_lstm_pairs_inputs2(xunits, xv, xc, hid, z);
+                tg_lstm_pairs_inputs2(xunits, xv, xc, hid, z, q, xp);
             } else {                                /* into the two-step layout's first step */
                 tg_lstm_pairs_widen(x, in, xv, xc);
-                tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z);
+                tg_lstm_pairs_inputs1(xunits, xv, xc, hid, z, q, xp);
             }
             x += two ? 2 * in : in;
             for (s = 0; s <= two; ++s) {
                 /* the old hidden state (prev: the state, or the previous step's output row) widened, then per
-                 * unit its recurrent products and tg_lstm_unit_dsp, its input-side sums at z + 8 j + 2 s (gates
-                 * (2, 3)'s 4 words on), the new hidden value stored into the step's output row only (one store
+                 * unit its recurrent products and tg_lstm_unit_pairs_dsp, its input side's two words at z + 4 j + 2 s,
+                 * the new hidden value stored into the step's output row only (one store
                  * a unit: the next step widens that row; the state takes the last row at the end) */
                 const int32_t ts = t + s;
                 const int32_t *w = runits;
@@ -127,10 +129,9 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
                                           : (ts == p->steps - 1 ? output + b * hid : spare);
                 tg_lstm_pairs_widen(prev, hid, hw, 4 * hid4);
                 for (j = 0; j < hid; ++j) {
-                    const int32_t *zs = z + 8 * j + 2 * s;
                     w = tg_lstm_pairs_products_dsp(w, hw, hid4, whole, r);
-                    out[j] = (int8_t)tg_lstm_unit_dsp(p, q, zs, zs + 4, r[0], r[1], r[2], r[3], tanh_round, kinds,
-                                                      right, clip, &c[j]);
+                    out[j] = (int8_t)tg_lstm_unit_pairs_dsp(p, q, z + 4 * j + 2 * s, r[0], r[1], r[2], r[3],
+                                                            tanh_round, fast, right, clip, &c[j]);
                 }
                 prev = out;
             }
@@ -141,26 +142,23 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     }
 }
 
-/* The layer with its unit update specialized for the call's records: the common kinds of gate
- * requantizations (TG_LSTM_PS, TG_LSTM_SS) with f * c, i * g and tanh(c) * o all shifting right, no
- * cell clip and the recurrent side's turns a multiple of a pass's as constants (no test per unit),
- * anything else tested per unit. */
+/* The layer with its unit update specialized for the call's records: the recurrent side's gate
+ * requantizations and f * c, i * g and tanh(c) * o's all shifting right, no cell clip and the recurrent
+ * side's turns a multiple of a pass's as constants (no test per unit), anything else tested per unit. */
 void tg_lstm_s8_pairs_dsp(const tg_lstm_params_t *p, const int8_t *input, const int8_t *h0, const int16_t *c0,
                           const int8_t *c0_input, const int32_t *packed, int8_t *state, int8_t *scratch,
                           int8_t *output)
 {
     const tg_lstm_dsp_requant_t *q = (const tg_lstm_dsp_requant_t *)(const void *)packed;
     const int32_t whole = ((p->hidden + 7) >> 3) % TG_LSTM_PAIRS_TURNS == 0;
-    const int32_t kinds = tg_lstm_kinds(q), fast = tg_lstm_right(q) && p->cell_clip <= 0 && whole;
+    const int32_t rec = tg_lstm_rec_right(q);
 
     if (!p->stateful) {
         tg_lstm_reset_s8(p, h0, c0, c0_input, state);
     }
-    if (fast && kinds == TG_LSTM_PS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_PS, 1, 0, 1);
-    } else if (fast && kinds == TG_LSTM_SS) {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, TG_LSTM_SS, 1, 0, 1);
+    if (rec && tg_lstm_right(q) && p->cell_clip <= 0 && whole) {
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, 1, 1, 0, 1);
     } else {
-        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, kinds, tg_lstm_right(q), 1, 0);
+        tg_lstm_pairs_steps(p, input, packed, state, scratch, output, rec, tg_lstm_right(q), 1, 0);
     }
 }

@@ -1,5 +1,5 @@
 /*
- * tg_sigmoid_signed_u32: the DSP LSTMs' sigmoid over a signed grid (tg_lstm_s8_dsp.h's tg_lstm_sigmoid_signed,
+ * tg_sigmoid_signed_u32: the DSP LSTMs' sigmoid over a signed grid (tg_lstm_s8_dsp.h's tg_lstm_sigmoid_signed_v,
  * the cores without TG_DUAL_ISSUE): word 192 + k for k = v >> 9 (v = 3x, k in [-192, 192)), the entry in the
  * top half and the step in the bottom one: for k >= 0 (table[k] - 32767, table[k + 1] - table[k]), for k < 0
  * (32769 - table[-k], table[-k] - table[-k - 1]) (table: TFLite's sigmoid table, tg_sigmoid_table_s16.c), so

@@ -132,6 +132,22 @@ static inline int32_t tg_dsp_pkhbt(int32_t lo, int32_t hi)
     return r;
 }
 
+/* The low halfwords of a and b multiplied (signed): SMULBB. */
+static inline int32_t tg_dsp_smulbb(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smulbb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* a's high halfword times b's low one (signed): SMULTB. */
+static inline int32_t tg_dsp_smultb(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smultb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 /* The high halfword of lo, then the high halfword of hi above it: PKHTB. */
 static inline int32_t tg_dsp_pkhtb(int32_t hi, int32_t lo)
 {
