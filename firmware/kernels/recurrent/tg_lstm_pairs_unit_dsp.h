@@ -11,11 +11,9 @@
 
 #include "tg_lstm_s8_dsp.h"
 
-/* The input side's records (each gate's first): TG_LSTM_XP where none shifts (right1 = -1), else each one's
- * own test. */
-#define TG_LSTM_XP 1
-
-static inline int32_t tg_lstm_x_kind(const tg_lstm_dsp_requant_t *q)
+/* Whether none of the input side's records (each gate's first) shifts (right1 = -1): the input pass's
+ * requantization inline (TG_LSTM_X22_OUT), else each record by its own test (tg_lstm_xpre_any). */
+static inline int32_t tg_lstm_x_unshifted(const tg_lstm_dsp_requant_t *q)
 {
     return q->gate[0][0].right1 < 0 && q->gate[1][0].right1 < 0 && q->gate[2][0].right1 < 0
            && q->gate[3][0].right1 < 0;

@@ -182,7 +182,7 @@
  * _input_side: per unit 4 starts, then per two columns the two gate pairs' words, over xc columns, a multiple
  * of 16, 32 a loop pass), times the two steps' widened inputs at xv (tg_lstm_pairs_widen2); per unit 4 words at
  * z: the first step's input-side pre-activations of gates (0, 1) and of (2, 3), then the second step's
- * (TG_LSTM_X22_OUT where xp: tg_lstm_x_kind, else its raw sums packed after the pass by the records q, z
+ * (TG_LSTM_X22_OUT where xp: tg_lstm_x_unshifted, else its raw sums packed after the pass by the records q, z
  * holding 8 words a unit meanwhile: recurrent_pairs_dsp.pairs_dsp_scratch). The pipelined loads read a word past xv's inputs
  * and two past the records (scratch and packed hold them).
  */

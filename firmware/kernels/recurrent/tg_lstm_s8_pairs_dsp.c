@@ -102,7 +102,7 @@ __attribute__((always_inline)) static inline void tg_lstm_pairs_steps(const tg_l
     int32_t b, t, s, j;
     /* the cell's tanh: its input's rounding right shift's half (tg_tanh_s16's, once per call) */
     const int32_t tanh_round = p->tanh_shift > 0 ? 1 << (p->tanh_shift - 1) : 0;
-    const int32_t xp = tg_lstm_x_kind(q);
+    const int32_t xp = tg_lstm_x_unshifted(q);
 
     for (b = 0; b < p->batches; ++b) {
         int8_t *h = state + b * hid;
