@@ -43,14 +43,16 @@ __attribute__((always_inline)) static inline int32_t tg_lstm_xpre2(int32_t a, in
     return tg_dsp_pkhbt(tg_lstm_xpre(a, &q->gate[g][0], xp), tg_lstm_xpre(b, &q->gate[g + 1][0], xp));
 }
 
-/* The input pass's words for n steps (1 or 2) of a unit from its sums s (per step gates 0, 1, 2, 3) into z, any
- * records (each one's test), out of line: the common kind's code stays inline and small. */
+/* The input pass's words for n steps (1 or 2) of a unit into z from its raw sums acc (per step and gate pair
+ * acc1, acc2: gate A = acc2, gate B = (acc1 - acc2) >> 8), any records (each one's test), out of line: the common
+ * kind's code stays inline and small. Each word is written after the sums it reads, so z may be acc (in place). */
 __attribute__((noinline, unused)) static void tg_lstm_xpre_any(int32_t *z, const tg_lstm_dsp_requant_t *q,
-                                                               const int32_t *s, int32_t n)
+                                                               const int32_t *acc, int32_t n)
 {
     int32_t k;
     for (k = 0; k < 2 * n; ++k) {
-        z[k] = tg_lstm_xpre2(s[2 * k], s[2 * k + 1], q, (2 * k) & 3, 0);
+        const int32_t a1 = acc[2 * k], a2 = acc[2 * k + 1];
+        z[k] = tg_lstm_xpre2(a2, (a1 - a2) >> 8, q, (2 * k) & 3, 0);
     }
 }
 

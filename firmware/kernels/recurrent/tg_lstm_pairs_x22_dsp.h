@@ -211,10 +211,7 @@ static void tg_lstm_pairs_inputs2(const int32_t *w, const int16_t *xv, int32_t x
     }
     /* the raw sums (8 words a unit) packed in place, each unit's 4 words after the last's (tg_lstm_xpre_any) */
     for (j = 0; !xp && j < hid; ++j) {
-        const int32_t *r = z0 + 8 * j;
-        const int32_t sums[8] = {r[1], (r[0] - r[1]) >> 8, r[3], (r[2] - r[3]) >> 8,
-                                 r[5], (r[4] - r[5]) >> 8, r[7], (r[6] - r[7]) >> 8};
-        tg_lstm_xpre_any(z0 + 4 * j, q, sums, 2);
+        tg_lstm_xpre_any(z0 + 4 * j, q, z0 + 8 * j, 2);
     }
 }
 
@@ -264,8 +261,8 @@ static void tg_lstm_pairs_inputs1(const int32_t *w, const int16_t *xv, int32_t x
             z[0] = tg_lstm_xpre2(b0, (a0 - b0) >> 8, q, 0, 1);
             z[1] = tg_lstm_xpre2(d0, (c0 - d0) >> 8, q, 2, 1);
         } else {
-            const int32_t sums[4] = {b0, (a0 - b0) >> 8, d0, (c0 - d0) >> 8};
-            tg_lstm_xpre_any(z, q, sums, 1);
+            const int32_t acc[4] = {a0, b0, c0, d0};
+            tg_lstm_xpre_any(z, q, acc, 1);
         }
     }
 }
