@@ -158,7 +158,15 @@ def test_direct_lookup_skips_the_preprocessor_until_a_header_changes(tmp_path, m
     real = object_cache.preprocess
     monkeypatch.setattr(object_cache, "preprocess", lambda cmd, *a, **k: ran.append(cmd.source) or real(cmd, *a, **k))
     _make(project, "clean")
+    read = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or real_read(self))
     assert restore(project, commands, store) == [] and ran == []
+    monkeypatch.setattr(Path, "read_bytes", real_read)
+    # each header is read once per build, however many of its units name it; a source once for its record's name
+    headers = [p for p in read if p.suffix == ".h"]
+    assert headers and len(headers) == len(set(headers))
+    assert len(read) - len(headers) == len(commands)
     _make(project, "emu")
     assert {k: v for k, v in _objects(project).items() if "emu" in k} == {k: v for k, v in first.items() if "emu" in k}
 

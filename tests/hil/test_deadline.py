@@ -172,3 +172,32 @@ def test_run_process_and_wait_exit():
     finally:
         proc.kill()
         proc.wait()
+
+
+@schedstat
+def test_process_clock_bound_and_deadline_waits_without_reading_it(monkeypatch):
+    """ProcessClock.now() never passes its bound (the wall time since creation), so a deadline
+    with more than a poll left by that bound waits a poll without reading /proc; near its end it
+    reads the clock again, and it still expires on the process's own time."""
+    proc = sleeper()
+    try:
+        clock = ProcessClock([proc.pid], "sleeper")
+        for _ in range(5):
+            now = clock.now()
+            assert now <= clock.most(time.monotonic())
+            time.sleep(0.02)
+        assert WALL.most(time.monotonic()) is None
+        reads = []
+        real = dl._run_delays
+        monkeypatch.setattr(dl, "_run_delays", lambda pid: reads.append(pid) or real(pid))
+        deadline = Deadline(clock, 0.5)
+        reads.clear()
+        assert deadline.wait() == clock.poll and reads == []       # 0.5 s left by the bound: no read
+        time.sleep(0.35)
+        wait = deadline.wait()                                      # under a poll left: the clock is read
+        assert reads and 0 < wait < clock.poll
+        time.sleep(0.2)
+        assert deadline.wait() == 0 and deadline.expired()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -142,8 +142,15 @@ def preprocess(cmd: CompileCommand, project: Path, dep_file: Path | None = None)
                           capture_output=True, check=True).stdout
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _digest(path: Path, memo: dict[Path, str] | None = None) -> str:
+    """The file's SHA-256; with `memo`, each path read once (one build's lookups, during which its
+    project's headers do not change: a header is named by most of a project's units)."""
+    if memo is None:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = memo.get(path)
+    if digest is None:
+        digest = memo[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
 
 
 def _direct_name(cmd: CompileCommand, project: Path) -> str:
@@ -164,13 +171,14 @@ def _headers(dep_text: str, source: str) -> list[str] | None:
     return [f for f in rule.split(":", 1)[1].split() if f != source]
 
 
-def _direct_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path | None) -> str | None:
+def _direct_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path | None,
+                memo: dict[Path, str] | None = None) -> str | None:
     """The object key recorded for the command where its headers are unchanged (writing the
     recorded .d to `dep_file`), else None."""
     try:
         entries = json.loads((store / _direct_name(cmd, project)).read_text())
         for entry in entries:
-            if all(_digest(project / h) == d for h, d in entry["headers"].items()):
+            if all(_digest(project / h, memo) == d for h, d in entry["headers"].items()):
                 if dep_file is not None:
                     dep_file.write_text(entry["dep"])
                 return entry["key"]
@@ -179,14 +187,15 @@ def _direct_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path 
     return None
 
 
-def _record(cmd: CompileCommand, project: Path, store: Path, key: str, dep_text: str) -> None:
+def _record(cmd: CompileCommand, project: Path, store: Path, key: str, dep_text: str,
+            memo: dict[Path, str] | None = None) -> None:
     """Keep what the preprocessing found for the next build's direct lookup (whole or not at all)."""
     try:
         headers = _headers(dep_text, cmd.source)
         if headers is None:
             return
         path = store / _direct_name(cmd, project)
-        entry = {"key": key, "dep": dep_text, "headers": {h: _digest(project / h) for h in headers}}
+        entry = {"key": key, "dep": dep_text, "headers": {h: _digest(project / h, memo) for h in headers}}
         try:
             old = [e for e in json.loads(path.read_text()) if e.get("key") != key]
         except (OSError, ValueError, AttributeError):
@@ -199,13 +208,15 @@ def _record(cmd: CompileCommand, project: Path, store: Path, key: str, dep_text:
         return                          # a read-only or full cache: the next build preprocesses again
 
 
-def object_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path) -> str:
+def object_key(cmd: CompileCommand, project: Path, store: Path, dep_file: Path,
+               memo: dict[Path, str] | None = None) -> str:
     """The command's object key (writing its .d to `dep_file`): by direct lookup where its
-    headers are unchanged, else by preprocessing, which is then recorded."""
-    key = _direct_key(cmd, project, store, dep_file)
+    headers are unchanged, else by preprocessing, which is then recorded. `memo` keeps the
+    headers' digests across the commands of one build (_digest)."""
+    key = _direct_key(cmd, project, store, dep_file, memo)
     if key is None:
         key = cmd.key(preprocess(cmd, project, dep_file))
-        _record(cmd, project, store, key, dep_file.read_text())
+        _record(cmd, project, store, key, dep_file.read_text(), memo)
     return key
 
 
@@ -217,12 +228,12 @@ def _store_file(src: Path, obj: Path) -> None:
     os.replace(tmp, obj)
 
 
-def source_object(cmd: CompileCommand, project: Path, store: Path) -> Path:
+def source_object(cmd: CompileCommand, project: Path, store: Path, memo: dict[Path, str] | None = None) -> Path:
     """The command's object from `store`, compiled there first where it is not."""
     dep = project / f"{cmd.obj}.{uuid.uuid4().hex[:8]}.key.d"        # the .d is the build's, not the probe's
     dep.parent.mkdir(parents=True, exist_ok=True)
     try:
-        obj = store / f"{object_key(cmd, project, store, dep)}.o"
+        obj = store / f"{object_key(cmd, project, store, dep, memo)}.o"
     finally:
         dep.unlink(missing_ok=True)
     if not obj.exists():
@@ -251,22 +262,23 @@ def source_objects(commands: list[CompileCommand], project: Path, store: Path) -
     """source_object() of every command, in order; up to one compile per usable CPU at once (each
     object is written under a name of its own, then renamed: see source_object)."""
     jobs = min(len(commands), usable_cpus())
+    memo: dict[Path, str] = {}
     if jobs <= 1:
-        return [source_object(cmd, project, store) for cmd in commands]
+        return [source_object(cmd, project, store, memo) for cmd in commands]
     with ThreadPoolExecutor(jobs, thread_name_prefix="tinygen-objects") as pool:
-        return list(pool.map(lambda cmd: source_object(cmd, project, store), commands))
+        return list(pool.map(lambda cmd: source_object(cmd, project, store, memo), commands))
 
 
 def restore(project: Path, commands: list[CompileCommand], store: Path) -> list[tuple[CompileCommand, str]]:
     """Put every cached object (and its .d) where make expects it; the commands left for make
     to compile, each with its key (for keep())."""
-    misses = []
+    misses, memo = [], {}
     for cmd in commands:
         target = project / cmd.obj
         target.parent.mkdir(parents=True, exist_ok=True)
         dep = target.with_suffix(".d")
         try:
-            key = object_key(cmd, project, store, dep)
+            key = object_key(cmd, project, store, dep, memo)
         except (subprocess.CalledProcessError, OSError):
             dep.unlink(missing_ok=True)
             continue                    # make compiles it and reports what is wrong

@@ -58,6 +58,10 @@ class Clock:
     def now(self) -> float:
         return time.monotonic()
 
+    def most(self, wall: float) -> float | None:
+        """An upper bound of now() at monotonic time `wall`, known without looking (None: none)."""
+        return None
+
 
 WALL = Clock()
 
@@ -111,6 +115,11 @@ class ProcessClock(Clock):
         self._last_wall = wall
         return self._last
 
+    def most(self, wall: float) -> float:
+        """now() never passes the wall time since creation: each reading is that less a wait
+        (>= 0), and without /proc it runs with the wall clock from a reading below it."""
+        return wall - self._wall0
+
 
 def clock_for(pids: Iterable[int], name: str) -> Clock:
     """A ProcessClock where this system reports run-queue delays, else the wall clock."""
@@ -145,9 +154,16 @@ class Deadline:
         return self.left() <= 0
 
     def wait(self) -> float:
-        """Wall seconds to block before looking again (0 when over)."""
+        """Wall seconds to block before looking again (0 when over). A polled clock is not read
+        (a ProcessClock reads /proc for each of QEMU's threads) while its upper bound leaves a
+        whole poll: a link waits once per few bytes received."""
+        poll = self.clock.poll
+        if poll is not None:
+            most = self.clock.most(time.monotonic())
+            if most is not None and self.seconds - (most - self.start) >= poll:
+                return poll
         left = max(self.left(), 0.0)
-        return left if self.clock.poll is None else min(left, self.clock.poll)
+        return left if poll is None else min(left, poll)
 
     def describe(self) -> str:
         """'10 s' or '10 s of QEMU's own time' (and why, if the process got no time)."""

@@ -20,6 +20,7 @@ DEFAULT_BAUD = 115200
 READY = "m-ready"
 NAME_PREFIX = "m-name-dut-"
 MAX_LINE = 1 << 20          # a longer line means the stream is not the protocol
+GATHER = 0.001              # seconds to let the rest of a line arrive before reading again (Link.readline)
 TIMEOUT_HINT = ("the device may be hung or running another firmware: reset it; if it is only slow, raise "
                 "--timeout (Device(timeout=...) from Python)")
 
@@ -196,7 +197,12 @@ class Link:
                 tail = f" (partial line: {pending!r})" if pending else ""
                 raise LinkTimeout(f"timed out after {deadline.describe()} on {self.url} waiting for {awaiting}{tail}",
                                   hint)
-            self._buf += self._read_some(wait)
+            data = self._read_some(wait)
+            self._buf += data
+            if data and b"\n" not in data:
+                # mid-line: a stand-in sends each byte as it is written (a socket write per byte) and
+                # a reader woken per byte spends more CPU than the emulator; let the line come in
+                time.sleep(GATHER)
 
     def drain(self, quiet: float = 0.05, limit: float = 2.0) -> bytes:
         """Read and discard until nothing arrives for `quiet` seconds."""
